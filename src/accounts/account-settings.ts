@@ -1,0 +1,26 @@
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "../auth/password-policy.js";
+
+export type SessionPolicy = { idle_minutes: number; absolute_hours: number };
+
+export const SESSION_BOUNDS = {
+  idle_minutes: { min: 5, max: 1440 },
+  absolute_hours: { min: 1, max: 720 },
+} as const;
+
+export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({ idle_minutes: 30, absolute_hours: 24 });
+
+export type AccountSettings = { password_policy: PasswordPolicy; session: SessionPolicy };
+
+export function defaultAccountSettings(): AccountSettings {
+  return { password_policy: { ...DEFAULT_PASSWORD_POLICY }, session: { ...DEFAULT_SESSION_POLICY } };
+}
+
+/** Stored settings merged over today's defaults, so settings added later read sensibly for old accounts. */
+export function parseAccountSettings(json: string): AccountSettings {
+  const stored = JSON.parse(json) as Partial<AccountSettings>;
+  const defaults = defaultAccountSettings();
+  return {
+    password_policy: { ...defaults.password_policy, ...stored.password_policy },
+    session: { ...defaults.session, ...stored.session },
+  };
+}

@@ -1,0 +1,73 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { POLICY_BOUNDS } from "../auth/password-policy.js";
+import { userActor } from "../http/context.js";
+import { errorResponses, Nullable, Str } from "../http/schemas.js";
+import type { Services } from "../services.js";
+import { SESSION_BOUNDS } from "./account-settings.js";
+import type { SecurityChanges } from "./accounts.service.js";
+
+const int = (bounds: { min: number; max: number }) => Type.Integer({ minimum: bounds.min, maximum: bounds.max });
+
+const PasswordPolicyFields = {
+  min_length: int(POLICY_BOUNDS.min_length),
+  require_upper: Type.Boolean(),
+  require_lower: Type.Boolean(),
+  require_digit: Type.Boolean(),
+  require_special: Type.Boolean(),
+  history: int(POLICY_BOUNDS.history),
+  expiry_days: Nullable(int(POLICY_BOUNDS.expiry_days)),
+};
+const SessionFields = { idle_minutes: int(SESSION_BOUNDS.idle_minutes), absolute_hours: int(SESSION_BOUNDS.absolute_hours) };
+
+const SecuritySchema = Type.Object({
+  password_policy: Type.Object(PasswordPolicyFields),
+  session: Type.Object(SessionFields),
+});
+
+const SecurityPatch = Type.Object(
+  {
+    password_policy: Type.Optional(Type.Partial(Type.Object(PasswordPolicyFields), { additionalProperties: false })),
+    session: Type.Optional(Type.Partial(Type.Object(SessionFields), { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+const AccountParams = Type.Object({ account_id: Str(64) });
+
+export function registerSecurityRoutes(app: FastifyInstance, services: Services) {
+  const { accountsService } = services;
+
+  app.get(
+    "/api/v1/accounts/:account_id/security",
+    {
+      schema: {
+        tags: ["accounts"],
+        summary: "The account's password and session policies",
+        params: AccountParams,
+        response: { 200: SecuritySchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (request) => {
+      const { account_id } = request.params as { account_id: string };
+      return accountsService.getSecurity(userActor(request).id, account_id);
+    },
+  );
+
+  app.patch(
+    "/api/v1/accounts/:account_id/security",
+    {
+      schema: {
+        tags: ["accounts"],
+        summary: "Change the account's password and session policies",
+        params: AccountParams,
+        body: SecurityPatch,
+        response: { 200: SecuritySchema, ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { account_id } = request.params as { account_id: string };
+      return accountsService.updateSecurity(userActor(request), account_id, request.body as SecurityChanges);
+    },
+  );
+}

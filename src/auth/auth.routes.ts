@@ -1,0 +1,218 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Config } from "../config.js";
+import { csrfTokenFor, SESSION_COOKIE } from "../http/auth-hook.js";
+import { actorOf, sessionOf } from "../http/context.js";
+import { Body, Email, errorResponses, Password, PasswordPolicySchema, SessionStateSchema, Str, Token } from "../http/schemas.js";
+import { meView, sessionInfoView } from "../http/views.js";
+import { newId } from "../lib/ids.js";
+import { BUILTIN_ROLES, type BuiltinRole } from "../roles/permissions.js";
+import type { Services } from "../services.js";
+import { policyView, strictestPolicy } from "./password-policy.js";
+import type { Session } from "./sessions.repository.js";
+
+export function registerAuthRoutes(app: FastifyInstance, services: Services, config: Config) {
+  const { auth, users } = services;
+  const publicRoute = { auth: "none" as const };
+
+  async function sessionState(session: Session) {
+    return {
+      user: meView(await users.getMe(session.userId)),
+      account_id: session.accountId,
+      csrf_token: csrfTokenFor(config.secretKey, session.tokenHash),
+      session: sessionInfoView(session),
+      password_change_required: session.passwordChangeRequired,
+    };
+  }
+
+  function setSessionCookie(reply: FastifyReply, token: string, session: Session) {
+    reply.setCookie(SESSION_COOKIE, token, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "lax",
+      secure: config.secureCookies,
+      expires: new Date(session.expiresAt),
+    });
+  }
+
+  app.post(
+    "/api/v1/auth/signup",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Create a user and a new account with that user as Root",
+        body: Body({
+          email: Email,
+          password: Password,
+          name: Str(200, { minLength: 1 }),
+          account_name: Str(200, { minLength: 1 }),
+        }),
+        response: {
+          201: Type.Object({ user: Type.Ref("Me"), account_id: Type.String(), verification_sent: Type.Boolean() }),
+          ...errorResponses(400, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { email: string; password: string; name: string; account_name: string };
+      const result = await auth.signup(
+        { email: body.email, password: body.password, name: body.name, accountName: body.account_name },
+        actorOf(request),
+      );
+      const user = result.user
+        ? meView(await users.getMe(result.userId))
+        : decoyUser(result.userId, body, result.accountId, services.clock.now().toISOString());
+      return reply.status(201).send({ user, account_id: result.accountId, verification_sent: true });
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/verify-email",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Confirm an email address with the token from the mail",
+        body: Body({ token: Token }),
+        response: { 200: Type.Object({ verified: Type.Boolean() }), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      await auth.verifyEmail((request.body as { token: string }).token, actorOf(request));
+      return { verified: true };
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/verify-email/resend",
+    { schema: { tags: ["auth"], summary: "Send the verification mail again", response: { 202: Type.Object({ accepted: Type.Boolean() }) } } },
+    async (request, reply) => {
+      await auth.resendVerification(sessionOf(request).userId);
+      return reply.status(202).send({ accepted: true });
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/login",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Log in with email and password; sets the session cookie",
+        body: Body({ email: Str(254, { minLength: 1 }), password: Password, account_id: Type.Optional(Str(64)) }),
+        response: { 200: SessionStateSchema, ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { email: string; password: string; account_id?: string };
+      const result = await auth.login(
+        { email: body.email, password: body.password, accountId: body.account_id },
+        actorOf(request),
+      );
+      setSessionCookie(reply, result.token, result.session);
+      return sessionState(result.session);
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/logout",
+    {
+      config: { allowDuringPasswordChange: true },
+      schema: { tags: ["auth"], summary: "End the current session", response: { 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      await auth.logout(sessionOf(request), actorOf(request));
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/password/forgot",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Mail a password reset link (same answer whether or not the email exists)",
+        body: Body({ email: Str(254, { minLength: 1 }) }),
+        response: { 202: Type.Object({ accepted: Type.Boolean() }), ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      const email = (request.body as { email: string }).email;
+      const actor = actorOf(request);
+      // Answer first: the work (and its timing) happens after the response is on its way.
+      setImmediate(() => {
+        auth.forgotPassword(email, actor).catch((error) => request.log.error({ err: error }, "forgot-password failed"));
+      });
+      return reply.status(202).send({ accepted: true });
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/password/reset",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Set a new password with the token from the mail; ends every session of the user",
+        body: Body({ token: Token, password: Password }),
+        response: { 200: Type.Object({ reset: Type.Boolean() }), ...errorResponses(400, 422) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { token: string; password: string };
+      await auth.resetPassword(body.token, body.password, actorOf(request));
+      return { reset: true };
+    },
+  );
+
+  app.get(
+    "/api/v1/auth/password-policy",
+    {
+      config: publicRoute,
+      schema: { tags: ["auth"], summary: "The password policy new users sign up under", response: { 200: PasswordPolicySchema } },
+    },
+    async () => policyView(strictestPolicy([])),
+  );
+
+  app.get(
+    "/api/v1/session",
+    {
+      config: { allowDuringPasswordChange: true },
+      schema: { tags: ["auth"], summary: "The current session, user and CSRF token", response: { 200: SessionStateSchema, ...errorResponses(401) } },
+    },
+    async (request) => sessionState(sessionOf(request)),
+  );
+}
+
+/** The answer to a sign-up with an email that already has an account: same shape, nothing real. */
+function decoyUser(id: string, body: { email: string; name: string; account_name: string }, accountId: string, now: string) {
+  const root = BUILTIN_ROLES[0] as BuiltinRole;
+  const [first = "", ...rest] = body.name.trim().split(/\s+/);
+  return {
+    id,
+    email: body.email.trim(),
+    email_verified: false,
+    username: null,
+    first_name: first,
+    last_name: rest.join(" "),
+    full_name: body.name.trim().replace(/\s+/g, " "),
+    mobile: null,
+    timezone: "UTC",
+    locale: "en",
+    avatar_url: null,
+    mfa_enabled: false,
+    created_at: now,
+    updated_at: now,
+    last_login_at: null,
+    memberships: [
+      {
+        account_id: accountId,
+        account_name: body.account_name.trim(),
+        role: { id: newId("role"), key: root.key, name: root.name, description: root.description },
+      },
+    ],
+  };
+}

@@ -1,0 +1,378 @@
+import { type AccountSettings, DEFAULT_SESSION_POLICY, type SessionPolicy } from "../accounts/account-settings.js";
+import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { AccountsService } from "../accounts/accounts.service.js";
+import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import { type Db, type Effects, type Executor, transact } from "../db/database.js";
+import { AppError, type FieldError, notFound } from "../http/errors.js";
+import type { Clock } from "../lib/clock.js";
+import { newId } from "../lib/ids.js";
+import type { Mailer } from "../mail/mailer.js";
+import { mails } from "../mail/templates.js";
+import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
+import type { EmailTokensRepository } from "./email-tokens.repository.js";
+import type { LoginThrottle } from "./login-throttle.js";
+import { checkPassword, type PasswordPolicy, ruleError, strictestPolicy } from "./password-policy.js";
+import type { PasswordHasher } from "./passwords.js";
+import type { Session } from "./sessions.repository.js";
+import type { SessionsService } from "./sessions.service.js";
+
+export type LoginResult = { user: User; accountId: string | null; token: string; session: Session };
+
+export type AuthDeps = {
+  db: Db;
+  clock: Clock;
+  publicUrl: string;
+  hasher: PasswordHasher;
+  mailer: Mailer;
+  users: UsersRepository;
+  accounts: AccountsRepository;
+  accountsService: AccountsService;
+  emailTokens: EmailTokensRepository;
+  sessions: SessionsService;
+  throttle: LoginThrottle;
+};
+
+function splitName(name: string): { firstName: string; lastName: string } {
+  const trimmed = name.trim().replace(/\s+/g, " ");
+  const space = trimmed.indexOf(" ");
+  return space < 0
+    ? { firstName: trimmed, lastName: "" }
+    : { firstName: trimmed.slice(0, space), lastName: trimmed.slice(space + 1) };
+}
+
+export function createAuthService(deps: AuthDeps) {
+  const { db, clock, hasher, mailer, users, accounts, emailTokens, sessions, throttle } = deps;
+  const link = (page: string, token: string) => `${deps.publicUrl}/${page}?token=${encodeURIComponent(token)}`;
+
+  async function policyFor(executor: Executor, userId: string): Promise<PasswordPolicy> {
+    const settings = await accounts.settingsOfUserAccounts(executor, userId);
+    return strictestPolicy(settings.map((s) => s.password_policy));
+  }
+
+  /** Policy rules plus history; throws 422 password_policy listing every failed rule. */
+  async function assertAcceptable(
+    executor: Executor,
+    user: Pick<User, "id" | "email" | "firstName" | "lastName">,
+    password: string,
+    path: string,
+    policy: PasswordPolicy,
+  ) {
+    const errors: FieldError[] = checkPassword(
+      password,
+      policy,
+      { email: user.email, firstName: user.firstName, lastName: user.lastName },
+      path,
+    );
+    if (errors.length === 0 && policy.history > 0) {
+      for (const old of await users.recentPasswordHashes(executor, user.id, policy.history)) {
+        if (await hasher.verify(old, password)) {
+          errors.push(ruleError(policy, "reused", path));
+          break;
+        }
+      }
+    }
+    if (errors.length) throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+  }
+
+  async function setPassword(executor: Executor, userId: string, password: string) {
+    const now = clock.now().toISOString();
+    const hash = await hasher.hash(password);
+    await users.update(executor, userId, { passwordHash: hash, passwordChangedAt: now, mustChangePassword: false }, now);
+    await users.addPasswordHistory(executor, { id: newId("history"), userId, hash, now });
+  }
+
+  function passwordExpired(user: User, policy: PasswordPolicy): boolean {
+    if (user.mustChangePassword) return true;
+    if (policy.expiry_days === null || !user.passwordChangedAt) return false;
+    return Date.parse(user.passwordChangedAt) + policy.expiry_days * 86_400_000 <= clock.now().getTime();
+  }
+
+  function sessionPolicyOf(settings: AccountSettings | undefined): SessionPolicy {
+    return settings?.session ?? DEFAULT_SESSION_POLICY;
+  }
+
+  async function sendVerification(user: Pick<User, "id" | "email" | "firstName">, executor: Executor, effects: Effects) {
+    const token = await emailTokens.issue(executor, user.id, "verify_email", clock.now());
+    effects.afterCommit(() => mailer.send(mails.verifyEmail(user.email, user.firstName, link("verify-email", token))));
+  }
+
+  return {
+    policyFor,
+
+    async signup(input: { email: string; password: string; name: string; accountName: string }, actor: Actor) {
+      const { firstName, lastName } = splitName(input.name);
+      const email = input.email.trim();
+      const policy = strictestPolicy([]);
+      const errors = checkPassword(input.password, policy, { email, firstName, lastName });
+      if (errors.length) throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+
+      const existing = await users.findByEmail(db, email);
+      if (existing) {
+        // Same work, same answer: the caller learns nothing about who already has an account.
+        await hasher.hash(input.password);
+        await mailer.send(mails.signupAttempt(existing.email, existing.firstName, `${deps.publicUrl}/login`));
+        return { userId: newId("user"), accountId: newId("account"), user: undefined };
+      }
+
+      const passwordHash = await hasher.hash(input.password);
+      const userId = newId("user");
+      try {
+        return await transact(db, async (trx, effects) => {
+          const now = clock.now().toISOString();
+          await users.insert(trx, { id: userId, email, passwordHash, firstName, lastName, emailVerifiedAt: null, now });
+          await users.addPasswordHistory(trx, { id: newId("history"), userId, hash: passwordHash, now });
+          const accountId = await deps.accountsService.createWithRoot(trx, {
+            name: input.accountName.trim(),
+            ownerId: userId,
+            actor: { ...actor, type: "user", id: userId },
+          });
+          await users.update(trx, userId, { lastAccountId: accountId }, now);
+          await recordAudit(
+            trx,
+            { ...actor, type: "user", id: userId },
+            { accountId, action: "user.signed_up", targetType: "user", targetId: userId },
+            clock.now(),
+          );
+          await sendVerification({ id: userId, email, firstName }, trx, effects);
+          return { userId, accountId, user: (await users.findById(trx, userId)) as User };
+        });
+      } catch (error) {
+        // Two sign-ups racing for one email: the loser gets the same answer as an existing email.
+        if (await users.findByEmail(db, email)) return { userId: newId("user"), accountId: newId("account"), user: undefined };
+        throw error;
+      }
+    },
+
+    async verifyEmail(token: string, actor: Actor): Promise<void> {
+      await transact(db, async (trx) => {
+        const userId = await emailTokens.consume(trx, token, "verify_email", clock.now());
+        if (!userId) throw new AppError("invalid_token", "This verification link is invalid, used or expired.");
+        const now = clock.now().toISOString();
+        await users.update(trx, userId, { emailVerifiedAt: now }, now);
+        const user = (await users.findById(trx, userId)) as User;
+        await recordAudit(
+          trx,
+          { ...actor, type: "user", id: userId },
+          { accountId: user.lastAccountId, action: "user.email_verified", targetType: "user", targetId: userId },
+          clock.now(),
+        );
+      });
+    },
+
+    async resendVerification(userId: string): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        const user = await users.findById(trx, userId);
+        if (!user || user.emailVerifiedAt) return;
+        await sendVerification(user, trx, effects);
+      });
+    },
+
+    async login(
+      input: { email: string; password: string; accountId?: string | undefined },
+      actor: Actor,
+    ): Promise<LoginResult> {
+      const email = normalizeEmail(input.email);
+      const ip = actor.ip ?? "unknown";
+      const user = await users.findByEmail(db, email);
+      await throttle.check({ email, ip }, user !== undefined && user.lastLoginIp === actor.ip);
+
+      const ok = user?.passwordHash ? await hasher.verify(user.passwordHash, input.password) : false;
+      if (!user?.passwordHash) await hasher.verifyDummy(input.password);
+      if (!user || !ok) {
+        await throttle.fail({ email, ip });
+        if (user) {
+          await recordAudit(
+            db,
+            { ...actor, type: "user", id: user.id },
+            { accountId: user.lastAccountId, action: "auth.login_failed", targetType: "user", targetId: user.id },
+            clock.now(),
+          );
+        }
+        throw new AppError("invalid_credentials", "Email or password is incorrect.");
+      }
+      await throttle.succeed({ email, ip });
+
+      const memberships = (await accounts.membershipsOfUser(db, user.id)).filter((m) => m.status === "active");
+      const accountId =
+        memberships.find((m) => m.accountId === input.accountId)?.accountId ??
+        memberships.find((m) => m.accountId === user.lastAccountId)?.accountId ??
+        memberships[0]?.accountId ??
+        null;
+      const allSettings = await accounts.settingsOfUserAccounts(db, user.id);
+      const policy = strictestPolicy(allSettings.map((s) => s.password_policy));
+      const account = accountId ? await accounts.findById(db, accountId) : undefined;
+
+      return transact(db, async (trx) => {
+        const now = clock.now().toISOString();
+        if (hasher.needsRehash(user.passwordHash as string)) {
+          await trx
+            .updateTable("users")
+            .set({ password_hash: await hasher.hash(input.password) })
+            .where("id", "=", user.id)
+            .execute();
+        }
+        const { token, session } = await sessions.create(trx, {
+          userId: user.id,
+          accountId,
+          policy: sessionPolicyOf(account?.settings),
+          ip: actor.ip,
+          userAgent: actor.userAgent,
+          passwordChangeRequired: passwordExpired(user, policy),
+        });
+        await users.recordLogin(trx, user.id, now, actor.ip, accountId);
+        await recordAudit(
+          trx,
+          { ...actor, type: "user", id: user.id },
+          { accountId, action: "auth.login", targetType: "session", targetId: session.id },
+          clock.now(),
+        );
+        const fresh = (await users.findById(trx, user.id)) as User;
+        return { user: fresh, accountId, token, session };
+      });
+    },
+
+    async logout(session: Session, actor: Actor): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        await sessions.revoke(trx, effects, session.userId, session.id);
+        await recordAudit(
+          trx,
+          actor,
+          { accountId: session.accountId, action: "auth.logout", targetType: "session", targetId: session.id },
+          clock.now(),
+        );
+      });
+    },
+
+    async revokeSession(current: Session, sessionId: string, actor: Actor): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        if (!(await sessions.revoke(trx, effects, current.userId, sessionId))) throw notFound("Session");
+        await recordAudit(
+          trx,
+          actor,
+          { accountId: current.accountId, action: "session.revoked", targetType: "session", targetId: sessionId },
+          clock.now(),
+        );
+      });
+    },
+
+    async revokeOtherSessions(current: Session, actor: Actor): Promise<number> {
+      return transact(db, async (trx, effects) => {
+        const count = await sessions.revokeAll(trx, effects, current.userId, current.id);
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: current.accountId,
+            action: "session.revoked_others",
+            targetType: "user",
+            targetId: current.userId,
+            changes: { count },
+          },
+          clock.now(),
+        );
+        return count;
+      });
+    },
+
+    /** Always the same answer; the caller answers before this finishes, so timing reveals nothing either. */
+    async forgotPassword(emailInput: string, actor: Actor): Promise<void> {
+      const user = await users.findByEmail(db, emailInput);
+      if (!user) return;
+      await transact(db, async (trx, effects) => {
+        const token = await emailTokens.issue(trx, user.id, "password_reset", clock.now());
+        await recordAudit(
+          trx,
+          actor,
+          { accountId: user.lastAccountId, action: "auth.password_reset_requested", targetType: "user", targetId: user.id },
+          clock.now(),
+        );
+        effects.afterCommit(() => mailer.send(mails.passwordReset(user.email, user.firstName, link("reset-password", token))));
+      });
+    },
+
+    async resetPassword(token: string, password: string, actor: Actor): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        const userId = await emailTokens.consume(trx, token, "password_reset", clock.now());
+        if (!userId) throw new AppError("invalid_token", "This reset link is invalid, used or expired.");
+        const user = (await users.findById(trx, userId)) as User;
+        await assertAcceptable(trx, user, password, "password", await policyFor(trx, userId));
+        await setPassword(trx, userId, password);
+        // The link proved control of the mailbox; that also verifies the address.
+        if (!user.emailVerifiedAt) await users.update(trx, userId, { emailVerifiedAt: clock.now().toISOString() }, clock.now().toISOString());
+        await sessions.revokeAll(trx, effects, userId);
+        await recordAudit(
+          trx,
+          { ...actor, type: "user", id: userId },
+          { accountId: user.lastAccountId, action: "user.password_reset", targetType: "user", targetId: userId },
+          clock.now(),
+        );
+        effects.afterCommit(() =>
+          mailer.send(mails.passwordChanged(user.email, user.firstName, clock.now().toUTCString(), actor.ip)),
+        );
+      });
+    },
+
+    async changePassword(session: Session, current: string, next: string, actor: Actor): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        const user = (await users.findById(trx, session.userId)) as User;
+        if (!user.passwordHash || !(await hasher.verify(user.passwordHash, current))) {
+          throw new AppError("invalid_credentials", "The current password is incorrect.", {
+            errors: [{ path: "current_password", code: "incorrect", message: "The current password is incorrect." }],
+          });
+        }
+        await assertAcceptable(trx, user, next, "new_password", await policyFor(trx, user.id));
+        await setPassword(trx, user.id, next);
+        await sessions.revokeAll(trx, effects, user.id, session.id);
+        if (session.passwordChangeRequired) await sessions.clearPasswordChangeRequired(trx, effects, session);
+        await recordAudit(
+          trx,
+          actor,
+          { accountId: session.accountId, action: "user.password_changed", targetType: "user", targetId: user.id },
+          clock.now(),
+        );
+        effects.afterCommit(() =>
+          mailer.send(mails.passwordChanged(user.email, user.firstName, clock.now().toUTCString(), actor.ip)),
+        );
+      });
+    },
+
+    /** For operators (CLI): a new password without the old one; the user must change it at next login. */
+    async adminResetPassword(email: string, password: string): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        const user = await users.findByEmail(trx, email);
+        if (!user) throw new AppError("not_found", `No user with email ${email}`);
+        await assertAcceptable(trx, user, password, "password", await policyFor(trx, user.id));
+        await setPassword(trx, user.id, password);
+        await users.update(trx, user.id, { mustChangePassword: true }, clock.now().toISOString());
+        await sessions.revokeAll(trx, effects, user.id);
+        await recordAudit(
+          trx,
+          { type: "system", id: null, ip: null, userAgent: "cli", requestId: null },
+          { accountId: user.lastAccountId, action: "user.password_reset_by_operator", targetType: "user", targetId: user.id },
+          clock.now(),
+        );
+      });
+    },
+
+    /** For operators (CLI): first account and its Root user, email treated as verified. */
+    async createAccountWithRoot(input: { email: string; password: string; name: string; accountName: string }) {
+      if (await users.findByEmail(db, input.email)) throw new AppError("conflict", "A user with this email already exists");
+      const { firstName, lastName } = splitName(input.name);
+      const errors = checkPassword(input.password, strictestPolicy([]), { email: input.email, firstName, lastName });
+      if (errors.length) throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+      const passwordHash = await hasher.hash(input.password);
+      return transact(db, async (trx) => {
+        const now = clock.now().toISOString();
+        const userId = newId("user");
+        await users.insert(trx, { id: userId, email: input.email, passwordHash, firstName, lastName, emailVerifiedAt: now, now });
+        await users.addPasswordHistory(trx, { id: newId("history"), userId, hash: passwordHash, now });
+        const actor: Actor = { type: "system", id: null, ip: null, userAgent: "cli", requestId: null };
+        const accountId = await deps.accountsService.createWithRoot(trx, { name: input.accountName, ownerId: userId, actor });
+        await users.update(trx, userId, { lastAccountId: accountId }, now);
+        return { userId, accountId };
+      });
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

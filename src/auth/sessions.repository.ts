@@ -1,0 +1,117 @@
+import type { Selectable } from "kysely";
+import type { Executor } from "../db/database.js";
+import type { SessionsTable } from "../db/tables.js";
+
+export type Session = {
+  id: string;
+  tokenHash: string;
+  userId: string;
+  accountId: string | null;
+  createdAt: string;
+  lastSeenAt: string;
+  idleExpiresAt: string;
+  expiresAt: string;
+  idleMinutes: number;
+  ip: string | null;
+  userAgent: string | null;
+  passwordChangeRequired: boolean;
+  revokedAt: string | null;
+};
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    tokenHash: row.token_hash,
+    userId: row.user_id,
+    accountId: row.account_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    idleExpiresAt: row.idle_expires_at,
+    expiresAt: row.expires_at,
+    idleMinutes: row.idle_minutes,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    passwordChangeRequired: row.password_change_required === 1,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export function createSessionsRepository() {
+  return {
+    async insert(db: Executor, s: Session): Promise<void> {
+      await db
+        .insertInto("sessions")
+        .values({
+          id: s.id,
+          token_hash: s.tokenHash,
+          user_id: s.userId,
+          account_id: s.accountId,
+          created_at: s.createdAt,
+          last_seen_at: s.lastSeenAt,
+          idle_expires_at: s.idleExpiresAt,
+          expires_at: s.expiresAt,
+          idle_minutes: s.idleMinutes,
+          ip: s.ip,
+          user_agent: s.userAgent,
+          password_change_required: s.passwordChangeRequired ? 1 : 0,
+          revoked_at: null,
+        })
+        .execute();
+    },
+    /** The hot path: one lookup on a unique index. */
+    async findActiveByTokenHash(db: Executor, tokenHash: string): Promise<Session | undefined> {
+      const row = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("token_hash", "=", tokenHash)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return row && toSession(row);
+    },
+    async listActiveForUser(db: Executor, userId: string, now: string): Promise<Session[]> {
+      const rows = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .where("idle_expires_at", ">", now)
+        .orderBy("last_seen_at", "desc")
+        .execute();
+      return rows.map(toSession);
+    },
+    async touch(db: Executor, id: string, lastSeenAt: string, idleExpiresAt: string): Promise<void> {
+      await db
+        .updateTable("sessions")
+        .set({ last_seen_at: lastSeenAt, idle_expires_at: idleExpiresAt })
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .execute();
+    },
+    async revoke(db: Executor, userId: string, id: string, now: string): Promise<boolean> {
+      const result = await db
+        .updateTable("sessions")
+        .set({ revoked_at: now })
+        .where("id", "=", id)
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async revokeAllForUser(db: Executor, userId: string, now: string, exceptId?: string): Promise<number> {
+      let query = db
+        .updateTable("sessions")
+        .set({ revoked_at: now })
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null);
+      if (exceptId) query = query.where("id", "!=", exceptId);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async clearPasswordChangeRequired(db: Executor, id: string): Promise<void> {
+      await db.updateTable("sessions").set({ password_change_required: 0 }).where("id", "=", id).execute();
+    },
+  };
+}
+
+export type SessionsRepository = ReturnType<typeof createSessionsRepository>;

@@ -1,0 +1,113 @@
+import type { SessionPolicy } from "../accounts/account-settings.js";
+import type { Db, Effects, Executor } from "../db/database.js";
+import { addSeconds, type Clock } from "../lib/clock.js";
+import { hashToken, newSecretToken } from "../lib/crypto.js";
+import { newId } from "../lib/ids.js";
+import type { Invalidator, SessionCache } from "./session-cache.js";
+import type { Session, SessionsRepository } from "./sessions.repository.js";
+
+/** How stale last_seen_at may get before a request writes it: one write a minute, not one per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_TOKEN_LENGTH = 128;
+
+export function createSessionsService(deps: {
+  db: Db;
+  clock: Clock;
+  sessions: SessionsRepository;
+  cache: SessionCache;
+  invalidator: Invalidator;
+}) {
+  const { db, clock, sessions, cache, invalidator } = deps;
+
+  function isLive(session: Session, now: Date): boolean {
+    const iso = now.toISOString();
+    return session.revokedAt === null && iso < session.expiresAt && iso < session.idleExpiresAt;
+  }
+
+  async function publishRevocation(trx: Executor, effects: Effects, userId: string) {
+    await invalidator.publish(trx, userId);
+    effects.afterCommit(() => cache.evictUser(userId));
+  }
+
+  return {
+    async create(
+      trx: Executor,
+      input: {
+        userId: string;
+        accountId: string | null;
+        policy: SessionPolicy;
+        ip: string | null;
+        userAgent: string | null;
+        passwordChangeRequired: boolean;
+      },
+    ): Promise<{ token: string; session: Session }> {
+      const now = clock.now();
+      const token = newSecretToken();
+      const session: Session = {
+        id: newId("session"),
+        tokenHash: hashToken(token),
+        userId: input.userId,
+        accountId: input.accountId,
+        createdAt: now.toISOString(),
+        lastSeenAt: now.toISOString(),
+        idleExpiresAt: addSeconds(now, input.policy.idle_minutes * 60).toISOString(),
+        expiresAt: addSeconds(now, input.policy.absolute_hours * 3600).toISOString(),
+        idleMinutes: input.policy.idle_minutes,
+        ip: input.ip,
+        userAgent: input.userAgent?.slice(0, 512) ?? null,
+        passwordChangeRequired: input.passwordChangeRequired,
+        revokedAt: null,
+      };
+      await sessions.insert(trx, session);
+      return { token, session };
+    },
+
+    /** Token → live session, from the cache when possible, else one indexed query. */
+    async authenticate(token: string): Promise<Session | undefined> {
+      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+      const tokenHash = hashToken(token);
+      let session = cache.get(tokenHash);
+      if (!session) {
+        session = await sessions.findActiveByTokenHash(db, tokenHash);
+        if (!session) return undefined;
+        cache.set(session);
+      }
+      const now = clock.now();
+      if (!isLive(session, now)) return undefined;
+      if (now.getTime() - Date.parse(session.lastSeenAt) >= TOUCH_INTERVAL_MS) {
+        const touched = {
+          ...session,
+          lastSeenAt: now.toISOString(),
+          idleExpiresAt: addSeconds(now, session.idleMinutes * 60).toISOString(),
+        };
+        await sessions.touch(db, session.id, touched.lastSeenAt, touched.idleExpiresAt);
+        cache.set(touched);
+        session = touched;
+      }
+      return session;
+    },
+
+    list(userId: string): Promise<Session[]> {
+      return sessions.listActiveForUser(db, userId, clock.now().toISOString());
+    },
+
+    async revoke(trx: Executor, effects: Effects, userId: string, sessionId: string): Promise<boolean> {
+      const revoked = await sessions.revoke(trx, userId, sessionId, clock.now().toISOString());
+      if (revoked) await publishRevocation(trx, effects, userId);
+      return revoked;
+    },
+
+    async revokeAll(trx: Executor, effects: Effects, userId: string, exceptSessionId?: string): Promise<number> {
+      const count = await sessions.revokeAllForUser(trx, userId, clock.now().toISOString(), exceptSessionId);
+      await publishRevocation(trx, effects, userId);
+      return count;
+    },
+
+    async clearPasswordChangeRequired(trx: Executor, effects: Effects, session: Session) {
+      await sessions.clearPasswordChangeRequired(trx, session.id);
+      await publishRevocation(trx, effects, session.userId);
+    },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

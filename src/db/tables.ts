@@ -1,0 +1,136 @@
+/**
+ * Storage shapes. Timestamps are ISO 8601 UTC strings (same text on SQLite and PostgreSQL, so they
+ * compare correctly as strings); booleans are 0/1 integers; documents are JSON text.
+ */
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_normalized: string;
+  email_verified_at: string | null;
+  password_hash: string | null;
+  password_changed_at: string | null;
+  must_change_password: number;
+  username: string | null;
+  first_name: string;
+  last_name: string;
+  mobile: string | null;
+  timezone: string;
+  locale: string;
+  avatar_url: string | null;
+  preferences: string | null;
+  last_login_at: string | null;
+  last_login_ip: string | null;
+  last_account_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PasswordHistoryTable {
+  id: string;
+  user_id: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  slug: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RolesTable {
+  id: string;
+  account_id: string;
+  key: string;
+  name: string;
+  description: string;
+  permissions: string;
+  builtin: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MembershipsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  role_id: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  account_id: string | null;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  expires_at: string;
+  idle_minutes: number;
+  ip: string | null;
+  user_agent: string | null;
+  password_change_required: number;
+  revoked_at: string | null;
+}
+
+export interface EmailTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface ThrottlesTable {
+  key: string;
+  failures: number;
+  window_started_at: string;
+  locked_until: string | null;
+  lock_level: number;
+  updated_at: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  account_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  changes: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: string;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  password_history: PasswordHistoryTable;
+  accounts: AccountsTable;
+  roles: RolesTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  email_tokens: EmailTokensTable;
+  throttles: ThrottlesTable;
+  audit_events: AuditEventsTable;
+  mail_outbox: MailOutboxTable;
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { SessionsService } from "../auth/sessions.service.js";
+import { hmac, safeEqual } from "../lib/crypto.js";
+import { AppError } from "./errors.js";
+
+export const SESSION_COOKIE = "gatehouse_session";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The CSRF token is derived from the session, so it needs no storage and dies with the session. */
+export function csrfTokenFor(secret: Buffer, tokenHash: string): string {
+  return hmac(secret, `csrf:${tokenHash}`);
+}
+
+/**
+ * Resolves the session cookie for every /api/v1 route before the body is read, then applies the route's
+ * `auth` setting, the CSRF rule for unsafe methods and the "change your password first" restriction.
+ */
+export function registerAuthHook(app: FastifyInstance, deps: { sessions: SessionsService; secret: Buffer }) {
+  app.decorateRequest("session", undefined);
+  app.addHook("onRequest", async (request: FastifyRequest) => {
+    if (!request.url.startsWith("/api/")) return;
+    const config = request.routeOptions.config;
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) request.session = await deps.sessions.authenticate(token);
+    if (config.auth === "none") return;
+    const session = request.session;
+    if (!session) throw new AppError("unauthenticated", "Log in to continue");
+    if (UNSAFE.has(request.method)) {
+      const header = request.headers["x-csrf-token"];
+      const expected = csrfTokenFor(deps.secret, session.tokenHash);
+      if (typeof header !== "string" || !safeEqual(header, expected)) {
+        throw new AppError("csrf_failed", "Missing or wrong x-csrf-token header");
+      }
+    }
+    if (session.passwordChangeRequired && !config.allowDuringPasswordChange) {
+      throw new AppError("password_change_required", "Your password has expired or was reset: choose a new one first");
+    }
+  });
+}

@@ -1,0 +1,70 @@
+export const ERROR_CODES = {
+  validation_failed: { status: 400, title: "Invalid request" },
+  invalid_json: { status: 400, title: "Malformed JSON" },
+  invalid_token: { status: 400, title: "Invalid or expired link" },
+  invalid_credentials: { status: 401, title: "Invalid credentials" },
+  unauthenticated: { status: 401, title: "Not signed in" },
+  csrf_failed: { status: 403, title: "CSRF check failed" },
+  forbidden: { status: 403, title: "Forbidden" },
+  password_change_required: { status: 403, title: "Password change required" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  password_policy: { status: 422, title: "Password does not meet the policy" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Internal server error" },
+  unavailable: { status: 503, title: "Service unavailable" },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type FieldError = { path: string; message: string; code: string };
+
+/** The one error type of the application; rendered as problem+json by the error handler. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? ERROR_CODES[code].title);
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+}
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  request_id?: string;
+};
+
+export function toProblem(error: AppError, requestId: string): Problem {
+  const problem: Problem = {
+    type: `/docs/errors#${error.code}`,
+    title: ERROR_CODES[error.code].title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    request_id: requestId,
+  };
+  if (error.errors?.length) problem.errors = error.errors;
+  return problem;
+}
+
+export function notFound(what = "Resource"): AppError {
+  return new AppError("not_found", `${what} not found`);
+}

@@ -1,0 +1,20 @@
+import { randomBytes } from "node:crypto";
+
+export const ID_PREFIXES = {
+  user: "usr",
+  account: "acct",
+  membership: "mem",
+  role: "role",
+  session: "sess",
+  token: "tok",
+  event: "evt",
+  mail: "mail",
+  history: "pwh",
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+/** Prefixed, random, URL-safe: 16 random bytes → 22 base64url characters. */
+export function newId(kind: IdKind): string {
+  return `${ID_PREFIXES[kind]}_${randomBytes(16).toString("base64url")}`;
+}

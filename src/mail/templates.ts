@@ -1,0 +1,65 @@
+import type { MailMessage } from "./mailer.js";
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+type Content = { to: string; subject: string; greeting: string; lines: string[]; action?: { label: string; url: string } };
+
+/** Plain text + HTML with at most one action link, as API.md requires. */
+function render({ to, subject, greeting, lines, action }: Content): MailMessage {
+  const text = [greeting, "", ...lines, ...(action ? ["", `${action.label}: ${action.url}`] : []), "", "— Gatehouse"].join(
+    "\n",
+  );
+  const paragraphs = lines.map((l) => `<p>${escapeHtml(l)}</p>`).join("");
+  const button = action
+    ? `<p><a href="${escapeHtml(action.url)}" style="display:inline-block;padding:10px 16px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(action.label)}</a></p>`
+    : "";
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1b1f24"><p>${escapeHtml(greeting)}</p>${paragraphs}${button}<p style="color:#667">— Gatehouse</p></body></html>`;
+  return { to, subject, text, html };
+}
+
+const hello = (name: string) => (name ? `Hello ${name},` : "Hello,");
+
+export const mails = {
+  verifyEmail: (to: string, name: string, url: string) =>
+    render({
+      to,
+      subject: "Confirm your email address",
+      greeting: hello(name),
+      lines: ["Please confirm your email address for Gatehouse. The link is valid for 24 hours."],
+      action: { label: "Confirm email", url },
+    }),
+  signupAttempt: (to: string, name: string, url: string) =>
+    render({
+      to,
+      subject: "Someone tried to sign up with your email",
+      greeting: hello(name),
+      lines: [
+        "Someone tried to create a Gatehouse account with this address, which already has one.",
+        "If that was you, log in instead. If you forgot your password, reset it from the log-in page.",
+      ],
+      action: { label: "Log in", url },
+    }),
+  passwordReset: (to: string, name: string, url: string) =>
+    render({
+      to,
+      subject: "Reset your password",
+      greeting: hello(name),
+      lines: [
+        "Someone asked to reset your Gatehouse password. The link is valid for 30 minutes and works once.",
+        "If you did not ask for this, you can ignore this mail; your password stays as it is.",
+      ],
+      action: { label: "Choose a new password", url },
+    }),
+  passwordChanged: (to: string, name: string, when: string, ip: string | null) =>
+    render({
+      to,
+      subject: "Your password was changed",
+      greeting: hello(name),
+      lines: [
+        `The password of your Gatehouse account was changed at ${when}${ip ? ` from ${ip}` : ""}.`,
+        "If this was not you, reset your password now and contact your administrator.",
+      ],
+    }),
+};

@@ -1,0 +1,185 @@
+import type { Selectable } from "kysely";
+import type { Executor } from "../db/database.js";
+import type { UsersTable } from "../db/tables.js";
+
+export type User = {
+  id: string;
+  email: string;
+  emailVerifiedAt: string | null;
+  passwordHash: string | null;
+  passwordChangedAt: string | null;
+  mustChangePassword: boolean;
+  username: string | null;
+  firstName: string;
+  lastName: string;
+  mobile: string | null;
+  timezone: string;
+  locale: string;
+  avatarUrl: string | null;
+  preferences: unknown;
+  lastLoginAt: string | null;
+  lastLoginIp: string | null;
+  lastAccountId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function toUser(row: Selectable<UsersTable>): User {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerifiedAt: row.email_verified_at,
+    passwordHash: row.password_hash,
+    passwordChangedAt: row.password_changed_at,
+    mustChangePassword: row.must_change_password === 1,
+    username: row.username,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    mobile: row.mobile,
+    timezone: row.timezone,
+    locale: row.locale,
+    avatarUrl: row.avatar_url,
+    preferences: row.preferences ? JSON.parse(row.preferences) : null,
+    lastLoginAt: row.last_login_at,
+    lastLoginIp: row.last_login_ip,
+    lastAccountId: row.last_account_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export type NewUser = {
+  id: string;
+  email: string;
+  passwordHash: string | null;
+  firstName: string;
+  lastName: string;
+  emailVerifiedAt: string | null;
+  now: string;
+};
+
+export type UserChanges = Partial<{
+  username: string | null;
+  firstName: string;
+  lastName: string;
+  mobile: string | null;
+  timezone: string;
+  locale: string;
+  avatarUrl: string | null;
+  preferences: unknown;
+  emailVerifiedAt: string;
+  passwordHash: string;
+  passwordChangedAt: string;
+  mustChangePassword: boolean;
+  lastLoginAt: string;
+  lastLoginIp: string | null;
+  lastAccountId: string;
+}>;
+
+const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
+  username: "username",
+  firstName: "first_name",
+  lastName: "last_name",
+  mobile: "mobile",
+  timezone: "timezone",
+  locale: "locale",
+  avatarUrl: "avatar_url",
+  preferences: "preferences",
+  emailVerifiedAt: "email_verified_at",
+  passwordHash: "password_hash",
+  passwordChangedAt: "password_changed_at",
+  mustChangePassword: "must_change_password",
+  lastLoginAt: "last_login_at",
+  lastLoginIp: "last_login_ip",
+  lastAccountId: "last_account_id",
+};
+
+export function createUsersRepository() {
+  return {
+    async findById(db: Executor, id: string): Promise<User | undefined> {
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async findByEmail(db: Executor, email: string): Promise<User | undefined> {
+      const row = await db
+        .selectFrom("users")
+        .selectAll()
+        .where("email_normalized", "=", normalizeEmail(email))
+        .executeTakeFirst();
+      return row && toUser(row);
+    },
+    async findByUsername(db: Executor, username: string): Promise<User | undefined> {
+      const row = await db.selectFrom("users").selectAll().where("username", "=", username).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async insert(db: Executor, user: NewUser): Promise<void> {
+      await db
+        .insertInto("users")
+        .values({
+          id: user.id,
+          email: user.email.trim(),
+          email_normalized: normalizeEmail(user.email),
+          email_verified_at: user.emailVerifiedAt,
+          password_hash: user.passwordHash,
+          password_changed_at: user.passwordHash ? user.now : null,
+          must_change_password: 0,
+          username: null,
+          first_name: user.firstName,
+          last_name: user.lastName,
+          mobile: null,
+          timezone: "UTC",
+          locale: "en",
+          avatar_url: null,
+          preferences: null,
+          last_login_at: null,
+          last_login_ip: null,
+          last_account_id: null,
+          created_at: user.now,
+          updated_at: user.now,
+        })
+        .execute();
+    },
+    async update(db: Executor, id: string, changes: UserChanges, now: string): Promise<void> {
+      const values: Record<string, unknown> = { updated_at: now };
+      for (const [key, value] of Object.entries(changes) as [keyof UserChanges, unknown][]) {
+        if (value === undefined) continue;
+        if (key === "preferences") values[COLUMN[key]] = JSON.stringify(value);
+        else if (key === "mustChangePassword") values[COLUMN[key]] = value ? 1 : 0;
+        else values[COLUMN[key]] = value;
+      }
+      await db.updateTable("users").set(values).where("id", "=", id).execute();
+    },
+    /** Login bookkeeping does not count as a profile change, so updated_at stays. */
+    async recordLogin(db: Executor, id: string, at: string, ip: string | null, accountId: string | null) {
+      await db
+        .updateTable("users")
+        .set({ last_login_at: at, last_login_ip: ip, last_account_id: accountId })
+        .where("id", "=", id)
+        .execute();
+    },
+    async recentPasswordHashes(db: Executor, userId: string, count: number): Promise<string[]> {
+      if (count <= 0) return [];
+      const rows = await db
+        .selectFrom("password_history")
+        .select("password_hash")
+        .where("user_id", "=", userId)
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(count)
+        .execute();
+      return rows.map((r) => r.password_hash);
+    },
+    async addPasswordHistory(db: Executor, entry: { id: string; userId: string; hash: string; now: string }) {
+      await db
+        .insertInto("password_history")
+        .values({ id: entry.id, user_id: entry.userId, password_hash: entry.hash, created_at: entry.now })
+        .execute();
+    },
+  };
+}
+
+export type UsersRepository = ReturnType<typeof createUsersRepository>;
