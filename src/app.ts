@@ -15,7 +15,7 @@ import { registerAuthHook } from "./http/auth-hook.js";
 import { registerErrorHandling, sendProblem } from "./http/error-handler.js";
 import { AppError } from "./http/errors.js";
 import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js";
-import { addSharedSchema, validatorCompiler } from "./http/validation.js";
+import { createValidatorCompiler } from "./http/validation.js";
 import type { Services } from "./services.js";
 import { registerUsersRoutes } from "./users/users.routes.js";
 
@@ -46,11 +46,9 @@ export async function buildApp(config: Config, services: Services, options: { lo
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false } },
   });
-  for (const schema of [ProblemSchema, MeSchema, PasswordPolicySchema]) {
-    app.addSchema(schema);
-    addSharedSchema(schema);
-  }
-  app.setValidatorCompiler(validatorCompiler);
+  const sharedSchemas = [ProblemSchema, MeSchema, PasswordPolicySchema];
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  app.setValidatorCompiler(createValidatorCompiler(sharedSchemas));
   registerErrorHandling(app);
 
   app.addHook("onSend", async (request, reply) => {

@@ -10,7 +10,7 @@ async function main() {
   const config = loadConfig();
   const log = pino(loggerOptions(config) as pino.LoggerOptions);
   const database = openDatabase(config.databaseUrl);
-  const applied = await migrateToLatest(database.db);
+  const applied = await migrateToLatest(database);
   if (applied.length) log.info({ migrations: applied }, "migrations applied");
   const services = await createServices({ config, database, clock: createClock(), log });
   const app = await buildApp(config, services, { logger: log });

@@ -316,7 +316,7 @@ export function createAuthService(deps: AuthDeps) {
       await transact(db, async (trx, effects) => {
         const user = (await users.findById(trx, session.userId)) as User;
         if (!user.passwordHash || !(await hasher.verify(user.passwordHash, current))) {
-          throw new AppError("invalid_credentials", "The current password is incorrect.", {
+          throw new AppError("incorrect_password", "The current password is incorrect.", {
             errors: [{ path: "current_password", code: "incorrect", message: "The current password is incorrect." }],
           });
         }

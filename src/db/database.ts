@@ -15,6 +15,8 @@ export type DatabaseHandle = {
   dialect: "sqlite" | "postgres";
   /** PostgreSQL connection settings, for the LISTEN connection of the cache invalidator. */
   pgConfig?: pg.ClientConfig;
+  /** PostgreSQL only: the schema everything lives in, when not the default. */
+  schema?: string;
   ping(): Promise<void>;
   close(): Promise<void>;
 };
@@ -59,6 +61,7 @@ function openPostgres(url: string, options: OpenOptions): DatabaseHandle {
     db,
     dialect: "postgres",
     pgConfig,
+    ...(options.schema ? { schema: options.schema } : {}),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -1,5 +1,5 @@
 import { type Migration, type MigrationProvider, Migrator } from "kysely";
-import type { Db } from "./database.js";
+import type { DatabaseHandle } from "./database.js";
 import * as identity from "./migrations/0001-identity.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
@@ -10,8 +10,13 @@ const migrations: Record<string, Migration> = {
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies every pending migration, in order, forward only. */
-export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+export async function migrateToLatest(database: DatabaseHandle): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables across all schemas unless told which one is ours.
+  const migrator = new Migrator({
+    db: database.db,
+    provider,
+    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

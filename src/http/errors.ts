@@ -3,6 +3,7 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, title: "Malformed JSON" },
   invalid_token: { status: 400, title: "Invalid or expired link" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
+  incorrect_password: { status: 400, title: "Incorrect password" },
   unauthenticated: { status: 401, title: "Not signed in" },
   csrf_failed: { status: 403, title: "CSRF check failed" },
   forbidden: { status: 403, title: "Forbidden" },

@@ -15,16 +15,18 @@ function createAjv(coerceTypes: boolean) {
   return ajv;
 }
 
-// Bodies are JSON and must arrive with the right types; query strings and path params are always text.
-const bodyAjv = createAjv(false);
-const textAjv = createAjv(true);
-
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === "body" ? bodyAjv : textAjv).compile(schema as object);
-
-export function addSharedSchema(schema: { $id?: string }) {
-  bodyAjv.addSchema(schema);
-  textAjv.addSchema(schema);
+/**
+ * One Ajv per app (never shared between apps in a process). Bodies are JSON and must arrive with the
+ * right types; query strings and path params are always text, so they are coerced.
+ */
+export function createValidatorCompiler(sharedSchemas: readonly object[]): FastifySchemaCompiler<unknown> {
+  const bodyAjv = createAjv(false);
+  const textAjv = createAjv(true);
+  for (const schema of sharedSchemas) {
+    bodyAjv.addSchema(schema);
+    textAjv.addSchema(schema);
+  }
+  return ({ schema, httpPart }) => (httpPart === "body" ? bodyAjv : textAjv).compile(schema as object);
 }
 
 const CODES: Record<string, string> = {
