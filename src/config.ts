@@ -30,7 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!databaseUrl.startsWith("sqlite:") && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL must start with sqlite: or postgres://");
   }
-  if (env.SMTP_URL !== undefined && !/^smtps?:\/\//.test(env.SMTP_URL)) {
+  if (env.SMTP_URL && !/^smtps?:\/\//.test(env.SMTP_URL)) {
     throw new ConfigError("SMTP_URL must be smtp://user:pass@host:port or smtps://…");
   }
   return Object.freeze({

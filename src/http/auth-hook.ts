@@ -18,7 +18,8 @@ export function csrfTokenFor(secret: Buffer, tokenHash: string): string {
 export function registerAuthHook(app: FastifyInstance, deps: { sessions: SessionsService; secret: Buffer }) {
   app.decorateRequest("session", undefined);
   app.addHook("onRequest", async (request: FastifyRequest) => {
-    if (!request.url.startsWith("/api/")) return;
+    // Unknown routes fall through to the 404 handler whether or not the caller is logged in.
+    if (!request.url.startsWith("/api/") || request.routeOptions.url === undefined) return;
     const config = request.routeOptions.config;
     const token = request.cookies[SESSION_COOKIE];
     if (token) request.session = await deps.sessions.authenticate(token);

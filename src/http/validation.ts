@@ -45,16 +45,14 @@ const CODES: Record<string, string> = {
 };
 
 /** Ajv's findings → field errors a form can place next to the right input. */
-export function toFieldErrors(errors: ErrorObject[], part: string): FieldError[] {
+export function toFieldErrors(all: ErrorObject[], part: string): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
-  for (const error of errors) {
+  for (const error of preferSpecific(all)) {
     let path = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const params = error.params as Record<string, unknown>;
     if (error.keyword === "required") path = [path, params.missingProperty].filter(Boolean).join(".");
     if (error.keyword === "additionalProperties") path = [path, params.additionalProperty].filter(Boolean).join(".");
-    // A union's members each complain; the "anyOf" summary is the one worth showing.
-    if (error.schemaPath.includes("/anyOf/") && errors.some((e) => e.keyword === "anyOf" && e.instancePath === error.instancePath)) continue;
     const code = CODES[error.keyword] ?? "invalid";
     const key = `${path}:${code}`;
     if (seen.has(key)) continue;
@@ -62,6 +60,22 @@ export function toFieldErrors(errors: ErrorObject[], part: string): FieldError[]
     out.push({ path: path || part, code, message: messageFor(error, code) });
   }
   return out;
+}
+
+/**
+ * A union (nullable field, enum of literals) fails with one complaint per member plus an "anyOf"
+ * summary. When a member got past the type check its complaint is the useful one ("too short");
+ * otherwise the summary ("not one of the allowed values") is.
+ */
+function preferSpecific(errors: ErrorObject[]): ErrorObject[] {
+  const unionPaths = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
+  const specific = (e: ErrorObject) =>
+    e.schemaPath.includes("/anyOf/") && unionPaths.has(e.instancePath) && e.keyword !== "type" && e.keyword !== "const";
+  return errors.filter((e) => {
+    if (!unionPaths.has(e.instancePath)) return true;
+    const hasSpecific = errors.some((o) => o.instancePath === e.instancePath && specific(o));
+    return hasSpecific ? specific(e) : e.keyword === "anyOf";
+  });
 }
 
 function messageFor(error: ErrorObject, code: string): string {

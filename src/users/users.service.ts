@@ -20,8 +20,16 @@ export type Me = { user: User; memberships: Membership[] };
 
 const TIMEZONES = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
 
+/** Canonical IANA names, plus the aliases ICU still resolves (America/Argentina/Buenos_Aires…). */
 export function isTimezone(value: string): boolean {
-  return TIMEZONES.has(value);
+  if (TIMEZONES.has(value)) return true;
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function createUsersService(deps: { db: Db; clock: Clock; users: UsersRepository; accounts: AccountsRepository }) {
