@@ -1,0 +1,83 @@
+// Child-process servers for the benchmark, so the load generator never shares their event loop.
+// Usage: tsx bench/servers.ts bare|gatehouse|argon2 [database-url]
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Fastify from "fastify";
+import { buildApp } from "../src/app.js";
+import { ARGON2_PARAMS } from "../src/auth/passwords.js";
+import { loadConfig } from "../src/config.js";
+import { openDatabase } from "../src/db/database.js";
+import { migrateToLatest } from "../src/db/migrate.js";
+import { createClock } from "../src/lib/clock.js";
+import { createServices } from "../src/services.js";
+import pino from "pino";
+import { hash, verify } from "@node-rs/argon2";
+
+const [kind, databaseUrl] = process.argv.slice(2);
+
+async function bare() {
+  const app = Fastify({ logger: false });
+  app.get("/bare", async () => ({ id: "usr_0000000000000000000000", email: "bench@example.com", ok: true }));
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return app.server.address();
+}
+
+async function gatehouse() {
+  const url = databaseUrl ?? `sqlite:${join(mkdtempSync(join(tmpdir(), "gatehouse-bench-")), "bench.db")}`;
+  let schema: string | undefined;
+  if (url.startsWith("postgres")) {
+    const pg = await import("pg");
+    schema = `bench_${randomBytes(4).toString("hex")}`;
+    const c = new pg.default.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`create schema ${schema}`);
+    await c.end();
+  }
+  const config = loadConfig({ NODE_ENV: "production", SECRET_KEY: randomBytes(32).toString("hex"), DATABASE_URL: url, PORT: "0" });
+  const database = openDatabase(url, schema ? { schema } : {});
+  await migrateToLatest(database);
+  const log = pino({ level: "warn" });
+  const services = await createServices({ config, database, clock: createClock(), log });
+  const app = await buildApp(config, services, { logger: log });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  // The benchmark user is made through the CLI's path (verified, no mail needed).
+  await services.auth.createAccountWithRoot({
+    email: "bench@example.com",
+    password: "orchid-Lantern-Harbor-1",
+    name: "Bench User",
+    accountName: "Bench",
+  });
+  return app.server.address();
+}
+
+/** Raw argon2id verifications per second with the server's parameters, `concurrency` at a time. */
+async function argon2(seconds: number, concurrency: number) {
+  const stored = await hash("orchid-Lantern-Harbor-1", ARGON2_PARAMS);
+  let done = 0;
+  const latencies: number[] = [];
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < until) {
+        const start = performance.now();
+        await verify(stored, "orchid-Lantern-Harbor-1");
+        latencies.push(performance.now() - start);
+        done++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { per_second: done / seconds, p50: pick(0.5), p99: pick(0.99) };
+}
+
+if (kind === "argon2") {
+  const result = await argon2(Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 4));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+} else {
+  const address = kind === "bare" ? await bare() : await gatehouse();
+  process.stdout.write(`${JSON.stringify({ address })}\n`);
+}

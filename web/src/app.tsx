@@ -1,0 +1,72 @@
+import { ForgotPasswordPage } from "./pages/ForgotPassword";
+import { LoginPage } from "./pages/Login";
+import { NotFoundPage } from "./pages/NotFound";
+import { ResetPasswordPage } from "./pages/ResetPassword";
+import { isSettingsTab, SettingsPage } from "./pages/Settings";
+import { SignupPage } from "./pages/Signup";
+import { VerifyEmailPage } from "./pages/VerifyEmail";
+import { Redirect, useLocation } from "./router";
+import type { SessionInfo } from "./types";
+import { useSession } from "./use-session";
+
+/** Where a signed-in user belongs when a page is not for them (/, /login). */
+function homeFor(info: SessionInfo): string {
+  return info.password_change_required ? "/settings/security" : "/settings/profile";
+}
+
+export function App() {
+  const { pathname } = useLocation();
+  const { state, reload } = useSession();
+
+  if (state.status === "loading") {
+    return (
+      <div className="splash" role="status">
+        Loading…
+      </div>
+    );
+  }
+  if (state.status === "error") {
+    return (
+      <div className="splash">
+        <div className="card">
+          <h1>Gatehouse is unreachable</h1>
+          <p role="alert">{state.message}</p>
+          <button type="button" className="button" onClick={() => void reload()}>
+            Try again
+          </button>
+        </div>
+      </div>
+    );
+  }
+
+  const info = state.status === "authenticated" ? state.info : null;
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+
+  switch (path) {
+    case "/":
+    case "/login":
+      if (info) return <Redirect to={homeFor(info)} />;
+      return path === "/" ? <Redirect to="/login" /> : <LoginPage />;
+    case "/signup":
+      return <SignupPage />;
+    case "/verify-email":
+      return <VerifyEmailPage />;
+    case "/forgot-password":
+      return <ForgotPasswordPage />;
+    case "/reset-password":
+      return <ResetPasswordPage />;
+    case "/settings":
+      return <Redirect to={info ? homeFor(info) : "/login"} />;
+  }
+
+  if (path.startsWith("/settings/")) {
+    const tab = path.slice("/settings/".length);
+    if (!isSettingsTab(tab)) return <NotFoundPage />;
+    if (!info) return <Redirect to="/login" />;
+    // Until the password is changed the server refuses everything else anyway.
+    if (info.password_change_required && tab !== "security") return <Redirect to="/settings/security" />;
+    return <SettingsPage tab={tab} />;
+  }
+
+  return <NotFoundPage />;
+}

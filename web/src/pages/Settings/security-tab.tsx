@@ -1,0 +1,307 @@
+import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { ApiError, describeError } from "../../api";
+import { TextField } from "../../components/field";
+import { FormAlert } from "../../components/form-alert";
+import { PasswordChecklist } from "../../components/password-checklist";
+import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
+import {
+  evaluatePassword,
+  hasLocalFailure,
+  passwordFailureFrom,
+  type ServerPasswordFailure,
+} from "../../password-rules";
+import type { DeviceSession } from "../../types";
+import { useApi } from "../../use-api";
+import { useFormatDate } from "../../use-format-date";
+import { usePasswordPolicy } from "../../use-password-policy";
+import { useSession, useSessionInfo } from "../../use-session";
+
+export function SecurityTab() {
+  const { password_change_required } = useSessionInfo();
+  const [sessionsVersion, setSessionsVersion] = useState(0);
+  return (
+    <div className="stack">
+      {password_change_required ? (
+        <FormAlert testId="password-change-required">
+          Your password has expired or an administrator asked you to change it. Choose a new password to
+          continue using Gatehouse.
+        </FormAlert>
+      ) : null}
+      <ChangePasswordForm onChanged={() => setSessionsVersion((version) => version + 1)} />
+      {/* Remounting reloads the list: a password change signs the other sessions out. */}
+      <SessionsCard key={sessionsVersion} locked={password_change_required} />
+    </div>
+  );
+}
+
+const PASSWORD_FIELDS = ["current_password", "new_password", "confirm_password"] as const;
+type PasswordForm = Record<(typeof PASSWORD_FIELDS)[number], string>;
+const WRONG_CURRENT_PASSWORD = new Set(["invalid_credentials", "incorrect_password"]);
+const EMPTY_PASSWORD_FORM: PasswordForm = { current_password: "", new_password: "", confirm_password: "" };
+
+function ChangePasswordForm({ onChanged }: { onChanged: () => void }) {
+  const api = useApi();
+  const { reload } = useSession();
+  const policy = usePasswordPolicy("/me/password-policy");
+  const checklistId = useId();
+  const [form, setForm] = useState<PasswordForm>(EMPTY_PASSWORD_FORM);
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [serverFailures, setServerFailures] = useState<ServerPasswordFailure[]>([]);
+  const [status, setStatus] = useState<"idle" | "saving" | "changed">("idle");
+
+  const rules = evaluatePassword(policy, form.new_password, serverFailures);
+  const set = (field: keyof PasswordForm) => (value: string) => {
+    setForm((current) => ({ ...current, [field]: value }));
+    setErrors((current) => withoutFieldError(current, field));
+    setStatus("idle");
+  };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const fields: Record<string, string> = {};
+    if (!form.current_password) fields.current_password = "Enter your current password.";
+    if (hasLocalFailure(rules)) fields.new_password = "Choose a password that meets every requirement below.";
+    if (form.confirm_password !== form.new_password) fields.confirm_password = "The passwords do not match.";
+    if (Object.keys(fields).length > 0) {
+      setErrors({ fields, form: "Please check the highlighted fields." });
+      return;
+    }
+    setStatus("saving");
+    setErrors(NO_ERRORS);
+    try {
+      await api.post("/me/password", {
+        current_password: form.current_password,
+        new_password: form.new_password,
+      });
+      setForm(EMPTY_PASSWORD_FORM);
+      setServerFailures([]);
+      setStatus("changed");
+      onChanged();
+      // Clears password_change_required and picks up a rotated CSRF token, if any.
+      await reload();
+    } catch (error) {
+      const failure = passwordFailureFrom(error, form.new_password);
+      if (failure) setServerFailures((seen) => [...seen, failure]);
+      const next = toFormErrors(error, PASSWORD_FIELDS);
+      if (failure) {
+        next.fields.new_password = "This password does not meet every requirement below.";
+        next.form = "Choose a different password: this one does not meet every requirement.";
+      }
+      // The contract names invalid_credentials; accept the more specific code too.
+      if (error instanceof ApiError && WRONG_CURRENT_PASSWORD.has(error.code)) {
+        next.fields.current_password = "Your current password is incorrect.";
+        next.form = "Your current password is incorrect.";
+      }
+      setErrors(next);
+      setStatus("idle");
+    }
+  }
+
+  return (
+    <form className="card" onSubmit={submit} noValidate aria-labelledby="password-heading">
+      <h2 id="password-heading">Change password</h2>
+      <p className="muted">Changing your password signs you out on every other device.</p>
+      {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+      {status === "changed" ? (
+        <FormAlert tone="success" testId="password-changed">
+          Password changed. Your other sessions were signed out.
+        </FormAlert>
+      ) : null}
+      <TextField
+        label="Current password"
+        name="current_password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={form.current_password}
+        onValueChange={set("current_password")}
+        error={errors.fields.current_password}
+      />
+      <TextField
+        label="New password"
+        name="new_password"
+        type="password"
+        autoComplete="new-password"
+        required
+        value={form.new_password}
+        onValueChange={set("new_password")}
+        error={errors.fields.new_password}
+        describedById={checklistId}
+      />
+      <PasswordChecklist id={checklistId} rules={rules} />
+      <TextField
+        label="Confirm new password"
+        name="confirm_password"
+        type="password"
+        autoComplete="new-password"
+        required
+        value={form.confirm_password}
+        onValueChange={set("confirm_password")}
+        error={errors.fields.confirm_password}
+      />
+      <div className="actions">
+        <button type="submit" className="button" disabled={status === "saving"}>
+          {status === "saving" ? "Changing…" : "Change password"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+// The server says "Unknown" (or nothing) when it cannot parse the user agent.
+const known = (value: string | null) => (value && value.toLowerCase() !== "unknown" ? value : null);
+
+function deviceLabel(session: DeviceSession): string {
+  const browser = known(session.device.browser);
+  const os = known(session.device.os);
+  if (browser && os) return `${browser} on ${os}`;
+  return browser || os || "Unknown device";
+}
+
+/** `locked`: a password change is pending, and until then the server refuses session calls. */
+function SessionsCard({ locked }: { locked: boolean }) {
+  const api = useApi();
+  const formatDate = useFormatDate();
+  const [sessions, setSessions] = useState<DeviceSession[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const answer = await api.get<{ data: DeviceSession[] }>("/me/sessions");
+      // This device first, then the most recently active.
+      const byRecency = (session: DeviceSession) => session.last_seen_at ?? session.created_at;
+      setSessions(
+        [...answer.data].sort(
+          (a, b) => Number(b.current) - Number(a.current) || byRecency(b).localeCompare(byRecency(a)),
+        ),
+      );
+      setError(null);
+    } catch (caught) {
+      setError(describeError(caught));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    if (!locked) void load();
+  }, [load, locked]);
+
+  async function revoke(session: DeviceSession) {
+    setBusy(session.id);
+    setNotice(null);
+    try {
+      await api.delete(`/me/sessions/${encodeURIComponent(session.id)}`);
+      setNotice(`Signed out ${deviceLabel(session)}.`);
+    } catch (caught) {
+      setError(describeError(caught));
+    }
+    await load();
+    setBusy(null);
+  }
+
+  async function revokeOthers() {
+    setBusy("others");
+    setNotice(null);
+    try {
+      const answer = await api.post<{ revoked: number }>("/me/sessions/revoke-others");
+      const count = answer?.revoked ?? 0;
+      setNotice(
+        count === 0
+          ? "No other sessions were active."
+          : `Signed out ${count} other session${count === 1 ? "" : "s"}.`,
+      );
+    } catch (caught) {
+      setError(describeError(caught));
+    }
+    await load();
+    setBusy(null);
+  }
+
+  const others = sessions?.filter((session) => !session.current).length ?? 0;
+
+  return (
+    <section className="card" aria-labelledby="sessions-heading">
+      <div className="card-header">
+        <h2 id="sessions-heading">Active sessions</h2>
+        <button
+          type="button"
+          className="button button-secondary button-small"
+          onClick={revokeOthers}
+          disabled={busy !== null || locked}
+          data-testid="revoke-others"
+        >
+          Sign out other sessions
+        </button>
+      </div>
+      <p className="muted">
+        Devices where you are logged in. Sign out any you don't recognise
+        {sessions ? ` (${others} other${others === 1 ? "" : "s"})` : ""}.
+      </p>
+      {error ? <FormAlert>{error}</FormAlert> : null}
+      {notice ? <FormAlert tone="success">{notice}</FormAlert> : null}
+      {locked ? <p className="muted">Change your password first to see and manage your sessions.</p> : null}
+      {sessions === null && !error && !locked ? (
+        <p role="status" className="muted">
+          Loading sessions…
+        </p>
+      ) : null}
+      {sessions && sessions.length > 0 ? (
+        <table className="table sessions-table">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">IP address</th>
+              <th scope="col">Signed in</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sessions.map((session) => (
+              <tr
+                key={session.id}
+                data-testid="session-row"
+                data-current={session.current ? "true" : "false"}
+              >
+                <td data-label="Device">
+                  <span className="device">{deviceLabel(session)}</span>
+                  {known(session.device.type) ? (
+                    <span className="muted device-type"> · {session.device.type}</span>
+                  ) : null}
+                  {session.current ? (
+                    <>
+                      {" "}
+                      <span className="badge badge-success">This device</span>
+                    </>
+                  ) : null}
+                </td>
+                <td data-label="IP address">
+                  <code>{session.ip ?? "—"}</code>
+                </td>
+                <td data-label="Signed in">{formatDate(session.created_at)}</td>
+                <td data-label="Last seen">{formatDate(session.last_seen_at)}</td>
+                <td className="cell-actions">
+                  {session.current ? null : (
+                    <button
+                      type="button"
+                      className="button button-danger button-small"
+                      onClick={() => revoke(session)}
+                      disabled={busy !== null}
+                      data-testid="revoke-session"
+                      aria-label={`Revoke session: ${deviceLabel(session)}, last seen ${formatDate(session.last_seen_at)}`}
+                    >
+                      {busy === session.id ? "Revoking…" : "Revoke"}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}

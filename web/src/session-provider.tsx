@@ -1,0 +1,62 @@
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
+import { ApiError, describeError } from "./api";
+import type { Me, SessionInfo } from "./types";
+import { useApi } from "./use-api";
+import { SessionContext, type SessionContextValue, type SessionState } from "./use-session";
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const api = useApi();
+  const [state, setState] = useState<SessionState>({ status: "loading" });
+
+  const becomeAnonymous = useCallback(() => {
+    api.setCsrfToken(null);
+    setState({ status: "anonymous" });
+  }, [api]);
+
+  const signIn = useCallback(
+    (info: SessionInfo) => {
+      api.setCsrfToken(info.csrf_token);
+      setState({ status: "authenticated", info });
+    },
+    [api],
+  );
+
+  const reload = useCallback(async () => {
+    try {
+      signIn(await api.get<SessionInfo>("/session"));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) becomeAnonymous();
+      else setState({ status: "error", message: describeError(error) });
+    }
+  }, [api, signIn, becomeAnonymous]);
+
+  const signOut = useCallback(async () => {
+    try {
+      await api.post("/auth/logout");
+    } catch {
+      // The session may already be gone (expired, revoked elsewhere); either way we are out.
+    }
+    becomeAnonymous();
+  }, [api, becomeAnonymous]);
+
+  const updateUser = useCallback((user: Me) => {
+    setState((current) =>
+      current.status === "authenticated"
+        ? { status: "authenticated", info: { ...current.info, user } }
+        : current,
+    );
+  }, []);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  // A session revoked from another device shows up as a 401 on the next call.
+  useEffect(() => api.onUnauthenticated(becomeAnonymous), [api, becomeAnonymous]);
+
+  const value = useMemo<SessionContextValue>(
+    () => ({ state, reload, signIn, signOut, updateUser }),
+    [state, reload, signIn, signOut, updateUser],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}

@@ -1,0 +1,98 @@
+// Shapes of the API documents the web app reads (docs/api-identity.md).
+
+export type Role = { id: string; key: string; name: string; description: string | null };
+
+export type Membership = { account_id: string; account_name: string; role: Role };
+
+export type Me = {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  username: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  full_name: string | null;
+  mobile: string | null;
+  timezone: string | null;
+  locale: string | null;
+  avatar_url: string | null;
+  mfa_enabled: boolean;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+  memberships: Membership[];
+};
+
+export type SessionInfo = {
+  user: Me;
+  account_id: string;
+  csrf_token: string;
+  session: { id: string; expires_at: string };
+  password_change_required: boolean;
+};
+
+export type MfaChallenge = { mfa_required: true; mfa_token: string; methods: string[] };
+
+export type LoginResponse = SessionInfo | MfaChallenge;
+
+export type PasswordPolicy = {
+  min_length: number;
+  max_length: number;
+  require_upper: boolean;
+  require_lower: boolean;
+  require_digit: boolean;
+  require_special: boolean;
+  history: number;
+  expiry_days: number | null;
+  disallow_personal_info: boolean;
+  disallow_common: boolean;
+};
+
+export const THEMES = ["light", "dark", "system"] as const;
+export type Theme = (typeof THEMES)[number];
+
+export const DATE_RANGES = [
+  "today",
+  "last_7_days",
+  "last_30_days",
+  "last_90_days",
+  "last_12_months",
+  "year_to_date",
+] as const;
+export type DateRange = (typeof DATE_RANGES)[number];
+
+export const CHART_METRICS = ["active_users", "sessions", "logins", "api_calls", "errors"] as const;
+export type ChartMetric = (typeof CHART_METRICS)[number];
+
+export const LIST_STATUSES = ["all", "active", "suspended", "pending"] as const;
+export type ListStatus = (typeof LIST_STATUSES)[number];
+
+export const PAGE_SIZES = [10, 25, 50, 100] as const;
+export type PageSize = (typeof PAGE_SIZES)[number];
+
+export type Preferences = {
+  theme: Theme;
+  animations: boolean;
+  default_date_range: DateRange;
+  default_chart_metric: ChartMetric;
+  default_list_filters: { status: ListStatus; page_size: PageSize };
+};
+
+export const DEFAULT_PREFERENCES: Preferences = {
+  theme: "system",
+  animations: true,
+  default_date_range: "last_30_days",
+  default_chart_metric: "active_users",
+  default_list_filters: { status: "all", page_size: 50 },
+};
+
+export type DeviceSession = {
+  id: string;
+  current: boolean;
+  created_at: string;
+  last_seen_at: string | null;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  device: { browser: string | null; os: string | null; type: "desktop" | "mobile" | "tablet" | "unknown" };
+};

@@ -1,0 +1,35 @@
+import { createContext, useContext } from "react";
+import type { Me, SessionInfo } from "./types";
+
+export type SessionState =
+  | { status: "loading" }
+  | { status: "error"; message: string }
+  | { status: "anonymous" }
+  | { status: "authenticated"; info: SessionInfo };
+
+export type SessionContextValue = {
+  state: SessionState;
+  /** Re-reads GET /session (after a password change, say). */
+  reload(): Promise<void>;
+  /** Adopts the session a successful login returned. */
+  signIn(info: SessionInfo): void;
+  /** Ends the session on the server; the local state is cleared even if that call fails. */
+  signOut(): Promise<void>;
+  /** Replaces the user after PATCH /me so the header and dates follow at once. */
+  updateUser(user: Me): void;
+};
+
+export const SessionContext = createContext<SessionContextValue | null>(null);
+
+export function useSession(): SessionContextValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error("useSession must be used inside <SessionProvider>");
+  return value;
+}
+
+/** For pages behind the login guard, where a session is guaranteed. */
+export function useSessionInfo(): SessionInfo {
+  const { state } = useSession();
+  if (state.status !== "authenticated") throw new Error("useSessionInfo needs an authenticated session");
+  return state.info;
+}
