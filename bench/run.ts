@@ -9,7 +9,11 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "10" }, connections: { type: "string", default: "10" }, write: { type: "boolean" } },
+  options: {
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "10" },
+    write: { type: "boolean" },
+  },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
@@ -17,7 +21,9 @@ const connections = Number(values.connections);
 type Measured = { rps: number; p50: number; p99: number; errors: number; non2xx: number };
 
 function startServer(...args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/servers.ts", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/servers.ts", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     let buffer = "";
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -44,9 +50,13 @@ async function load(options: autocannon.Options): Promise<Measured> {
 }
 
 async function runArgon2(): Promise<{ per_second: number; p50: number; p99: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/servers.ts", "argon2", String(seconds), "4"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/servers.ts", "argon2", String(seconds), "4"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let out = "";
   child.stdout?.on("data", (c: Buffer) => {
     out += c.toString();
@@ -73,7 +83,9 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const bare = await startServer("bare");
 const bareResult = await load({ url: `${bare.url}/bare` });
 bare.child.kill();
-rows.push(`| bare Fastify route (baseline) | – | ${fmt(bareResult.rps)} | ${bareResult.p50} | ${bareResult.p99} | 100% |`);
+rows.push(
+  `| bare Fastify route (baseline) | – | ${fmt(bareResult.rps)} | ${bareResult.p50} | ${bareResult.p99} | 100% |`,
+);
 
 const argon = await runArgon2();
 
@@ -84,7 +96,8 @@ for (const [name, extra] of databases) {
   const server = await startServer("gatehouse", ...extra);
   const cookie = await login(server.url);
   const me = await load({ url: `${server.url}/api/v1/me`, headers: { cookie } });
-  if (me.non2xx || me.errors) throw new Error(`GET /api/v1/me had ${me.non2xx} non-2xx and ${me.errors} errors`);
+  if (me.non2xx || me.errors)
+    throw new Error(`GET /api/v1/me had ${me.non2xx} non-2xx and ${me.errors} errors`);
   rows.push(
     `| GET /api/v1/me with session cookie | ${name} | ${fmt(me.rps)} | ${me.p50} | ${me.p99} | ${((me.rps / bareResult.rps) * 100).toFixed(0)}% of bare |`,
   );
@@ -94,7 +107,8 @@ for (const [name, extra] of databases) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "bench@example.com", password: "orchid-Lantern-Harbor-1" }),
   });
-  if (loginResult.non2xx || loginResult.errors) throw new Error(`login had ${loginResult.non2xx} non-2xx responses`);
+  if (loginResult.non2xx || loginResult.errors)
+    throw new Error(`login had ${loginResult.non2xx} non-2xx responses`);
   rows.push(
     `| POST /api/v1/auth/login | ${name} | ${fmt(loginResult.rps)} | ${loginResult.p50} | ${loginResult.p99} | ${((loginResult.rps / argon.per_second) * 100).toFixed(0)}% of raw argon2id |`,
   );

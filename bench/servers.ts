@@ -4,7 +4,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hash, verify } from "@node-rs/argon2";
 import Fastify from "fastify";
+import pino from "pino";
 import { buildApp } from "../src/app.js";
 import { ARGON2_PARAMS } from "../src/auth/passwords.js";
 import { loadConfig } from "../src/config.js";
@@ -12,8 +14,6 @@ import { openDatabase } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import { createClock } from "../src/lib/clock.js";
 import { createServices } from "../src/services.js";
-import pino from "pino";
-import { hash, verify } from "@node-rs/argon2";
 
 const [kind, databaseUrl] = process.argv.slice(2);
 
@@ -35,7 +35,12 @@ async function gatehouse() {
     await c.query(`create schema ${schema}`);
     await c.end();
   }
-  const config = loadConfig({ NODE_ENV: "production", SECRET_KEY: randomBytes(32).toString("hex"), DATABASE_URL: url, PORT: "0" });
+  const config = loadConfig({
+    NODE_ENV: "production",
+    SECRET_KEY: randomBytes(32).toString("hex"),
+    DATABASE_URL: url,
+    PORT: "0",
+  });
   const database = openDatabase(url, schema ? { schema } : {});
   await migrateToLatest(database);
   const log = pino({ level: "warn" });
@@ -69,7 +74,8 @@ async function argon2(seconds: number, concurrency: number) {
     }),
   );
   latencies.sort((a, b) => a - b);
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const pick = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { per_second: done / seconds, p50: pick(0.5), p99: pick(0.99) };
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import { spawnSync } from "node:child_process";
 // Runs the compiled CLI when present (npm run build), else the TypeScript source through tsx.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { spawnSync } from "node:child_process";
 
 const compiled = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const source = fileURLToPath(new URL("../src/cli.ts", import.meta.url));

@@ -9,7 +9,9 @@ if (existsSync(path)) {
 }
 const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
 if (!canInstall) {
-  console.warn(`chromium not found at ${path}; install it (apt-get install chromium) or set CHROMIUM_PATH for the browser tests.`);
+  console.warn(
+    `chromium not found at ${path}; install it (apt-get install chromium) or set CHROMIUM_PATH for the browser tests.`,
+  );
   process.exit(0);
 }
 console.log("Installing chromium for the browser tests (apt-get)…");

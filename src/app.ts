@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
@@ -6,7 +7,6 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { randomUUID } from "node:crypto";
 import { registerSecurityRoutes } from "./accounts/security.routes.js";
 import { registerAuthRoutes } from "./auth/auth.routes.js";
 import type { Config } from "./config.js";
@@ -24,7 +24,7 @@ const WEB_DIST = fileURLToPath(new URL("../web/dist/", import.meta.url));
 export function loggerOptions(config: Config): FastifyServerOptions["logger"] {
   return {
     level: config.logLevel,
-    redact: ["req.headers.cookie", "req.headers.authorization", "req.headers[\"x-csrf-token\"]"],
+    redact: ["req.headers.cookie", "req.headers.authorization", 'req.headers["x-csrf-token"]'],
     serializers: {
       // Query strings can carry tokens (email links): never log them.
       req: (req) => ({ method: req.method, url: req.url.split("?")[0], remoteAddress: req.ip }),
@@ -37,9 +37,17 @@ function requestId(header: string | string[] | undefined): string {
   return typeof header === "string" && /^[\w.:-]{1,64}$/.test(header) ? header : randomUUID();
 }
 
-export async function buildApp(config: Config, services: Services, options: { logger?: FastifyBaseLogger | false } = {}) {
+export async function buildApp(
+  config: Config,
+  services: Services,
+  options: { logger?: FastifyBaseLogger | false } = {},
+) {
   const app: FastifyInstance = Fastify({
-    ...(options.logger === false ? { logger: false } : options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
+    ...(options.logger === false
+      ? { logger: false }
+      : options.logger
+        ? { loggerInstance: options.logger }
+        : { logger: loggerOptions(config) }),
     genReqId: (req) => requestId(req.headers["x-request-id"]),
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
@@ -86,7 +94,9 @@ export async function buildApp(config: Config, services: Services, options: { lo
         },
       },
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
 

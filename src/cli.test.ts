@@ -8,8 +8,14 @@ import { openDatabase } from "./db/database.js";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-cli-"));
-const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, "cli.db")}`, SECRET_KEY: "k".repeat(40), NODE_ENV: "test" };
-const cli = (...args: string[]) => run(process.execPath, ["bin/gatehouse.js", ...args], { env, cwd: process.cwd() });
+const env = {
+  ...process.env,
+  DATABASE_URL: `sqlite:${join(dir, "cli.db")}`,
+  SECRET_KEY: "k".repeat(40),
+  NODE_ENV: "test",
+};
+const cli = (...args: string[]) =>
+  run(process.execPath, ["bin/gatehouse.js", ...args], { env, cwd: process.cwd() });
 
 describe("gatehouse CLI", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +24,17 @@ describe("gatehouse CLI", () => {
     expect((await cli("migrate")).stdout).toMatch(/Applied: 0001-identity/);
     expect((await cli("migrate")).stdout).toMatch(/up to date/);
 
-    const created = await cli("create-account", "--email", "op@example.com", "--name", "Olga Op", "--account", "Ops Inc", "--password", "operator-Lantern-1984");
+    const created = await cli(
+      "create-account",
+      "--email",
+      "op@example.com",
+      "--name",
+      "Olga Op",
+      "--account",
+      "Ops Inc",
+      "--password",
+      "operator-Lantern-1984",
+    );
     expect(created.stdout).toMatch(/Created account acct_\S+ with Root user usr_\S+ <op@example.com>/);
 
     const database = openDatabase(env.DATABASE_URL);
@@ -49,11 +65,15 @@ describe("gatehouse CLI", () => {
 
   it("explains mistakes with a non-zero exit", async () => {
     await expect(cli("create-account", "--email", "x@example.com")).rejects.toMatchObject({ code: 2 });
-    await expect(cli("reset-password", "--email", "nobody@example.com", "--password", "whatever-Lantern-22")).rejects.toMatchObject({
+    await expect(
+      cli("reset-password", "--email", "nobody@example.com", "--password", "whatever-Lantern-22"),
+    ).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/No user with email/),
     });
-    await expect(cli("create-account", "--email", "weak@example.com", "--account", "W", "--password", "password")).rejects.toMatchObject({
+    await expect(
+      cli("create-account", "--email", "weak@example.com", "--account", "W", "--password", "password"),
+    ).rejects.toMatchObject({
       stderr: expect.stringMatching(/min_length|at least 12/),
     });
   });

@@ -20,7 +20,9 @@ Commands:
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, …) as for the server.`;
 
-async function withServices<T>(work: (services: Awaited<ReturnType<typeof createServices>>) => Promise<T>): Promise<T> {
+async function withServices<T>(
+  work: (services: Awaited<ReturnType<typeof createServices>>) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
@@ -63,7 +65,8 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case "create-account": {
-      if (!values.email || !values.account) throw new UsageError("create-account needs --email and --account");
+      if (!values.email || !values.account)
+        throw new UsageError("create-account needs --email and --account");
       const given = values.password ?? process.env.GATEHOUSE_PASSWORD;
       const password = given ?? generatedPassword();
       const result = await withServices((s) =>
@@ -83,7 +86,9 @@ async function run(argv: string[]): Promise<number> {
       const given = values.password ?? process.env.GATEHOUSE_PASSWORD;
       const password = given ?? generatedPassword();
       await withServices((s) => s.auth.adminResetPassword(values.email as string, password));
-      console.log(`Password reset for ${values.email}; their sessions ended and they must choose a new one at next login.`);
+      console.log(
+        `Password reset for ${values.email}; their sessions ended and they must choose a new one at next login.`,
+      );
       if (!given) console.log(`Temporary password (shown once): ${password}`);
       return 0;
     }

@@ -1,10 +1,10 @@
+import pino from "pino";
 import { buildApp, loggerOptions } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { createClock } from "./lib/clock.js";
 import { createServices } from "./services.js";
-import pino from "pino";
 
 async function main() {
   const config = loadConfig();

@@ -5,7 +5,12 @@ import { createAuthService } from "./auth/auth.service.js";
 import { createEmailTokensRepository } from "./auth/email-tokens.repository.js";
 import { createLoginThrottle } from "./auth/login-throttle.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
-import { createLocalInvalidator, createPostgresInvalidator, createSessionCache, type Invalidator } from "./auth/session-cache.js";
+import {
+  createLocalInvalidator,
+  createPostgresInvalidator,
+  createSessionCache,
+  type Invalidator,
+} from "./auth/session-cache.js";
 import { createSessionsRepository } from "./auth/sessions.repository.js";
 import { createSessionsService } from "./auth/sessions.service.js";
 import type { Config } from "./config.js";
@@ -27,18 +32,29 @@ export async function createServices(deps: {
   const { config, database, clock, log } = deps;
   const db = database.db;
   const mailer =
-    deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom, log) : createOutboxMailer(db, clock, log));
+    deps.mailer ??
+    (config.smtpUrl
+      ? createSmtpMailer(config.smtpUrl, config.mailFrom, log)
+      : createOutboxMailer(db, clock, log));
   const hasher = deps.hasher ?? createPasswordHasher();
 
   const invalidator: Invalidator =
     database.dialect === "postgres" && database.pgConfig
-      ? await createPostgresInvalidator(database.pgConfig, (error) => log.warn({ err: error }, "session invalidation channel"))
+      ? await createPostgresInvalidator(database.pgConfig, (error) =>
+          log.warn({ err: error }, "session invalidation channel"),
+        )
       : createLocalInvalidator();
 
   const users = createUsersRepository();
   const accounts = createAccountsRepository();
   const cache = createSessionCache(invalidator);
-  const sessions = createSessionsService({ db, clock, sessions: createSessionsRepository(), cache, invalidator });
+  const sessions = createSessionsService({
+    db,
+    clock,
+    sessions: createSessionsRepository(),
+    cache,
+    invalidator,
+  });
   const accountsService = createAccountsService({ db, clock, accounts });
   const auth = createAuthService({
     db,

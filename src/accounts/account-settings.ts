@@ -7,7 +7,10 @@ export const SESSION_BOUNDS = {
   absolute_hours: { min: 1, max: 720 },
 } as const;
 
-export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({ idle_minutes: 30, absolute_hours: 24 });
+export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
+  idle_minutes: 30,
+  absolute_hours: 24,
+});
 
 export type AccountSettings = { password_policy: PasswordPolicy; session: SessionPolicy };
 

@@ -1,9 +1,23 @@
 import type { Executor } from "../db/database.js";
 import { type AccountSettings, parseAccountSettings } from "./account-settings.js";
 
-export type Account = { id: string; name: string; slug: string; settings: AccountSettings; createdAt: string; updatedAt: string };
+export type Account = {
+  id: string;
+  name: string;
+  slug: string;
+  settings: AccountSettings;
+  createdAt: string;
+  updatedAt: string;
+};
 
-export type Role = { id: string; key: string; name: string; description: string; permissions: string[]; builtin: boolean };
+export type Role = {
+  id: string;
+  key: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  builtin: boolean;
+};
 
 export type Membership = {
   id: string;
@@ -32,7 +46,10 @@ export function createAccountsRepository() {
       const row = await db.selectFrom("accounts").select("id").where("slug", "=", slug).executeTakeFirst();
       return row !== undefined;
     },
-    async insert(db: Executor, account: { id: string; name: string; slug: string; settings: AccountSettings; now: string }) {
+    async insert(
+      db: Executor,
+      account: { id: string; name: string; slug: string; settings: AccountSettings; now: string },
+    ) {
       await db
         .insertInto("accounts")
         .values({
@@ -90,7 +107,9 @@ export function createAccountsRepository() {
       const rows = await db
         .selectFrom("memberships as m")
         .innerJoin("accounts as a", "a.id", "m.account_id")
-        .innerJoin("roles as r", (join) => join.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"))
+        .innerJoin("roles as r", (join) =>
+          join.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
+        )
         .select([
           "m.id as id",
           "m.account_id as account_id",

@@ -32,7 +32,12 @@ export function createAccountsService(deps: { db: Db; clock: Clock; accounts: Ac
     return membership;
   }
 
-  async function requirePermission(executor: Executor, userId: string, accountId: string, permission: Permission) {
+  async function requirePermission(
+    executor: Executor,
+    userId: string,
+    accountId: string,
+    permission: Permission,
+  ) {
     const membership = await membershipOf(executor, userId, accountId);
     if (!can(membership.role.permissions, permission)) {
       throw new AppError("forbidden", `Your role does not include ${permission}`);
@@ -45,17 +50,32 @@ export function createAccountsService(deps: { db: Db; clock: Clock; accounts: Ac
     requirePermission,
 
     /** A new account with the built-in roles and its creator as Root; part of the caller's transaction. */
-    async createWithRoot(trx: Executor, input: { name: string; ownerId: string; actor: Actor }): Promise<string> {
+    async createWithRoot(
+      trx: Executor,
+      input: { name: string; ownerId: string; actor: Actor },
+    ): Promise<string> {
       const now = clock.now().toISOString();
       const accountId = newId("account");
       let slug = slugify(input.name);
-      if (await accounts.slugExists(trx, slug)) slug = `${slug}-${newId("account").slice(5, 11).toLowerCase()}`;
-      await accounts.insert(trx, { id: accountId, name: input.name, slug, settings: defaultAccountSettings(), now });
+      if (await accounts.slugExists(trx, slug))
+        slug = `${slug}-${newId("account").slice(5, 11).toLowerCase()}`;
+      await accounts.insert(trx, {
+        id: accountId,
+        name: input.name,
+        slug,
+        settings: defaultAccountSettings(),
+        now,
+      });
       let rootRoleId = "";
       for (const role of BUILTIN_ROLES) {
         const id = newId("role");
         if (role.key === "root") rootRoleId = id;
-        await accounts.insertRole(trx, accountId, { id, ...role, permissions: [...role.permissions], builtin: true }, now);
+        await accounts.insertRole(
+          trx,
+          accountId,
+          { id, ...role, permissions: [...role.permissions], builtin: true },
+          now,
+        );
       }
       await accounts.insertMembership(trx, {
         id: newId("membership"),
@@ -68,7 +88,13 @@ export function createAccountsService(deps: { db: Db; clock: Clock; accounts: Ac
       await recordAudit(
         trx,
         input.actor,
-        { accountId, action: "account.created", targetType: "account", targetId: accountId, changes: { name: input.name } },
+        {
+          accountId,
+          action: "account.created",
+          targetType: "account",
+          targetId: accountId,
+          changes: { name: input.name },
+        },
         clock.now(),
       );
       return accountId;
@@ -93,7 +119,13 @@ export function createAccountsService(deps: { db: Db; clock: Clock; accounts: Ac
         await recordAudit(
           trx,
           actor,
-          { accountId, action: "account.security_updated", targetType: "account", targetId: accountId, changes: { ...changes } },
+          {
+            accountId,
+            action: "account.security_updated",
+            targetType: "account",
+            targetId: accountId,
+            changes: { ...changes },
+          },
           clock.now(),
         );
         return settings;

@@ -7,7 +7,8 @@ import type { Services } from "../services.js";
 import { SESSION_BOUNDS } from "./account-settings.js";
 import type { SecurityChanges } from "./accounts.service.js";
 
-const int = (bounds: { min: number; max: number }) => Type.Integer({ minimum: bounds.min, maximum: bounds.max });
+const int = (bounds: { min: number; max: number }) =>
+  Type.Integer({ minimum: bounds.min, maximum: bounds.max });
 
 const PasswordPolicyFields = {
   min_length: int(POLICY_BOUNDS.min_length),
@@ -18,7 +19,10 @@ const PasswordPolicyFields = {
   history: int(POLICY_BOUNDS.history),
   expiry_days: Nullable(int(POLICY_BOUNDS.expiry_days)),
 };
-const SessionFields = { idle_minutes: int(SESSION_BOUNDS.idle_minutes), absolute_hours: int(SESSION_BOUNDS.absolute_hours) };
+const SessionFields = {
+  idle_minutes: int(SESSION_BOUNDS.idle_minutes),
+  absolute_hours: int(SESSION_BOUNDS.absolute_hours),
+};
 
 const SecuritySchema = Type.Object({
   password_policy: Type.Object(PasswordPolicyFields),
@@ -27,7 +31,9 @@ const SecuritySchema = Type.Object({
 
 const SecurityPatch = Type.Object(
   {
-    password_policy: Type.Optional(Type.Partial(Type.Object(PasswordPolicyFields), { additionalProperties: false })),
+    password_policy: Type.Optional(
+      Type.Partial(Type.Object(PasswordPolicyFields), { additionalProperties: false }),
+    ),
     session: Type.Optional(Type.Partial(Type.Object(SessionFields), { additionalProperties: false })),
   },
   { additionalProperties: false },

@@ -3,7 +3,16 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Config } from "../config.js";
 import { csrfTokenFor, SESSION_COOKIE } from "../http/auth-hook.js";
 import { actorOf, sessionOf } from "../http/context.js";
-import { Body, Email, errorResponses, Password, PasswordPolicySchema, SessionStateSchema, Str, Token } from "../http/schemas.js";
+import {
+  Body,
+  Email,
+  errorResponses,
+  Password,
+  PasswordPolicySchema,
+  SessionStateSchema,
+  Str,
+  Token,
+} from "../http/schemas.js";
 import { meView, sessionInfoView } from "../http/views.js";
 import { newId } from "../lib/ids.js";
 import { BUILTIN_ROLES, type BuiltinRole } from "../roles/permissions.js";
@@ -49,7 +58,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
           account_name: Str(200, { minLength: 1 }),
         }),
         response: {
-          201: Type.Object({ user: Type.Ref("Me"), account_id: Type.String(), verification_sent: Type.Boolean() }),
+          201: Type.Object({
+            user: Type.Ref("Me"),
+            account_id: Type.String(),
+            verification_sent: Type.Boolean(),
+          }),
           ...errorResponses(400, 422),
         },
       },
@@ -86,7 +99,13 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
 
   app.post(
     "/api/v1/auth/verify-email/resend",
-    { schema: { tags: ["auth"], summary: "Send the verification mail again", response: { 202: Type.Object({ accepted: Type.Boolean() }) } } },
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Send the verification mail again",
+        response: { 202: Type.Object({ accepted: Type.Boolean() }) },
+      },
+    },
     async (request, reply) => {
       await auth.resendVerification(sessionOf(request).userId);
       return reply.status(202).send({ accepted: true });
@@ -100,7 +119,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
       schema: {
         tags: ["auth"],
         summary: "Log in with email and password; sets the session cookie",
-        body: Body({ email: Str(254, { minLength: 1 }), password: Password, account_id: Type.Optional(Str(64)) }),
+        body: Body({
+          email: Str(254, { minLength: 1 }),
+          password: Password,
+          account_id: Type.Optional(Str(64)),
+        }),
         response: { 200: SessionStateSchema, ...errorResponses(400, 401, 429) },
       },
     },
@@ -144,7 +167,9 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
       const actor = actorOf(request);
       // Answer first: the work (and its timing) happens after the response is on its way.
       setImmediate(() => {
-        auth.forgotPassword(email, actor).catch((error) => request.log.error({ err: error }, "forgot-password failed"));
+        auth
+          .forgotPassword(email, actor)
+          .catch((error) => request.log.error({ err: error }, "forgot-password failed"));
       });
       return reply.status(202).send({ accepted: true });
     },
@@ -172,7 +197,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
     "/api/v1/auth/password-policy",
     {
       config: publicRoute,
-      schema: { tags: ["auth"], summary: "The password policy new users sign up under", response: { 200: PasswordPolicySchema } },
+      schema: {
+        tags: ["auth"],
+        summary: "The password policy new users sign up under",
+        response: { 200: PasswordPolicySchema },
+      },
     },
     async () => policyView(strictestPolicy([])),
   );
@@ -181,14 +210,23 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
     "/api/v1/session",
     {
       config: { allowDuringPasswordChange: true },
-      schema: { tags: ["auth"], summary: "The current session, user and CSRF token", response: { 200: SessionStateSchema, ...errorResponses(401) } },
+      schema: {
+        tags: ["auth"],
+        summary: "The current session, user and CSRF token",
+        response: { 200: SessionStateSchema, ...errorResponses(401) },
+      },
     },
     async (request) => sessionState(sessionOf(request)),
   );
 }
 
 /** The answer to a sign-up with an email that already has an account: same shape, nothing real. */
-function decoyUser(id: string, body: { email: string; name: string; account_name: string }, accountId: string, now: string) {
+function decoyUser(
+  id: string,
+  body: { email: string; name: string; account_name: string },
+  accountId: string,
+  now: string,
+) {
   const root = BUILTIN_ROLES[0] as BuiltinRole;
   const [first = "", ...rest] = body.name.trim().split(/\s+/);
   return {

@@ -1,4 +1,8 @@
-import { type AccountSettings, DEFAULT_SESSION_POLICY, type SessionPolicy } from "../accounts/account-settings.js";
+import {
+  type AccountSettings,
+  DEFAULT_SESSION_POLICY,
+  type SessionPolicy,
+} from "../accounts/account-settings.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
@@ -42,7 +46,8 @@ function splitName(name: string): { firstName: string; lastName: string } {
 
 export function createAuthService(deps: AuthDeps) {
   const { db, clock, hasher, mailer, users, accounts, emailTokens, sessions, throttle } = deps;
-  const link = (page: string, token: string) => `${deps.publicUrl}/${page}?token=${encodeURIComponent(token)}`;
+  const link = (page: string, token: string) =>
+    `${deps.publicUrl}/${page}?token=${encodeURIComponent(token)}`;
 
   async function policyFor(executor: Executor, userId: string): Promise<PasswordPolicy> {
     const settings = await accounts.settingsOfUserAccounts(executor, userId);
@@ -71,13 +76,19 @@ export function createAuthService(deps: AuthDeps) {
         }
       }
     }
-    if (errors.length) throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+    if (errors.length)
+      throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
   }
 
   async function setPassword(executor: Executor, userId: string, password: string) {
     const now = clock.now().toISOString();
     const hash = await hasher.hash(password);
-    await users.update(executor, userId, { passwordHash: hash, passwordChangedAt: now, mustChangePassword: false }, now);
+    await users.update(
+      executor,
+      userId,
+      { passwordHash: hash, passwordChangedAt: now, mustChangePassword: false },
+      now,
+    );
     await users.addPasswordHistory(executor, { id: newId("history"), userId, hash, now });
   }
 
@@ -91,20 +102,30 @@ export function createAuthService(deps: AuthDeps) {
     return settings?.session ?? DEFAULT_SESSION_POLICY;
   }
 
-  async function sendVerification(user: Pick<User, "id" | "email" | "firstName">, executor: Executor, effects: Effects) {
+  async function sendVerification(
+    user: Pick<User, "id" | "email" | "firstName">,
+    executor: Executor,
+    effects: Effects,
+  ) {
     const token = await emailTokens.issue(executor, user.id, "verify_email", clock.now());
-    effects.afterCommit(() => mailer.send(mails.verifyEmail(user.email, user.firstName, link("verify-email", token))));
+    effects.afterCommit(() =>
+      mailer.send(mails.verifyEmail(user.email, user.firstName, link("verify-email", token))),
+    );
   }
 
   return {
     policyFor,
 
-    async signup(input: { email: string; password: string; name: string; accountName: string }, actor: Actor) {
+    async signup(
+      input: { email: string; password: string; name: string; accountName: string },
+      actor: Actor,
+    ) {
       const { firstName, lastName } = splitName(input.name);
       const email = input.email.trim();
       const policy = strictestPolicy([]);
       const errors = checkPassword(input.password, policy, { email, firstName, lastName });
-      if (errors.length) throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+      if (errors.length)
+        throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
 
       const existing = await users.findByEmail(db, email);
       if (existing) {
@@ -119,7 +140,15 @@ export function createAuthService(deps: AuthDeps) {
       try {
         return await transact(db, async (trx, effects) => {
           const now = clock.now().toISOString();
-          await users.insert(trx, { id: userId, email, passwordHash, firstName, lastName, emailVerifiedAt: null, now });
+          await users.insert(trx, {
+            id: userId,
+            email,
+            passwordHash,
+            firstName,
+            lastName,
+            emailVerifiedAt: null,
+            now,
+          });
           await users.addPasswordHistory(trx, { id: newId("history"), userId, hash: passwordHash, now });
           const accountId = await deps.accountsService.createWithRoot(trx, {
             name: input.accountName.trim(),
@@ -138,7 +167,8 @@ export function createAuthService(deps: AuthDeps) {
         });
       } catch (error) {
         // Two sign-ups racing for one email: the loser gets the same answer as an existing email.
-        if (await users.findByEmail(db, email)) return { userId: newId("user"), accountId: newId("account"), user: undefined };
+        if (await users.findByEmail(db, email))
+          return { userId: newId("user"), accountId: newId("account"), user: undefined };
         throw error;
       }
     },
@@ -146,14 +176,20 @@ export function createAuthService(deps: AuthDeps) {
     async verifyEmail(token: string, actor: Actor): Promise<void> {
       await transact(db, async (trx) => {
         const userId = await emailTokens.consume(trx, token, "verify_email", clock.now());
-        if (!userId) throw new AppError("invalid_token", "This verification link is invalid, used or expired.");
+        if (!userId)
+          throw new AppError("invalid_token", "This verification link is invalid, used or expired.");
         const now = clock.now().toISOString();
         await users.update(trx, userId, { emailVerifiedAt: now }, now);
         const user = (await users.findById(trx, userId)) as User;
         await recordAudit(
           trx,
           { ...actor, type: "user", id: userId },
-          { accountId: user.lastAccountId, action: "user.email_verified", targetType: "user", targetId: userId },
+          {
+            accountId: user.lastAccountId,
+            action: "user.email_verified",
+            targetType: "user",
+            targetId: userId,
+          },
           clock.now(),
         );
       });
@@ -184,7 +220,12 @@ export function createAuthService(deps: AuthDeps) {
           await recordAudit(
             db,
             { ...actor, type: "user", id: user.id },
-            { accountId: user.lastAccountId, action: "auth.login_failed", targetType: "user", targetId: user.id },
+            {
+              accountId: user.lastAccountId,
+              action: "auth.login_failed",
+              targetType: "user",
+              targetId: user.id,
+            },
             clock.now(),
           );
         }
@@ -192,7 +233,9 @@ export function createAuthService(deps: AuthDeps) {
       }
       await throttle.succeed({ email, ip });
 
-      const memberships = (await accounts.membershipsOfUser(db, user.id)).filter((m) => m.status === "active");
+      const memberships = (await accounts.membershipsOfUser(db, user.id)).filter(
+        (m) => m.status === "active",
+      );
       const accountId =
         memberships.find((m) => m.accountId === input.accountId)?.accountId ??
         memberships.find((m) => m.accountId === user.lastAccountId)?.accountId ??
@@ -237,7 +280,12 @@ export function createAuthService(deps: AuthDeps) {
         await recordAudit(
           trx,
           actor,
-          { accountId: session.accountId, action: "auth.logout", targetType: "session", targetId: session.id },
+          {
+            accountId: session.accountId,
+            action: "auth.logout",
+            targetType: "session",
+            targetId: session.id,
+          },
           clock.now(),
         );
       });
@@ -249,7 +297,12 @@ export function createAuthService(deps: AuthDeps) {
         await recordAudit(
           trx,
           actor,
-          { accountId: current.accountId, action: "session.revoked", targetType: "session", targetId: sessionId },
+          {
+            accountId: current.accountId,
+            action: "session.revoked",
+            targetType: "session",
+            targetId: sessionId,
+          },
           clock.now(),
         );
       });
@@ -283,10 +336,17 @@ export function createAuthService(deps: AuthDeps) {
         await recordAudit(
           trx,
           actor,
-          { accountId: user.lastAccountId, action: "auth.password_reset_requested", targetType: "user", targetId: user.id },
+          {
+            accountId: user.lastAccountId,
+            action: "auth.password_reset_requested",
+            targetType: "user",
+            targetId: user.id,
+          },
           clock.now(),
         );
-        effects.afterCommit(() => mailer.send(mails.passwordReset(user.email, user.firstName, link("reset-password", token))));
+        effects.afterCommit(() =>
+          mailer.send(mails.passwordReset(user.email, user.firstName, link("reset-password", token))),
+        );
       });
     },
 
@@ -298,12 +358,23 @@ export function createAuthService(deps: AuthDeps) {
         await assertAcceptable(trx, user, password, "password", await policyFor(trx, userId));
         await setPassword(trx, userId, password);
         // The link proved control of the mailbox; that also verifies the address.
-        if (!user.emailVerifiedAt) await users.update(trx, userId, { emailVerifiedAt: clock.now().toISOString() }, clock.now().toISOString());
+        if (!user.emailVerifiedAt)
+          await users.update(
+            trx,
+            userId,
+            { emailVerifiedAt: clock.now().toISOString() },
+            clock.now().toISOString(),
+          );
         await sessions.revokeAll(trx, effects, userId);
         await recordAudit(
           trx,
           { ...actor, type: "user", id: userId },
-          { accountId: user.lastAccountId, action: "user.password_reset", targetType: "user", targetId: userId },
+          {
+            accountId: user.lastAccountId,
+            action: "user.password_reset",
+            targetType: "user",
+            targetId: userId,
+          },
           clock.now(),
         );
         effects.afterCommit(() =>
@@ -317,7 +388,9 @@ export function createAuthService(deps: AuthDeps) {
         const user = (await users.findById(trx, session.userId)) as User;
         if (!user.passwordHash || !(await hasher.verify(user.passwordHash, current))) {
           throw new AppError("incorrect_password", "The current password is incorrect.", {
-            errors: [{ path: "current_password", code: "incorrect", message: "The current password is incorrect." }],
+            errors: [
+              { path: "current_password", code: "incorrect", message: "The current password is incorrect." },
+            ],
           });
         }
         await assertAcceptable(trx, user, next, "new_password", await policyFor(trx, user.id));
@@ -327,7 +400,12 @@ export function createAuthService(deps: AuthDeps) {
         await recordAudit(
           trx,
           actor,
-          { accountId: session.accountId, action: "user.password_changed", targetType: "user", targetId: user.id },
+          {
+            accountId: session.accountId,
+            action: "user.password_changed",
+            targetType: "user",
+            targetId: user.id,
+          },
           clock.now(),
         );
         effects.afterCommit(() =>
@@ -348,26 +426,54 @@ export function createAuthService(deps: AuthDeps) {
         await recordAudit(
           trx,
           { type: "system", id: null, ip: null, userAgent: "cli", requestId: null },
-          { accountId: user.lastAccountId, action: "user.password_reset_by_operator", targetType: "user", targetId: user.id },
+          {
+            accountId: user.lastAccountId,
+            action: "user.password_reset_by_operator",
+            targetType: "user",
+            targetId: user.id,
+          },
           clock.now(),
         );
       });
     },
 
     /** For operators (CLI): first account and its Root user, email treated as verified. */
-    async createAccountWithRoot(input: { email: string; password: string; name: string; accountName: string }) {
-      if (await users.findByEmail(db, input.email)) throw new AppError("conflict", "A user with this email already exists");
+    async createAccountWithRoot(input: {
+      email: string;
+      password: string;
+      name: string;
+      accountName: string;
+    }) {
+      if (await users.findByEmail(db, input.email))
+        throw new AppError("conflict", "A user with this email already exists");
       const { firstName, lastName } = splitName(input.name);
-      const errors = checkPassword(input.password, strictestPolicy([]), { email: input.email, firstName, lastName });
-      if (errors.length) throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+      const errors = checkPassword(input.password, strictestPolicy([]), {
+        email: input.email,
+        firstName,
+        lastName,
+      });
+      if (errors.length)
+        throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
       const passwordHash = await hasher.hash(input.password);
       return transact(db, async (trx) => {
         const now = clock.now().toISOString();
         const userId = newId("user");
-        await users.insert(trx, { id: userId, email: input.email, passwordHash, firstName, lastName, emailVerifiedAt: now, now });
+        await users.insert(trx, {
+          id: userId,
+          email: input.email,
+          passwordHash,
+          firstName,
+          lastName,
+          emailVerifiedAt: now,
+          now,
+        });
         await users.addPasswordHistory(trx, { id: newId("history"), userId, hash: passwordHash, now });
         const actor: Actor = { type: "system", id: null, ip: null, userAgent: "cli", requestId: null };
-        const accountId = await deps.accountsService.createWithRoot(trx, { name: input.accountName, ownerId: userId, actor });
+        const accountId = await deps.accountsService.createWithRoot(trx, {
+          name: input.accountName,
+          ownerId: userId,
+          actor,
+        });
         await users.update(trx, userId, { lastAccountId: accountId }, now);
         return { userId, accountId };
       });

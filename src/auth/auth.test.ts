@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createClient,
   createTestApp,
-  signUpAndLogin,
   STRONG_PASSWORD,
+  signUpAndLogin,
   type TestApp,
   testDialects,
   tokenOf,
@@ -28,7 +28,11 @@ describe.each(testDialects())("auth on %s", (dialect) => {
   it("signs up, mails a verification link over SMTP that works exactly once, then logs in", async () => {
     const response = await signup("ada@example.com");
     expect(response.statusCode).toBe(201);
-    expect(response.body.user).toMatchObject({ email: "ada@example.com", first_name: "Ada", last_name: "Lovelace" });
+    expect(response.body.user).toMatchObject({
+      email: "ada@example.com",
+      first_name: "Ada",
+      last_name: "Lovelace",
+    });
     expect(response.body.user.id).toMatch(/^usr_[\w-]{22}$/);
     expect(response.body.account_id).toMatch(/^acct_/);
     expect(response.body.user.memberships[0].role).toMatchObject({ key: "root", name: "Root" });
@@ -46,7 +50,10 @@ describe.each(testDialects())("auth on %s", (dialect) => {
     expect(again.body.code).toBe("invalid_token");
 
     const client = createClient(t.app);
-    const login = await client.post("/api/v1/auth/login", { email: "ADA@Example.COM", password: STRONG_PASSWORD });
+    const login = await client.post("/api/v1/auth/login", {
+      email: "ADA@Example.COM",
+      password: STRONG_PASSWORD,
+    });
     expect(login.statusCode).toBe(200);
     expect(login.body.user.email_verified).toBe(true);
     expect(login.body.csrf_token).toEqual(expect.any(String));
@@ -67,7 +74,9 @@ describe.each(testDialects())("auth on %s", (dialect) => {
     const second = await signup("Taken@Example.com", { name: "Mallory" });
     expect(second.statusCode).toBe(201);
     expect(Object.keys(second.body).sort()).toEqual(["account_id", "user", "verification_sent"]);
-    expect(Object.keys(second.body.user).sort()).toEqual(Object.keys((await signup("fresh@example.com")).body.user).sort());
+    expect(Object.keys(second.body.user).sort()).toEqual(
+      Object.keys((await signup("fresh@example.com")).body.user).sort(),
+    );
     await expect.poll(() => t.mails.slice(before).some((m) => /Someone tried/.test(m.subject))).toBe(true);
     const count = await t.services.db
       .selectFrom("users")
@@ -125,21 +134,35 @@ describe.each(testDialects())("auth on %s", (dialect) => {
     const { hash } = await import("@node-rs/argon2");
     const old = await hash(STRONG_PASSWORD, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
     await t.services.db.updateTable("users").set({ password_hash: old }).where("id", "=", userId).execute();
-    const login = await createClient(t.app).post("/api/v1/auth/login", { email: "rehash@example.com", password: STRONG_PASSWORD });
+    const login = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "rehash@example.com",
+      password: STRONG_PASSWORD,
+    });
     expect(login.statusCode).toBe(200);
-    const row = await t.services.db.selectFrom("users").select("password_hash").where("id", "=", userId).executeTakeFirstOrThrow();
+    const row = await t.services.db
+      .selectFrom("users")
+      .select("password_hash")
+      .where("id", "=", userId)
+      .executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 
   it("records successful and failed logins: last login time and IP, and audit events", async () => {
     const { userId } = await signUpAndLogin(t, { email: "audit@example.com" });
-    await createClient(t.app, { ip: "192.0.2.7" }).post("/api/v1/auth/login", { email: "audit@example.com", password: "wrong-wrong-wrong" });
+    await createClient(t.app, { ip: "192.0.2.7" }).post("/api/v1/auth/login", {
+      email: "audit@example.com",
+      password: "wrong-wrong-wrong",
+    });
     const ok = await createClient(t.app, { ip: "192.0.2.8" }).post("/api/v1/auth/login", {
       email: "audit@example.com",
       password: STRONG_PASSWORD,
     });
     expect(ok.body.user.last_login_at).toEqual(expect.any(String));
-    const user = await t.services.db.selectFrom("users").select("last_login_ip").where("id", "=", userId).executeTakeFirstOrThrow();
+    const user = await t.services.db
+      .selectFrom("users")
+      .select("last_login_ip")
+      .where("id", "=", userId)
+      .executeTakeFirstOrThrow();
     expect(user.last_login_ip).toBe("192.0.2.8");
     const events = await t.services.db
       .selectFrom("audit_events")
@@ -147,7 +170,9 @@ describe.each(testDialects())("auth on %s", (dialect) => {
       .where("actor_id", "=", userId)
       .execute();
     const actions = events.map((e) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(["user.signed_up", "user.email_verified", "auth.login", "auth.login_failed"]));
+    expect(actions).toEqual(
+      expect.arrayContaining(["user.signed_up", "user.email_verified", "auth.login", "auth.login_failed"]),
+    );
     expect(events.find((e) => e.action === "auth.login_failed")?.ip).toBe("192.0.2.7");
     expect(events.every((e) => e.action === "user.signed_up" || e.request_id)).toBe(true);
   });

@@ -41,7 +41,12 @@ export function createEmailTokensRepository() {
      * Marks the token used and returns its user, or undefined when it is unknown, used or expired.
      * The conditional update makes two concurrent redemptions of one token impossible.
      */
-    async consume(db: Executor, token: string, purpose: TokenPurpose, now: Date): Promise<string | undefined> {
+    async consume(
+      db: Executor,
+      token: string,
+      purpose: TokenPurpose,
+      now: Date,
+    ): Promise<string | undefined> {
       if (token.length === 0 || token.length > 128) return undefined;
       const iso = now.toISOString();
       const row = await db

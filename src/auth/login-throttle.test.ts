@@ -1,5 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createClient, createTestApp, signUpAndLogin, STRONG_PASSWORD, type TestApp, testDialects } from "../testing/harness.js";
+import {
+  createClient,
+  createTestApp,
+  STRONG_PASSWORD,
+  signUpAndLogin,
+  type TestApp,
+  testDialects,
+} from "../testing/harness.js";
 
 describe.each(testDialects())("login throttling on %s", (dialect) => {
   let t: TestApp;
@@ -14,7 +21,10 @@ describe.each(testDialects())("login throttling on %s", (dialect) => {
 
   it("locks the email+IP lane after 5 failures with 429 and retry-after, even for the right password", async () => {
     await signUpAndLogin(t, { email: "target@example.com" });
-    for (let i = 0; i < 5; i++) expect((await attempt("target@example.com", `guess-${i}-guess-guess`, "198.51.100.1")).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await attempt("target@example.com", `guess-${i}-guess-guess`, "198.51.100.1")).statusCode).toBe(
+        401,
+      );
     const locked = await attempt("target@example.com", STRONG_PASSWORD, "198.51.100.1");
     expect(locked.statusCode).toBe(429);
     expect(locked.body.code).toBe("rate_limited");
@@ -51,8 +61,13 @@ describe.each(testDialects())("login throttling on %s", (dialect) => {
   });
 
   it("throttles the same way for emails that have no user (no enumeration through locks)", async () => {
-    for (let i = 0; i < 5; i++) expect((await attempt("ghost-user@example.com", "wrong-wrong-wrong", "198.51.100.3")).statusCode).toBe(401);
-    expect((await attempt("ghost-user@example.com", "wrong-wrong-wrong", "198.51.100.3")).statusCode).toBe(429);
+    for (let i = 0; i < 5; i++)
+      expect((await attempt("ghost-user@example.com", "wrong-wrong-wrong", "198.51.100.3")).statusCode).toBe(
+        401,
+      );
+    expect((await attempt("ghost-user@example.com", "wrong-wrong-wrong", "198.51.100.3")).statusCode).toBe(
+      429,
+    );
   });
 
   it("locks an email attacked from many IPs for strangers, but not for the user's own known IP", async () => {
@@ -71,7 +86,9 @@ describe.each(testDialects())("login throttling on %s", (dialect) => {
   });
 
   it("counts concurrent failures exactly", async () => {
-    await Promise.all(Array.from({ length: 4 }, () => attempt("burst@example.com", "wrong-wrong-wrong", "198.51.100.4")));
+    await Promise.all(
+      Array.from({ length: 4 }, () => attempt("burst@example.com", "wrong-wrong-wrong", "198.51.100.4")),
+    );
     const row = await t.services.db
       .selectFrom("throttles")
       .select("failures")

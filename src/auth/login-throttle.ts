@@ -39,7 +39,11 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
   async function lockedUntil(key: string): Promise<string | null> {
-    const row = await db.selectFrom("throttles").select("locked_until").where("key", "=", key).executeTakeFirst();
+    const row = await db
+      .selectFrom("throttles")
+      .select("locked_until")
+      .where("key", "=", key)
+      .executeTakeFirst();
     return row?.locked_until ?? null;
   }
 
@@ -70,7 +74,14 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
         const windowStart = addSeconds(now, -rule.windowSeconds).toISOString();
         const row = await db
           .insertInto("throttles")
-          .values({ key, failures: 1, window_started_at: iso, locked_until: null, lock_level: 0, updated_at: iso })
+          .values({
+            key,
+            failures: 1,
+            window_started_at: iso,
+            locked_until: null,
+            lock_level: 0,
+            updated_at: iso,
+          })
           .onConflict((oc) =>
             oc.column("key").doUpdateSet({
               failures: sql<number>`case when throttles.window_started_at < ${windowStart} then 1 else throttles.failures + 1 end`,

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, createTestApp, signUpAndLogin, STRONG_PASSWORD, type TestApp, testDialects, tokenOf } from "../testing/harness.js";
+import {
+  createClient,
+  createTestApp,
+  STRONG_PASSWORD,
+  signUpAndLogin,
+  type TestApp,
+  testDialects,
+  tokenOf,
+} from "../testing/harness.js";
 
 describe.each(testDialects())("password flows on %s", (dialect) => {
   let t: TestApp;
@@ -17,9 +25,16 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     });
     expect(response.statusCode).toBe(422);
     expect(response.body.code).toBe("password_policy");
-    expect(response.body.errors.map((e: { code: string }) => e.code).sort()).toEqual(["common_password", "min_length"]);
+    expect(response.body.errors.map((e: { code: string }) => e.code).sort()).toEqual([
+      "common_password",
+      "min_length",
+    ]);
     expect(response.body.errors[0].path).toBe("password");
-    const users = await t.services.db.selectFrom("users").select("id").where("email_normalized", "=", "weak@example.com").execute();
+    const users = await t.services.db
+      .selectFrom("users")
+      .select("id")
+      .where("email_normalized", "=", "weak@example.com")
+      .execute();
     expect(users).toHaveLength(0);
   });
 
@@ -27,7 +42,9 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     const policy = await createClient(t.app).get("/api/v1/auth/password-policy");
     expect(policy.body).toMatchObject({ min_length: 12, history: 5, disallow_common: true, max_length: 256 });
     const { client, accountId } = await signUpAndLogin(t, { email: "policy@example.com" });
-    await client.patch(`/api/v1/accounts/${accountId}/security`, { password_policy: { min_length: 20, require_digit: true } });
+    await client.patch(`/api/v1/accounts/${accountId}/security`, {
+      password_policy: { min_length: 20, require_digit: true },
+    });
     const mine = await client.get("/api/v1/me/password-policy");
     expect(mine.body).toMatchObject({ min_length: 20, require_digit: true });
   });
@@ -38,31 +55,57 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     await other.post("/api/v1/auth/login", { email: "change@example.com", password: STRONG_PASSWORD });
     expect((await other.get("/api/v1/me")).statusCode).toBe(200);
 
-    const wrong = await client.post("/api/v1/me/password", { current_password: "nope-nope-nope", new_password: "a-brand-new-secret-77" });
+    const wrong = await client.post("/api/v1/me/password", {
+      current_password: "nope-nope-nope",
+      new_password: "a-brand-new-secret-77",
+    });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.body.code).toBe("incorrect_password");
     expect(wrong.body.errors[0].path).toBe("current_password");
 
-    const reuse = await client.post("/api/v1/me/password", { current_password: STRONG_PASSWORD, new_password: STRONG_PASSWORD });
+    const reuse = await client.post("/api/v1/me/password", {
+      current_password: STRONG_PASSWORD,
+      new_password: STRONG_PASSWORD,
+    });
     expect(reuse.statusCode).toBe(422);
     expect(reuse.body.errors.map((e: { code: string }) => e.code)).toEqual(["reused"]);
     expect(reuse.body.errors[0].path).toBe("new_password");
 
-    await client.patch(`/api/v1/accounts/${accountId}/security`, { password_policy: { require_special: true, require_upper: true } });
-    const plain = await client.post("/api/v1/me/password", { current_password: STRONG_PASSWORD, new_password: "lowercase only words here" });
+    await client.patch(`/api/v1/accounts/${accountId}/security`, {
+      password_policy: { require_special: true, require_upper: true },
+    });
+    const plain = await client.post("/api/v1/me/password", {
+      current_password: STRONG_PASSWORD,
+      new_password: "lowercase only words here",
+    });
     expect(plain.body.errors.map((e: { code: string }) => e.code).sort()).toEqual(["require_upper"]);
 
     const before = t.mails.length;
-    const ok = await client.post("/api/v1/me/password", { current_password: STRONG_PASSWORD, new_password: "New-Secret-Harbor-99" });
+    const ok = await client.post("/api/v1/me/password", {
+      current_password: STRONG_PASSWORD,
+      new_password: "New-Secret-Harbor-99",
+    });
     expect(ok.statusCode).toBe(200);
     expect((await client.get("/api/v1/me")).statusCode).toBe(200);
     expect((await other.get("/api/v1/me")).statusCode).toBe(401);
-    await expect.poll(() => t.mails.slice(before).some((m) => m.to === "change@example.com" && /password was changed/.test(m.subject))).toBe(true);
+    await expect
+      .poll(() =>
+        t.mails
+          .slice(before)
+          .some((m) => m.to === "change@example.com" && /password was changed/.test(m.subject)),
+      )
+      .toBe(true);
 
     // History: the previous password cannot come back.
-    const back = await client.post("/api/v1/me/password", { current_password: "New-Secret-Harbor-99", new_password: STRONG_PASSWORD.replace("v", "V") + "!" });
+    const back = await client.post("/api/v1/me/password", {
+      current_password: "New-Secret-Harbor-99",
+      new_password: `${STRONG_PASSWORD.replace("v", "V")}!`,
+    });
     expect(back.statusCode).toBe(200);
-    const again = await client.post("/api/v1/me/password", { current_password: STRONG_PASSWORD.replace("v", "V") + "!", new_password: "New-Secret-Harbor-99" });
+    const again = await client.post("/api/v1/me/password", {
+      current_password: `${STRONG_PASSWORD.replace("v", "V")}!`,
+      new_password: "New-Secret-Harbor-99",
+    });
     expect(again.body.code).toBe("password_policy");
     expect(again.body.errors[0].code).toBe("reused");
   });
@@ -79,18 +122,31 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     const link = await t.linkFor("forgot@example.com", /Reset your password/);
     expect(link).toMatch(/^http:\/\/gatehouse\.test\/reset-password\?token=/);
     expect(t.mails.some((m) => m.to === "ghost@example.com")).toBe(false);
-    const stored = await t.services.db.selectFrom("email_tokens").select("token_hash").where("purpose", "=", "password_reset").execute();
+    const stored = await t.services.db
+      .selectFrom("email_tokens")
+      .select("token_hash")
+      .where("purpose", "=", "password_reset")
+      .execute();
     expect(stored.map((r) => r.token_hash)).not.toContain(tokenOf(link));
 
     const weak = await anon.post("/api/v1/auth/password/reset", { token: tokenOf(link), password: "short" });
     expect(weak.statusCode).toBe(422);
     // A refused password does not use up the link.
-    const ok = await anon.post("/api/v1/auth/password/reset", { token: tokenOf(link), password: "Reset-Lighthouse-2026" });
+    const ok = await anon.post("/api/v1/auth/password/reset", {
+      token: tokenOf(link),
+      password: "Reset-Lighthouse-2026",
+    });
     expect(ok.statusCode).toBe(200);
     expect((await client.get("/api/v1/me")).statusCode).toBe(401);
-    const replay = await anon.post("/api/v1/auth/password/reset", { token: tokenOf(link), password: "Another-Lighthouse-2027" });
+    const replay = await anon.post("/api/v1/auth/password/reset", {
+      token: tokenOf(link),
+      password: "Another-Lighthouse-2027",
+    });
     expect(replay.body.code).toBe("invalid_token");
-    const login = await createClient(t.app).post("/api/v1/auth/login", { email: "forgot@example.com", password: "Reset-Lighthouse-2026" });
+    const login = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "forgot@example.com",
+      password: "Reset-Lighthouse-2026",
+    });
     expect(login.statusCode).toBe(200);
   });
 
@@ -100,7 +156,10 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     const link = await t.linkFor("late@example.com", /Reset your password/);
     t.services.clock.advance(31 * 60);
     try {
-      const response = await createClient(t.app).post("/api/v1/auth/password/reset", { token: tokenOf(link), password: "Too-Late-Lighthouse-1" });
+      const response = await createClient(t.app).post("/api/v1/auth/password/reset", {
+        token: tokenOf(link),
+        password: "Too-Late-Lighthouse-1",
+      });
       expect(response.statusCode).toBe(400);
       expect(response.body.code).toBe("invalid_token");
     } finally {
@@ -126,14 +185,20 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     t.services.clock.advance(31 * 86400);
     try {
       const fresh = createClient(t.app);
-      const login = await fresh.post("/api/v1/auth/login", { email: "expiry@example.com", password: STRONG_PASSWORD });
+      const login = await fresh.post("/api/v1/auth/login", {
+        email: "expiry@example.com",
+        password: STRONG_PASSWORD,
+      });
       expect(login.statusCode).toBe(200);
       expect(login.body.password_change_required).toBe(true);
       const blocked = await fresh.get("/api/v1/me/preferences");
       expect(blocked.statusCode).toBe(403);
       expect(blocked.body.code).toBe("password_change_required");
       expect((await fresh.get("/api/v1/me")).statusCode).toBe(200);
-      const changed = await fresh.post("/api/v1/me/password", { current_password: STRONG_PASSWORD, new_password: "Renewed-Harbor-Light-3" });
+      const changed = await fresh.post("/api/v1/me/password", {
+        current_password: STRONG_PASSWORD,
+        new_password: "Renewed-Harbor-Light-3",
+      });
       expect(changed.statusCode).toBe(200);
       expect((await fresh.get("/api/v1/session")).body.password_change_required).toBe(false);
       expect((await fresh.get("/api/v1/me/preferences")).statusCode).toBe(200);

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { checkPassword, DEFAULT_PASSWORD_POLICY, isCommonPassword, MAX_PASSWORD_LENGTH, strictestPolicy } from "./password-policy.js";
+import {
+  checkPassword,
+  DEFAULT_PASSWORD_POLICY,
+  isCommonPassword,
+  MAX_PASSWORD_LENGTH,
+  strictestPolicy,
+} from "./password-policy.js";
 
 const person = { email: "grace.hopper@example.com", firstName: "Grace", lastName: "Hopper" };
-const codes = (password: string, policy = DEFAULT_PASSWORD_POLICY) => checkPassword(password, policy, person).map((e) => e.code);
+const codes = (password: string, policy = DEFAULT_PASSWORD_POLICY) =>
+  checkPassword(password, policy, person).map((e) => e.code);
 
 describe("password policy", () => {
   it("has safe defaults", () => {
@@ -14,7 +21,12 @@ describe("password policy", () => {
   });
 
   it("names every failed rule at once", () => {
-    const strict = { ...DEFAULT_PASSWORD_POLICY, require_upper: true, require_digit: true, require_special: true };
+    const strict = {
+      ...DEFAULT_PASSWORD_POLICY,
+      require_upper: true,
+      require_digit: true,
+      require_special: true,
+    };
     expect(codes("zzhopperq", strict).sort()).toEqual(
       ["contains_name", "min_length", "require_digit", "require_special", "require_upper"].sort(),
     );
@@ -34,7 +46,13 @@ describe("password policy", () => {
   });
 
   it("counts characters, not bytes, and understands unicode classes", () => {
-    const policy = { ...DEFAULT_PASSWORD_POLICY, require_upper: true, require_lower: true, require_digit: true, require_special: true };
+    const policy = {
+      ...DEFAULT_PASSWORD_POLICY,
+      require_upper: true,
+      require_lower: true,
+      require_digit: true,
+      require_special: true,
+    };
     expect(codes("ÉCOLEçà٣🔑xyzwv", policy)).toEqual([]);
     // 11 emoji are 22 UTF-16 units but 11 characters: too short for 12.
     expect(codes("🔑".repeat(11))).toEqual(["min_length"]);

@@ -66,7 +66,9 @@ let commonPasswords: Set<string> | undefined;
 /** The 20,000 most common passwords (zxcvbn's frequency list, MIT), loaded on first use. */
 export function isCommonPassword(password: string): boolean {
   commonPasswords ??= new Set(
-    readFileSync(new URL("./common-passwords.txt", import.meta.url), "utf8").split("\n").filter(Boolean),
+    readFileSync(new URL("./common-passwords.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter(Boolean),
   );
   return commonPasswords.has(password.toLowerCase());
 }

@@ -73,7 +73,10 @@ type Entry = { session: Session; cachedAt: number };
  * `ttlMs` (a bound even if a notification were lost) and are dropped the moment any process revokes
  * a session of that user.
  */
-export function createSessionCache(invalidator: Invalidator, options = { maxEntries: 50_000, ttlMs: 30_000 }) {
+export function createSessionCache(
+  invalidator: Invalidator,
+  options = { maxEntries: 50_000, ttlMs: 30_000 },
+) {
   const byHash = new Map<string, Entry>();
   const hashesByUser = new Map<string, Set<string>>();
 
@@ -106,9 +109,9 @@ export function createSessionCache(invalidator: Invalidator, options = { maxEntr
         if (oldest !== undefined) byHash.delete(oldest);
       }
       byHash.set(session.tokenHash, { session, cachedAt: Date.now() });
-      let hashes = hashesByUser.get(session.userId);
-      if (!hashes) hashesByUser.set(session.userId, (hashes = new Set()));
+      const hashes = hashesByUser.get(session.userId) ?? new Set<string>();
       hashes.add(session.tokenHash);
+      hashesByUser.set(session.userId, hashes);
     },
     evictUser,
     size: () => byHash.size,

@@ -97,7 +97,12 @@ export function createSessionsService(deps: {
       return revoked;
     },
 
-    async revokeAll(trx: Executor, effects: Effects, userId: string, exceptSessionId?: string): Promise<number> {
+    async revokeAll(
+      trx: Executor,
+      effects: Effects,
+      userId: string,
+      exceptSessionId?: string,
+    ): Promise<number> {
       const count = await sessions.revokeAllForUser(trx, userId, clock.now().toISOString(), exceptSessionId);
       await publishRevocation(trx, effects, userId);
       return count;

@@ -1,5 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createClient, createTestApp, signUpAndLogin, STRONG_PASSWORD, type TestApp, testDialects } from "../testing/harness.js";
+import {
+  createClient,
+  createTestApp,
+  STRONG_PASSWORD,
+  signUpAndLogin,
+  type TestApp,
+  testDialects,
+} from "../testing/harness.js";
 
 const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
@@ -15,15 +22,28 @@ describe.each(testDialects())("sessions on %s", (dialect) => {
     const { client } = await signUpAndLogin(t, { email: "devices@example.com" });
     const laptop = createClient(t.app, { ip: "203.0.113.5", userAgent: FIREFOX });
     const phone = createClient(t.app, { ip: "203.0.113.6" });
-    for (const c of [laptop, phone]) await c.post("/api/v1/auth/login", { email: "devices@example.com", password: STRONG_PASSWORD });
+    for (const c of [laptop, phone])
+      await c.post("/api/v1/auth/login", { email: "devices@example.com", password: STRONG_PASSWORD });
 
     const list = await client.get("/api/v1/me/sessions");
     expect(list.body.data).toHaveLength(3);
     expect(list.body.data.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
     const firefox = list.body.data.find((s: { ip: string }) => s.ip === "203.0.113.5");
-    expect(firefox).toMatchObject({ device: { browser: "Firefox 133", os: "Linux", type: "desktop" }, user_agent: FIREFOX });
+    expect(firefox).toMatchObject({
+      device: { browser: "Firefox 133", os: "Linux", type: "desktop" },
+      user_agent: FIREFOX,
+    });
     expect(firefox).not.toHaveProperty("token_hash");
-    expect(Object.keys(firefox).sort()).toEqual(["created_at", "current", "device", "expires_at", "id", "ip", "last_seen_at", "user_agent"]);
+    expect(Object.keys(firefox).sort()).toEqual([
+      "created_at",
+      "current",
+      "device",
+      "expires_at",
+      "id",
+      "ip",
+      "last_seen_at",
+      "user_agent",
+    ]);
 
     expect((await client.delete(`/api/v1/me/sessions/${firefox.id}`)).statusCode).toBe(204);
     expect((await laptop.get("/api/v1/me")).statusCode).toBe(401);
@@ -70,10 +90,14 @@ describe.each(testDialects())("sessions on %s", (dialect) => {
 
   it("applies the account's session policy within bounds", async () => {
     const { client, accountId } = await signUpAndLogin(t, { email: "policy-s@example.com" });
-    const bad = await client.patch(`/api/v1/accounts/${accountId}/security`, { session: { idle_minutes: 1 } });
+    const bad = await client.patch(`/api/v1/accounts/${accountId}/security`, {
+      session: { idle_minutes: 1 },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.body.errors[0].path).toBe("session.idle_minutes");
-    const ok = await client.patch(`/api/v1/accounts/${accountId}/security`, { session: { idle_minutes: 5, absolute_hours: 1 } });
+    const ok = await client.patch(`/api/v1/accounts/${accountId}/security`, {
+      session: { idle_minutes: 5, absolute_hours: 1 },
+    });
     expect(ok.body.session).toEqual({ idle_minutes: 5, absolute_hours: 1 });
     const fresh = createClient(t.app);
     await fresh.post("/api/v1/auth/login", { email: "policy-s@example.com", password: STRONG_PASSWORD });
@@ -86,10 +110,14 @@ describe.each(testDialects())("sessions on %s", (dialect) => {
     const bob = await signUpAndLogin(t, { email: "bob-sec@example.com" });
     const read = await alice.client.get(`/api/v1/accounts/${bob.accountId}/security`);
     expect(read.statusCode).toBe(404);
-    const write = await alice.client.patch(`/api/v1/accounts/${bob.accountId}/security`, { password_policy: { min_length: 8 } });
+    const write = await alice.client.patch(`/api/v1/accounts/${bob.accountId}/security`, {
+      password_policy: { min_length: 8 },
+    });
     expect(write.statusCode).toBe(404);
     expect((await alice.client.get("/api/v1/accounts/acct_doesnotexist/security")).statusCode).toBe(404);
-    expect((await bob.client.get(`/api/v1/accounts/${bob.accountId}/security`)).body.password_policy.min_length).toBe(12);
+    expect(
+      (await bob.client.get(`/api/v1/accounts/${bob.accountId}/security`)).body.password_policy.min_length,
+    ).toBe(12);
   });
 
   it("never serves a revoked session from the cache", async () => {
@@ -117,6 +145,8 @@ describe.runIf(testDialects().includes("postgres"))("session revocation across p
     expect((await elsewhere.get("/api/v1/me")).statusCode).toBe(200); // cached in the other process
     expect((await elsewhere.get("/api/v1/me")).statusCode).toBe(200);
     expect((await client.post("/api/v1/auth/logout")).statusCode).toBe(204);
-    await expect.poll(async () => (await elsewhere.get("/api/v1/me")).statusCode, { timeout: 2000, interval: 5 }).toBe(401);
+    await expect
+      .poll(async () => (await elsewhere.get("/api/v1/me")).statusCode, { timeout: 2000, interval: 5 })
+      .toBe(401);
   });
 });

@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../http/errors.js";
-import { Body, errorResponses, Str } from "../http/schemas.js";
+import { errorResponses, Str } from "../http/schemas.js";
 import { listOutbox } from "../mail/mailer.js";
 import type { Services } from "../services.js";
 

@@ -34,7 +34,10 @@ export function registerAuthHook(app: FastifyInstance, deps: { sessions: Session
       }
     }
     if (session.passwordChangeRequired && !config.allowDuringPasswordChange) {
-      throw new AppError("password_change_required", "Your password has expired or was reset: choose a new one first");
+      throw new AppError(
+        "password_change_required",
+        "Your password has expired or was reset: choose a new one first",
+      );
     }
   });
 }

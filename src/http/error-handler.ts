@@ -27,18 +27,25 @@ export function toAppError(error: FastifyError | Error, request: FastifyRequest)
     const part = fastifyError.validationContext ?? "body";
     const errors = toFieldErrors(fastifyError.validation as never, part);
     const first = errors[0];
-    return new AppError("validation_failed", first ? `${first.path}: ${first.message}` : "Invalid request", { errors });
+    return new AppError("validation_failed", first ? `${first.path}: ${first.message}` : "Invalid request", {
+      errors,
+    });
   }
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped === "invalid_json") return new AppError("invalid_json", "The request body is not valid JSON");
   if (mapped) return new AppError(mapped, fastifyError.message);
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return new AppError(fastifyError.statusCode === 404 ? "not_found" : "validation_failed", fastifyError.message);
+    return new AppError(
+      fastifyError.statusCode === 404 ? "not_found" : "validation_failed",
+      fastifyError.message,
+    );
   }
   request.log.error({ err: error }, "unhandled error");
   return new AppError("internal_error", `Something went wrong on our side (request ${request.id}).`);
 }
 
 export function registerErrorHandling(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(reply, toAppError(error, request)));
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    sendProblem(reply, toAppError(error, request)),
+  );
 }

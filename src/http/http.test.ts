@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, createTestApp, signUpAndLogin, type TestApp, testDialects } from "../testing/harness.js";
+import {
+  createClient,
+  createTestApp,
+  signUpAndLogin,
+  type TestApp,
+  testDialects,
+} from "../testing/harness.js";
 
 describe.each(testDialects())("HTTP surface on %s", (dialect) => {
   let t: TestApp;
@@ -40,7 +46,9 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
-    expect(doc.paths["/api/v1/auth/signup"].post.requestBody.content["application/json"].schema.properties).toHaveProperty("account_name");
+    expect(
+      doc.paths["/api/v1/auth/signup"].post.requestBody.content["application/json"].schema.properties,
+    ).toHaveProperty("account_name");
     const docs = await t.app.inject({ url: "/docs/" });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers["content-type"]).toContain("text/html");
@@ -48,10 +56,20 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
 
   it("turns malformed or mistyped input into 4xx problems, never a 500", async () => {
     const send = (payload: string, contentType = "application/json") =>
-      t.app.inject({ method: "POST", url: "/api/v1/auth/login", payload, headers: { "content-type": contentType } });
+      t.app.inject({
+        method: "POST",
+        url: "/api/v1/auth/login",
+        payload,
+        headers: { "content-type": contentType },
+      });
     const broken = await send("{not json");
     expect(broken.statusCode).toBe(400);
-    expect(broken.json()).toMatchObject({ code: "invalid_json", status: 400, title: expect.any(String), type: expect.any(String) });
+    expect(broken.json()).toMatchObject({
+      code: "invalid_json",
+      status: 400,
+      title: expect.any(String),
+      type: expect.any(String),
+    });
     expect(broken.headers["content-type"]).toContain("application/problem+json");
     expect((await send("")).statusCode).toBe(400);
     expect((await send("[]")).json().code).toBe("validation_failed");
@@ -90,7 +108,12 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     ];
     for (const url of paths) {
       for (const body of bodies) {
-        const r = await t.app.inject({ method: "POST", url, payload: JSON.stringify(body), headers: { "content-type": "application/json" } });
+        const r = await t.app.inject({
+          method: "POST",
+          url,
+          payload: JSON.stringify(body),
+          headers: { "content-type": "application/json" },
+        });
         expect(r.statusCode, `${url} ${JSON.stringify(body)} → ${r.payload}`).toBeGreaterThanOrEqual(200);
         expect(r.statusCode, `${url} ${JSON.stringify(body)} → ${r.payload}`).toBeLessThan(500);
       }
@@ -105,7 +128,10 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     const anon = await t.app.inject({ url: "/api/v1/me" });
     expect(anon.statusCode).toBe(401);
     expect(anon.json().code).toBe("unauthenticated");
-    const bogus = await t.app.inject({ url: "/api/v1/me", headers: { cookie: `gatehouse_session=${"x".repeat(5000)}` } });
+    const bogus = await t.app.inject({
+      url: "/api/v1/me",
+      headers: { cookie: `gatehouse_session=${"x".repeat(5000)}` },
+    });
     expect(bogus.statusCode).toBe(401);
   });
 
@@ -151,7 +177,10 @@ describe("development outbox and production mode", () => {
     const t = await createTestApp("sqlite", { NODE_ENV: "production" });
     try {
       expect((await t.app.inject({ url: "/dev/mail" })).statusCode).toBe(404);
-      expect((await t.app.inject({ method: "POST", url: "/dev/clock", payload: { advance_seconds: 1 } })).statusCode).toBe(404);
+      expect(
+        (await t.app.inject({ method: "POST", url: "/dev/clock", payload: { advance_seconds: 1 } }))
+          .statusCode,
+      ).toBe(404);
     } finally {
       await t.close();
     }
@@ -161,7 +190,10 @@ describe("development outbox and production mode", () => {
     const t = await createTestApp("sqlite", { PUBLIC_URL: "https://id.example.com" });
     try {
       const { client } = await signUpAndLogin(t, { email: "secure@example.com" });
-      const login = await client.post("/api/v1/auth/login", { email: "secure@example.com", password: "violet-Harbor-sunrise-42" });
+      const login = await client.post("/api/v1/auth/login", {
+        email: "secure@example.com",
+        password: "violet-Harbor-sunrise-42",
+      });
       expect(login.cookies.find((c) => c.name === "gatehouse_session")?.secure).toBe(true);
     } finally {
       await t.close();

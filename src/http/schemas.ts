@@ -1,8 +1,10 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 
 /** Every string has a cap: nothing unbounded reaches the services or the database. */
-export const Str = (maxLength: number, options: { minLength?: number; pattern?: string; description?: string } = {}) =>
-  Type.String({ maxLength, ...options });
+export const Str = (
+  maxLength: number,
+  options: { minLength?: number; pattern?: string; description?: string } = {},
+) => Type.String({ maxLength, ...options });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -15,7 +17,11 @@ export const Timestamp = Type.String({ format: "date-time" });
 export const Body = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
 
-export const FieldErrorSchema = Type.Object({ path: Type.String(), message: Type.String(), code: Type.String() });
+export const FieldErrorSchema = Type.Object({
+  path: Type.String(),
+  message: Type.String(),
+  code: Type.String(),
+});
 
 export const ProblemSchema = Type.Object(
   {

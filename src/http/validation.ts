@@ -1,6 +1,6 @@
-import type { FastifySchemaCompiler } from "fastify";
 import { Ajv, type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
+import type { FastifySchemaCompiler } from "fastify";
 import type { FieldError } from "./errors.js";
 
 function createAjv(coerceTypes: boolean) {
@@ -52,7 +52,8 @@ export function toFieldErrors(all: ErrorObject[], part: string): FieldError[] {
     let path = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const params = error.params as Record<string, unknown>;
     if (error.keyword === "required") path = [path, params.missingProperty].filter(Boolean).join(".");
-    if (error.keyword === "additionalProperties") path = [path, params.additionalProperty].filter(Boolean).join(".");
+    if (error.keyword === "additionalProperties")
+      path = [path, params.additionalProperty].filter(Boolean).join(".");
     const code = CODES[error.keyword] ?? "invalid";
     const key = `${path}:${code}`;
     if (seen.has(key)) continue;
@@ -70,7 +71,10 @@ export function toFieldErrors(all: ErrorObject[], part: string): FieldError[] {
 function preferSpecific(errors: ErrorObject[]): ErrorObject[] {
   const unionPaths = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
   const specific = (e: ErrorObject) =>
-    e.schemaPath.includes("/anyOf/") && unionPaths.has(e.instancePath) && e.keyword !== "type" && e.keyword !== "const";
+    e.schemaPath.includes("/anyOf/") &&
+    unionPaths.has(e.instancePath) &&
+    e.keyword !== "type" &&
+    e.keyword !== "const";
   return errors.filter((e) => {
     if (!unionPaths.has(e.instancePath)) return true;
     const hasSpecific = errors.some((o) => o.instancePath === e.instancePath && specific(o));
@@ -88,11 +92,15 @@ function messageFor(error: ErrorObject, code: string): string {
     case "too_long":
       return `Must be at most ${String(params.limit)} characters`;
     case "too_short":
-      return Number(params.limit) === 1 ? "Must not be empty" : `Must be at least ${String(params.limit)} characters`;
+      return Number(params.limit) === 1
+        ? "Must not be empty"
+        : `Must be at least ${String(params.limit)} characters`;
     case "invalid_type":
       return `Must be ${String(params.type)}`;
     case "invalid_format":
-      return params.format === "email" ? "Not a valid email address" : `Not a valid ${String(params.format ?? "value")}`;
+      return params.format === "email"
+        ? "Not a valid email address"
+        : `Not a valid ${String(params.format ?? "value")}`;
     case "invalid_value":
       return "Not one of the allowed values";
     default:

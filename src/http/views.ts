@@ -29,7 +29,11 @@ export function meView({ user, memberships }: Me) {
   };
 }
 
+/** When the session ends if nothing happens: the idle deadline, unless the absolute one comes first. */
+export function sessionExpiry(session: Session): string {
+  return session.idleExpiresAt < session.expiresAt ? session.idleExpiresAt : session.expiresAt;
+}
+
 export function sessionInfoView(session: Session) {
-  const expiresAt = session.idleExpiresAt < session.expiresAt ? session.idleExpiresAt : session.expiresAt;
-  return { id: session.id, expires_at: expiresAt };
+  return { id: session.id, expires_at: sessionExpiry(session) };
 }

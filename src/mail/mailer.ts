@@ -45,7 +45,10 @@ export function createOutboxMailer(db: Db, clock: Clock, log: FastifyBaseLogger)
           created_at: clock.now().toISOString(),
         })
         .execute();
-      log.info({ mail_id: id, to: message.to, subject: message.subject, text: message.text }, "mail (outbox)");
+      log.info(
+        { mail_id: id, to: message.to, subject: message.subject, text: message.text },
+        "mail (outbox)",
+      );
     },
     close: () => {},
   };

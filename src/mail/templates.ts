@@ -4,13 +4,24 @@ function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-type Content = { to: string; subject: string; greeting: string; lines: string[]; action?: { label: string; url: string } };
+type Content = {
+  to: string;
+  subject: string;
+  greeting: string;
+  lines: string[];
+  action?: { label: string; url: string };
+};
 
 /** Plain text + HTML with at most one action link, as API.md requires. */
 function render({ to, subject, greeting, lines, action }: Content): MailMessage {
-  const text = [greeting, "", ...lines, ...(action ? ["", `${action.label}: ${action.url}`] : []), "", "— Gatehouse"].join(
-    "\n",
-  );
+  const text = [
+    greeting,
+    "",
+    ...lines,
+    ...(action ? ["", `${action.label}: ${action.url}`] : []),
+    "",
+    "— Gatehouse",
+  ].join("\n");
   const paragraphs = lines.map((l) => `<p>${escapeHtml(l)}</p>`).join("");
   const button = action
     ? `<p><a href="${escapeHtml(action.url)}" style="display:inline-block;padding:10px 16px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(action.label)}</a></p>`

@@ -27,7 +27,12 @@ export type Permission = keyof typeof PERMISSIONS;
 
 const ALL = Object.keys(PERMISSIONS) as Permission[];
 
-export type BuiltinRole = { key: string; name: string; description: string; permissions: readonly Permission[] };
+export type BuiltinRole = {
+  key: string;
+  name: string;
+  description: string;
+  permissions: readonly Permission[];
+};
 
 export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   {
@@ -52,7 +57,14 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
     key: "developer",
     name: "Developer",
     description: "Creates, changes and deletes resources.",
-    permissions: ["account:read", "members:read", "teams:read", "roles:read", "resources:read", "resources:write"],
+    permissions: [
+      "account:read",
+      "members:read",
+      "teams:read",
+      "roles:read",
+      "resources:read",
+      "resources:write",
+    ],
   },
   {
     key: "monitor",

@@ -64,7 +64,11 @@ export async function openTestDatabase(
 export type CapturedMail = { to: string; subject: string; text: string };
 
 /** A real SMTP peer on a free port that keeps what it receives. */
-export async function startSmtpSink(): Promise<{ url: string; mails: CapturedMail[]; close(): Promise<void> }> {
+export async function startSmtpSink(): Promise<{
+  url: string;
+  mails: CapturedMail[];
+  close(): Promise<void>;
+}> {
   const mails: CapturedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -92,12 +96,14 @@ export async function startSmtpSink(): Promise<{ url: string; mails: CapturedMai
 /** Enough MIME to read a nodemailer message: subject and the decoded text/plain part. */
 function parseMail(raw: string): { subject: string; text: string } {
   const subject = /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? "";
-  const textPart = /Content-Type: text\/plain[^]*?\r?\n\r?\n([^]*?)(?:\r?\n--|$)/i.exec(raw);
-  const header = /Content-Type: text\/plain[^]*?\r?\n\r?\n/i.exec(raw)?.[0] ?? "";
+  const textPart = /Content-Type: text\/plain[\s\S]*?\r?\n\r?\n([\s\S]*?)(?:\r?\n--|$)/i.exec(raw);
+  const header = /Content-Type: text\/plain[\s\S]*?\r?\n\r?\n/i.exec(raw)?.[0] ?? "";
   let text = textPart?.[1] ?? raw;
   if (/quoted-printable/i.test(header)) {
     text = Buffer.from(
-      text.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+      text
+        .replace(/=\r?\n/g, "")
+        .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
       "latin1",
     ).toString("utf8");
   } else if (/base64/i.test(header)) {
@@ -147,7 +153,12 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
   const siblings: Array<() => Promise<void>> = [];
   const sibling = async () => {
     const otherDatabase = reopen();
-    const otherServices = await createServices({ config, database: otherDatabase, clock: services.clock, log });
+    const otherServices = await createServices({
+      config,
+      database: otherDatabase,
+      clock: services.clock,
+      log,
+    });
     const otherApp = await buildApp(config, otherServices, { logger: log });
     await otherApp.ready();
     const close = async () => {
@@ -185,7 +196,12 @@ type Json = Record<string, unknown>;
 export function createClient(app: FastifyInstance, options: { ip?: string; userAgent?: string } = {}) {
   let cookie: string | undefined;
   let csrf: string | undefined;
-  const request = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const request = async (
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await app.inject({
       method: method as "GET",
       url,
@@ -201,14 +217,19 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
     });
     const set = response.cookies.find((c) => c.name === "gatehouse_session");
     if (set) cookie = set.value || undefined;
-    const json = response.headers["content-type"]?.toString().includes("json") ? (response.json() as Json) : undefined;
+    const json = response.headers["content-type"]?.toString().includes("json")
+      ? (response.json() as Json)
+      : undefined;
     if (json && typeof json.csrf_token === "string") csrf = json.csrf_token;
-    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely; the API schemas are tested elsewhere
-    return Object.assign(response, { body: json ?? ({} as Json) }) as LightMyRequestResponse & { body: Record<string, any> };
+    return Object.assign(response, { body: json ?? ({} as Json) }) as LightMyRequestResponse & {
+      // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely; the API schemas are tested elsewhere
+      body: Record<string, any>;
+    };
   };
   return {
     get: (url: string, headers?: Record<string, string>) => request("GET", url, undefined, headers),
-    post: (url: string, body?: unknown, headers?: Record<string, string>) => request("POST", url, body ?? {}, headers),
+    post: (url: string, body?: unknown, headers?: Record<string, string>) =>
+      request("POST", url, body ?? {}, headers),
     put: (url: string, body?: unknown) => request("PUT", url, body ?? {}),
     patch: (url: string, body?: unknown) => request("PATCH", url, body ?? {}),
     delete: (url: string) => request("DELETE", url),
@@ -232,7 +253,10 @@ export type Client = ReturnType<typeof createClient>;
 export const STRONG_PASSWORD = "violet-Harbor-sunrise-42";
 
 /** Signs up, verifies through the mailed link and logs in; returns the logged-in client. */
-export async function signUpAndLogin(t: TestApp, input: { email: string; name?: string; account?: string; password?: string }) {
+export async function signUpAndLogin(
+  t: TestApp,
+  input: { email: string; name?: string; account?: string; password?: string },
+) {
   const password = input.password ?? STRONG_PASSWORD;
   const client = createClient(t.app);
   const signup = await client.post("/api/v1/auth/signup", {
@@ -247,5 +271,10 @@ export async function signUpAndLogin(t: TestApp, input: { email: string; name?: 
   if (verify.statusCode !== 200) throw new Error(`verify failed: ${verify.payload}`);
   const login = await client.post("/api/v1/auth/login", { email: input.email, password });
   if (login.statusCode !== 200) throw new Error(`login failed: ${login.payload}`);
-  return { client, password, userId: login.body.user.id as string, accountId: login.body.account_id as string };
+  return {
+    client,
+    password,
+    userId: login.body.user.id as string,
+    accountId: login.body.account_id as string,
+  };
 }

@@ -3,7 +3,14 @@ import { type Static, Type } from "@sinclair/typebox";
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 export const THEMES = ["light", "dark", "system"] as const;
-export const DATE_RANGES = ["today", "last_7_days", "last_30_days", "last_90_days", "last_12_months", "year_to_date"] as const;
+export const DATE_RANGES = [
+  "today",
+  "last_7_days",
+  "last_30_days",
+  "last_90_days",
+  "last_12_months",
+  "year_to_date",
+] as const;
 export const CHART_METRICS = ["active_users", "sessions", "logins", "api_calls", "errors"] as const;
 export const LIST_STATUSES = ["all", "active", "suspended", "pending"] as const;
 

@@ -19,7 +19,10 @@ describe("parseUserAgent", () => {
       "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
       { browser: "Chrome 131", os: "Android", type: "mobile" },
     ],
-    ["Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", { browser: "Firefox 133", os: "Linux", type: "desktop" }],
+    [
+      "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+      { browser: "Firefox 133", os: "Linux", type: "desktop" },
+    ],
     ["curl/8.5.0", { browser: "curl 8", os: "Unknown", type: "unknown" }],
   ])("%s", (ua, expected) => {
     expect(parseUserAgent(ua)).toEqual(expected);

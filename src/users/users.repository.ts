@@ -113,7 +113,11 @@ export function createUsersRepository() {
       return row && toUser(row);
     },
     async findByUsername(db: Executor, username: string): Promise<User | undefined> {
-      const row = await db.selectFrom("users").selectAll().where("username", "=", username).executeTakeFirst();
+      const row = await db
+        .selectFrom("users")
+        .selectAll()
+        .where("username", "=", username)
+        .executeTakeFirst();
       return row && toUser(row);
     },
     async insert(db: Executor, user: NewUser): Promise<void> {

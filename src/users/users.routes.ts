@@ -1,12 +1,20 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { policyView } from "../auth/password-policy.js";
-import { actorOf, sessionOf, userActor } from "../http/context.js";
 import { SESSION_COOKIE } from "../http/auth-hook.js";
-import { Body, errorResponses, Nullable, Password, PasswordPolicySchema, Str, Timestamp } from "../http/schemas.js";
-import { meView } from "../http/views.js";
+import { actorOf, sessionOf, userActor } from "../http/context.js";
+import {
+  Body,
+  errorResponses,
+  Nullable,
+  Password,
+  PasswordPolicySchema,
+  Str,
+  Timestamp,
+} from "../http/schemas.js";
+import { meView, sessionExpiry } from "../http/views.js";
 import type { Services } from "../services.js";
-import { PreferencesInputSchema, PreferencesSchema, type PreferencesInput } from "./preferences.js";
+import { type PreferencesInput, PreferencesInputSchema, PreferencesSchema } from "./preferences.js";
 import { parseUserAgent } from "./user-agent.js";
 import type { ProfileChanges } from "./users.service.js";
 
@@ -37,7 +45,10 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
 
   app.get(
     "/api/v1/me",
-    { config: duringPasswordChange, schema: { tags: ["me"], summary: "Your profile", response: { 200: Type.Ref("Me") } } },
+    {
+      config: duringPasswordChange,
+      schema: { tags: ["me"], summary: "Your profile", response: { 200: Type.Ref("Me") } },
+    },
     async (request) => meView(await users.getMe(sessionOf(request).userId)),
   );
 
@@ -53,7 +64,9 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
     },
     async (request) => {
       const session = sessionOf(request);
-      return meView(await users.updateProfile(userActor(request), session.accountId, request.body as ProfileChanges));
+      return meView(
+        await users.updateProfile(userActor(request), session.accountId, request.body as ProfileChanges),
+      );
     },
   );
 
@@ -61,7 +74,11 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
     "/api/v1/me/password-policy",
     {
       config: duringPasswordChange,
-      schema: { tags: ["me"], summary: "The strictest password policy of your accounts", response: { 200: PasswordPolicySchema } },
+      schema: {
+        tags: ["me"],
+        summary: "The strictest password policy of your accounts",
+        response: { 200: PasswordPolicySchema },
+      },
     },
     async (request) => policyView(await auth.policyFor(db, sessionOf(request).userId)),
   );
@@ -79,7 +96,12 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
     },
     async (request) => {
       const body = request.body as { current_password: string; new_password: string };
-      await auth.changePassword(sessionOf(request), body.current_password, body.new_password, actorOf(request));
+      await auth.changePassword(
+        sessionOf(request),
+        body.current_password,
+        body.new_password,
+        actorOf(request),
+      );
       return { changed: true };
     },
   );
@@ -101,12 +123,22 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
       },
     },
     async (request) =>
-      users.putPreferences(userActor(request), sessionOf(request).accountId, request.body as PreferencesInput),
+      users.putPreferences(
+        userActor(request),
+        sessionOf(request).accountId,
+        request.body as PreferencesInput,
+      ),
   );
 
   app.get(
     "/api/v1/me/sessions",
-    { schema: { tags: ["me"], summary: "Your active sessions", response: { 200: Type.Object({ data: Type.Array(SessionRow) }) } } },
+    {
+      schema: {
+        tags: ["me"],
+        summary: "Your active sessions",
+        response: { 200: Type.Object({ data: Type.Array(SessionRow) }) },
+      },
+    },
     async (request) => {
       const current = sessionOf(request);
       const list = await sessions.list(current.userId);
@@ -116,7 +148,7 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
           current: s.id === current.id,
           created_at: s.createdAt,
           last_seen_at: s.lastSeenAt,
-          expires_at: s.idleExpiresAt < s.expiresAt ? s.idleExpiresAt : s.expiresAt,
+          expires_at: sessionExpiry(s),
           ip: s.ip,
           user_agent: s.userAgent,
           device: parseUserAgent(s.userAgent),

@@ -32,11 +32,19 @@ export function isTimezone(value: string): boolean {
   }
 }
 
-export function createUsersService(deps: { db: Db; clock: Clock; users: UsersRepository; accounts: AccountsRepository }) {
+export function createUsersService(deps: {
+  db: Db;
+  clock: Clock;
+  users: UsersRepository;
+  accounts: AccountsRepository;
+}) {
   const { db, clock, users, accounts } = deps;
 
   async function getMe(userId: string): Promise<Me> {
-    const [user, memberships] = await Promise.all([users.findById(db, userId), accounts.membershipsOfUser(db, userId)]);
+    const [user, memberships] = await Promise.all([
+      users.findById(db, userId),
+      accounts.membershipsOfUser(db, userId),
+    ]);
     if (!user) throw notFound("User");
     return { user, memberships };
   }
@@ -44,10 +52,20 @@ export function createUsersService(deps: { db: Db; clock: Clock; users: UsersRep
   return {
     getMe,
 
-    async updateProfile(actor: Actor & { id: string }, accountId: string | null, changes: ProfileChanges): Promise<Me> {
+    async updateProfile(
+      actor: Actor & { id: string },
+      accountId: string | null,
+      changes: ProfileChanges,
+    ): Promise<Me> {
       if (changes.timezone !== undefined && !isTimezone(changes.timezone)) {
         throw new AppError("validation_failed", "Unknown time zone", {
-          errors: [{ path: "timezone", code: "invalid_timezone", message: "Use an IANA time zone such as Europe/Paris" }],
+          errors: [
+            {
+              path: "timezone",
+              code: "invalid_timezone",
+              message: "Use an IANA time zone such as Europe/Paris",
+            },
+          ],
         });
       }
       const username = changes.username === undefined ? undefined : (changes.username?.toLowerCase() ?? null);
@@ -75,7 +93,13 @@ export function createUsersService(deps: { db: Db; clock: Clock; users: UsersRep
         await recordAudit(
           trx,
           actor,
-          { accountId, action: "user.profile_updated", targetType: "user", targetId: actor.id, changes: { ...changes } },
+          {
+            accountId,
+            action: "user.profile_updated",
+            targetType: "user",
+            targetId: actor.id,
+            changes: { ...changes },
+          },
           clock.now(),
         );
       });
@@ -95,7 +119,13 @@ export function createUsersService(deps: { db: Db; clock: Clock; users: UsersRep
         await recordAudit(
           trx,
           actor,
-          { accountId, action: "user.preferences_updated", targetType: "user", targetId: actor.id, changes: preferences },
+          {
+            accountId,
+            action: "user.preferences_updated",
+            targetType: "user",
+            targetId: actor.id,
+            changes: preferences,
+          },
           clock.now(),
         );
       });

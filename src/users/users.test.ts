@@ -9,7 +9,11 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
   afterAll(() => t?.close());
 
   it("returns the profile with memberships and the role", async () => {
-    const { client, accountId } = await signUpAndLogin(t, { email: "me@example.com", name: "Mae Jemison", account: "Orbit" });
+    const { client, accountId } = await signUpAndLogin(t, {
+      email: "me@example.com",
+      name: "Mae Jemison",
+      account: "Orbit",
+    });
     const me = await client.get("/api/v1/me");
     expect(me.body).toMatchObject({
       email: "me@example.com",
@@ -35,7 +39,13 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
       mobile: "+33 6 12 34 56 78",
     });
     expect(updated.statusCode).toBe(200);
-    expect(updated.body).toMatchObject({ username: "ed.itor", first_name: "Édith", last_name: "Piaf 🎤", timezone: "Europe/Paris", locale: "fr-FR" });
+    expect(updated.body).toMatchObject({
+      username: "ed.itor",
+      first_name: "Édith",
+      last_name: "Piaf 🎤",
+      timezone: "Europe/Paris",
+      locale: "fr-FR",
+    });
     expect(updated.body.updated_at >= before.updated_at).toBe(true);
 
     const email = await client.patch("/api/v1/me", { email: "new@example.com" });
@@ -51,8 +61,12 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
     const { client } = await signUpAndLogin(t, { email: "tz@example.com" });
     const bad = await client.patch("/api/v1/me", { timezone: "Mars/Olympus_Mons" });
     expect(bad.statusCode).toBe(400);
-    expect(bad.body.errors).toEqual([expect.objectContaining({ path: "timezone", code: "invalid_timezone" })]);
-    expect((await client.patch("/api/v1/me", { timezone: "America/Argentina/Buenos_Aires" })).statusCode).toBe(200);
+    expect(bad.body.errors).toEqual([
+      expect.objectContaining({ path: "timezone", code: "invalid_timezone" }),
+    ]);
+    expect(
+      (await client.patch("/api/v1/me", { timezone: "America/Argentina/Buenos_Aires" })).statusCode,
+    ).toBe(200);
   });
 
   it("keeps usernames unique across the installation, case-insensitively, even under a race", async () => {
@@ -106,7 +120,11 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
       default_chart_metric: "active_users",
       default_list_filters: { status: "all", page_size: 50 },
     });
-    const put = await client.put("/api/v1/me/preferences", { theme: "dark", animations: false, default_list_filters: { page_size: 100 } });
+    const put = await client.put("/api/v1/me/preferences", {
+      theme: "dark",
+      animations: false,
+      default_list_filters: { page_size: 100 },
+    });
     expect(put.statusCode).toBe(200);
     expect(put.body).toEqual({
       theme: "dark",
@@ -117,7 +135,12 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
     });
     expect((await client.get("/api/v1/me/preferences")).body).toEqual(put.body);
 
-    for (const bad of [{ theme: "neon" }, { animations: "yes" }, { default_list_filters: { page_size: 7 } }, { colour: "red" }]) {
+    for (const bad of [
+      { theme: "neon" },
+      { animations: "yes" },
+      { default_list_filters: { page_size: 7 } },
+      { colour: "red" },
+    ]) {
       const r = await client.put("/api/v1/me/preferences", bad);
       expect(r.statusCode, JSON.stringify(bad)).toBe(400);
       expect(r.body.code).toBe("validation_failed");

@@ -93,7 +93,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("password_change_required", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("revoked_at", "text")
     .execute();
-  await db.schema.createIndex("sessions_user_idx").on("sessions").columns(["user_id", "revoked_at"]).execute();
+  await db.schema
+    .createIndex("sessions_user_idx")
+    .on("sessions")
+    .columns(["user_id", "revoked_at"])
+    .execute();
 
   await db.schema
     .createTable("email_tokens")
@@ -105,7 +109,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("used_at", "text")
     .addColumn("created_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("email_tokens_user_idx").on("email_tokens").columns(["user_id", "purpose"]).execute();
+  await db.schema
+    .createIndex("email_tokens_user_idx")
+    .on("email_tokens")
+    .columns(["user_id", "purpose"])
+    .execute();
 
   await db.schema
     .createTable("throttles")
@@ -137,7 +145,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on("audit_events")
     .columns(["account_id", "created_at"])
     .execute();
-  await db.schema.createIndex("audit_events_actor_idx").on("audit_events").columns(["actor_id", "created_at"]).execute();
+  await db.schema
+    .createIndex("audit_events_actor_idx")
+    .on("audit_events")
+    .columns(["actor_id", "created_at"])
+    .execute();
 
   await db.schema
     .createTable("mail_outbox")
