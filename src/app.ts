@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
-import fastifyHelmet from "@fastify/helmet";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
@@ -15,6 +14,7 @@ import { registerAuthHook } from "./http/auth-hook.js";
 import { registerErrorHandling, sendProblem } from "./http/error-handler.js";
 import { AppError } from "./http/errors.js";
 import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js";
+import { registerSecurityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler } from "./http/validation.js";
 import type { Services } from "./services.js";
 import { registerUsersRoutes } from "./users/users.routes.js";
@@ -64,18 +64,7 @@ export async function buildApp(
     if (request.url.startsWith("/api/")) reply.header("cache-control", "no-store");
   });
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", "data:", "https:"],
-        connectSrc: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
+  registerSecurityHeaders(app);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
