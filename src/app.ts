@@ -59,7 +59,13 @@ export async function buildApp(
   app.setValidatorCompiler(createValidatorCompiler(sharedSchemas));
   registerErrorHandling(app);
 
+  // While shutting down, answers close their keep-alive connection, so draining ends with the last request.
+  let draining = false;
+  app.addHook("preClose", async () => {
+    draining = true;
+  });
   app.addHook("onSend", async (request, reply) => {
+    if (draining) reply.header("connection", "close");
     reply.header("x-request-id", request.id);
     if (request.url.startsWith("/api/")) reply.header("cache-control", "no-store");
   });

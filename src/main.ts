@@ -30,8 +30,8 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
-  await app.listen({ port: config.port, host: config.host });
-  app.log.info(`Gatehouse is ready at ${config.publicUrl}`);
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info(`Gatehouse is ready at ${config.port === 0 ? address : config.publicUrl}`);
 }
 
 main().catch((error: unknown) => {
