@@ -80,6 +80,15 @@ export function createSessionCache(
   const byHash = new Map<string, Entry>();
   const hashesByUser = new Map<string, Set<string>>();
 
+  const forget = (tokenHash: string) => {
+    const entry = byHash.get(tokenHash);
+    if (!entry) return;
+    byHash.delete(tokenHash);
+    const hashes = hashesByUser.get(entry.session.userId);
+    hashes?.delete(tokenHash);
+    if (hashes?.size === 0) hashesByUser.delete(entry.session.userId);
+  };
+
   const evictUser = (userId: string) => {
     if (userId === "*") {
       byHash.clear();
@@ -97,7 +106,7 @@ export function createSessionCache(
       const entry = byHash.get(tokenHash);
       if (!entry) return undefined;
       if (Date.now() - entry.cachedAt > options.ttlMs) {
-        byHash.delete(tokenHash);
+        forget(tokenHash);
         return undefined;
       }
       return entry.session;
@@ -106,7 +115,7 @@ export function createSessionCache(
       if (!invalidator.healthy()) return;
       if (byHash.size >= options.maxEntries) {
         const oldest = byHash.keys().next().value;
-        if (oldest !== undefined) byHash.delete(oldest);
+        if (oldest !== undefined) forget(oldest);
       }
       byHash.set(session.tokenHash, { session, cachedAt: Date.now() });
       const hashes = hashesByUser.get(session.userId) ?? new Set<string>();
