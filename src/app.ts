@@ -7,6 +7,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerSecurityRoutes } from "./accounts/security.routes.js";
+import { registerAuditRoutes } from "./audit/audit.routes.js";
 import { registerAuthRoutes } from "./auth/auth.routes.js";
 import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
@@ -111,6 +112,7 @@ export async function buildApp(
   registerAuthRoutes(app, services, config);
   registerUsersRoutes(app, services);
   registerSecurityRoutes(app, services);
+  registerAuditRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);
