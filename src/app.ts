@@ -6,7 +6,13 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { registerAccountsRoutes } from "./accounts/accounts.routes.js";
 import { registerSecurityRoutes } from "./accounts/security.routes.js";
+import { registerAuthzRoutes } from "./authz/authz.routes.js";
+import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
+import { registerMembersRoutes } from "./members/members.routes.js";
+import { registerRolesRoutes } from "./roles/roles.routes.js";
+import { registerTeamsRoutes } from "./teams/teams.routes.js";
 import { registerAuditRoutes } from "./audit/audit.routes.js";
 import { registerAuthRoutes } from "./auth/auth.routes.js";
 import type { Config } from "./config.js";
@@ -112,6 +118,12 @@ export async function buildApp(
   registerAuthRoutes(app, services, config);
   registerUsersRoutes(app, services);
   registerSecurityRoutes(app, services);
+  registerAccountsRoutes(app, services, config);
+  registerRolesRoutes(app, services);
+  registerMembersRoutes(app, services);
+  registerInvitationsRoutes(app, services, config);
+  registerTeamsRoutes(app, services);
+  registerAuthzRoutes(app, services);
   registerAuditRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 

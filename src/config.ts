@@ -15,6 +15,8 @@ export type Config = Readonly<{
   secureCookies: boolean;
   logLevel: string;
   trustProxy: boolean;
+  /** Host-product permission keys for every account (PERMISSIONS="flows:deploy=Deploy flows,flows:read"). */
+  extraPermissions: ReadonlyArray<{ key: string; description: string }>;
 }>;
 
 export class ConfigError extends Error {}
@@ -46,7 +48,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: publicUrl.startsWith("https:"),
     logLevel: env.LOG_LEVEL ?? (production ? "info" : "info"),
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    extraPermissions: parsePermissions(env.PERMISSIONS ?? ""),
   });
+}
+
+function parsePermissions(value: string): Array<{ key: string; description: string }> {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const [key = "", ...rest] = item.split("=");
+      if (!/^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$/.test(key.trim())) {
+        throw new ConfigError(`PERMISSIONS: "${key}" is not a permission key like flows:deploy`);
+      }
+      return { key: key.trim(), description: rest.join("=").trim() || key.trim() };
+    });
 }
 
 function parsePort(value: string): number {

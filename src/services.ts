@@ -17,6 +17,16 @@ import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import type { Clock } from "./lib/clock.js";
 import { createOutboxMailer, createSmtpMailer, type Mailer } from "./mail/mailer.js";
+import { createAuthzService } from "./authz/authz.service.js";
+import { createInvitationsRepository } from "./invitations/invitations.repository.js";
+import { createInvitationsService } from "./invitations/invitations.service.js";
+import { createMembersRepository } from "./members/members.repository.js";
+import { createMembersService } from "./members/members.service.js";
+import { createAccessCache } from "./roles/access.js";
+import { createRolesRepository } from "./roles/roles.repository.js";
+import { createRolesService } from "./roles/roles.service.js";
+import { createTeamsRepository } from "./teams/teams.repository.js";
+import { createTeamsService } from "./teams/teams.service.js";
 import { createUsersRepository } from "./users/users.repository.js";
 import { createUsersService } from "./users/users.service.js";
 
@@ -55,7 +65,10 @@ export async function createServices(deps: {
     cache,
     invalidator,
   });
-  const accountsService = createAccountsService({ db, clock, accounts });
+  const access = createAccessCache(invalidator);
+  const accountsService = createAccountsService({ db, clock, accounts, access, sessions });
+  const rolesRepository = createRolesRepository();
+  const invitationsRepository = createInvitationsRepository();
   const auth = createAuthService({
     db,
     clock,
@@ -70,6 +83,33 @@ export async function createServices(deps: {
     throttle: createLoginThrottle({ db, clock }),
   });
   const usersService = createUsersService({ db, clock, users, accounts });
+  const roles = createRolesService({ db, clock, roles: rolesRepository, accounts, access, extraPermissions: config.extraPermissions });
+  const members = createMembersService({
+    db,
+    clock,
+    members: createMembersRepository(),
+    roles: rolesRepository,
+    accounts,
+    invitations: invitationsRepository,
+    access,
+    sessions,
+  });
+  const invitations = createInvitationsService({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    mailer,
+    hasher,
+    invitations: invitationsRepository,
+    roles: rolesRepository,
+    accounts,
+    accountsService,
+    users,
+    access,
+    sessions,
+  });
+  const teams = createTeamsService({ db, clock, teams: createTeamsRepository(), roles: rolesRepository, access });
+  const authz = createAuthzService({ db, access });
 
   return {
     db,
@@ -81,6 +121,12 @@ export async function createServices(deps: {
     auth,
     users: usersService,
     accountsService,
+    access,
+    roles,
+    members,
+    invitations,
+    teams,
+    authz,
     async close() {
       mailer.close();
       await invalidator.close();

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { type AccountSettings, parseAccountSettings } from "./account-settings.js";
 
@@ -6,6 +7,11 @@ export type Account = {
   name: string;
   slug: string;
   settings: AccountSettings;
+  logoUrl: string | null;
+  industry: string | null;
+  contactEmail: string | null;
+  taxId: string | null;
+  defaultRoleId: string | null;
   createdAt: string;
   updatedAt: string;
 };
@@ -37,10 +43,22 @@ export function createAccountsRepository() {
           name: row.name,
           slug: row.slug,
           settings: parseAccountSettings(row.settings),
+          logoUrl: row.logo_url,
+          industry: row.industry,
+          contactEmail: row.contact_email,
+          taxId: row.tax_id,
+          defaultRoleId: row.default_role_id,
           createdAt: row.created_at,
           updatedAt: row.updated_at,
         }
       );
+    },
+    /**
+     * Serialises changes that must see each other (last Root, seat counts): on PostgreSQL this takes the
+     * account row's lock until commit; SQLite runs one write transaction at a time anyway.
+     */
+    async lock(db: Executor, accountId: string): Promise<void> {
+      await db.updateTable("accounts").set((eb) => ({ updated_at: eb.ref("updated_at") })).where("id", "=", accountId).execute();
     },
     async slugExists(db: Executor, slug: string): Promise<boolean> {
       const row = await db.selectFrom("accounts").select("id").where("slug", "=", slug).executeTakeFirst();
@@ -61,6 +79,40 @@ export function createAccountsRepository() {
           updated_at: account.now,
         })
         .execute();
+    },
+    async updateProfile(
+      db: Executor,
+      accountId: string,
+      changes: Partial<Record<"name" | "logo_url" | "industry" | "contact_email" | "tax_id" | "default_role_id", string | null>>,
+      now: string,
+    ) {
+      const values = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+      if (typeof values.name === "string") values.name = values.name.trim();
+      await db
+        .updateTable("accounts")
+        .set({ ...values, updated_at: now })
+        .where("id", "=", accountId)
+        .execute();
+    },
+    /** Seats used = active + suspended members + open invitations. */
+    async seatCounts(db: Executor, accountId: string, now: string) {
+      const rows = await db
+        .selectFrom("memberships")
+        .select(["status", sql<number>`count(*)`.as("n")])
+        .where("account_id", "=", accountId)
+        .groupBy("status")
+        .execute();
+      const pending = await db
+        .selectFrom("invitations")
+        .select(sql<number>`count(*)`.as("n"))
+        .where("account_id", "=", accountId)
+        .where("status", "=", "pending")
+        .where("expires_at", ">", now)
+        .executeTakeFirstOrThrow();
+      const of = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
+      const active = of("active");
+      const suspended = of("suspended");
+      return { active, suspended, pending: Number(pending.n), used: active + suspended + Number(pending.n) };
     },
     async updateSettings(db: Executor, accountId: string, settings: AccountSettings, now: string) {
       await db

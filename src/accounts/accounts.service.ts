@@ -1,12 +1,24 @@
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { Session } from "../auth/sessions.repository.js";
+import type { SessionsService } from "../auth/sessions.service.js";
 import type { PasswordPolicy } from "../auth/password-policy.js";
 import { type Db, type Executor, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
-import { BUILTIN_ROLES, can, type Permission } from "../roles/permissions.js";
+import { type AccessCache, loadAccess, requirePermission as checkPermission } from "../roles/access.js";
+import { BUILTIN_ROLES, type Permission } from "../roles/permissions.js";
 import { type AccountSettings, defaultAccountSettings, type SessionPolicy } from "./account-settings.js";
 import type { Account, AccountsRepository, Membership } from "./accounts.repository.js";
+
+export type AccountProfileChanges = Partial<{
+  name: string;
+  logo_url: string | null;
+  industry: string | null;
+  contact_email: string | null;
+  tax_id: string | null;
+  default_role_id: string | null;
+}>;
 
 export type SecurityChanges = { password_policy?: Partial<PasswordPolicy>; session?: Partial<SessionPolicy> };
 
@@ -21,7 +33,13 @@ export function slugify(name: string): string {
   return base || "account";
 }
 
-export function createAccountsService(deps: { db: Db; clock: Clock; accounts: AccountsRepository }) {
+export function createAccountsService(deps: {
+  db: Db;
+  clock: Clock;
+  accounts: AccountsRepository;
+  access: AccessCache;
+  sessions: SessionsService;
+}) {
   const { db, clock, accounts } = deps;
 
   /** The caller's membership in an account; 404 when they have none, so existence is not revealed. */
@@ -32,17 +50,10 @@ export function createAccountsService(deps: { db: Db; clock: Clock; accounts: Ac
     return membership;
   }
 
-  async function requirePermission(
-    executor: Executor,
-    userId: string,
-    accountId: string,
-    permission: Permission,
-  ) {
-    const membership = await membershipOf(executor, userId, accountId);
-    if (!can(membership.role.permissions, permission)) {
-      throw new AppError("forbidden", `Your role does not include ${permission}`);
-    }
-    return membership;
+  /** 404 for non-members, 403 without the permission. Inside a transaction it reads fresh, not cached. */
+  async function requirePermission(executor: Executor, userId: string, accountId: string, permission: Permission) {
+    const found = executor === db ? await deps.access.get(db, accountId, userId) : await loadAccess(executor, accountId, userId);
+    return checkPermission(found, permission);
   }
 
   return {
@@ -98,6 +109,54 @@ export function createAccountsService(deps: { db: Db; clock: Clock; accounts: Ac
         clock.now(),
       );
       return accountId;
+    },
+
+    async list(userId: string) {
+      return (await accounts.membershipsOfUser(db, userId)).filter((m) => m.status === "active");
+    },
+
+    async create(actor: Actor & { id: string }, name: string): Promise<Account> {
+      const accountId = await transact(db, (trx) => this.createWithRoot(trx, { name: name.trim(), ownerId: actor.id, actor }));
+      return (await accounts.findById(db, accountId)) as Account;
+    },
+
+    async get(userId: string, accountId: string): Promise<Account> {
+      await requirePermission(db, userId, accountId, "account:read");
+      return (await accounts.findById(db, accountId)) as Account;
+    },
+
+    async updateProfile(actor: Actor & { id: string }, accountId: string, changes: AccountProfileChanges): Promise<Account> {
+      await requirePermission(db, actor.id, accountId, "account:update");
+      await transact(db, async (trx) => {
+        if (changes.default_role_id) {
+          const role = await trx
+            .selectFrom("roles")
+            .select(["key"])
+            .where("account_id", "=", accountId)
+            .where("id", "=", changes.default_role_id)
+            .executeTakeFirst();
+          if (!role) throw new AppError("validation_failed", "Unknown role", { errors: [{ path: "default_role_id", code: "not_found", message: "No such role" }] });
+          if (role.key === "root") throw new AppError("validation_failed", "Invitations cannot default to Root", { errors: [{ path: "default_role_id", code: "invalid_value", message: "Choose a role other than Root" }] });
+        }
+        await accounts.updateProfile(trx, accountId, changes, clock.now().toISOString());
+        await recordAudit(trx, actor, { accountId, action: "account.updated", targetType: "account", targetId: accountId, changes: { ...changes } }, clock.now());
+      });
+      return (await accounts.findById(db, accountId)) as Account;
+    },
+
+    /** The account switcher: the session moves, and the next log-in lands there too. */
+    async switchTo(session: Session, accountId: string): Promise<void> {
+      const found = await deps.access.get(db, accountId, session.userId);
+      if (!found || found.status !== "active") throw notFound("Account");
+      await transact(db, async (trx, effects) => {
+        await deps.sessions.switchAccount(trx, effects, session, accountId);
+        await trx.updateTable("users").set({ last_account_id: accountId }).where("id", "=", session.userId).execute();
+      });
+    },
+
+    async seats(userId: string, accountId: string) {
+      await requirePermission(db, userId, accountId, "members:read");
+      return accounts.seatCounts(db, accountId, clock.now().toISOString());
     },
 
     async getSecurity(userId: string, accountId: string): Promise<AccountSettings> {

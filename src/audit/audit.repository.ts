@@ -1,5 +1,12 @@
 import type { Executor } from "../db/database.js";
 import { newId } from "../lib/ids.js";
+import {
+  type ChainedFields,
+  chainHash,
+  chainKeyOf,
+  GENESIS_HASH,
+  INSTALLATION_CHAIN,
+} from "./audit-chain.js";
 
 /** Who did it and from where; taken from the request and carried into every audit event. */
 export type Actor = {
@@ -21,24 +28,51 @@ export type AuditEvent = {
 
 export const SYSTEM_ACTOR: Actor = { type: "system", id: null, ip: null, userAgent: null, requestId: null };
 
+/**
+ * Appends the event to its chain (the account's, or the installation's) inside the caller's transaction.
+ * The head upsert is the serialisation point: on PostgreSQL it takes the head row's lock until commit
+ * (a concurrent writer waits, then sees the committed seq and hash); on SQLite it is a write, so it
+ * holds the database's write lock. Either way no two events get the same place, so a chain never forks.
+ * Call it last in the transaction where possible: the lock is held until commit.
+ */
 export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent, at: Date): Promise<void> {
+  // The head and the event must change together, also for callers outside a transaction.
+  if (!db.isTransaction) {
+    await db.transaction().execute((trx) => recordAudit(trx, actor, event, at));
+    return;
+  }
+  const chainKey = chainKeyOf(event.accountId);
+  const head = await db
+    .insertInto("audit_chain_heads")
+    .values({ chain_key: chainKey, seq: 1, hash: GENESIS_HASH })
+    .onConflict((oc) =>
+      oc.column("chain_key").doUpdateSet((eb) => ({ seq: eb("audit_chain_heads.seq", "+", 1) })),
+    )
+    // `hash` is not touched by the upsert, so it is still the previous event's.
+    .returning(["seq", "hash"])
+    .executeTakeFirstOrThrow();
+
+  const fields: ChainedFields = {
+    id: newId("event"),
+    account_id: event.accountId,
+    seq: Number(head.seq),
+    actor_type: actor.type,
+    actor_id: actor.id,
+    action: event.action,
+    target_type: event.targetType ?? null,
+    target_id: event.targetId ?? null,
+    changes: event.changes ? JSON.stringify(event.changes) : null,
+    ip: actor.ip,
+    user_agent: actor.userAgent?.slice(0, 512) ?? null,
+    request_id: actor.requestId,
+    created_at: at.toISOString(),
+  };
+  const hash = chainHash(head.hash, fields);
   await db
     .insertInto("audit_events")
-    .values({
-      id: newId("event"),
-      account_id: event.accountId,
-      actor_type: actor.type,
-      actor_id: actor.id,
-      action: event.action,
-      target_type: event.targetType ?? null,
-      target_id: event.targetId ?? null,
-      changes: event.changes ? JSON.stringify(event.changes) : null,
-      ip: actor.ip,
-      user_agent: actor.userAgent?.slice(0, 512) ?? null,
-      request_id: actor.requestId,
-      created_at: at.toISOString(),
-    })
+    .values({ ...fields, prev_hash: head.hash, hash })
     .execute();
+  await db.updateTable("audit_chain_heads").set({ hash }).where("chain_key", "=", chainKey).execute();
 }
 
 export async function listAuditForUser(db: Executor, userId: string, limit = 50) {
@@ -49,4 +83,162 @@ export async function listAuditForUser(db: Executor, userId: string, limit = 50)
     .orderBy("created_at", "desc")
     .limit(limit)
     .execute();
+}
+
+/** An event as the account's audit log shows it. */
+export type AuditEntry = {
+  id: string;
+  seq: number;
+  action: string;
+  actor: { type: string; id: string | null; email: string | null };
+  target: { type: string | null; id: string | null };
+  changes: Record<string, unknown> | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  createdAt: string;
+};
+
+export type AuditFilter = {
+  actorId?: string | undefined;
+  action?: string | undefined;
+  /** Matches actions starting with this text (e.g. "member."). */
+  actionPrefix?: string | undefined;
+  targetId?: string | undefined;
+  /** Inclusive, ISO 8601 UTC. */
+  from?: string | undefined;
+  /** Inclusive, ISO 8601 UTC. */
+  to?: string | undefined;
+  /** Only events older (lower seq) than this; the page cursor. */
+  beforeSeq?: number | undefined;
+  limit: number;
+};
+
+/** One account's events, newest (highest seq) first. */
+export async function listAccountEvents(
+  db: Executor,
+  accountId: string,
+  filter: AuditFilter,
+): Promise<AuditEntry[]> {
+  let query = db
+    .selectFrom("audit_events as e")
+    .leftJoin("users as u", "u.id", "e.actor_id")
+    .select([
+      "e.id",
+      "e.seq",
+      "e.action",
+      "e.actor_type",
+      "e.actor_id",
+      "u.email as actor_email",
+      "e.target_type",
+      "e.target_id",
+      "e.changes",
+      "e.ip",
+      "e.user_agent",
+      "e.request_id",
+      "e.created_at",
+    ])
+    .where("e.account_id", "=", accountId);
+  if (filter.actorId !== undefined) query = query.where("e.actor_id", "=", filter.actorId);
+  if (filter.action !== undefined) query = query.where("e.action", "=", filter.action);
+  if (filter.actionPrefix !== undefined) {
+    // substr, not LIKE: "_" in an action name is not a wildcard, and SQLite's LIKE ignores case.
+    const prefix = filter.actionPrefix;
+    query = query.where((eb) =>
+      eb(eb.fn("substr", ["e.action", eb.val(1), eb.val(prefix.length)]), "=", prefix),
+    );
+  }
+  if (filter.targetId !== undefined) query = query.where("e.target_id", "=", filter.targetId);
+  if (filter.from !== undefined) query = query.where("e.created_at", ">=", filter.from);
+  if (filter.to !== undefined) query = query.where("e.created_at", "<=", filter.to);
+  if (filter.beforeSeq !== undefined) query = query.where("e.seq", "<", filter.beforeSeq);
+  const rows = await query.orderBy("e.seq", "desc").limit(filter.limit).execute();
+  return rows.map((row) => ({
+    id: row.id,
+    seq: Number(row.seq),
+    action: row.action,
+    actor: { type: row.actor_type, id: row.actor_id, email: row.actor_email },
+    target: { type: row.target_type, id: row.target_id },
+    changes: parseChanges(row.changes),
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    createdAt: row.created_at,
+  }));
+}
+
+function parseChanges(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A stored event with its links, as the chain verifier reads it. */
+export type StoredChainEvent = ChainedFields & { prev_hash: string; hash: string };
+
+/** Every chain that has a head or an event; "" is the installation chain. */
+export async function listChainKeys(db: Executor): Promise<string[]> {
+  const heads = await db.selectFrom("audit_chain_heads").select("chain_key").execute();
+  const events = await db.selectFrom("audit_events").select("account_id").distinct().execute();
+  const keys = new Set([...heads.map((h) => h.chain_key), ...events.map((e) => chainKeyOf(e.account_id))]);
+  return [...keys].sort();
+}
+
+export async function findChainHead(
+  db: Executor,
+  chainKey: string,
+): Promise<{ seq: number; hash: string } | undefined> {
+  const head = await db
+    .selectFrom("audit_chain_heads")
+    .select(["seq", "hash"])
+    .where("chain_key", "=", chainKey)
+    .executeTakeFirst();
+  return head && { seq: Number(head.seq), hash: head.hash };
+}
+
+/** One batch of a chain in (seq, id) order, after the given position. */
+export async function listChainEvents(
+  db: Executor,
+  chainKey: string,
+  after: { seq: number; id: string } | undefined,
+  limit: number,
+): Promise<StoredChainEvent[]> {
+  let query = db
+    .selectFrom("audit_events")
+    .select([
+      "id",
+      "account_id",
+      "seq",
+      "actor_type",
+      "actor_id",
+      "action",
+      "target_type",
+      "target_id",
+      "changes",
+      "ip",
+      "user_agent",
+      "request_id",
+      "created_at",
+      "prev_hash",
+      "hash",
+    ])
+    .where(
+      "account_id",
+      chainKey === INSTALLATION_CHAIN ? "is" : "=",
+      chainKey === INSTALLATION_CHAIN ? null : chainKey,
+    );
+  if (after) {
+    const { seq, id } = after;
+    query = query.where((eb) =>
+      eb.or([eb("seq", ">", seq), eb.and([eb("seq", "=", seq), eb("id", ">", id)])]),
+    );
+  }
+  const rows = await query.orderBy("seq").orderBy("id").limit(limit).execute();
+  return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
 }

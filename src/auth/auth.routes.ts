@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Config } from "../config.js";
-import { csrfTokenFor, SESSION_COOKIE } from "../http/auth-hook.js";
+import { SESSION_COOKIE } from "../http/auth-hook.js";
 import { actorOf, sessionOf } from "../http/context.js";
 import {
   Body,
@@ -13,36 +13,20 @@ import {
   Str,
   Token,
 } from "../http/schemas.js";
-import { meView, sessionInfoView } from "../http/views.js";
+import { meView } from "../http/views.js";
 import { newId } from "../lib/ids.js";
 import { BUILTIN_ROLES, type BuiltinRole } from "../roles/permissions.js";
 import type { Services } from "../services.js";
 import { policyView, strictestPolicy } from "./password-policy.js";
+import { sessionStateFor, setSessionCookie } from "./session-response.js";
 import type { Session } from "./sessions.repository.js";
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services, config: Config) {
   const { auth, users } = services;
   const publicRoute = { auth: "none" as const };
 
-  async function sessionState(session: Session) {
-    return {
-      user: meView(await users.getMe(session.userId)),
-      account_id: session.accountId,
-      csrf_token: csrfTokenFor(config.secretKey, session.tokenHash),
-      session: sessionInfoView(session),
-      password_change_required: session.passwordChangeRequired,
-    };
-  }
-
-  function setSessionCookie(reply: FastifyReply, token: string, session: Session) {
-    reply.setCookie(SESSION_COOKIE, token, {
-      path: "/",
-      httpOnly: true,
-      sameSite: "lax",
-      secure: config.secureCookies,
-      expires: new Date(session.expiresAt),
-    });
-  }
+  const sessionState = (session: Session) => sessionStateFor(services, config, session);
+  const setCookie = (reply: FastifyReply, token: string, session: Session) => setSessionCookie(reply, config, token, session);
 
   app.post(
     "/api/v1/auth/signup",
@@ -133,7 +117,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         { email: body.email, password: body.password, accountId: body.account_id },
         actorOf(request),
       );
-      setSessionCookie(reply, result.token, result.session);
+      setCookie(reply, result.token, result.session);
       return sessionState(result.session);
     },
   );

@@ -79,6 +79,8 @@ export function createSessionCache(
 ) {
   const byHash = new Map<string, Entry>();
   const hashesByUser = new Map<string, Set<string>>();
+  // Bumped on every invalidation: a lookup that started before one must not be cached after it.
+  let generation = 0;
 
   const forget = (tokenHash: string) => {
     const entry = byHash.get(tokenHash);
@@ -90,6 +92,7 @@ export function createSessionCache(
   };
 
   const evictUser = (userId: string) => {
+    generation++;
     if (userId === "*") {
       byHash.clear();
       hashesByUser.clear();
@@ -111,8 +114,10 @@ export function createSessionCache(
       }
       return entry.session;
     },
-    set(session: Session): void {
-      if (!invalidator.healthy()) return;
+    /** The generation to pass back to `set` for a lookup that starts now. */
+    generation: () => generation,
+    set(session: Session, startedAt = generation): void {
+      if (!invalidator.healthy() || startedAt !== generation) return;
       if (byHash.size >= options.maxEntries) {
         const oldest = byHash.keys().next().value;
         if (oldest !== undefined) forget(oldest);

@@ -108,6 +108,19 @@ export function createSessionsRepository() {
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
+    async revokeAllInAccount(db: Executor, userId: string, accountId: string, now: string): Promise<number> {
+      const result = await db
+        .updateTable("sessions")
+        .set({ revoked_at: now })
+        .where("user_id", "=", userId)
+        .where("account_id", "=", accountId)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async setAccount(db: Executor, id: string, accountId: string): Promise<void> {
+      await db.updateTable("sessions").set({ account_id: accountId }).where("id", "=", id).execute();
+    },
     async clearPasswordChangeRequired(db: Executor, id: string): Promise<void> {
       await db.updateTable("sessions").set({ password_change_required: 0 }).where("id", "=", id).execute();
     },

@@ -66,11 +66,12 @@ export function createSessionsService(deps: {
     async authenticate(token: string): Promise<Session | undefined> {
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
       const tokenHash = hashToken(token);
+      const startedAt = cache.generation();
       let session = cache.get(tokenHash);
       if (!session) {
         session = await sessions.findActiveByTokenHash(db, tokenHash);
         if (!session) return undefined;
-        cache.set(session);
+        cache.set(session, startedAt);
       }
       const now = clock.now();
       if (!isLive(session, now)) return undefined;
@@ -81,7 +82,7 @@ export function createSessionsService(deps: {
           idleExpiresAt: addSeconds(now, session.idleMinutes * 60).toISOString(),
         };
         await sessions.touch(db, session.id, touched.lastSeenAt, touched.idleExpiresAt);
-        cache.set(touched);
+        cache.set(touched, startedAt);
         session = touched;
       }
       return session;
@@ -106,6 +107,18 @@ export function createSessionsService(deps: {
       const count = await sessions.revokeAllForUser(trx, userId, clock.now().toISOString(), exceptSessionId);
       await publishRevocation(trx, effects, userId);
       return count;
+    },
+
+    async revokeInAccount(trx: Executor, effects: Effects, userId: string, accountId: string): Promise<number> {
+      const count = await sessions.revokeAllInAccount(trx, userId, accountId, clock.now().toISOString());
+      await publishRevocation(trx, effects, userId);
+      return count;
+    },
+
+    /** Points a session at another account (the account switcher). */
+    async switchAccount(trx: Executor, effects: Effects, session: Session, accountId: string): Promise<void> {
+      await sessions.setAccount(trx, session.id, accountId);
+      await publishRevocation(trx, effects, session.userId);
     },
 
     async clearPasswordChangeRequired(trx: Executor, effects: Effects, session: Session) {

@@ -21,6 +21,7 @@ export interface UsersTable {
   last_login_at: string | null;
   last_login_ip: string | null;
   last_account_id: string | null;
+  deactivated_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -37,6 +38,11 @@ export interface AccountsTable {
   name: string;
   slug: string;
   settings: string;
+  logo_url: string | null;
+  industry: string | null;
+  contact_email: string | null;
+  tax_id: string | null;
+  default_role_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -111,6 +117,18 @@ export interface AuditEventsTable {
   user_agent: string | null;
   request_id: string | null;
   created_at: string;
+  /** Place in the event's chain (its account's, or the installation's when account_id is null). */
+  seq: number;
+  prev_hash: string;
+  /** SHA-256 hex of prev_hash + the canonical event (src/audit/audit-chain.ts). */
+  hash: string;
+}
+
+/** Last seq and hash of each audit chain; chain_key is the account id, "" for the installation. */
+export interface AuditChainHeadsTable {
+  chain_key: string;
+  seq: number;
+  hash: string;
 }
 
 export interface MailOutboxTable {
@@ -120,6 +138,61 @@ export interface MailOutboxTable {
   text_body: string;
   html_body: string;
   created_at: string;
+}
+
+export interface InvitationsTable {
+  id: string;
+  account_id: string;
+  email: string;
+  email_normalized: string;
+  first_name: string;
+  last_name: string;
+  role_id: string;
+  team_ids: string;
+  status: string;
+  token_hash: string;
+  expires_at: string;
+  invited_by: string | null;
+  accepted_user_id: string | null;
+  send_count: number;
+  last_sent_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TeamsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  name_normalized: string;
+  description: string;
+  role_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TeamMembersTable {
+  account_id: string;
+  team_id: string;
+  user_id: string;
+  created_at: string;
+}
+
+export interface AccountPermissionsTable {
+  account_id: string;
+  key: string;
+  description: string;
+  created_at: string;
+}
+
+export interface ResourcesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  owner_team_id: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface Database {
@@ -132,5 +205,11 @@ export interface Database {
   email_tokens: EmailTokensTable;
   throttles: ThrottlesTable;
   audit_events: AuditEventsTable;
+  audit_chain_heads: AuditChainHeadsTable;
   mail_outbox: MailOutboxTable;
+  invitations: InvitationsTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  account_permissions: AccountPermissionsTable;
+  resources: ResourcesTable;
 }

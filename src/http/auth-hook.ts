@@ -11,6 +11,16 @@ export function csrfTokenFor(secret: Buffer, tokenHash: string): string {
   return hmac(secret, `csrf:${tokenHash}`);
 }
 
+/** For public routes that act on the caller's session when there is one (accepting an invitation). */
+export function assertCsrf(request: FastifyRequest, secret: Buffer) {
+  const session = request.session;
+  if (!session) return;
+  const header = request.headers["x-csrf-token"];
+  if (typeof header !== "string" || !safeEqual(header, csrfTokenFor(secret, session.tokenHash))) {
+    throw new AppError("csrf_failed", "Missing or wrong x-csrf-token header");
+  }
+}
+
 /**
  * Resolves the session cookie for every /api/v1 route before the body is read, then applies the route's
  * `auth` setting, the CSRF rule for unsafe methods and the "change your password first" restriction.
@@ -26,13 +36,7 @@ export function registerAuthHook(app: FastifyInstance, deps: { sessions: Session
     if (config.auth === "none") return;
     const session = request.session;
     if (!session) throw new AppError("unauthenticated", "Log in to continue");
-    if (UNSAFE.has(request.method)) {
-      const header = request.headers["x-csrf-token"];
-      const expected = csrfTokenFor(deps.secret, session.tokenHash);
-      if (typeof header !== "string" || !safeEqual(header, expected)) {
-        throw new AppError("csrf_failed", "Missing or wrong x-csrf-token header");
-      }
-    }
+    if (UNSAFE.has(request.method)) assertCsrf(request, deps.secret);
     if (session.passwordChangeRequired && !config.allowDuringPasswordChange) {
       throw new AppError(
         "password_change_required",

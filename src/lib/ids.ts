@@ -10,6 +10,9 @@ export const ID_PREFIXES = {
   event: "evt",
   mail: "mail",
   history: "pwh",
+  invitation: "inv",
+  team: "team",
+  resource: "res",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -63,6 +63,17 @@ export const mails = {
       ],
       action: { label: "Choose a new password", url },
     }),
+  invitation: (to: string, name: string, accountName: string, inviterName: string, url: string) =>
+    render({
+      to,
+      subject: `You're invited to join ${accountName}`,
+      greeting: hello(name),
+      lines: [
+        `${inviterName || "An administrator"} invited you to join ${accountName} on Gatehouse.`,
+        "The invitation is valid for 7 days.",
+      ],
+      action: { label: "Accept invitation", url },
+    }),
   passwordChanged: (to: string, name: string, when: string, ip: string | null) =>
     render({
       to,

@@ -74,6 +74,40 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   },
 ];
 
-export function can(granted: readonly string[], permission: Permission): boolean {
-  return granted.includes(permission);
+/** One click adds these to an account as ordinary custom roles. */
+export const ROLE_TEMPLATES: readonly BuiltinRole[] = [
+  {
+    key: "manager",
+    name: "Manager",
+    description: "Manages teams and sees reports.",
+    permissions: ["account:read", "members:read", "teams:read", "teams:manage", "roles:read", "audit:read", "resources:read"],
+  },
+  {
+    key: "agent",
+    name: "Agent",
+    description: "Works with resources day to day.",
+    permissions: ["account:read", "members:read", "teams:read", "resources:read", "resources:write"],
+  },
+  {
+    key: "viewer",
+    name: "Viewer",
+    description: "Sees resources, changes nothing.",
+    permissions: ["account:read", "resources:read"],
+  },
+  {
+    key: "user",
+    name: "User",
+    description: "A regular member with access to resources.",
+    permissions: ["account:read", "members:read", "teams:read", "resources:read", "resources:write"],
+  },
+];
+
+export const PERMISSION_KEY_PATTERN = "^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$";
+
+export function permissionGroup(key: string): string {
+  return key.split(":")[0] ?? key;
+}
+
+export function can(granted: ReadonlySet<string> | readonly string[], permission: string): boolean {
+  return "has" in granted ? granted.has(permission) : granted.includes(permission);
 }

@@ -1,0 +1,161 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { sessionStateFor } from "../auth/session-response.js";
+import type { Config } from "../config.js";
+import { sessionOf, userActor } from "../http/context.js";
+import { Body, errorResponses, Nullable, SessionStateSchema, Str, Timestamp } from "../http/schemas.js";
+import type { Services } from "../services.js";
+import type { Account } from "./accounts.repository.js";
+import type { AccountProfileChanges } from "./accounts.service.js";
+
+const AccountSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  slug: Type.String(),
+  logo_url: Nullable(Type.String()),
+  industry: Nullable(Type.String()),
+  contact_email: Nullable(Type.String()),
+  tax_id: Nullable(Type.String()),
+  default_role_id: Nullable(Type.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+const Params = Type.Object({ account_id: Str(64) });
+
+const accountView = (a: Account) => ({
+  id: a.id,
+  name: a.name,
+  slug: a.slug,
+  logo_url: a.logoUrl,
+  industry: a.industry,
+  contact_email: a.contactEmail,
+  tax_id: a.taxId,
+  default_role_id: a.defaultRoleId,
+  created_at: a.createdAt,
+  updated_at: a.updatedAt,
+});
+
+export function registerAccountsRoutes(app: FastifyInstance, services: Services, config: Config) {
+  const { accountsService } = services;
+  const tags = ["accounts"];
+
+  app.get(
+    "/api/v1/accounts",
+    {
+      schema: {
+        tags,
+        summary: "Your accounts",
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                name: Type.String(),
+                role: Type.Object({ id: Type.String(), key: Type.String(), name: Type.String() }),
+                current: Type.Boolean(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const session = sessionOf(request);
+      const list = await accountsService.list(session.userId);
+      return {
+        data: list.map((m) => ({
+          id: m.accountId,
+          name: m.accountName,
+          role: { id: m.role.id, key: m.role.key, name: m.role.name },
+          current: m.accountId === session.accountId,
+        })),
+      };
+    },
+  );
+
+  app.post(
+    "/api/v1/accounts",
+    {
+      schema: {
+        tags,
+        summary: "Create another account; you become its Root",
+        body: Body({ name: Str(200, { minLength: 1 }) }),
+        response: { 201: AccountSchema, ...errorResponses(400) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(accountView(await accountsService.create(userActor(request), (request.body as { name: string }).name))),
+  );
+
+  app.get(
+    "/api/v1/accounts/:account_id",
+    { schema: { tags, summary: "Account profile", params: Params, response: { 200: AccountSchema, ...errorResponses(403, 404) } } },
+    async (request) => accountView(await accountsService.get(userActor(request).id, (request.params as { account_id: string }).account_id)),
+  );
+
+  app.patch(
+    "/api/v1/accounts/:account_id",
+    {
+      schema: {
+        tags,
+        summary: "Change the account profile",
+        params: Params,
+        body: Body({
+          name: Type.Optional(Str(200, { minLength: 1 })),
+          logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, format: "uri", pattern: "^https?://" }))),
+          industry: Type.Optional(Nullable(Str(100))),
+          contact_email: Type.Optional(Nullable(Type.String({ format: "email", maxLength: 254 }))),
+          tax_id: Type.Optional(Nullable(Str(64))),
+          default_role_id: Type.Optional(Nullable(Str(64))),
+        }),
+        response: { 200: AccountSchema, ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request) =>
+      accountView(
+        await accountsService.updateProfile(
+          userActor(request),
+          (request.params as { account_id: string }).account_id,
+          request.body as AccountProfileChanges,
+        ),
+      ),
+  );
+
+  app.post(
+    "/api/v1/accounts/:account_id/switch",
+    { schema: { tags, summary: "Make this the session's active account", params: Params, response: { 200: SessionStateSchema, ...errorResponses(404) } } },
+    async (request) => {
+      const session = sessionOf(request);
+      const accountId = (request.params as { account_id: string }).account_id;
+      await accountsService.switchTo(session, accountId);
+      return sessionStateFor(services, config, { ...session, accountId });
+    },
+  );
+
+  app.get(
+    "/api/v1/accounts/:account_id/seats",
+    {
+      schema: {
+        tags,
+        summary: "Seat usage: active + suspended members + open invitations",
+        params: Params,
+        response: {
+          200: Type.Object({
+            plan: Type.String(),
+            limit: Nullable(Type.Integer()),
+            used: Type.Integer(),
+            active: Type.Integer(),
+            suspended: Type.Integer(),
+            pending: Type.Integer(),
+          }),
+          ...errorResponses(403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const seats = await accountsService.seats(userActor(request).id, (request.params as { account_id: string }).account_id);
+      // Plans and their limits arrive with billing; until then every account is on Free, unenforced.
+      return { plan: "free", limit: null, ...seats };
+    },
+  );
+}

@@ -1,0 +1,27 @@
+import type { FastifyReply } from "fastify";
+import type { Config } from "../config.js";
+import { csrfTokenFor, SESSION_COOKIE } from "../http/auth-hook.js";
+import { meView, sessionInfoView } from "../http/views.js";
+import type { Services } from "../services.js";
+import type { Session } from "./sessions.repository.js";
+
+/** The body of log-in, GET /session, account switch and invitation acceptance. */
+export async function sessionStateFor(services: Services, config: Config, session: Session) {
+  return {
+    user: meView(await services.users.getMe(session.userId)),
+    account_id: session.accountId,
+    csrf_token: csrfTokenFor(config.secretKey, session.tokenHash),
+    session: sessionInfoView(session),
+    password_change_required: session.passwordChangeRequired,
+  };
+}
+
+export function setSessionCookie(reply: FastifyReply, config: Config, token: string, session: Session) {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: config.secureCookies,
+    expires: new Date(session.expiresAt),
+  });
+}

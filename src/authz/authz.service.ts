@@ -1,0 +1,47 @@
+import type { Db } from "../db/database.js";
+import { type AccessCache, holds } from "../roles/access.js";
+
+export type AuthzCheck = { account_id: string; user_id: string; permission: string };
+export type AuthzResult = { allowed: boolean; reason: "granted" | "not_member" | "suspended" | "missing_permission" };
+
+/**
+ * Answers "may this user do that in this account?" for host products, from the access cache (no query
+ * when warm). A role change, suspension or removal publishes an account invalidation inside its
+ * transaction, so no process keeps answering with a stale allow.
+ */
+export function createAuthzService(deps: { db: Db; access: AccessCache }) {
+  const { db, access } = deps;
+
+  async function decide(check: AuthzCheck): Promise<AuthzResult> {
+    const found = await access.get(db, check.account_id, check.user_id);
+    if (!found) return { allowed: false, reason: "not_member" };
+    if (found.status !== "active") return { allowed: false, reason: "suspended" };
+    return holds(found, check.permission) ? { allowed: true, reason: "granted" } : { allowed: false, reason: "missing_permission" };
+  }
+
+  return {
+    /** A caller may ask about themselves, or about anyone in accounts where they can read members. */
+    async check(callerId: string, checks: AuthzCheck[]): Promise<AuthzResult[]> {
+      const visible = new Map<string, boolean>();
+      const results: AuthzResult[] = [];
+      for (const check of checks) {
+        if (check.user_id !== callerId) {
+          let may = visible.get(check.account_id);
+          if (may === undefined) {
+            const caller = await access.get(db, check.account_id, callerId);
+            may = caller?.status === "active" && holds(caller, "members:read");
+            visible.set(check.account_id, may);
+          }
+          if (!may) {
+            results.push({ allowed: false, reason: "not_member" });
+            continue;
+          }
+        }
+        results.push(await decide(check));
+      }
+      return results;
+    },
+  };
+}
+
+export type AuthzService = ReturnType<typeof createAuthzService>;

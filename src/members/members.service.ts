@@ -1,0 +1,252 @@
+import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { SessionsService } from "../auth/sessions.service.js";
+import { type Db, type Effects, type Trx, transact } from "../db/database.js";
+import { AppError, notFound } from "../http/errors.js";
+import type { Clock } from "../lib/clock.js";
+import { type Access, type AccessCache, assertCanGrant, loadAccess, requirePermission } from "../roles/access.js";
+import type { RolesRepository } from "../roles/roles.repository.js";
+import type { InvitationRecord, InvitationsRepository } from "../invitations/invitations.repository.js";
+import type { MemberQuery, MemberRecord, MembersRepository, MemberSort } from "./members.repository.js";
+
+export type MemberListInput = {
+  status?: "active" | "suspended" | "pending";
+  roleId?: string;
+  teamId?: string;
+  q?: string;
+  inactiveDays?: number;
+  sort?: MemberSort;
+  order?: "asc" | "desc";
+  limit: number;
+  cursor?: string;
+};
+
+export type MemberRow = ({ kind: "member" } & MemberRecord) | ({ kind: "invitation" } & InvitationRecord);
+
+type Cursor = { phase: "m" | "i"; key: string; id: string };
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
+function decodeCursor(value: string | undefined): Cursor | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Cursor;
+    if ((parsed.phase === "m" || parsed.phase === "i") && typeof parsed.key === "string" && typeof parsed.id === "string") return parsed;
+  } catch {}
+  throw new AppError("validation_failed", "Invalid cursor", { errors: [{ path: "cursor", code: "invalid", message: "Invalid cursor" }] });
+}
+
+export function createMembersService(deps: {
+  db: Db;
+  clock: Clock;
+  members: MembersRepository;
+  roles: RolesRepository;
+  accounts: AccountsRepository;
+  invitations: InvitationsRepository;
+  access: AccessCache;
+  sessions: SessionsService;
+}) {
+  const { db, clock, members, access, sessions } = deps;
+
+  /**
+   * Opens the transaction every member change runs in: locks the account (so "last Root" checks see
+   * each other), re-reads the caller's access and the target inside it, and applies the shared rules.
+   */
+  async function change<T>(
+    actor: Actor & { id: string },
+    accountId: string,
+    userId: string,
+    permission: string,
+    work: (ctx: { trx: Trx; effects: Effects; caller: Access; target: MemberRecord }) => Promise<T>,
+  ): Promise<T> {
+    requirePermission(await access.get(db, accountId, actor.id), permission);
+    return transact(db, async (trx, effects) => {
+      await deps.accounts.lock(trx, accountId);
+      return changeIn(trx, effects, actor, accountId, userId, permission, work);
+    });
+  }
+
+  async function changeIn<T>(
+    trx: Trx,
+    effects: Effects,
+    actor: Actor & { id: string },
+    accountId: string,
+    userId: string,
+    permission: string,
+    work: (ctx: { trx: Trx; effects: Effects; caller: Access; target: MemberRecord }) => Promise<T>,
+  ): Promise<T> {
+    const caller = requirePermission(await loadAccess(trx, accountId, actor.id), permission);
+    const target = await members.find(trx, accountId, userId);
+    if (!target) throw notFound("Member");
+    if (target.userId === caller.userId) throw new AppError("self_change", "You cannot change your own membership here");
+    if (target.role.key === "root" && !caller.isRoot) throw new AppError("root_only", "Only a Root member can change a Root member");
+    const result = await work({ trx, effects, caller, target });
+    await access.publishAccountChange(trx, effects.afterCommit, accountId);
+    return result;
+  }
+
+  async function assertNotLastRoot(trx: Trx, accountId: string, target: MemberRecord) {
+    if (target.role.key !== "root" || target.status !== "active") return;
+    if ((await members.activeRootCount(trx, accountId)) <= 1) {
+      throw new AppError("last_root", "This is the account's only active Root: make someone else Root first");
+    }
+  }
+
+  const audit = (trx: Trx, actor: Actor, accountId: string, action: string, userId: string, changes?: Record<string, unknown>) =>
+    recordAudit(trx, actor, { accountId, action, targetType: "user", targetId: userId, ...(changes ? { changes } : {}) }, clock.now());
+
+  const removal =
+    (actor: Actor, accountId: string, userId: string) =>
+    async ({ trx, effects, target }: { trx: Trx; effects: Effects; target: MemberRecord }) => {
+      await assertNotLastRoot(trx, accountId, target);
+      await sessions.revokeInAccount(trx, effects, userId, accountId);
+      await members.remove(trx, accountId, userId);
+      if ((await members.membershipCount(trx, userId)) === 0) {
+        // No account left: their personal settings and every session go too.
+        await sessions.revokeAll(trx, effects, userId);
+        await trx.updateTable("users").set({ preferences: null, last_account_id: null }).where("id", "=", userId).execute();
+      }
+      await audit(trx, actor, accountId, "member.removed", userId, { email: target.email, role: target.role.key });
+    };
+
+  return {
+    async list(userId: string, accountId: string, input: MemberListInput) {
+      requirePermission(await access.get(db, accountId, userId), "members:read");
+      const cursor = decodeCursor(input.cursor);
+      const rows: MemberRow[] = [];
+      let next: Cursor | undefined;
+      const wantMembers = input.status !== "pending" && cursor?.phase !== "i";
+      if (wantMembers) {
+        const query: MemberQuery = {
+          sort: input.sort ?? "name",
+          order: input.order ?? "asc",
+          limit: input.limit + 1,
+          ...(input.status && input.status !== "pending" ? { status: input.status } : {}),
+          ...(input.roleId ? { roleId: input.roleId } : {}),
+          ...(input.teamId ? { teamId: input.teamId } : {}),
+          ...(input.q ? { q: input.q } : {}),
+          ...(input.inactiveDays !== undefined
+            ? { inactiveSince: new Date(clock.now().getTime() - input.inactiveDays * 86_400_000).toISOString() }
+            : {}),
+          ...(cursor?.phase === "m" ? { after: { key: cursor.key, id: cursor.id } } : {}),
+        };
+        const found = await members.list(db, accountId, query);
+        const page = found.slice(0, input.limit);
+        rows.push(...page.map((m) => ({ kind: "member" as const, ...m })));
+        const last = page.at(-1);
+        if (found.length > input.limit && last) next = { phase: "m", key: last.sortKey, id: last.userId };
+      }
+      // Open invitations are listed after the members (they have no name, login or team to sort by).
+      const wantInvitations = !input.status || input.status === "pending";
+      if (!next && wantInvitations && !input.teamId && input.inactiveDays === undefined && rows.length < input.limit) {
+        const room = input.limit - rows.length;
+        const found = await deps.invitations.listPending(db, accountId, {
+          limit: room + 1,
+          ...(input.roleId ? { roleId: input.roleId } : {}),
+          ...(input.q ? { q: input.q } : {}),
+          ...(cursor?.phase === "i" ? { afterEmail: cursor.key, afterId: cursor.id } : {}),
+          now: clock.now().toISOString(),
+        });
+        const page = found.slice(0, room);
+        rows.push(...page.map((i) => ({ kind: "invitation" as const, ...i })));
+        const last = page.at(-1);
+        if (found.length > room && last) next = { phase: "i", key: last.emailNormalized, id: last.id };
+      } else if (!next && wantInvitations && rows.length === input.limit && wantMembers) {
+        next = { phase: "i", key: "", id: "" };
+      }
+      const counts = await members.counts(db, accountId);
+      return { rows, nextCursor: next ? encodeCursor(next) : null, counts };
+    },
+
+    async get(userId: string, accountId: string, memberId: string) {
+      requirePermission(await access.get(db, accountId, userId), "members:read");
+      const member = await members.find(db, accountId, memberId);
+      if (!member) throw notFound("Member");
+      return member;
+    },
+
+    async changeRole(actor: Actor & { id: string }, accountId: string, userId: string, roleId: string) {
+      await change(actor, accountId, userId, "members:update_role", async ({ trx, caller, target }) => {
+        const role = await deps.roles.find(trx, accountId, roleId);
+        if (!role) {
+          throw new AppError("validation_failed", "Unknown role", {
+            errors: [{ path: "role_id", code: "not_found", message: "No such role in this account" }],
+          });
+        }
+        if (role.id === target.role.id) return;
+        assertCanGrant(caller, role);
+        if (role.key !== "root") await assertNotLastRoot(trx, accountId, target);
+        await members.setRole(trx, accountId, userId, role.id, clock.now().toISOString());
+        await audit(trx, actor, accountId, "member.role_changed", userId, { from: target.role.key, to: role.key });
+      });
+      return (await members.find(db, accountId, userId)) as MemberRecord;
+    },
+
+    async suspend(actor: Actor & { id: string }, accountId: string, userId: string) {
+      await change(actor, accountId, userId, "members:suspend", async ({ trx, effects, target }) => {
+        if (target.status === "suspended") return;
+        await assertNotLastRoot(trx, accountId, target);
+        await members.setStatus(trx, accountId, userId, "suspended", clock.now().toISOString());
+        await sessions.revokeInAccount(trx, effects, userId, accountId);
+        await audit(trx, actor, accountId, "member.suspended", userId);
+      });
+      return (await members.find(db, accountId, userId)) as MemberRecord;
+    },
+
+    async reactivate(actor: Actor & { id: string }, accountId: string, userId: string) {
+      await change(actor, accountId, userId, "members:suspend", async ({ trx, target }) => {
+        if (target.status === "active") return;
+        await members.setStatus(trx, accountId, userId, "active", clock.now().toISOString());
+        await audit(trx, actor, accountId, "member.reactivated", userId);
+      });
+      return (await members.find(db, accountId, userId)) as MemberRecord;
+    },
+
+    async logout(actor: Actor & { id: string }, accountId: string, userId: string): Promise<number> {
+      return change(actor, accountId, userId, "members:suspend", async ({ trx, effects }) => {
+        const count = await sessions.revokeAll(trx, effects, userId);
+        await audit(trx, actor, accountId, "member.logged_out", userId, { sessions: count });
+        return count;
+      });
+    },
+
+    async forcePasswordReset(actor: Actor & { id: string }, accountId: string, userId: string) {
+      await change(actor, accountId, userId, "members:suspend", async ({ trx, effects }) => {
+        await trx
+          .updateTable("users")
+          .set({ must_change_password: 1, updated_at: clock.now().toISOString() })
+          .where("id", "=", userId)
+          .execute();
+        await sessions.revokeAll(trx, effects, userId);
+        await audit(trx, actor, accountId, "member.password_reset_forced", userId);
+      });
+    },
+
+    async remove(actor: Actor & { id: string }, accountId: string, userId: string) {
+      await change(actor, accountId, userId, "members:delete", removal(actor, accountId, userId));
+    },
+
+    /** All or nothing: when any member cannot be removed, nobody is, and each refusal is reported. */
+    async bulkRemove(actor: Actor & { id: string }, accountId: string, userIds: string[]): Promise<string[]> {
+      requirePermission(await access.get(db, accountId, actor.id), "members:delete");
+      const unique = [...new Set(userIds)];
+      await transact(db, async (trx, effects) => {
+        await deps.accounts.lock(trx, accountId);
+        const errors: Array<{ path: string; code: string; message: string }> = [];
+        for (const [index, userId] of unique.entries()) {
+          try {
+            await changeIn(trx, effects, actor, accountId, userId, "members:delete", removal(actor, accountId, userId));
+          } catch (error) {
+            if (!(error instanceof AppError)) throw error;
+            errors.push({ path: `user_ids.${index}`, code: error.code, message: `${userId}: ${error.message}` });
+          }
+        }
+        if (errors.length) {
+          throw new AppError("conflict", `${errors.length} of ${unique.length} members cannot be removed; nobody was removed`, { errors });
+        }
+      });
+      return unique;
+    },
+  };
+}
+
+export type MembersService = ReturnType<typeof createMembersService>;

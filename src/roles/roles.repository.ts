@@ -1,0 +1,129 @@
+import { sql } from "kysely";
+import type { Executor } from "../db/database.js";
+
+export type RoleRecord = {
+  id: string;
+  key: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  builtin: boolean;
+  memberCount: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export function createRolesRepository() {
+  const base = (db: Executor, accountId: string) =>
+    db
+      .selectFrom("roles as r")
+      .select([
+        "r.id",
+        "r.key",
+        "r.name",
+        "r.description",
+        "r.permissions",
+        "r.builtin",
+        "r.created_at",
+        "r.updated_at",
+        (eb) =>
+          eb
+            .selectFrom("memberships as m")
+            .select(sql<number>`count(*)`.as("n"))
+            .whereRef("m.role_id", "=", "r.id")
+            .where("m.account_id", "=", accountId)
+            .as("member_count"),
+      ])
+      .where("r.account_id", "=", accountId);
+
+  type Row = Awaited<ReturnType<ReturnType<typeof base>["executeTakeFirstOrThrow"]>>;
+  const toRole = (r: Row): RoleRecord => ({
+    id: r.id,
+    key: r.key,
+    name: r.name,
+    description: r.description,
+    permissions: JSON.parse(r.permissions) as string[],
+    builtin: r.builtin === 1,
+    memberCount: Number(r.member_count ?? 0),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+
+  return {
+    async list(db: Executor, accountId: string): Promise<RoleRecord[]> {
+      const rows = await base(db, accountId).orderBy("r.builtin", "desc").orderBy("r.created_at").orderBy("r.name").execute();
+      return rows.map(toRole);
+    },
+    async find(db: Executor, accountId: string, roleId: string): Promise<RoleRecord | undefined> {
+      const row = await base(db, accountId).where("r.id", "=", roleId).executeTakeFirst();
+      return row && toRole(row);
+    },
+    async findByKey(db: Executor, accountId: string, key: string): Promise<RoleRecord | undefined> {
+      const row = await base(db, accountId).where("r.key", "=", key).executeTakeFirst();
+      return row && toRole(row);
+    },
+    async update(
+      db: Executor,
+      accountId: string,
+      roleId: string,
+      changes: { name?: string; description?: string; permissions?: string[] },
+      now: string,
+    ) {
+      await db
+        .updateTable("roles")
+        .set({
+          ...(changes.name !== undefined ? { name: changes.name } : {}),
+          ...(changes.description !== undefined ? { description: changes.description } : {}),
+          ...(changes.permissions !== undefined ? { permissions: JSON.stringify(changes.permissions) } : {}),
+          updated_at: now,
+        })
+        .where("account_id", "=", accountId)
+        .where("id", "=", roleId)
+        .execute();
+    },
+    async delete(db: Executor, accountId: string, roleId: string) {
+      await db.deleteFrom("roles").where("account_id", "=", accountId).where("id", "=", roleId).execute();
+    },
+    /** Moves members and team grants off a role before it is deleted. */
+    async reassign(db: Executor, accountId: string, fromRoleId: string, toRoleId: string, now: string) {
+      await db
+        .updateTable("memberships")
+        .set({ role_id: toRoleId, updated_at: now })
+        .where("account_id", "=", accountId)
+        .where("role_id", "=", fromRoleId)
+        .execute();
+      await db
+        .updateTable("teams")
+        .set({ role_id: toRoleId, updated_at: now })
+        .where("account_id", "=", accountId)
+        .where("role_id", "=", fromRoleId)
+        .execute();
+    },
+    async teamGrantCount(db: Executor, accountId: string, roleId: string): Promise<number> {
+      const row = await db
+        .selectFrom("teams")
+        .select(sql<number>`count(*)`.as("n"))
+        .where("account_id", "=", accountId)
+        .where("role_id", "=", roleId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async accountPermissions(db: Executor, accountId: string) {
+      return db
+        .selectFrom("account_permissions")
+        .select(["key", "description"])
+        .where("account_id", "=", accountId)
+        .orderBy("key")
+        .execute();
+    },
+    async addAccountPermission(db: Executor, accountId: string, key: string, description: string, now: string) {
+      await db
+        .insertInto("account_permissions")
+        .values({ account_id: accountId, key, description, created_at: now })
+        .onConflict((oc) => oc.columns(["account_id", "key"]).doUpdateSet({ description }))
+        .execute();
+    },
+  };
+}
+
+export type RolesRepository = ReturnType<typeof createRolesRepository>;
