@@ -13,13 +13,13 @@ import {
 } from "./auth/session-cache.js";
 import { createSessionsRepository } from "./auth/sessions.repository.js";
 import { createSessionsService } from "./auth/sessions.service.js";
+import { createAuthzService } from "./authz/authz.service.js";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
-import type { Clock } from "./lib/clock.js";
-import { createOutboxMailer, createSmtpMailer, type Mailer } from "./mail/mailer.js";
-import { createAuthzService } from "./authz/authz.service.js";
 import { createInvitationsRepository } from "./invitations/invitations.repository.js";
 import { createInvitationsService } from "./invitations/invitations.service.js";
+import type { Clock } from "./lib/clock.js";
+import { createOutboxMailer, createSmtpMailer, type Mailer } from "./mail/mailer.js";
 import { createMembersRepository } from "./members/members.repository.js";
 import { createMembersService } from "./members/members.service.js";
 import { createAccessCache } from "./roles/access.js";
@@ -83,7 +83,14 @@ export async function createServices(deps: {
     throttle: createLoginThrottle({ db, clock }),
   });
   const usersService = createUsersService({ db, clock, users, accounts });
-  const roles = createRolesService({ db, clock, roles: rolesRepository, accounts, access, extraPermissions: config.extraPermissions });
+  const roles = createRolesService({
+    db,
+    clock,
+    roles: rolesRepository,
+    accounts,
+    access,
+    extraPermissions: config.extraPermissions,
+  });
   const members = createMembersService({
     db,
     clock,
@@ -108,7 +115,13 @@ export async function createServices(deps: {
     access,
     sessions,
   });
-  const teams = createTeamsService({ db, clock, teams: createTeamsRepository(), roles: rolesRepository, access });
+  const teams = createTeamsService({
+    db,
+    clock,
+    teams: createTeamsRepository(),
+    roles: rolesRepository,
+    access,
+  });
   const authz = createAuthzService({ db, access });
 
   return {

@@ -58,7 +58,11 @@ export function createAccountsRepository() {
      * account row's lock until commit; SQLite runs one write transaction at a time anyway.
      */
     async lock(db: Executor, accountId: string): Promise<void> {
-      await db.updateTable("accounts").set((eb) => ({ updated_at: eb.ref("updated_at") })).where("id", "=", accountId).execute();
+      await db
+        .updateTable("accounts")
+        .set((eb) => ({ updated_at: eb.ref("updated_at") }))
+        .where("id", "=", accountId)
+        .execute();
     },
     async slugExists(db: Executor, slug: string): Promise<boolean> {
       const row = await db.selectFrom("accounts").select("id").where("slug", "=", slug).executeTakeFirst();
@@ -83,7 +87,12 @@ export function createAccountsRepository() {
     async updateProfile(
       db: Executor,
       accountId: string,
-      changes: Partial<Record<"name" | "logo_url" | "industry" | "contact_email" | "tax_id" | "default_role_id", string | null>>,
+      changes: Partial<
+        Record<
+          "name" | "logo_url" | "industry" | "contact_email" | "tax_id" | "default_role_id",
+          string | null
+        >
+      >,
       now: string,
     ) {
       const values = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));

@@ -84,13 +84,32 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
       },
     },
     async (request, reply) =>
-      reply.status(201).send(accountView(await accountsService.create(userActor(request), (request.body as { name: string }).name))),
+      reply
+        .status(201)
+        .send(
+          accountView(
+            await accountsService.create(userActor(request), (request.body as { name: string }).name),
+          ),
+        ),
   );
 
   app.get(
     "/api/v1/accounts/:account_id",
-    { schema: { tags, summary: "Account profile", params: Params, response: { 200: AccountSchema, ...errorResponses(403, 404) } } },
-    async (request) => accountView(await accountsService.get(userActor(request).id, (request.params as { account_id: string }).account_id)),
+    {
+      schema: {
+        tags,
+        summary: "Account profile",
+        params: Params,
+        response: { 200: AccountSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (request) =>
+      accountView(
+        await accountsService.get(
+          userActor(request).id,
+          (request.params as { account_id: string }).account_id,
+        ),
+      ),
   );
 
   app.patch(
@@ -102,7 +121,9 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
         params: Params,
         body: Body({
           name: Type.Optional(Str(200, { minLength: 1 })),
-          logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, format: "uri", pattern: "^https?://" }))),
+          logo_url: Type.Optional(
+            Nullable(Type.String({ maxLength: 2048, format: "uri", pattern: "^https?://" })),
+          ),
           industry: Type.Optional(Nullable(Str(100))),
           contact_email: Type.Optional(Nullable(Type.String({ format: "email", maxLength: 254 }))),
           tax_id: Type.Optional(Nullable(Str(64))),
@@ -123,7 +144,14 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
 
   app.post(
     "/api/v1/accounts/:account_id/switch",
-    { schema: { tags, summary: "Make this the session's active account", params: Params, response: { 200: SessionStateSchema, ...errorResponses(404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Make this the session's active account",
+        params: Params,
+        response: { 200: SessionStateSchema, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       const session = sessionOf(request);
       const accountId = (request.params as { account_id: string }).account_id;
@@ -153,7 +181,10 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
       },
     },
     async (request) => {
-      const seats = await accountsService.seats(userActor(request).id, (request.params as { account_id: string }).account_id);
+      const seats = await accountsService.seats(
+        userActor(request).id,
+        (request.params as { account_id: string }).account_id,
+      );
       // Plans and their limits arrive with billing; until then every account is on Free, unenforced.
       return { plan: "free", limit: null, ...seats };
     },

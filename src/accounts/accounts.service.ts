@@ -1,12 +1,12 @@
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { PasswordPolicy } from "../auth/password-policy.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
-import type { PasswordPolicy } from "../auth/password-policy.js";
 import { type Db, type Executor, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
-import { type AccessCache, loadAccess, requirePermission as checkPermission } from "../roles/access.js";
+import { type AccessCache, requirePermission as checkPermission, loadAccess } from "../roles/access.js";
 import { BUILTIN_ROLES, type Permission } from "../roles/permissions.js";
 import { type AccountSettings, defaultAccountSettings, type SessionPolicy } from "./account-settings.js";
 import type { Account, AccountsRepository, Membership } from "./accounts.repository.js";
@@ -51,8 +51,16 @@ export function createAccountsService(deps: {
   }
 
   /** 404 for non-members, 403 without the permission. Inside a transaction it reads fresh, not cached. */
-  async function requirePermission(executor: Executor, userId: string, accountId: string, permission: Permission) {
-    const found = executor === db ? await deps.access.get(db, accountId, userId) : await loadAccess(executor, accountId, userId);
+  async function requirePermission(
+    executor: Executor,
+    userId: string,
+    accountId: string,
+    permission: Permission,
+  ) {
+    const found =
+      executor === db
+        ? await deps.access.get(db, accountId, userId)
+        : await loadAccess(executor, accountId, userId);
     return checkPermission(found, permission);
   }
 
@@ -116,7 +124,9 @@ export function createAccountsService(deps: {
     },
 
     async create(actor: Actor & { id: string }, name: string): Promise<Account> {
-      const accountId = await transact(db, (trx) => this.createWithRoot(trx, { name: name.trim(), ownerId: actor.id, actor }));
+      const accountId = await transact(db, (trx) =>
+        this.createWithRoot(trx, { name: name.trim(), ownerId: actor.id, actor }),
+      );
       return (await accounts.findById(db, accountId)) as Account;
     },
 
@@ -125,7 +135,11 @@ export function createAccountsService(deps: {
       return (await accounts.findById(db, accountId)) as Account;
     },
 
-    async updateProfile(actor: Actor & { id: string }, accountId: string, changes: AccountProfileChanges): Promise<Account> {
+    async updateProfile(
+      actor: Actor & { id: string },
+      accountId: string,
+      changes: AccountProfileChanges,
+    ): Promise<Account> {
       await requirePermission(db, actor.id, accountId, "account:update");
       await transact(db, async (trx) => {
         if (changes.default_role_id) {
@@ -135,11 +149,30 @@ export function createAccountsService(deps: {
             .where("account_id", "=", accountId)
             .where("id", "=", changes.default_role_id)
             .executeTakeFirst();
-          if (!role) throw new AppError("validation_failed", "Unknown role", { errors: [{ path: "default_role_id", code: "not_found", message: "No such role" }] });
-          if (role.key === "root") throw new AppError("validation_failed", "Invitations cannot default to Root", { errors: [{ path: "default_role_id", code: "invalid_value", message: "Choose a role other than Root" }] });
+          if (!role)
+            throw new AppError("validation_failed", "Unknown role", {
+              errors: [{ path: "default_role_id", code: "not_found", message: "No such role" }],
+            });
+          if (role.key === "root")
+            throw new AppError("validation_failed", "Invitations cannot default to Root", {
+              errors: [
+                { path: "default_role_id", code: "invalid_value", message: "Choose a role other than Root" },
+              ],
+            });
         }
         await accounts.updateProfile(trx, accountId, changes, clock.now().toISOString());
-        await recordAudit(trx, actor, { accountId, action: "account.updated", targetType: "account", targetId: accountId, changes: { ...changes } }, clock.now());
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId,
+            action: "account.updated",
+            targetType: "account",
+            targetId: accountId,
+            changes: { ...changes },
+          },
+          clock.now(),
+        );
       });
       return (await accounts.findById(db, accountId)) as Account;
     },
@@ -150,7 +183,11 @@ export function createAccountsService(deps: {
       if (!found || found.status !== "active") throw notFound("Account");
       await transact(db, async (trx, effects) => {
         await deps.sessions.switchAccount(trx, effects, session, accountId);
-        await trx.updateTable("users").set({ last_account_id: accountId }).where("id", "=", session.userId).execute();
+        await trx
+          .updateTable("users")
+          .set({ last_account_id: accountId })
+          .where("id", "=", session.userId)
+          .execute();
       });
     },
 

@@ -26,7 +26,8 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   const publicRoute = { auth: "none" as const };
 
   const sessionState = (session: Session) => sessionStateFor(services, config, session);
-  const setCookie = (reply: FastifyReply, token: string, session: Session) => setSessionCookie(reply, config, token, session);
+  const setCookie = (reply: FastifyReply, token: string, session: Session) =>
+    setSessionCookie(reply, config, token, session);
 
   app.post(
     "/api/v1/auth/signup",

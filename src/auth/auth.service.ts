@@ -236,7 +236,10 @@ export function createAuthService(deps: AuthDeps) {
       const all = await accounts.membershipsOfUser(db, user.id);
       const memberships = all.filter((m) => m.status === "active");
       if (all.length > 0 && memberships.length === 0) {
-        throw new AppError("membership_suspended", "Your access to your account has been suspended. Contact its administrator.");
+        throw new AppError(
+          "membership_suspended",
+          "Your access to your account has been suspended. Contact its administrator.",
+        );
       }
       const accountId =
         memberships.find((m) => m.accountId === input.accountId)?.accountId ??

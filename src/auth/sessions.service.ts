@@ -109,7 +109,12 @@ export function createSessionsService(deps: {
       return count;
     },
 
-    async revokeInAccount(trx: Executor, effects: Effects, userId: string, accountId: string): Promise<number> {
+    async revokeInAccount(
+      trx: Executor,
+      effects: Effects,
+      userId: string,
+      accountId: string,
+    ): Promise<number> {
       const count = await sessions.revokeAllInAccount(trx, userId, accountId, clock.now().toISOString());
       await publishRevocation(trx, effects, userId);
       return count;

@@ -6,7 +6,11 @@ import type { Services } from "../services.js";
 import type { AuthzCheck } from "./authz.service.js";
 
 const Check = Type.Object(
-  { account_id: Str(64, { minLength: 1 }), user_id: Str(64, { minLength: 1 }), permission: Str(80, { minLength: 1 }) },
+  {
+    account_id: Str(64, { minLength: 1 }),
+    user_id: Str(64, { minLength: 1 }),
+    permission: Str(80, { minLength: 1 }),
+  },
   { additionalProperties: false },
 );
 const Result = Type.Object({ allowed: Type.Boolean(), reason: Type.String() });
@@ -20,9 +24,15 @@ export function registerAuthzRoutes(app: FastifyInstance, services: Services) {
         summary: "Allow or deny: one check, or a batch of up to 100",
         body: Type.Union([
           Check,
-          Type.Object({ checks: Type.Array(Check, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+          Type.Object(
+            { checks: Type.Array(Check, { minItems: 1, maxItems: 100 }) },
+            { additionalProperties: false },
+          ),
         ]),
-        response: { 200: Type.Union([Result, Type.Object({ results: Type.Array(Result) })]), ...errorResponses(400) },
+        response: {
+          200: Type.Union([Result, Type.Object({ results: Type.Array(Result) })]),
+          ...errorResponses(400),
+        },
       },
     },
     async (request) => {

@@ -2,7 +2,10 @@ import type { Db } from "../db/database.js";
 import { type AccessCache, holds } from "../roles/access.js";
 
 export type AuthzCheck = { account_id: string; user_id: string; permission: string };
-export type AuthzResult = { allowed: boolean; reason: "granted" | "not_member" | "suspended" | "missing_permission" };
+export type AuthzResult = {
+  allowed: boolean;
+  reason: "granted" | "not_member" | "suspended" | "missing_permission";
+};
 
 /**
  * Answers "may this user do that in this account?" for host products, from the access cache (no query
@@ -16,7 +19,9 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
     const found = await access.get(db, check.account_id, check.user_id);
     if (!found) return { allowed: false, reason: "not_member" };
     if (found.status !== "active") return { allowed: false, reason: "suspended" };
-    return holds(found, check.permission) ? { allowed: true, reason: "granted" } : { allowed: false, reason: "missing_permission" };
+    return holds(found, check.permission)
+      ? { allowed: true, reason: "granted" }
+      : { allowed: false, reason: "missing_permission" };
   }
 
   return {

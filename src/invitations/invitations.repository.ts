@@ -56,10 +56,17 @@ export function createInvitationsRepository() {
   const base = (db: Executor, accountId: string) =>
     db
       .selectFrom("invitations as i")
-      .innerJoin("roles as r", (j) => j.onRef("r.id", "=", "i.role_id").onRef("r.account_id", "=", "i.account_id"))
+      .innerJoin("roles as r", (j) =>
+        j.onRef("r.id", "=", "i.role_id").onRef("r.account_id", "=", "i.account_id"),
+      )
       .leftJoin("users as u", "u.id", "i.invited_by")
       .selectAll("i")
-      .select(["r.key as role_key", "r.name as role_name", "u.first_name as inviter_first", "u.last_name as inviter_last"])
+      .select([
+        "r.key as role_key",
+        "r.name as role_name",
+        "u.first_name as inviter_first",
+        "u.last_name as inviter_last",
+      ])
       .where("i.account_id", "=", accountId);
 
   return {
@@ -116,7 +123,12 @@ export function createInvitationsRepository() {
         .execute();
     },
 
-    async pendingEmails(db: Executor, accountId: string, emails: string[], now: string): Promise<Set<string>> {
+    async pendingEmails(
+      db: Executor,
+      accountId: string,
+      emails: string[],
+      now: string,
+    ): Promise<Set<string>> {
       if (emails.length === 0) return new Set();
       const rows = await db
         .selectFrom("invitations")
@@ -141,33 +153,66 @@ export function createInvitationsRepository() {
       return new Set(rows.map((r) => r.email_normalized));
     },
 
-    async find(db: Executor, accountId: string, id: string, now: string): Promise<InvitationRecord | undefined> {
+    async find(
+      db: Executor,
+      accountId: string,
+      id: string,
+      now: string,
+    ): Promise<InvitationRecord | undefined> {
       const row = await base(db, accountId).where("i.id", "=", id).executeTakeFirst();
       return row && toInvitation(row as Row, now);
     },
 
-    async findByTokenHash(db: Executor, tokenHash: string, now: string): Promise<InvitationRecord | undefined> {
-      const found = await db.selectFrom("invitations").select("account_id").where("token_hash", "=", tokenHash).executeTakeFirst();
+    async findByTokenHash(
+      db: Executor,
+      tokenHash: string,
+      now: string,
+    ): Promise<InvitationRecord | undefined> {
+      const found = await db
+        .selectFrom("invitations")
+        .select("account_id")
+        .where("token_hash", "=", tokenHash)
+        .executeTakeFirst();
       if (!found) return undefined;
       const row = await base(db, found.account_id).where("i.token_hash", "=", tokenHash).executeTakeFirst();
       return row && toInvitation(row as Row, now);
     },
 
-    async list(db: Executor, accountId: string, opts: { status?: InvitationStatus; limit: number; after?: { createdAt: string; id: string }; now: string }) {
+    async list(
+      db: Executor,
+      accountId: string,
+      opts: {
+        status?: InvitationStatus;
+        limit: number;
+        after?: { createdAt: string; id: string };
+        now: string;
+      },
+    ) {
       let query = base(db, accountId);
-      if (opts.status === "pending") query = query.where("i.status", "=", "pending").where("i.expires_at", ">", opts.now);
+      if (opts.status === "pending")
+        query = query.where("i.status", "=", "pending").where("i.expires_at", ">", opts.now);
       else if (opts.status === "expired")
         query = query.where((eb) =>
-          eb.or([eb("i.status", "=", "expired"), eb.and([eb("i.status", "=", "pending"), eb("i.expires_at", "<=", opts.now)])]),
+          eb.or([
+            eb("i.status", "=", "expired"),
+            eb.and([eb("i.status", "=", "pending"), eb("i.expires_at", "<=", opts.now)]),
+          ]),
         );
       else if (opts.status) query = query.where("i.status", "=", opts.status);
       if (opts.after) {
         const { createdAt, id } = opts.after;
         query = query.where((eb) =>
-          eb.or([eb("i.created_at", "<", createdAt), eb.and([eb("i.created_at", "=", createdAt), eb("i.id", "<", id)])]),
+          eb.or([
+            eb("i.created_at", "<", createdAt),
+            eb.and([eb("i.created_at", "=", createdAt), eb("i.id", "<", id)]),
+          ]),
         );
       }
-      const rows = await query.orderBy("i.created_at", "desc").orderBy("i.id", "desc").limit(opts.limit).execute();
+      const rows = await query
+        .orderBy("i.created_at", "desc")
+        .orderBy("i.id", "desc")
+        .limit(opts.limit)
+        .execute();
       return rows.map((r) => toInvitation(r as Row, opts.now));
     },
 
@@ -175,7 +220,14 @@ export function createInvitationsRepository() {
     async listPending(
       db: Executor,
       accountId: string,
-      opts: { limit: number; roleId?: string; q?: string; afterEmail?: string; afterId?: string; now: string },
+      opts: {
+        limit: number;
+        roleId?: string;
+        q?: string;
+        afterEmail?: string;
+        afterId?: string;
+        now: string;
+      },
     ): Promise<InvitationRecord[]> {
       let query = base(db, accountId).where("i.status", "=", "pending").where("i.expires_at", ">", opts.now);
       if (opts.roleId) query = query.where("i.role_id", "=", opts.roleId);
@@ -211,7 +263,12 @@ export function createInvitationsRepository() {
     },
 
     /** Claims a pending, unexpired invitation; only one of two concurrent acceptances gets it. */
-    async claim(db: Executor, tokenHash: string, userId: string, now: string): Promise<{ id: string; accountId: string } | undefined> {
+    async claim(
+      db: Executor,
+      tokenHash: string,
+      userId: string,
+      now: string,
+    ): Promise<{ id: string; accountId: string } | undefined> {
       const row = await db
         .updateTable("invitations")
         .set({ status: "accepted", accepted_user_id: userId, updated_at: now })
@@ -223,7 +280,14 @@ export function createInvitationsRepository() {
       return row && { id: row.id, accountId: row.account_id };
     },
 
-    async renew(db: Executor, accountId: string, id: string, tokenHash: string, expiresAt: string, now: string) {
+    async renew(
+      db: Executor,
+      accountId: string,
+      id: string,
+      tokenHash: string,
+      expiresAt: string,
+      now: string,
+    ) {
       await db
         .updateTable("invitations")
         .set((eb) => ({
@@ -238,7 +302,11 @@ export function createInvitationsRepository() {
         .execute();
     },
 
-    async sendsSince(db: Executor, accountId: string, id: string): Promise<{ sendCount: number; lastSentAt: string; createdAt: string } | undefined> {
+    async sendsSince(
+      db: Executor,
+      accountId: string,
+      id: string,
+    ): Promise<{ sendCount: number; lastSentAt: string; createdAt: string } | undefined> {
       const row = await db
         .selectFrom("invitations")
         .select(["send_count", "last_sent_at", "created_at"])

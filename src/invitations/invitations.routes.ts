@@ -1,14 +1,28 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { setSessionCookie, sessionStateFor } from "../auth/session-response.js";
+import { sessionStateFor, setSessionCookie } from "../auth/session-response.js";
+import type { Config } from "../config.js";
 import { assertCsrf } from "../http/auth-hook.js";
 import { actorOf, userActor } from "../http/context.js";
-import { Body, errorResponses, Nullable, Password, SessionStateSchema, Str, Timestamp, Token } from "../http/schemas.js";
+import {
+  Body,
+  errorResponses,
+  Nullable,
+  Password,
+  SessionStateSchema,
+  Str,
+  Timestamp,
+  Token,
+} from "../http/schemas.js";
 import type { Services } from "../services.js";
-import type { Config } from "../config.js";
 import type { InvitationRecord, InvitationStatus } from "./invitations.repository.js";
 
-const Status = Type.Union([Type.Literal("pending"), Type.Literal("accepted"), Type.Literal("revoked"), Type.Literal("expired")]);
+const Status = Type.Union([
+  Type.Literal("pending"),
+  Type.Literal("accepted"),
+  Type.Literal("revoked"),
+  Type.Literal("expired"),
+]);
 export const InvitationSchema = Type.Object({
   id: Type.String(),
   email: Type.String(),
@@ -36,7 +50,7 @@ export function invitationView(i: InvitationRecord) {
     team_ids: i.teamIds,
     status: i.status,
     expires_at: i.expiresAt,
-    invited_by: i.invitedBy,
+    invited_by: { user_id: i.invitedBy.userId, name: i.invitedBy.name },
     created_at: i.createdAt,
     last_sent_at: i.lastSentAt,
     send_count: i.sendCount,
@@ -80,7 +94,13 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
     },
     async (request, reply) => {
       const { account_id } = request.params as { account_id: string };
-      const body = request.body as { emails: string[]; first_name?: string; last_name?: string; role_id?: string; team_ids?: string[] };
+      const body = request.body as {
+        emails: string[];
+        first_name?: string;
+        last_name?: string;
+        role_id?: string;
+        team_ids?: string[];
+      };
       const results = await invitations.invite(userActor(request), account_id, {
         emails: body.emails,
         ...(body.first_name !== undefined ? { firstName: body.first_name } : {}),
@@ -110,7 +130,10 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
           cursor: Type.Optional(Str(512)),
         }),
-        response: { 200: Type.Object({ data: Type.Array(InvitationSchema), next_cursor: Nullable(Type.String()) }), ...errorResponses(400, 403, 404) },
+        response: {
+          200: Type.Object({ data: Type.Array(InvitationSchema), next_cursor: Nullable(Type.String()) }),
+          ...errorResponses(400, 403, 404),
+        },
       },
     },
     async (request) => {
@@ -128,7 +151,12 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
   app.post(
     "/api/v1/accounts/:account_id/invitations/:invitation_id/resend",
     {
-      schema: { tags, summary: "Send again with a new link (≥ 1 minute apart, ≤ 5 times)", params: InvitationParams, response: { 200: InvitationSchema, ...errorResponses(403, 404, 409, 429) } },
+      schema: {
+        tags,
+        summary: "Send again with a new link (≥ 1 minute apart, ≤ 5 times)",
+        params: InvitationParams,
+        response: { 200: InvitationSchema, ...errorResponses(403, 404, 409, 429) },
+      },
     },
     async (request) => {
       const { account_id, invitation_id } = request.params as { account_id: string; invitation_id: string };
@@ -138,7 +166,14 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
 
   app.delete(
     "/api/v1/accounts/:account_id/invitations/:invitation_id",
-    { schema: { tags, summary: "Revoke an invitation", params: InvitationParams, response: { 204: Type.Null(), ...errorResponses(403, 404, 409) } } },
+    {
+      schema: {
+        tags,
+        summary: "Revoke an invitation",
+        params: InvitationParams,
+        response: { 204: Type.Null(), ...errorResponses(403, 404, 409) },
+      },
+    },
     async (request, reply) => {
       const { account_id, invitation_id } = request.params as { account_id: string; invitation_id: string };
       await invitations.revoke(userActor(request), account_id, invitation_id);
@@ -186,7 +221,8 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
       config: { auth: "none" },
       schema: {
         tags,
-        summary: "Accept an invitation (new users set a password; existing users must be logged in as the invited address)",
+        summary:
+          "Accept an invitation (new users set a password; existing users must be logged in as the invited address)",
         body: Body({
           token: Token,
           password: Type.Optional(Password),
@@ -197,7 +233,12 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
       },
     },
     async (request, reply) => {
-      const body = request.body as { token: string; password?: string; first_name?: string; last_name?: string };
+      const body = request.body as {
+        token: string;
+        password?: string;
+        first_name?: string;
+        last_name?: string;
+      };
       // Joining with an existing session must come from our own pages, like any cookie-authenticated write.
       assertCsrf(request, config.secretKey);
       const result = await invitations.accept(
@@ -214,7 +255,10 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
         setSessionCookie(reply, config, result.newSession.token, result.newSession.session);
         return sessionStateFor(services, config, result.newSession.session);
       }
-      const session = { ...(request.session as NonNullable<typeof request.session>), accountId: result.accountId };
+      const session = {
+        ...(request.session as NonNullable<typeof request.session>),
+        accountId: result.accountId,
+      };
       return sessionStateFor(services, config, session);
     },
   );

@@ -12,7 +12,13 @@ import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
 import type { Mailer } from "../mail/mailer.js";
 import { mails } from "../mail/templates.js";
-import { type Access, type AccessCache, assertCanGrant, loadAccess, requirePermission } from "../roles/access.js";
+import {
+  type Access,
+  type AccessCache,
+  assertCanGrant,
+  loadAccess,
+  requirePermission,
+} from "../roles/access.js";
 import type { RolesRepository } from "../roles/roles.repository.js";
 import type { UsersRepository } from "../users/users.repository.js";
 import type { InvitationRecord, InvitationStatus, InvitationsRepository } from "./invitations.repository.js";
@@ -22,8 +28,18 @@ export const RESEND_MIN_INTERVAL_SECONDS = 60;
 export const MAX_RESENDS = 5;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export type InviteInput = { emails: string[]; firstName?: string; lastName?: string; roleId?: string; teamIds?: string[] };
-export type InviteResult = { email: string; invitation?: InvitationRecord; error?: { code: string; detail: string } };
+export type InviteInput = {
+  emails: string[];
+  firstName?: string;
+  lastName?: string;
+  roleId?: string;
+  teamIds?: string[];
+};
+export type InviteResult = {
+  email: string;
+  invitation?: InvitationRecord;
+  error?: { code: string; detail: string };
+};
 
 export function createInvitationsService(deps: {
   db: Db;
@@ -46,25 +62,41 @@ export function createInvitationsService(deps: {
   async function inviteMail(invitation: InvitationRecord, token: string, inviterName: string) {
     const account = await deps.accounts.findById(db, invitation.accountId);
     await deps.mailer.send(
-      mails.invitation(invitation.email, invitation.firstName, account?.name ?? "an account", inviterName, link(token)),
+      mails.invitation(
+        invitation.email,
+        invitation.firstName,
+        account?.name ?? "an account",
+        inviterName,
+        link(token),
+      ),
     );
   }
 
   /** The role and teams an invitation grants must be within what the inviter holds. */
-  async function resolveGrant(executor: Executor, caller: Access, accountId: string, roleId: string | undefined, teamIds: string[]) {
+  async function resolveGrant(
+    executor: Executor,
+    caller: Access,
+    accountId: string,
+    roleId: string | undefined,
+    teamIds: string[],
+  ) {
     const account = await deps.accounts.findById(executor, accountId);
     const role = roleId
       ? await deps.roles.find(executor, accountId, roleId)
-      : ((account?.defaultRoleId && (await deps.roles.find(executor, accountId, account.defaultRoleId))) ||
-        (await deps.roles.findByKey(executor, accountId, "monitor")));
+      : (account?.defaultRoleId && (await deps.roles.find(executor, accountId, account.defaultRoleId))) ||
+        (await deps.roles.findByKey(executor, accountId, "monitor"));
     if (!role) {
-      throw new AppError("validation_failed", "Unknown role", { errors: [{ path: "role_id", code: "not_found", message: "No such role" }] });
+      throw new AppError("validation_failed", "Unknown role", {
+        errors: [{ path: "role_id", code: "not_found", message: "No such role" }],
+      });
     }
     assertCanGrant(caller, role);
     const teams = teamIds.length
       ? await executor
           .selectFrom("teams as t")
-          .leftJoin("roles as r", (j) => j.onRef("r.id", "=", "t.role_id").onRef("r.account_id", "=", "t.account_id"))
+          .leftJoin("roles as r", (j) =>
+            j.onRef("r.id", "=", "t.role_id").onRef("r.account_id", "=", "t.account_id"),
+          )
           .select(["t.id", "r.key", "r.permissions"])
           .where("t.account_id", "=", accountId)
           .where("t.id", "in", teamIds)
@@ -73,18 +105,28 @@ export function createInvitationsService(deps: {
     const missing = teamIds.filter((id) => !teams.some((t) => t.id === id));
     if (missing.length) {
       throw new AppError("validation_failed", "Unknown team", {
-        errors: missing.map((id) => ({ path: `team_ids.${teamIds.indexOf(id)}`, code: "not_found", message: `No team ${id}` })),
+        errors: missing.map((id) => ({
+          path: `team_ids.${teamIds.indexOf(id)}`,
+          code: "not_found",
+          message: `No team ${id}`,
+        })),
       });
     }
     for (const team of teams) {
-      if (team.key && team.permissions) assertCanGrant(caller, { key: team.key, permissions: JSON.parse(team.permissions) as string[] });
+      if (team.key && team.permissions)
+        assertCanGrant(caller, { key: team.key, permissions: JSON.parse(team.permissions) as string[] });
     }
     return role;
   }
 
   async function joinTeams(executor: Executor, accountId: string, userId: string, teamIds: string[]) {
     if (teamIds.length === 0) return;
-    const existing = await executor.selectFrom("teams").select("id").where("account_id", "=", accountId).where("id", "in", teamIds).execute();
+    const existing = await executor
+      .selectFrom("teams")
+      .select("id")
+      .where("account_id", "=", accountId)
+      .where("id", "in", teamIds)
+      .execute();
     for (const team of existing) {
       await executor
         .insertInto("team_members")
@@ -100,12 +142,17 @@ export function createInvitationsService(deps: {
   }
 
   return {
-    async invite(actor: Actor & { id: string }, accountId: string, input: InviteInput): Promise<InviteResult[]> {
+    async invite(
+      actor: Actor & { id: string },
+      accountId: string,
+      input: InviteInput,
+    ): Promise<InviteResult[]> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "members:invite");
       const teamIds = [...new Set(input.teamIds ?? [])];
       const role = await resolveGrant(db, caller, accountId, input.roleId, teamIds);
       const inviter = await deps.users.findById(db, actor.id);
-      const inviterName = [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" ") || (inviter?.email ?? "");
+      const inviterName =
+        [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" ") || (inviter?.email ?? "");
 
       const results: InviteResult[] = [];
       const seen = new Set<string>();
@@ -116,7 +163,10 @@ export function createInvitationsService(deps: {
         if (!EMAIL_PATTERN.test(email) || email.length > 254) {
           results.push({ email: raw, error: { code: "invalid_email", detail: "Not a valid email address" } });
         } else if (seen.has(normalized)) {
-          results.push({ email, error: { code: "duplicate", detail: "Listed more than once in this request" } });
+          results.push({
+            email,
+            error: { code: "duplicate", detail: "Listed more than once in this request" },
+          });
         } else {
           seen.add(normalized);
           candidates.push(email);
@@ -160,7 +210,13 @@ export function createInvitationsService(deps: {
           await recordAudit(
             trx,
             actor,
-            { accountId, action: "invitation.created", targetType: "invitation", targetId: id, changes: { email, role: role.key, team_ids: teamIds } },
+            {
+              accountId,
+              action: "invitation.created",
+              targetType: "invitation",
+              targetId: id,
+              changes: { email, role: role.key, team_ids: teamIds },
+            },
             clock.now(),
           );
           const invitation = (await invitations.find(trx, accountId, id, now())) as InvitationRecord;
@@ -174,7 +230,11 @@ export function createInvitationsService(deps: {
       return results;
     },
 
-    async list(userId: string, accountId: string, opts: { status?: InvitationStatus; limit: number; cursor?: string }) {
+    async list(
+      userId: string,
+      accountId: string,
+      opts: { status?: InvitationStatus; limit: number; cursor?: string },
+    ) {
       requirePermission(await access.get(db, accountId, userId), "members:read");
       let after: { createdAt: string; id: string } | undefined;
       if (opts.cursor) {
@@ -192,11 +252,18 @@ export function createInvitationsService(deps: {
       const last = page.at(-1);
       return {
         rows: page,
-        nextCursor: rows.length > opts.limit && last ? Buffer.from(`${last.createdAt}|${last.id}`).toString("base64url") : null,
+        nextCursor:
+          rows.length > opts.limit && last
+            ? Buffer.from(`${last.createdAt}|${last.id}`).toString("base64url")
+            : null,
       };
     },
 
-    async resend(actor: Actor & { id: string }, accountId: string, invitationId: string): Promise<InvitationRecord> {
+    async resend(
+      actor: Actor & { id: string },
+      accountId: string,
+      invitationId: string,
+    ): Promise<InvitationRecord> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "members:invite");
       const token = newSecretToken();
       const invitation = await transact(db, async (trx, effects) => {
@@ -205,13 +272,19 @@ export function createInvitationsService(deps: {
         if (current.status !== "pending" && current.status !== "expired") {
           throw new AppError("conflict", `This invitation is ${current.status}`);
         }
-        assertCanGrant(caller, (await deps.roles.find(trx, accountId, current.role.id)) ?? { key: "root", permissions: [] });
+        assertCanGrant(
+          caller,
+          (await deps.roles.find(trx, accountId, current.role.id)) ?? { key: "root", permissions: [] },
+        );
         const since = (clock.now().getTime() - Date.parse(current.lastSentAt)) / 1000;
         if (since < RESEND_MIN_INTERVAL_SECONDS) {
           const wait = Math.ceil(RESEND_MIN_INTERVAL_SECONDS - since);
-          throw new AppError("rate_limited", `Sent moments ago; try again in ${wait} seconds`, { headers: { "retry-after": String(wait) } });
+          throw new AppError("rate_limited", `Sent moments ago; try again in ${wait} seconds`, {
+            headers: { "retry-after": String(wait) },
+          });
         }
-        if (current.sendCount > MAX_RESENDS) throw new AppError("rate_limited", `Already sent ${current.sendCount} times`);
+        if (current.sendCount > MAX_RESENDS)
+          throw new AppError("rate_limited", `Already sent ${current.sendCount} times`);
         await trx
           .updateTable("invitations")
           .set({ status: "pending" })
@@ -226,10 +299,17 @@ export function createInvitationsService(deps: {
           addSeconds(clock.now(), INVITATION_LIFETIME_SECONDS).toISOString(),
           now(),
         );
-        await recordAudit(trx, actor, { accountId, action: "invitation.resent", targetType: "invitation", targetId: invitationId }, clock.now());
+        await recordAudit(
+          trx,
+          actor,
+          { accountId, action: "invitation.resent", targetType: "invitation", targetId: invitationId },
+          clock.now(),
+        );
         const renewed = (await invitations.find(trx, accountId, invitationId, now())) as InvitationRecord;
         const inviter = await deps.users.findById(trx, actor.id);
-        effects.afterCommit(() => inviteMail(renewed, token, [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" ")));
+        effects.afterCommit(() =>
+          inviteMail(renewed, token, [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" ")),
+        );
         return renewed;
       });
       return invitation;
@@ -240,15 +320,23 @@ export function createInvitationsService(deps: {
       await transact(db, async (trx) => {
         const current = await invitations.find(trx, accountId, invitationId, now());
         if (!current) throw notFound("Invitation");
-        if (current.status === "accepted") throw new AppError("conflict", "This invitation was already accepted");
+        if (current.status === "accepted")
+          throw new AppError("conflict", "This invitation was already accepted");
         await invitations.setStatus(trx, accountId, invitationId, "revoked", now());
-        await recordAudit(trx, actor, { accountId, action: "invitation.revoked", targetType: "invitation", targetId: invitationId }, clock.now());
+        await recordAudit(
+          trx,
+          actor,
+          { accountId, action: "invitation.revoked", targetType: "invitation", targetId: invitationId },
+          clock.now(),
+        );
       });
     },
 
     async lookup(token: string) {
-      const invitation = token.length <= 256 ? await invitations.findByTokenHash(db, hashToken(token), now()) : undefined;
-      if (!invitation || invitation.status !== "pending") throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");
+      const invitation =
+        token.length <= 256 ? await invitations.findByTokenHash(db, hashToken(token), now()) : undefined;
+      if (!invitation || invitation.status !== "pending")
+        throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");
       const account = await deps.accounts.findById(db, invitation.accountId);
       const existing = await deps.users.findByEmail(db, invitation.email);
       return { invitation, accountName: account?.name ?? "", existingUser: existing !== undefined };
@@ -268,23 +356,32 @@ export function createInvitationsService(deps: {
       const existing = await deps.users.findByEmail(db, invitation.email);
       if (existing) {
         if (!session) throw new AppError("unauthenticated", "Log in as the invited address to accept");
-        if (session.userId !== existing.id) throw new AppError("wrong_user", `This invitation is for ${invitation.email}`);
+        if (session.userId !== existing.id)
+          throw new AppError("wrong_user", `This invitation is for ${invitation.email}`);
       }
       let passwordHash: string | undefined;
       const firstName = (input.firstName ?? invitation.firstName).trim();
       const lastName = (input.lastName ?? invitation.lastName).trim();
       if (!existing) {
         const errors = [];
-        if (!input.password) errors.push({ path: "password", code: "required", message: "Choose a password" });
-        if (!firstName) errors.push({ path: "first_name", code: "required", message: "This field is required" });
+        if (!input.password)
+          errors.push({ path: "password", code: "required", message: "Choose a password" });
+        if (!firstName)
+          errors.push({ path: "first_name", code: "required", message: "This field is required" });
         if (errors.length) throw new AppError("validation_failed", "Missing fields", { errors });
-        const policyErrors = checkPassword(input.password as string, await policyOfAccount(db, invitation.accountId), {
-          email: invitation.email,
-          firstName,
-          lastName,
-        });
+        const policyErrors = checkPassword(
+          input.password as string,
+          await policyOfAccount(db, invitation.accountId),
+          {
+            email: invitation.email,
+            firstName,
+            lastName,
+          },
+        );
         if (policyErrors.length) {
-          throw new AppError("password_policy", policyErrors.map((e) => e.message).join(". "), { errors: policyErrors });
+          throw new AppError("password_policy", policyErrors.map((e) => e.message).join(". "), {
+            errors: policyErrors,
+          });
         }
         passwordHash = await deps.hasher.hash(input.password as string);
       }
@@ -293,7 +390,8 @@ export function createInvitationsService(deps: {
         const at = now();
         const userId = existing?.id ?? newId("user");
         const claimed = await invitations.claim(trx, hashToken(input.token), userId, at);
-        if (!claimed) throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");
+        if (!claimed)
+          throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");
         if (!existing) {
           await deps.users.insert(trx, {
             id: userId,
@@ -304,7 +402,12 @@ export function createInvitationsService(deps: {
             emailVerifiedAt: at,
             now: at,
           });
-          await deps.users.addPasswordHistory(trx, { id: newId("history"), userId, hash: passwordHash as string, now: at });
+          await deps.users.addPasswordHistory(trx, {
+            id: newId("history"),
+            userId,
+            hash: passwordHash as string,
+            now: at,
+          });
         }
         const already = await loadAccess(trx, invitation.accountId, userId);
         if (already) throw new AppError("conflict", "You are already a member of this account");
@@ -322,7 +425,13 @@ export function createInvitationsService(deps: {
         await recordAudit(
           trx,
           { ...actor, type: "user", id: userId },
-          { accountId: invitation.accountId, action: "invitation.accepted", targetType: "invitation", targetId: invitation.id, changes: { new_user: !existing } },
+          {
+            accountId: invitation.accountId,
+            action: "invitation.accepted",
+            targetType: "invitation",
+            targetId: invitation.id,
+            changes: { new_user: !existing },
+          },
           clock.now(),
         );
         if (session) {

@@ -28,7 +28,10 @@ export type MemberQuery = {
   after?: { key: string; id: string };
 };
 
-type Eb = ExpressionBuilder<Database & { m: Database["memberships"]; u: Database["users"]; r: Database["roles"] }, "m" | "u" | "r">;
+type Eb = ExpressionBuilder<
+  Database & { m: Database["memberships"]; u: Database["users"]; r: Database["roles"] },
+  "m" | "u" | "r"
+>;
 
 /** The sort key as SQL text (identical on both dialects), so keyset pagination can compare it. */
 function sortExpression(sort: MemberSort) {
@@ -50,12 +53,18 @@ function escapeLike(value: string): string {
 
 export function createMembersRepository() {
   return {
-    async list(db: Executor, accountId: string, query: MemberQuery): Promise<Array<MemberRecord & { sortKey: string }>> {
+    async list(
+      db: Executor,
+      accountId: string,
+      query: MemberQuery,
+    ): Promise<Array<MemberRecord & { sortKey: string }>> {
       const key = sortExpression(query.sort);
       let select = db
         .selectFrom("memberships as m")
         .innerJoin("users as u", "u.id", "m.user_id")
-        .innerJoin("roles as r", (j) => j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"))
+        .innerJoin("roles as r", (j) =>
+          j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
+        )
         .select([
           "m.user_id",
           "u.email",
@@ -96,7 +105,9 @@ export function createMembersRepository() {
       }
       if (query.inactiveSince) {
         const since = query.inactiveSince;
-        select = select.where((eb) => eb.or([eb("u.last_login_at", "is", null), eb("u.last_login_at", "<", since)]));
+        select = select.where((eb) =>
+          eb.or([eb("u.last_login_at", "is", null), eb("u.last_login_at", "<", since)]),
+        );
       }
       if (query.after) {
         const { key: afterKey, id: afterId } = query.after;
@@ -105,7 +116,11 @@ export function createMembersRepository() {
           eb.or([eb(key, op, afterKey), eb.and([eb(key, "=", afterKey), eb("m.user_id", op, afterId)])]),
         );
       }
-      const rows = await select.orderBy(key, query.order).orderBy("m.user_id", query.order).limit(query.limit).execute();
+      const rows = await select
+        .orderBy(key, query.order)
+        .orderBy("m.user_id", query.order)
+        .limit(query.limit)
+        .execute();
       const teams = await this.teamIdsOf(
         db,
         accountId,
@@ -143,7 +158,9 @@ export function createMembersRepository() {
       const row = await db
         .selectFrom("memberships as m")
         .innerJoin("users as u", "u.id", "m.user_id")
-        .innerJoin("roles as r", (j) => j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"))
+        .innerJoin("roles as r", (j) =>
+          j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
+        )
         .select([
           "m.user_id",
           "u.email",
@@ -174,7 +191,10 @@ export function createMembersRepository() {
       };
     },
 
-    async counts(db: Executor, accountId: string): Promise<{ active: number; suspended: number; pending: number }> {
+    async counts(
+      db: Executor,
+      accountId: string,
+    ): Promise<{ active: number; suspended: number; pending: number }> {
       const rows = await db
         .selectFrom("memberships")
         .select(["status", sql<number>`count(*)`.as("n")])
@@ -194,7 +214,9 @@ export function createMembersRepository() {
     async activeRootCount(db: Executor, accountId: string): Promise<number> {
       const row = await db
         .selectFrom("memberships as m")
-        .innerJoin("roles as r", (j) => j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"))
+        .innerJoin("roles as r", (j) =>
+          j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
+        )
         .select(sql<number>`count(*)`.as("n"))
         .where("m.account_id", "=", accountId)
         .where("m.status", "=", "active")
@@ -212,7 +234,13 @@ export function createMembersRepository() {
         .execute();
     },
 
-    async setStatus(db: Executor, accountId: string, userId: string, status: "active" | "suspended", now: string) {
+    async setStatus(
+      db: Executor,
+      accountId: string,
+      userId: string,
+      status: "active" | "suspended",
+      now: string,
+    ) {
       await db
         .updateTable("memberships")
         .set({ status, updated_at: now })
@@ -223,8 +251,16 @@ export function createMembersRepository() {
 
     /** Removes the membership and what hangs off it in this account; resources stay with the account. */
     async remove(db: Executor, accountId: string, userId: string) {
-      await db.deleteFrom("team_members").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
-      await db.deleteFrom("memberships").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
+      await db
+        .deleteFrom("team_members")
+        .where("account_id", "=", accountId)
+        .where("user_id", "=", userId)
+        .execute();
+      await db
+        .deleteFrom("memberships")
+        .where("account_id", "=", accountId)
+        .where("user_id", "=", userId)
+        .execute();
     },
 
     async membershipCount(db: Executor, userId: string): Promise<number> {

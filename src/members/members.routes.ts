@@ -1,8 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { InvitationRecord } from "../invitations/invitations.repository.js";
 import { userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
+import type { InvitationRecord } from "../invitations/invitations.repository.js";
 import type { Services } from "../services.js";
 import type { MemberRecord } from "./members.repository.js";
 import type { MemberListInput, MemberRow } from "./members.service.js";
@@ -67,12 +67,21 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
         summary: "Members and open invitations, with filters, sorting and counts",
         params: Params,
         querystring: Type.Object({
-          status: Type.Optional(Type.Union([Type.Literal("active"), Type.Literal("suspended"), Type.Literal("pending")])),
+          status: Type.Optional(
+            Type.Union([Type.Literal("active"), Type.Literal("suspended"), Type.Literal("pending")]),
+          ),
           role_id: Type.Optional(Str(64)),
           team_id: Type.Optional(Str(64)),
           q: Type.Optional(Str(200)),
           inactive_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500 })),
-          sort: Type.Optional(Type.Union([Type.Literal("name"), Type.Literal("email"), Type.Literal("last_login_at"), Type.Literal("joined_at")])),
+          sort: Type.Optional(
+            Type.Union([
+              Type.Literal("name"),
+              Type.Literal("email"),
+              Type.Literal("last_login_at"),
+              Type.Literal("joined_at"),
+            ]),
+          ),
           order: Type.Optional(Type.Union([Type.Literal("asc"), Type.Literal("desc")])),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
           cursor: Type.Optional(Str(512)),
@@ -81,7 +90,11 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
           200: Type.Object({
             data: Type.Array(MemberSchema),
             next_cursor: Nullable(Type.String()),
-            counts: Type.Object({ active: Type.Integer(), suspended: Type.Integer(), pending: Type.Integer() }),
+            counts: Type.Object({
+              active: Type.Integer(),
+              suspended: Type.Integer(),
+              pending: Type.Integer(),
+            }),
           }),
           ...errorResponses(400, 403, 404),
         },
@@ -105,14 +118,25 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
       return {
         data: result.rows.map(rowView),
         next_cursor: result.nextCursor,
-        counts: { active: result.counts.active + result.counts.pending, suspended: result.counts.suspended, pending: result.counts.pending },
+        counts: {
+          active: result.counts.active + result.counts.pending,
+          suspended: result.counts.suspended,
+          pending: result.counts.pending,
+        },
       };
     },
   );
 
   app.get(
     "/api/v1/accounts/:account_id/members/:user_id",
-    { schema: { tags, summary: "One member", params: MemberParams, response: { 200: MemberSchema, ...errorResponses(403, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "One member",
+        params: MemberParams,
+        response: { 200: MemberSchema, ...errorResponses(403, 404) },
+      },
+    },
     async (request) => {
       const { account_id, user_id } = request.params as { account_id: string; user_id: string };
       return memberView(await members.get(userActor(request).id, account_id, user_id));
@@ -143,7 +167,14 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
   ] as const) {
     app.post(
       `/api/v1/accounts/:account_id/members/:user_id/${action}`,
-      { schema: { tags, summary, params: MemberParams, response: { 200: MemberSchema, ...errorResponses(403, 404, 409) } } },
+      {
+        schema: {
+          tags,
+          summary,
+          params: MemberParams,
+          response: { 200: MemberSchema, ...errorResponses(403, 404, 409) },
+        },
+      },
       async (request) => {
         const { account_id, user_id } = request.params as { account_id: string; user_id: string };
         return memberView(await members[action](userActor(request), account_id, user_id));
@@ -154,7 +185,12 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
   app.post(
     "/api/v1/accounts/:account_id/members/:user_id/logout",
     {
-      schema: { tags, summary: "End every session of the member", params: MemberParams, response: { 200: Type.Object({ revoked: Type.Integer() }), ...errorResponses(403, 404) } },
+      schema: {
+        tags,
+        summary: "End every session of the member",
+        params: MemberParams,
+        response: { 200: Type.Object({ revoked: Type.Integer() }), ...errorResponses(403, 404) },
+      },
     },
     async (request) => {
       const { account_id, user_id } = request.params as { account_id: string; user_id: string };
@@ -165,7 +201,12 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
   app.post(
     "/api/v1/accounts/:account_id/members/:user_id/force-password-reset",
     {
-      schema: { tags, summary: "End their sessions; their next log-in must set a new password", params: MemberParams, response: { 204: Type.Null(), ...errorResponses(403, 404) } },
+      schema: {
+        tags,
+        summary: "End their sessions; their next log-in must set a new password",
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errorResponses(403, 404) },
+      },
     },
     async (request, reply) => {
       const { account_id, user_id } = request.params as { account_id: string; user_id: string };
@@ -176,7 +217,14 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
 
   app.delete(
     "/api/v1/accounts/:account_id/members/:user_id",
-    { schema: { tags, summary: "Remove a member from the account", params: MemberParams, response: { 204: Type.Null(), ...errorResponses(403, 404, 409) } } },
+    {
+      schema: {
+        tags,
+        summary: "Remove a member from the account",
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errorResponses(403, 404, 409) },
+      },
+    },
     async (request, reply) => {
       const { account_id, user_id } = request.params as { account_id: string; user_id: string };
       await members.remove(userActor(request), account_id, user_id);
@@ -193,14 +241,20 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
         params: Params,
         body: Body({ user_ids: Type.Array(Str(64), { minItems: 1, maxItems: 100 }) }),
         response: {
-          200: Type.Object({ data: Type.Array(Type.Object({ user_id: Type.String(), removed: Type.Boolean() })) }),
+          200: Type.Object({
+            data: Type.Array(Type.Object({ user_id: Type.String(), removed: Type.Boolean() })),
+          }),
           ...errorResponses(400, 403, 404, 409),
         },
       },
     },
     async (request) => {
       const { account_id } = request.params as { account_id: string };
-      const removed = await members.bulkRemove(userActor(request), account_id, (request.body as { user_ids: string[] }).user_ids);
+      const removed = await members.bulkRemove(
+        userActor(request),
+        account_id,
+        (request.body as { user_ids: string[] }).user_ids,
+      );
       return { data: removed.map((user_id) => ({ user_id, removed: true })) };
     },
   );

@@ -3,11 +3,17 @@ import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { type Db, type Effects, type Trx, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
-import type { Clock } from "../lib/clock.js";
-import { type Access, type AccessCache, assertCanGrant, loadAccess, requirePermission } from "../roles/access.js";
-import type { RolesRepository } from "../roles/roles.repository.js";
 import type { InvitationRecord, InvitationsRepository } from "../invitations/invitations.repository.js";
-import type { MemberQuery, MemberRecord, MembersRepository, MemberSort } from "./members.repository.js";
+import type { Clock } from "../lib/clock.js";
+import {
+  type Access,
+  type AccessCache,
+  assertCanGrant,
+  loadAccess,
+  requirePermission,
+} from "../roles/access.js";
+import type { RolesRepository } from "../roles/roles.repository.js";
+import type { MemberQuery, MemberRecord, MemberSort, MembersRepository } from "./members.repository.js";
 
 export type MemberListInput = {
   status?: "active" | "suspended" | "pending";
@@ -30,9 +36,16 @@ function decodeCursor(value: string | undefined): Cursor | undefined {
   if (!value) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Cursor;
-    if ((parsed.phase === "m" || parsed.phase === "i") && typeof parsed.key === "string" && typeof parsed.id === "string") return parsed;
+    if (
+      (parsed.phase === "m" || parsed.phase === "i") &&
+      typeof parsed.key === "string" &&
+      typeof parsed.id === "string"
+    )
+      return parsed;
   } catch {}
-  throw new AppError("validation_failed", "Invalid cursor", { errors: [{ path: "cursor", code: "invalid", message: "Invalid cursor" }] });
+  throw new AppError("validation_failed", "Invalid cursor", {
+    errors: [{ path: "cursor", code: "invalid", message: "Invalid cursor" }],
+  });
 }
 
 export function createMembersService(deps: {
@@ -77,8 +90,10 @@ export function createMembersService(deps: {
     const caller = requirePermission(await loadAccess(trx, accountId, actor.id), permission);
     const target = await members.find(trx, accountId, userId);
     if (!target) throw notFound("Member");
-    if (target.userId === caller.userId) throw new AppError("self_change", "You cannot change your own membership here");
-    if (target.role.key === "root" && !caller.isRoot) throw new AppError("root_only", "Only a Root member can change a Root member");
+    if (target.userId === caller.userId)
+      throw new AppError("self_change", "You cannot change your own membership here");
+    if (target.role.key === "root" && !caller.isRoot)
+      throw new AppError("root_only", "Only a Root member can change a Root member");
     const result = await work({ trx, effects, caller, target });
     await access.publishAccountChange(trx, effects.afterCommit, accountId);
     return result;
@@ -91,8 +106,20 @@ export function createMembersService(deps: {
     }
   }
 
-  const audit = (trx: Trx, actor: Actor, accountId: string, action: string, userId: string, changes?: Record<string, unknown>) =>
-    recordAudit(trx, actor, { accountId, action, targetType: "user", targetId: userId, ...(changes ? { changes } : {}) }, clock.now());
+  const audit = (
+    trx: Trx,
+    actor: Actor,
+    accountId: string,
+    action: string,
+    userId: string,
+    changes?: Record<string, unknown>,
+  ) =>
+    recordAudit(
+      trx,
+      actor,
+      { accountId, action, targetType: "user", targetId: userId, ...(changes ? { changes } : {}) },
+      clock.now(),
+    );
 
   const removal =
     (actor: Actor, accountId: string, userId: string) =>
@@ -103,9 +130,16 @@ export function createMembersService(deps: {
       if ((await members.membershipCount(trx, userId)) === 0) {
         // No account left: their personal settings and every session go too.
         await sessions.revokeAll(trx, effects, userId);
-        await trx.updateTable("users").set({ preferences: null, last_account_id: null }).where("id", "=", userId).execute();
+        await trx
+          .updateTable("users")
+          .set({ preferences: null, last_account_id: null })
+          .where("id", "=", userId)
+          .execute();
       }
-      await audit(trx, actor, accountId, "member.removed", userId, { email: target.email, role: target.role.key });
+      await audit(trx, actor, accountId, "member.removed", userId, {
+        email: target.email,
+        role: target.role.key,
+      });
     };
 
   return {
@@ -125,7 +159,11 @@ export function createMembersService(deps: {
           ...(input.teamId ? { teamId: input.teamId } : {}),
           ...(input.q ? { q: input.q } : {}),
           ...(input.inactiveDays !== undefined
-            ? { inactiveSince: new Date(clock.now().getTime() - input.inactiveDays * 86_400_000).toISOString() }
+            ? {
+                inactiveSince: new Date(
+                  clock.now().getTime() - input.inactiveDays * 86_400_000,
+                ).toISOString(),
+              }
             : {}),
           ...(cursor?.phase === "m" ? { after: { key: cursor.key, id: cursor.id } } : {}),
         };
@@ -137,7 +175,13 @@ export function createMembersService(deps: {
       }
       // Open invitations are listed after the members (they have no name, login or team to sort by).
       const wantInvitations = !input.status || input.status === "pending";
-      if (!next && wantInvitations && !input.teamId && input.inactiveDays === undefined && rows.length < input.limit) {
+      if (
+        !next &&
+        wantInvitations &&
+        !input.teamId &&
+        input.inactiveDays === undefined &&
+        rows.length < input.limit
+      ) {
         const room = input.limit - rows.length;
         const found = await deps.invitations.listPending(db, accountId, {
           limit: room + 1,
@@ -176,7 +220,10 @@ export function createMembersService(deps: {
         assertCanGrant(caller, role);
         if (role.key !== "root") await assertNotLastRoot(trx, accountId, target);
         await members.setRole(trx, accountId, userId, role.id, clock.now().toISOString());
-        await audit(trx, actor, accountId, "member.role_changed", userId, { from: target.role.key, to: role.key });
+        await audit(trx, actor, accountId, "member.role_changed", userId, {
+          from: target.role.key,
+          to: role.key,
+        });
       });
       return (await members.find(db, accountId, userId)) as MemberRecord;
     },
@@ -234,14 +281,30 @@ export function createMembersService(deps: {
         const errors: Array<{ path: string; code: string; message: string }> = [];
         for (const [index, userId] of unique.entries()) {
           try {
-            await changeIn(trx, effects, actor, accountId, userId, "members:delete", removal(actor, accountId, userId));
+            await changeIn(
+              trx,
+              effects,
+              actor,
+              accountId,
+              userId,
+              "members:delete",
+              removal(actor, accountId, userId),
+            );
           } catch (error) {
             if (!(error instanceof AppError)) throw error;
-            errors.push({ path: `user_ids.${index}`, code: error.code, message: `${userId}: ${error.message}` });
+            errors.push({
+              path: `user_ids.${index}`,
+              code: error.code,
+              message: `${userId}: ${error.message}`,
+            });
           }
         }
         if (errors.length) {
-          throw new AppError("conflict", `${errors.length} of ${unique.length} members cannot be removed; nobody was removed`, { errors });
+          throw new AppError(
+            "conflict",
+            `${errors.length} of ${unique.length} members cannot be removed; nobody was removed`,
+            { errors },
+          );
         }
       });
       return unique;

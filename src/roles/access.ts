@@ -1,6 +1,6 @@
+import type { Invalidator } from "../auth/session-cache.js";
 import type { Executor } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
-import type { Invalidator } from "../auth/session-cache.js";
 
 /** What a user may do in one account: their own role plus every role their teams grant. */
 export type Access = {
@@ -13,10 +13,16 @@ export type Access = {
   permissions: ReadonlySet<string>;
 };
 
-export async function loadAccess(db: Executor, accountId: string, userId: string): Promise<Access | undefined> {
+export async function loadAccess(
+  db: Executor,
+  accountId: string,
+  userId: string,
+): Promise<Access | undefined> {
   const membership = await db
     .selectFrom("memberships as m")
-    .innerJoin("roles as r", (j) => j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"))
+    .innerJoin("roles as r", (j) =>
+      j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
+    )
     .select(["m.status", "r.id as role_id", "r.key as role_key", "r.permissions"])
     .where("m.account_id", "=", accountId)
     .where("m.user_id", "=", userId)
@@ -24,8 +30,12 @@ export async function loadAccess(db: Executor, accountId: string, userId: string
   if (!membership) return undefined;
   const teamRoles = await db
     .selectFrom("team_members as tm")
-    .innerJoin("teams as t", (j) => j.onRef("t.id", "=", "tm.team_id").onRef("t.account_id", "=", "tm.account_id"))
-    .innerJoin("roles as r", (j) => j.onRef("r.id", "=", "t.role_id").onRef("r.account_id", "=", "t.account_id"))
+    .innerJoin("teams as t", (j) =>
+      j.onRef("t.id", "=", "tm.team_id").onRef("t.account_id", "=", "tm.account_id"),
+    )
+    .innerJoin("roles as r", (j) =>
+      j.onRef("r.id", "=", "t.role_id").onRef("r.account_id", "=", "t.account_id"),
+    )
     .select(["r.key", "r.permissions"])
     .where("tm.account_id", "=", accountId)
     .where("tm.user_id", "=", userId)
@@ -50,7 +60,10 @@ type Entry = { access: Access | null; cachedAt: number };
  * an account's roles, memberships or teams publishes `acct:<id>`, which drops that account's entries in
  * every process (the same channel as session revocations).
  */
-export function createAccessCache(invalidator: Invalidator, options = { maxEntries: 100_000, ttlMs: 30_000 }) {
+export function createAccessCache(
+  invalidator: Invalidator,
+  options = { maxEntries: 100_000, ttlMs: 30_000 },
+) {
   const entries = new Map<string, Entry>();
   const keysByAccount = new Map<string, Set<string>>();
   // Bumped on every invalidation: a load that started before one must not be cached after it.
@@ -86,7 +99,11 @@ export function createAccessCache(invalidator: Invalidator, options = { maxEntri
       return access;
     },
     /** Inside the changing transaction: other processes hear it at commit; this one drops it after. */
-    async publishAccountChange(trx: Executor, afterCommit: (effect: () => unknown) => void, accountId: string) {
+    async publishAccountChange(
+      trx: Executor,
+      afterCommit: (effect: () => unknown) => void,
+      accountId: string,
+    ) {
       await invalidator.publish(trx, `acct:${accountId}`);
       afterCommit(() => dropAccount(accountId));
     },
@@ -114,9 +131,13 @@ export function requirePermission(access: Access | undefined, permission: string
 
 /** Granting is limited to what the granter holds: no escalation through roles, invitations or teams. */
 export function assertCanGrant(access: Access, role: { key: string; permissions: readonly string[] }) {
-  if (role.key === "root" && !access.isRoot) throw new AppError("root_only", "Only a Root member can grant the Root role");
+  if (role.key === "root" && !access.isRoot)
+    throw new AppError("root_only", "Only a Root member can grant the Root role");
   const missing = role.permissions.filter((p) => !holds(access, p));
   if (missing.length) {
-    throw new AppError("privilege_escalation", `You cannot grant permissions you do not hold: ${missing.join(", ")}`);
+    throw new AppError(
+      "privilege_escalation",
+      `You cannot grant permissions you do not hold: ${missing.join(", ")}`,
+    );
   }
 }

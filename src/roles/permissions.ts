@@ -80,7 +80,15 @@ export const ROLE_TEMPLATES: readonly BuiltinRole[] = [
     key: "manager",
     name: "Manager",
     description: "Manages teams and sees reports.",
-    permissions: ["account:read", "members:read", "teams:read", "teams:manage", "roles:read", "audit:read", "resources:read"],
+    permissions: [
+      "account:read",
+      "members:read",
+      "teams:read",
+      "teams:manage",
+      "roles:read",
+      "audit:read",
+      "resources:read",
+    ],
   },
   {
     key: "agent",

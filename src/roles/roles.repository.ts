@@ -51,7 +51,11 @@ export function createRolesRepository() {
 
   return {
     async list(db: Executor, accountId: string): Promise<RoleRecord[]> {
-      const rows = await base(db, accountId).orderBy("r.builtin", "desc").orderBy("r.created_at").orderBy("r.name").execute();
+      const rows = await base(db, accountId)
+        .orderBy("r.builtin", "desc")
+        .orderBy("r.created_at")
+        .orderBy("r.name")
+        .execute();
       return rows.map(toRole);
     },
     async find(db: Executor, accountId: string, roleId: string): Promise<RoleRecord | undefined> {
@@ -116,7 +120,13 @@ export function createRolesRepository() {
         .orderBy("key")
         .execute();
     },
-    async addAccountPermission(db: Executor, accountId: string, key: string, description: string, now: string) {
+    async addAccountPermission(
+      db: Executor,
+      accountId: string,
+      key: string,
+      description: string,
+      now: string,
+    ) {
       await db
         .insertInto("account_permissions")
         .values({ account_id: accountId, key, description, created_at: now })

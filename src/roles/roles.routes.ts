@@ -18,7 +18,12 @@ export const RoleSchema = Type.Object({
   updated_at: Timestamp,
 });
 
-const CatalogEntry = Type.Object({ key: Type.String(), description: Type.String(), group: Type.String(), custom: Type.Boolean() });
+const CatalogEntry = Type.Object({
+  key: Type.String(),
+  description: Type.String(),
+  group: Type.String(),
+  custom: Type.Boolean(),
+});
 const PermissionKey = Type.String({ pattern: PERMISSION_KEY_PATTERN, maxLength: 80 });
 const AccountParams = Type.Object({ account_id: Str(64) });
 const RoleParams = Type.Object({ account_id: Str(64), role_id: Str(64) });
@@ -53,7 +58,13 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
     },
     async (request) => {
       const { account_id } = request.query as { account_id?: string };
-      if (account_id) await services.accountsService.requirePermission(services.db, sessionOf(request).userId, account_id, "account:read");
+      if (account_id)
+        await services.accountsService.requirePermission(
+          services.db,
+          sessionOf(request).userId,
+          account_id,
+          "account:read",
+        );
       return { data: await roles.catalog(account_id) };
     },
   );
@@ -72,14 +83,21 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
     async (request, reply) => {
       const { account_id } = request.params as { account_id: string };
       const body = request.body as { key: string; description: string };
-      return reply.status(201).send(await roles.registerPermission(userActor(request), account_id, body.key, body.description));
+      return reply
+        .status(201)
+        .send(await roles.registerPermission(userActor(request), account_id, body.key, body.description));
     },
   );
 
   app.get(
     "/api/v1/accounts/:account_id/roles",
     {
-      schema: { tags, summary: "Built-in and custom roles", params: AccountParams, response: { 200: Type.Object({ data: Type.Array(RoleSchema) }) } },
+      schema: {
+        tags,
+        summary: "Built-in and custom roles",
+        params: AccountParams,
+        response: { 200: Type.Object({ data: Type.Array(RoleSchema) }) },
+      },
     },
     async (request) => {
       const { account_id } = request.params as { account_id: string };
@@ -96,7 +114,14 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
         params: AccountParams,
         response: {
           200: Type.Object({
-            data: Type.Array(Type.Object({ key: Type.String(), name: Type.String(), description: Type.String(), permissions: Type.Array(Type.String()) })),
+            data: Type.Array(
+              Type.Object({
+                key: Type.String(),
+                name: Type.String(),
+                description: Type.String(),
+                permissions: Type.Array(Type.String()),
+              }),
+            ),
           }),
         },
       },
@@ -118,7 +143,14 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
           name: Type.Optional(Str(80, { minLength: 1 })),
           description: Type.Optional(Str(500)),
           permissions: Type.Optional(Type.Array(PermissionKey, { maxItems: 200 })),
-          template: Type.Optional(Type.Union([Type.Literal("manager"), Type.Literal("agent"), Type.Literal("viewer"), Type.Literal("user")])),
+          template: Type.Optional(
+            Type.Union([
+              Type.Literal("manager"),
+              Type.Literal("agent"),
+              Type.Literal("viewer"),
+              Type.Literal("user"),
+            ]),
+          ),
         }),
         response: { 201: RoleSchema, ...errorResponses(400, 403, 404) },
       },
@@ -164,7 +196,12 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
     },
     async (request, reply) => {
       const { account_id, role_id } = request.params as { account_id: string; role_id: string };
-      await roles.remove(userActor(request), account_id, role_id, (request.query as { move_to?: string }).move_to);
+      await roles.remove(
+        userActor(request),
+        account_id,
+        role_id,
+        (request.query as { move_to?: string }).move_to,
+      );
       return reply.status(204).send();
     },
   );

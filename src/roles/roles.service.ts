@@ -41,7 +41,10 @@ export function createRolesService(deps: {
       custom: false,
     }));
     const seen = new Set(entries.map((e) => e.key));
-    const extras = [...deps.extraPermissions, ...(accountId ? await roles.accountPermissions(db, accountId) : [])];
+    const extras = [
+      ...deps.extraPermissions,
+      ...(accountId ? await roles.accountPermissions(db, accountId) : []),
+    ];
     for (const extra of extras) {
       if (seen.has(extra.key)) continue;
       seen.add(extra.key);
@@ -55,8 +58,13 @@ export function createRolesService(deps: {
     const errors = permissions
       .map((p, i) => ({ p, i }))
       .filter(({ p }) => !known.has(p))
-      .map(({ p, i }) => ({ path: `permissions.${i}`, code: "unknown_permission", message: `Unknown permission ${p}` }));
-    if (errors.length) throw new AppError("validation_failed", errors.map((e) => e.message).join("; "), { errors });
+      .map(({ p, i }) => ({
+        path: `permissions.${i}`,
+        code: "unknown_permission",
+        message: `Unknown permission ${p}`,
+      }));
+    if (errors.length)
+      throw new AppError("validation_failed", errors.map((e) => e.message).join("; "), { errors });
   }
 
   async function uniqueKey(accountId: string, name: string): Promise<string> {
@@ -80,12 +88,22 @@ export function createRolesService(deps: {
       return ROLE_TEMPLATES;
     },
 
-    async registerPermission(actor: Actor & { id: string }, accountId: string, key: string, description: string) {
+    async registerPermission(
+      actor: Actor & { id: string },
+      accountId: string,
+      key: string,
+      description: string,
+    ) {
       requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
       if (key in PERMISSIONS) throw new AppError("conflict", `${key} is a built-in permission`);
       await transact(db, async (trx) => {
         await roles.addAccountPermission(trx, accountId, key, description, clock.now().toISOString());
-        await recordAudit(trx, actor, { accountId, action: "permission.registered", targetType: "permission", targetId: key }, clock.now());
+        await recordAudit(
+          trx,
+          actor,
+          { accountId, action: "permission.registered", targetType: "permission", targetId: key },
+          clock.now(),
+        );
       });
       return { key, description, group: permissionGroup(key), custom: true };
     },
@@ -93,7 +111,8 @@ export function createRolesService(deps: {
     async create(actor: Actor & { id: string }, accountId: string, input: RoleInput): Promise<RoleRecord> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
       const template = input.template ? ROLE_TEMPLATES.find((t) => t.key === input.template) : undefined;
-      if (input.template && !template) throw new AppError("validation_failed", `Unknown template ${input.template}`);
+      if (input.template && !template)
+        throw new AppError("validation_failed", `Unknown template ${input.template}`);
       const name = (input.name ?? template?.name ?? "").trim();
       const permissions = [...new Set(input.permissions ?? template?.permissions ?? [])];
       if (!name) {
@@ -110,24 +129,43 @@ export function createRolesService(deps: {
         await deps.accounts.insertRole(
           trx,
           accountId,
-          { id, key, name, description: (input.description ?? template?.description ?? "").trim(), permissions, builtin: false },
+          {
+            id,
+            key,
+            name,
+            description: (input.description ?? template?.description ?? "").trim(),
+            permissions,
+            builtin: false,
+          },
           now,
         );
         await recordAudit(
           trx,
           actor,
-          { accountId, action: "role.created", targetType: "role", targetId: id, changes: { name, permissions, template: input.template } },
+          {
+            accountId,
+            action: "role.created",
+            targetType: "role",
+            targetId: id,
+            changes: { name, permissions, template: input.template },
+          },
           clock.now(),
         );
       });
       return (await roles.find(db, accountId, id)) as RoleRecord;
     },
 
-    async update(actor: Actor & { id: string }, accountId: string, roleId: string, input: RoleInput): Promise<RoleRecord> {
+    async update(
+      actor: Actor & { id: string },
+      accountId: string,
+      roleId: string,
+      input: RoleInput,
+    ): Promise<RoleRecord> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
       const role = await roles.find(db, accountId, roleId);
       if (!role) throw notFound("Role");
-      if (role.builtin) throw new AppError("builtin_role", "Built-in roles cannot be edited; create a custom role instead");
+      if (role.builtin)
+        throw new AppError("builtin_role", "Built-in roles cannot be edited; create a custom role instead");
       const permissions = input.permissions ? [...new Set(input.permissions)] : undefined;
       if (permissions) {
         await assertKnown(accountId, permissions);
@@ -158,7 +196,12 @@ export function createRolesService(deps: {
       return (await roles.find(db, accountId, roleId)) as RoleRecord;
     },
 
-    async remove(actor: Actor & { id: string }, accountId: string, roleId: string, moveTo?: string): Promise<void> {
+    async remove(
+      actor: Actor & { id: string },
+      accountId: string,
+      roleId: string,
+      moveTo?: string,
+    ): Promise<void> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
       await transact(db, async (trx, effects) => {
         const role = await roles.find(trx, accountId, roleId);
@@ -166,9 +209,14 @@ export function createRolesService(deps: {
         if (role.builtin) throw new AppError("builtin_role", "Built-in roles cannot be deleted");
         const inUse = role.memberCount > 0 || (await roles.teamGrantCount(trx, accountId, roleId)) > 0;
         if (inUse) {
-          if (!moveTo) throw new AppError("role_in_use", "Members or teams still have this role: choose a role to move them to (move_to)");
+          if (!moveTo)
+            throw new AppError(
+              "role_in_use",
+              "Members or teams still have this role: choose a role to move them to (move_to)",
+            );
           const target = await roles.find(trx, accountId, moveTo);
-          if (!target || target.id === roleId) throw new AppError("validation_failed", "move_to must be another role of this account");
+          if (!target || target.id === roleId)
+            throw new AppError("validation_failed", "move_to must be another role of this account");
           assertCanGrant(caller, target);
           await roles.reassign(trx, accountId, roleId, target.id, clock.now().toISOString());
         }
@@ -177,7 +225,13 @@ export function createRolesService(deps: {
         await recordAudit(
           trx,
           actor,
-          { accountId, action: "role.deleted", targetType: "role", targetId: roleId, changes: { name: role.name, moved_to: moveTo } },
+          {
+            accountId,
+            action: "role.deleted",
+            targetType: "role",
+            targetId: roleId,
+            changes: { name: role.name, moved_to: moveTo },
+          },
           clock.now(),
         );
       });

@@ -11,7 +11,11 @@ export type TeamRecord = {
 };
 
 export function createTeamsRepository() {
-  async function withMembers(db: Executor, accountId: string, rows: Array<Record<string, string | null>>): Promise<TeamRecord[]> {
+  async function withMembers(
+    db: Executor,
+    accountId: string,
+    rows: Array<Record<string, string | null>>,
+  ): Promise<TeamRecord[]> {
     const ids = rows.map((r) => r.id as string);
     const members = ids.length
       ? await db
@@ -36,8 +40,19 @@ export function createTeamsRepository() {
   const base = (db: Executor, accountId: string) =>
     db
       .selectFrom("teams as t")
-      .leftJoin("roles as r", (j) => j.onRef("r.id", "=", "t.role_id").onRef("r.account_id", "=", "t.account_id"))
-      .select(["t.id", "t.name", "t.description", "t.role_id", "r.key as role_key", "r.name as role_name", "t.created_at", "t.updated_at"])
+      .leftJoin("roles as r", (j) =>
+        j.onRef("r.id", "=", "t.role_id").onRef("r.account_id", "=", "t.account_id"),
+      )
+      .select([
+        "t.id",
+        "t.name",
+        "t.description",
+        "t.role_id",
+        "r.key as role_key",
+        "r.name as role_name",
+        "t.created_at",
+        "t.updated_at",
+      ])
       .where("t.account_id", "=", accountId);
 
   return {
@@ -49,11 +64,19 @@ export function createTeamsRepository() {
       return row ? (await withMembers(db, accountId, [row]))[0] : undefined;
     },
     async nameTaken(db: Executor, accountId: string, name: string, exceptId?: string): Promise<boolean> {
-      let q = db.selectFrom("teams").select("id").where("account_id", "=", accountId).where("name_normalized", "=", name.trim().toLowerCase());
+      let q = db
+        .selectFrom("teams")
+        .select("id")
+        .where("account_id", "=", accountId)
+        .where("name_normalized", "=", name.trim().toLowerCase());
       if (exceptId) q = q.where("id", "!=", exceptId);
       return (await q.executeTakeFirst()) !== undefined;
     },
-    async insert(db: Executor, accountId: string, t: { id: string; name: string; description: string; roleId: string | null; now: string }) {
+    async insert(
+      db: Executor,
+      accountId: string,
+      t: { id: string; name: string; description: string; roleId: string | null; now: string },
+    ) {
       await db
         .insertInto("teams")
         .values({
@@ -68,7 +91,13 @@ export function createTeamsRepository() {
         })
         .execute();
     },
-    async update(db: Executor, accountId: string, teamId: string, c: { name?: string; description?: string; roleId?: string | null }, now: string) {
+    async update(
+      db: Executor,
+      accountId: string,
+      teamId: string,
+      c: { name?: string; description?: string; roleId?: string | null },
+      now: string,
+    ) {
       await db
         .updateTable("teams")
         .set({
@@ -82,9 +111,16 @@ export function createTeamsRepository() {
         .execute();
     },
     async setMembers(db: Executor, accountId: string, teamId: string, userIds: string[], now: string) {
-      await db.deleteFrom("team_members").where("account_id", "=", accountId).where("team_id", "=", teamId).execute();
+      await db
+        .deleteFrom("team_members")
+        .where("account_id", "=", accountId)
+        .where("team_id", "=", teamId)
+        .execute();
       for (const userId of userIds) {
-        await db.insertInto("team_members").values({ account_id: accountId, team_id: teamId, user_id: userId, created_at: now }).execute();
+        await db
+          .insertInto("team_members")
+          .values({ account_id: accountId, team_id: teamId, user_id: userId, created_at: now })
+          .execute();
       }
     },
     async moveMembers(db: Executor, accountId: string, fromTeamId: string, toTeamId: string, now: string) {
@@ -103,7 +139,13 @@ export function createTeamsRepository() {
       }
       return rows.length;
     },
-    async transferResources(db: Executor, accountId: string, fromTeamId: string, toTeamId: string | null, now: string) {
+    async transferResources(
+      db: Executor,
+      accountId: string,
+      fromTeamId: string,
+      toTeamId: string | null,
+      now: string,
+    ) {
       const result = await db
         .updateTable("resources")
         .set({ owner_team_id: toTeamId, updated_at: now })
@@ -113,7 +155,11 @@ export function createTeamsRepository() {
       return Number(result.numUpdatedRows);
     },
     async delete(db: Executor, accountId: string, teamId: string) {
-      await db.deleteFrom("team_members").where("account_id", "=", accountId).where("team_id", "=", teamId).execute();
+      await db
+        .deleteFrom("team_members")
+        .where("account_id", "=", accountId)
+        .where("team_id", "=", teamId)
+        .execute();
       await db.deleteFrom("teams").where("account_id", "=", accountId).where("id", "=", teamId).execute();
     },
     async activeMemberIds(db: Executor, accountId: string, userIds: string[]): Promise<Set<string>> {

@@ -34,8 +34,17 @@ export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
 
   app.get(
     "/api/v1/accounts/:account_id/teams",
-    { schema: { tags, summary: "Teams of the account", params: Params, response: { 200: Type.Object({ data: Type.Array(TeamSchema) }), ...errorResponses(403, 404) } } },
-    async (request) => ({ data: (await teams.list(userActor(request).id, ids(request).account_id)).map(teamView) }),
+    {
+      schema: {
+        tags,
+        summary: "Teams of the account",
+        params: Params,
+        response: { 200: Type.Object({ data: Type.Array(TeamSchema) }), ...errorResponses(403, 404) },
+      },
+    },
+    async (request) => ({
+      data: (await teams.list(userActor(request).id, ids(request).account_id)).map(teamView),
+    }),
   );
 
   app.post(
@@ -45,7 +54,11 @@ export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
         tags,
         summary: "Create a team (optionally granting a role to its members)",
         params: Params,
-        body: Body({ name: Str(80, { minLength: 1 }), description: Type.Optional(Str(500)), role_id: Type.Optional(Nullable(Str(64))) }),
+        body: Body({
+          name: Str(80, { minLength: 1 }),
+          description: Type.Optional(Str(500)),
+          role_id: Type.Optional(Nullable(Str(64))),
+        }),
         response: { 201: TeamSchema, ...errorResponses(400, 403, 404, 409) },
       },
     },
@@ -62,8 +75,16 @@ export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
 
   app.get(
     "/api/v1/accounts/:account_id/teams/:team_id",
-    { schema: { tags, summary: "One team", params: TeamParams, response: { 200: TeamSchema, ...errorResponses(403, 404) } } },
-    async (request) => teamView(await teams.get(userActor(request).id, ids(request).account_id, ids(request).team_id)),
+    {
+      schema: {
+        tags,
+        summary: "One team",
+        params: TeamParams,
+        response: { 200: TeamSchema, ...errorResponses(403, 404) },
+      },
+    },
+    async (request) =>
+      teamView(await teams.get(userActor(request).id, ids(request).account_id, ids(request).team_id)),
   );
 
   app.patch(
@@ -73,7 +94,11 @@ export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
         tags,
         summary: "Edit a team",
         params: TeamParams,
-        body: Body({ name: Type.Optional(Str(80, { minLength: 1 })), description: Type.Optional(Str(500)), role_id: Type.Optional(Nullable(Str(64))) }),
+        body: Body({
+          name: Type.Optional(Str(80, { minLength: 1 })),
+          description: Type.Optional(Str(500)),
+          role_id: Type.Optional(Nullable(Str(64))),
+        }),
         response: { 200: TeamSchema, ...errorResponses(400, 403, 404, 409) },
       },
     },
@@ -101,7 +126,14 @@ export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
       },
     },
     async (request) =>
-      teamView(await teams.setMembers(userActor(request), ids(request).account_id, ids(request).team_id, (request.body as { user_ids: string[] }).user_ids)),
+      teamView(
+        await teams.setMembers(
+          userActor(request),
+          ids(request).account_id,
+          ids(request).team_id,
+          (request.body as { user_ids: string[] }).user_ids,
+        ),
+      ),
   );
 
   app.delete(
@@ -111,7 +143,10 @@ export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
         tags,
         summary: "Delete a team, choosing where its members and resources go",
         params: TeamParams,
-        body: Body({ reassign_members_to: Nullable(Str(64)), transfer_resources_to: Str(64, { minLength: 1 }) }),
+        body: Body({
+          reassign_members_to: Nullable(Str(64)),
+          transfer_resources_to: Str(64, { minLength: 1 }),
+        }),
         response: { 204: Type.Null(), ...errorResponses(400, 403, 404) },
       },
     },

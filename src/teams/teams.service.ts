@@ -10,20 +10,36 @@ import type { TeamRecord, TeamsRepository } from "./teams.repository.js";
 export type TeamInput = { name?: string; description?: string; roleId?: string | null };
 export type TeamDeletion = { reassignMembersTo: string | null; transferResourcesTo: string };
 
-export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRepository; roles: RolesRepository; access: AccessCache }) {
+export function createTeamsService(deps: {
+  db: Db;
+  clock: Clock;
+  teams: TeamsRepository;
+  roles: RolesRepository;
+  access: AccessCache;
+}) {
   const { db, clock, teams, access } = deps;
   const now = () => clock.now().toISOString();
 
-  async function checkRole(executor: Executor, caller: Access, accountId: string, roleId: string | null | undefined) {
+  async function checkRole(
+    executor: Executor,
+    caller: Access,
+    accountId: string,
+    roleId: string | null | undefined,
+  ) {
     if (!roleId) return;
     const role = await deps.roles.find(executor, accountId, roleId);
-    if (!role) throw new AppError("validation_failed", "Unknown role", { errors: [{ path: "role_id", code: "not_found", message: "No such role" }] });
+    if (!role)
+      throw new AppError("validation_failed", "Unknown role", {
+        errors: [{ path: "role_id", code: "not_found", message: "No such role" }],
+      });
     assertCanGrant(caller, role);
   }
 
   async function checkName(executor: Executor, accountId: string, name: string, exceptId?: string) {
     if (await teams.nameTaken(executor, accountId, name, exceptId)) {
-      throw new AppError("conflict", "A team with this name exists", { errors: [{ path: "name", code: "taken", message: "A team with this name exists" }] });
+      throw new AppError("conflict", "A team with this name exists", {
+        errors: [{ path: "name", code: "taken", message: "A team with this name exists" }],
+      });
     }
   }
 
@@ -45,12 +61,34 @@ export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRep
         const name = (input.name ?? "").trim();
         await checkName(trx, accountId, name);
         await checkRole(trx, caller, accountId, input.roleId);
-        await teams.insert(trx, accountId, { id, name, description: input.description?.trim() ?? "", roleId: input.roleId ?? null, now: now() });
-        await recordAudit(trx, actor, { accountId, action: "team.created", targetType: "team", targetId: id, changes: { name, role_id: input.roleId ?? null } }, clock.now());
+        await teams.insert(trx, accountId, {
+          id,
+          name,
+          description: input.description?.trim() ?? "",
+          roleId: input.roleId ?? null,
+          now: now(),
+        });
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId,
+            action: "team.created",
+            targetType: "team",
+            targetId: id,
+            changes: { name, role_id: input.roleId ?? null },
+          },
+          clock.now(),
+        );
       });
       return (await teams.find(db, accountId, id)) as TeamRecord;
     },
-    async update(actor: Actor & { id: string }, accountId: string, teamId: string, input: TeamInput): Promise<TeamRecord> {
+    async update(
+      actor: Actor & { id: string },
+      accountId: string,
+      teamId: string,
+      input: TeamInput,
+    ): Promise<TeamRecord> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "teams:manage");
       await transact(db, async (trx, effects) => {
         if (!(await teams.find(trx, accountId, teamId))) throw notFound("Team");
@@ -68,11 +106,21 @@ export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRep
           now(),
         );
         await access.publishAccountChange(trx, effects.afterCommit, accountId);
-        await recordAudit(trx, actor, { accountId, action: "team.updated", targetType: "team", targetId: teamId, changes: { ...input } }, clock.now());
+        await recordAudit(
+          trx,
+          actor,
+          { accountId, action: "team.updated", targetType: "team", targetId: teamId, changes: { ...input } },
+          clock.now(),
+        );
       });
       return (await teams.find(db, accountId, teamId)) as TeamRecord;
     },
-    async setMembers(actor: Actor & { id: string }, accountId: string, teamId: string, userIds: string[]): Promise<TeamRecord> {
+    async setMembers(
+      actor: Actor & { id: string },
+      accountId: string,
+      teamId: string,
+      userIds: string[],
+    ): Promise<TeamRecord> {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "teams:manage");
       const unique = [...new Set(userIds)];
       await transact(db, async (trx, effects) => {
@@ -83,7 +131,11 @@ export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRep
         const strangers = unique.filter((id) => !members.has(id));
         if (strangers.length) {
           throw new AppError("validation_failed", "Only members of this account can join its teams", {
-            errors: strangers.map((id) => ({ path: `user_ids.${unique.indexOf(id)}`, code: "not_member", message: `${id} is not a member` })),
+            errors: strangers.map((id) => ({
+              path: `user_ids.${unique.indexOf(id)}`,
+              code: "not_member",
+              message: `${id} is not a member`,
+            })),
           });
         }
         await teams.setMembers(trx, accountId, teamId, unique, now());
@@ -91,7 +143,16 @@ export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRep
         await recordAudit(
           trx,
           actor,
-          { accountId, action: "team.members_set", targetType: "team", targetId: teamId, changes: { added: unique.filter((u) => !team.memberIds.includes(u)), removed: team.memberIds.filter((u) => !unique.includes(u)) } },
+          {
+            accountId,
+            action: "team.members_set",
+            targetType: "team",
+            targetId: teamId,
+            changes: {
+              added: unique.filter((u) => !team.memberIds.includes(u)),
+              removed: team.memberIds.filter((u) => !unique.includes(u)),
+            },
+          },
           clock.now(),
         );
       });
@@ -104,14 +165,21 @@ export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRep
         if (!team) throw notFound("Team");
         for (const [path, target] of [
           ["reassign_members_to", choice.reassignMembersTo],
-          ["transfer_resources_to", choice.transferResourcesTo === "account" ? null : choice.transferResourcesTo],
+          [
+            "transfer_resources_to",
+            choice.transferResourcesTo === "account" ? null : choice.transferResourcesTo,
+          ],
         ] as const) {
           if (target === null) continue;
           if (target === teamId || !(await teams.find(trx, accountId, target))) {
-            throw new AppError("validation_failed", "Choose another team of this account", { errors: [{ path, code: "not_found", message: "No such other team" }] });
+            throw new AppError("validation_failed", "Choose another team of this account", {
+              errors: [{ path, code: "not_found", message: "No such other team" }],
+            });
           }
         }
-        const moved = choice.reassignMembersTo ? await teams.moveMembers(trx, accountId, teamId, choice.reassignMembersTo, now()) : 0;
+        const moved = choice.reassignMembersTo
+          ? await teams.moveMembers(trx, accountId, teamId, choice.reassignMembersTo, now())
+          : 0;
         const transferred = await teams.transferResources(
           trx,
           accountId,
@@ -129,7 +197,13 @@ export function createTeamsService(deps: { db: Db; clock: Clock; teams: TeamsRep
             action: "team.deleted",
             targetType: "team",
             targetId: teamId,
-            changes: { name: team.name, members_moved_to: choice.reassignMembersTo, members_moved: moved, resources_to: choice.transferResourcesTo, resources_moved: transferred },
+            changes: {
+              name: team.name,
+              members_moved_to: choice.reassignMembersTo,
+              members_moved: moved,
+              resources_to: choice.transferResourcesTo,
+              resources_moved: transferred,
+            },
           },
           clock.now(),
         );

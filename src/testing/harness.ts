@@ -278,3 +278,36 @@ export async function signUpAndLogin(
     accountId: login.body.account_id as string,
   };
 }
+
+/**
+ * Invites `email` into the owner's account with the role `roleKey` (through the API, as an admin
+ * would), accepts through the mailed link as a new user, and returns their logged-in client.
+ */
+export async function addMember(
+  t: TestApp,
+  owner: { client: Client; accountId: string },
+  input: { email: string; roleKey?: string; firstName?: string; password?: string },
+) {
+  const roles = await owner.client.get(`/api/v1/accounts/${owner.accountId}/roles`);
+  const role = (roles.body.data as Array<{ id: string; key: string }>).find(
+    (r) => r.key === (input.roleKey ?? "monitor"),
+  );
+  if (!role) throw new Error(`no role ${input.roleKey}`);
+  const invite = await owner.client.post(`/api/v1/accounts/${owner.accountId}/invitations`, {
+    emails: [input.email],
+    role_id: role.id,
+  });
+  if (invite.statusCode !== 201 || invite.body.data[0].error)
+    throw new Error(`invite failed: ${invite.payload}`);
+  const link = await t.linkFor(input.email, /invited/);
+  const client = createClient(t.app);
+  const password = input.password ?? STRONG_PASSWORD;
+  const accepted = await client.post("/api/v1/invitations/accept", {
+    token: tokenOf(link),
+    password,
+    first_name: input.firstName ?? "Member",
+    last_name: "Person",
+  });
+  if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.payload}`);
+  return { client, userId: accepted.body.user.id as string, password, roleId: role.id };
+}

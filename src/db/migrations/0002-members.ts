@@ -7,9 +7,21 @@ export async function up(db: Kysely<any>): Promise<void> {
   }
   await db.schema.alterTable("users").addColumn("deactivated_at", "text").execute();
 
-  await db.schema.createIndex("memberships_account_status_idx").on("memberships").columns(["account_id", "status"]).execute();
-  await db.schema.createIndex("memberships_account_role_idx").on("memberships").columns(["account_id", "role_id"]).execute();
-  await db.schema.createIndex("sessions_user_account_idx").on("sessions").columns(["user_id", "account_id"]).execute();
+  await db.schema
+    .createIndex("memberships_account_status_idx")
+    .on("memberships")
+    .columns(["account_id", "status"])
+    .execute();
+  await db.schema
+    .createIndex("memberships_account_role_idx")
+    .on("memberships")
+    .columns(["account_id", "role_id"])
+    .execute();
+  await db.schema
+    .createIndex("sessions_user_account_idx")
+    .on("sessions")
+    .columns(["user_id", "account_id"])
+    .execute();
 
   await db.schema
     .createTable("invitations")
@@ -31,7 +43,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "text", (c) => c.notNull())
     .addColumn("updated_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("invitations_account_status_idx").on("invitations").columns(["account_id", "status", "email_normalized"]).execute();
+  await db.schema
+    .createIndex("invitations_account_status_idx")
+    .on("invitations")
+    .columns(["account_id", "status", "email_normalized"])
+    .execute();
   // At most one open invitation per address and account, even when two admins invite at once.
   await db.schema
     .createIndex("invitations_one_pending_uq")
@@ -62,7 +78,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("team_members_pk", ["team_id", "user_id"])
     .execute();
-  await db.schema.createIndex("team_members_account_user_idx").on("team_members").columns(["account_id", "user_id"]).execute();
+  await db.schema
+    .createIndex("team_members_account_user_idx")
+    .on("team_members")
+    .columns(["account_id", "user_id"])
+    .execute();
 
   await db.schema
     .createTable("account_permissions")
@@ -83,5 +103,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "text", (c) => c.notNull())
     .addColumn("updated_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("resources_account_team_idx").on("resources").columns(["account_id", "owner_team_id"]).execute();
+  await db.schema
+    .createIndex("resources_account_team_idx")
+    .on("resources")
+    .columns(["account_id", "owner_team_id"])
+    .execute();
 }
