@@ -180,7 +180,7 @@ export function createAccountsService(deps: {
     /** The account switcher: the session moves, and the next log-in lands there too. */
     async switchTo(session: Session, accountId: string): Promise<void> {
       const found = await deps.access.get(db, accountId, session.userId);
-      if (!found || found.status !== "active") throw notFound("Account");
+      if (found?.status !== "active") throw notFound("Account");
       await transact(db, async (trx, effects) => {
         await deps.sessions.switchAccount(trx, effects, session, accountId);
         await trx

@@ -335,7 +335,7 @@ export function createInvitationsService(deps: {
     async lookup(token: string) {
       const invitation =
         token.length <= 256 ? await invitations.findByTokenHash(db, hashToken(token), now()) : undefined;
-      if (!invitation || invitation.status !== "pending")
+      if (invitation?.status !== "pending")
         throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");
       const account = await deps.accounts.findById(db, invitation.accountId);
       const existing = await deps.users.findByEmail(db, invitation.email);

@@ -415,8 +415,8 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
       });
     }
     const base = `/api/v1/accounts/${root.accountId}/members`;
-    const names = (r: { body: { data: Array<{ first_name: string }> } }) =>
-      r.body.data.map((m) => m.first_name);
+    const names = (r: { body: Record<string, unknown> }) =>
+      (r.body.data as Array<{ first_name: string }>).map((m) => m.first_name);
     expect(names(await root.client.get(`${base}?q=car`))).toEqual(["Carol"]);
     expect(names(await root.client.get(`${base}?role_id=${roles.developer}`))).toEqual(["Bob", "Dave"]);
     expect(names(await root.client.get(`${base}?sort=name&order=desc&status=active`))).toEqual([

@@ -114,7 +114,7 @@ export type AccessCache = ReturnType<typeof createAccessCache>;
 
 /** The caller's active access to an account, or 404 (never reveal that an account exists). */
 export function requireActive(access: Access | undefined, what = "Account"): Access {
-  if (!access || access.status !== "active") throw notFound(what);
+  if (access?.status !== "active") throw notFound(what);
   return access;
 }
 

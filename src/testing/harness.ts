@@ -221,7 +221,7 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
       ? (response.json() as Json)
       : undefined;
     if (json && typeof json.csrf_token === "string") csrf = json.csrf_token;
-    return Object.assign(response, { body: json ?? ({} as Json) }) as LightMyRequestResponse & {
+    return Object.assign(response, { body: json ?? ({} as Json) }) as Omit<LightMyRequestResponse, "body"> & {
       // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely; the API schemas are tested elsewhere
       body: Record<string, any>;
     };
