@@ -1,5 +1,8 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { BUILTIN_ROLES } from "./permissions.js";
+
+const BUILTIN_ORDER = BUILTIN_ROLES.map((r) => r.key);
 
 export type RoleRecord = {
   id: string;
@@ -50,13 +53,11 @@ export function createRolesRepository() {
   });
 
   return {
+    /** Built-in roles in their order of power, then custom roles by name. */
     async list(db: Executor, accountId: string): Promise<RoleRecord[]> {
-      const rows = await base(db, accountId)
-        .orderBy("r.builtin", "desc")
-        .orderBy("r.created_at")
-        .orderBy("r.name")
-        .execute();
-      return rows.map(toRole);
+      const rows = await base(db, accountId).orderBy("r.name").execute();
+      const rank = (r: RoleRecord) => (r.builtin ? BUILTIN_ORDER.indexOf(r.key) : BUILTIN_ORDER.length);
+      return rows.map(toRole).sort((a, b) => rank(a) - rank(b));
     },
     async find(db: Executor, accountId: string, roleId: string): Promise<RoleRecord | undefined> {
       const row = await base(db, accountId).where("r.id", "=", roleId).executeTakeFirst();

@@ -227,6 +227,7 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
     };
   };
   return {
+    request,
     get: (url: string, headers?: Record<string, string>) => request("GET", url, undefined, headers),
     post: (url: string, body?: unknown, headers?: Record<string, string>) =>
       request("POST", url, body ?? {}, headers),
