@@ -63,6 +63,17 @@ describe("gatehouse CLI", () => {
     }
   });
 
+  it("verifies the audit hash chains and fails on tampering", async () => {
+    expect((await cli("audit", "verify")).stdout).toMatch(/^ok\s+acct_\S+: \d+ events?/m);
+    const database = openDatabase(env.DATABASE_URL);
+    try {
+      await database.db.updateTable("audit_events").set({ action: "account.renamed" }).where("action", "=", "account.created").execute();
+    } finally {
+      await database.close();
+    }
+    await expect(cli("audit", "verify")).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(/BROKEN/) });
+  });
+
   it("explains mistakes with a non-zero exit", async () => {
     await expect(cli("create-account", "--email", "x@example.com")).rejects.toMatchObject({ code: 2 });
     await expect(

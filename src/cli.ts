@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { runAuditCommand } from "./audit/audit-cli.js";
 import { loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -17,6 +18,8 @@ Commands:
                                 without --password, one is read from GATEHOUSE_PASSWORD or generated and printed
   reset-password --email E [--password P]
                                 set a new password for a user (ends their sessions; they must change it at next login)
+  audit verify [--account acct_…]
+                                recompute the audit hash chains; exit 1 at the first break
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, …) as for the server.`;
 
@@ -44,6 +47,7 @@ function generatedPassword(): string {
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "audit") return withServices((s) => runAuditCommand(rest, s));
   const { values } = parseArgs({
     args: rest,
     options: {
