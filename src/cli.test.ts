@@ -67,11 +67,18 @@ describe("gatehouse CLI", () => {
     expect((await cli("audit", "verify")).stdout).toMatch(/^ok\s+acct_\S+: \d+ events?/m);
     const database = openDatabase(env.DATABASE_URL);
     try {
-      await database.db.updateTable("audit_events").set({ action: "account.renamed" }).where("action", "=", "account.created").execute();
+      await database.db
+        .updateTable("audit_events")
+        .set({ action: "account.renamed" })
+        .where("action", "=", "account.created")
+        .execute();
     } finally {
       await database.close();
     }
-    await expect(cli("audit", "verify")).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(/BROKEN/) });
+    await expect(cli("audit", "verify")).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/BROKEN/),
+    });
   });
 
   it("explains mistakes with a non-zero exit", async () => {

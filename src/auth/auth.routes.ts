@@ -137,6 +137,23 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   );
 
   app.post(
+    "/api/v1/auth/reactivate",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Turn a deactivated login back on with the token from the mail",
+        body: Body({ token: Token }),
+        response: { 200: Type.Object({ reactivated: Type.Boolean() }), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      await auth.reactivate((request.body as { token: string }).token, actorOf(request));
+      return { reactivated: true };
+    },
+  );
+
+  app.post(
     "/api/v1/auth/password/forgot",
     {
       config: publicRoute,

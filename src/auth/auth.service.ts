@@ -232,6 +232,19 @@ export function createAuthService(deps: AuthDeps) {
         throw new AppError("invalid_credentials", "Email or password is incorrect.");
       }
       await throttle.succeed({ email, ip });
+      if (user.deactivatedAt) {
+        // The password was right, so the owner may switch the login back on — through their mailbox.
+        await transact(db, async (trx, effects) => {
+          const token = await emailTokens.issue(trx, user.id, "reactivate", clock.now());
+          effects.afterCommit(() =>
+            mailer.send(mails.reactivate(user.email, user.firstName, link("reactivate", token))),
+          );
+        });
+        throw new AppError(
+          "account_deactivated",
+          "Your login is deactivated. We sent you an email with a link to reactivate it.",
+        );
+      }
 
       const all = await accounts.membershipsOfUser(db, user.id);
       const memberships = all.filter((m) => m.status === "active");
@@ -291,6 +304,47 @@ export function createAuthService(deps: AuthDeps) {
             targetType: "session",
             targetId: session.id,
           },
+          clock.now(),
+        );
+      });
+    },
+
+    /** The user turns their own login off: every session ends; logging in again mails a reactivation link. */
+    async deactivate(session: Session, password: string, actor: Actor): Promise<void> {
+      await transact(db, async (trx, effects) => {
+        const user = (await users.findById(trx, session.userId)) as User;
+        if (!user.passwordHash || !(await hasher.verify(user.passwordHash, password))) {
+          throw new AppError("incorrect_password", "The password is incorrect.", {
+            errors: [{ path: "password", code: "incorrect", message: "The password is incorrect." }],
+          });
+        }
+        await users.update(
+          trx,
+          user.id,
+          { deactivatedAt: clock.now().toISOString() },
+          clock.now().toISOString(),
+        );
+        await sessions.revokeAll(trx, effects, user.id);
+        await recordAudit(
+          trx,
+          actor,
+          { accountId: session.accountId, action: "user.deactivated", targetType: "user", targetId: user.id },
+          clock.now(),
+        );
+      });
+    },
+
+    async reactivate(token: string, actor: Actor): Promise<void> {
+      await transact(db, async (trx) => {
+        const userId = await emailTokens.consume(trx, token, "reactivate", clock.now());
+        if (!userId)
+          throw new AppError("invalid_token", "This reactivation link is invalid, used or expired.");
+        await users.update(trx, userId, { deactivatedAt: null }, clock.now().toISOString());
+        const user = (await users.findById(trx, userId)) as User;
+        await recordAudit(
+          trx,
+          { ...actor, type: "user", id: userId },
+          { accountId: user.lastAccountId, action: "user.reactivated", targetType: "user", targetId: userId },
           clock.now(),
         );
       });

@@ -2,11 +2,12 @@ import type { Executor } from "../db/database.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
 
-export type TokenPurpose = "verify_email" | "password_reset";
+export type TokenPurpose = "verify_email" | "password_reset" | "reactivate";
 
 export const TOKEN_LIFETIME_SECONDS: Record<TokenPurpose, number> = {
   verify_email: 24 * 3600,
   password_reset: 30 * 60,
+  reactivate: 24 * 3600,
 };
 
 export function createEmailTokensRepository() {

@@ -74,6 +74,17 @@ export const mails = {
       ],
       action: { label: "Accept invitation", url },
     }),
+  reactivate: (to: string, name: string, url: string) =>
+    render({
+      to,
+      subject: "Reactivate your Gatehouse login",
+      greeting: hello(name),
+      lines: [
+        "You deactivated your Gatehouse login, and someone (hopefully you) just logged in with your password.",
+        "To turn your login back on, confirm with the link below. It is valid for 24 hours.",
+      ],
+      action: { label: "Reactivate my login", url },
+    }),
   passwordChanged: (to: string, name: string, when: string, ip: string | null) =>
     render({
       to,

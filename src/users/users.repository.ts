@@ -20,6 +20,7 @@ export type User = {
   lastLoginAt: string | null;
   lastLoginIp: string | null;
   lastAccountId: string | null;
+  deactivatedAt: string | null;
   createdAt: string;
   updatedAt: string;
 };
@@ -47,6 +48,7 @@ function toUser(row: Selectable<UsersTable>): User {
     lastLoginAt: row.last_login_at,
     lastLoginIp: row.last_login_ip,
     lastAccountId: row.last_account_id,
+    deactivatedAt: row.deactivated_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -78,6 +80,7 @@ export type UserChanges = Partial<{
   lastLoginAt: string;
   lastLoginIp: string | null;
   lastAccountId: string;
+  deactivatedAt: string | null;
 }>;
 
 const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
@@ -96,6 +99,7 @@ const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
   lastLoginAt: "last_login_at",
   lastLoginIp: "last_login_ip",
   lastAccountId: "last_account_id",
+  deactivatedAt: "deactivated_at",
 };
 
 export function createUsersRepository() {
@@ -142,6 +146,7 @@ export function createUsersRepository() {
           last_login_at: null,
           last_login_ip: null,
           last_account_id: null,
+          deactivated_at: null,
           created_at: user.now,
           updated_at: user.now,
         })

@@ -106,6 +106,27 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
     },
   );
 
+  app.post(
+    "/api/v1/me/deactivate",
+    {
+      schema: {
+        tags: ["me"],
+        summary: "Deactivate your own login (reversible: log in again and confirm by email)",
+        body: Body({ password: Password }),
+        response: { 204: Type.Null(), ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      await auth.deactivate(
+        sessionOf(request),
+        (request.body as { password: string }).password,
+        actorOf(request),
+      );
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return reply.status(204).send();
+    },
+  );
+
   app.get(
     "/api/v1/me/preferences",
     { schema: { tags: ["me"], summary: "Your preferences", response: { 200: PreferencesSchema } } },

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, signUpAndLogin, type TestApp, testDialects } from "../testing/harness.js";
+import {
+  createClient,
+  createTestApp,
+  signUpAndLogin,
+  type TestApp,
+  testDialects,
+  tokenOf,
+} from "../testing/harness.js";
 
 describe.each(testDialects())("profile and preferences on %s", (dialect) => {
   let t: TestApp;
@@ -146,5 +153,39 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
       expect(r.body.code).toBe("validation_failed");
     }
     expect((await client.get("/api/v1/me/preferences")).body).toEqual(put.body);
+  });
+
+  it("lets users deactivate their own login and reactivate it through the mailed link", async () => {
+    const { client, password } = await signUpAndLogin(t, { email: "sleepy@example.com" });
+    expect((await client.post("/api/v1/me/deactivate", { password: "wrong-password-here" })).body.code).toBe(
+      "incorrect_password",
+    );
+    expect((await client.post("/api/v1/me/deactivate", { password })).statusCode).toBe(204);
+    expect((await client.get("/api/v1/me")).statusCode).toBe(401);
+
+    const attempt = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "sleepy@example.com",
+      password,
+    });
+    expect(attempt.statusCode).toBe(403);
+    expect(attempt.body.code).toBe("account_deactivated");
+    const wrong = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "sleepy@example.com",
+      password: "not-it-at-all",
+    });
+    expect(wrong.body.code).toBe("invalid_credentials");
+
+    const link = await t.linkFor("sleepy@example.com", /Reactivate/);
+    expect(link).toMatch(/^http:\/\/gatehouse\.test\/reactivate\?token=/);
+    expect(
+      (await createClient(t.app).post("/api/v1/auth/reactivate", { token: tokenOf(link) })).statusCode,
+    ).toBe(200);
+    expect(
+      (await createClient(t.app).post("/api/v1/auth/reactivate", { token: tokenOf(link) })).body.code,
+    ).toBe("invalid_token");
+    expect(
+      (await createClient(t.app).post("/api/v1/auth/login", { email: "sleepy@example.com", password }))
+        .statusCode,
+    ).toBe(200);
   });
 });
