@@ -100,6 +100,7 @@ export async function createServices(deps: {
     invitations: invitationsRepository,
     access,
     sessions,
+    invalidator,
   });
   const invitations = createInvitationsService({
     db,

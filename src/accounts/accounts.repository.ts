@@ -33,6 +33,11 @@ export type Membership = {
   role: Role;
 };
 
+/** The member list's name order: the same text the 0004 migration computes in SQL. */
+export function memberSortName(firstName: string, lastName: string, emailNormalized: string): string {
+  return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
+}
+
 export function createAccountsRepository() {
   return {
     async findById(db: Executor, id: string): Promise<Account | undefined> {
@@ -150,6 +155,11 @@ export function createAccountsRepository() {
       db: Executor,
       m: { id: string; accountId: string; userId: string; roleId: string; status: string; now: string },
     ) {
+      const user = await db
+        .selectFrom("users")
+        .select(["first_name", "last_name", "email_normalized", "last_login_at"])
+        .where("id", "=", m.userId)
+        .executeTakeFirstOrThrow();
       await db
         .insertInto("memberships")
         .values({
@@ -158,6 +168,9 @@ export function createAccountsRepository() {
           user_id: m.userId,
           role_id: m.roleId,
           status: m.status,
+          sort_name: memberSortName(user.first_name, user.last_name, user.email_normalized),
+          email_normalized: user.email_normalized,
+          last_login_at: user.last_login_at,
           created_at: m.now,
           updated_at: m.now,
         })

@@ -235,6 +235,9 @@ describe.each(testDialects())("audit log on %s", (dialect) => {
         user_id: monitor.userId,
         role_id: monitorRole.id,
         status: "active",
+        sort_name: "",
+        email_normalized: "",
+        last_login_at: null,
         created_at: now,
         updated_at: now,
       })
@@ -490,7 +493,7 @@ describe.each(testDialects())("migration 0003 on an upgraded %s database", (dial
           values (${id}, ${accountId}, ${"user"}, ${action}, ${'{"k":"v"}'}, ${at})`.execute(database.db);
       }
 
-      expect(await migrateToLatest(database)).toEqual(["0003-audit-chain"]);
+      expect(await migrateToLatest(database)).toContain("0003-audit-chain");
 
       const rows = await database.db
         .selectFrom("audit_events")

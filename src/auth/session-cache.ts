@@ -13,11 +13,24 @@ export type Invalidator = {
   onInvalidate(listener: (userId: string) => void): void;
   /** False while the LISTEN connection is down: then the cache must not be trusted. */
   healthy(): boolean;
+  /** Tells this process's listeners at once (after a commit), without waiting for the database. */
+  deliverLocally(message: string): void;
   close(): Promise<void>;
 };
 
 export function createLocalInvalidator(): Invalidator {
-  return { publish: async () => {}, onInvalidate: () => {}, healthy: () => true, close: async () => {} };
+  const listeners: Array<(message: string) => void> = [];
+  return {
+    publish: async () => {},
+    onInvalidate: (listener) => {
+      listeners.push(listener);
+    },
+    healthy: () => true,
+    deliverLocally: (message) => {
+      for (const l of listeners) l(message);
+    },
+    close: async () => {},
+  };
 }
 
 const CHANNEL = "gatehouse_sessions";
@@ -58,6 +71,9 @@ export async function createPostgresInvalidator(config: pg.ClientConfig, onError
       listeners.push(listener);
     },
     healthy: () => connected,
+    deliverLocally: (message) => {
+      for (const l of listeners) l(message);
+    },
     close: async () => {
       closed = true;
       await client?.end().catch(() => {});

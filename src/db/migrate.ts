@@ -3,12 +3,14 @@ import type { DatabaseHandle } from "./database.js";
 import * as identity from "./migrations/0001-identity.js";
 import * as members from "./migrations/0002-members.js";
 import * as auditChain from "./migrations/0003-audit-chain.js";
+import * as memberSort from "./migrations/0004-member-sort.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
   "0001-identity": identity,
   "0002-members": members,
   "0003-audit-chain": auditChain,
+  "0004-member-sort": memberSort,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -65,6 +65,9 @@ export interface MembershipsTable {
   user_id: string;
   role_id: string;
   status: string;
+  sort_name: string;
+  email_normalized: string;
+  last_login_at: string | null;
   created_at: string;
   updated_at: string;
 }

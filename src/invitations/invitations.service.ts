@@ -223,6 +223,8 @@ export function createInvitationsService(deps: {
           result.invitation = invitation;
           sent.push({ invitation, token });
         }
+        // Open invitations count as seats and show in the member list.
+        if (sent.length) await access.publishAccountChange(trx, effects.afterCommit, accountId);
         effects.afterCommit(async () => {
           for (const { invitation, token } of sent) await inviteMail(invitation, token, inviterName);
         });
@@ -299,6 +301,7 @@ export function createInvitationsService(deps: {
           addSeconds(clock.now(), INVITATION_LIFETIME_SECONDS).toISOString(),
           now(),
         );
+        await access.publishAccountChange(trx, effects.afterCommit, accountId);
         await recordAudit(
           trx,
           actor,
@@ -317,12 +320,13 @@ export function createInvitationsService(deps: {
 
     async revoke(actor: Actor & { id: string }, accountId: string, invitationId: string) {
       requirePermission(await access.get(db, accountId, actor.id), "members:invite");
-      await transact(db, async (trx) => {
+      await transact(db, async (trx, effects) => {
         const current = await invitations.find(trx, accountId, invitationId, now());
         if (!current) throw notFound("Invitation");
         if (current.status === "accepted")
           throw new AppError("conflict", "This invitation was already accepted");
         await invitations.setStatus(trx, accountId, invitationId, "revoked", now());
+        await access.publishAccountChange(trx, effects.afterCommit, accountId);
         await recordAudit(
           trx,
           actor,

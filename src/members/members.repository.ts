@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, sql } from "kysely";
+import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { Database } from "../db/tables.js";
 
@@ -28,22 +28,18 @@ export type MemberQuery = {
   after?: { key: string; id: string };
 };
 
-type Eb = ExpressionBuilder<
-  Database & { m: Database["memberships"]; u: Database["users"]; r: Database["roles"] },
-  "m" | "u" | "r"
->;
-
 /** The sort key as SQL text (identical on both dialects), so keyset pagination can compare it. */
 function sortExpression(sort: MemberSort) {
   switch (sort) {
     case "email":
-      return sql<string>`u.email_normalized`;
+      return sql<string>`m.email_normalized`;
     case "last_login_at":
-      return sql<string>`coalesce(u.last_login_at, '')`;
+      // Never-logged-in members sort first ascending; '' keeps the comparison in the index's order.
+      return sql<string>`coalesce(m.last_login_at, '')`;
     case "joined_at":
       return sql<string>`m.created_at`;
     default:
-      return sql<string>`lower(u.first_name || ' ' || u.last_name || ' ' || u.email_normalized)`;
+      return sql<string>`m.sort_name`;
   }
 }
 
@@ -96,17 +92,13 @@ export function createMembersRepository() {
       }
       if (query.q) {
         const pattern = `%${escapeLike(query.q.toLowerCase())}%`;
-        select = select.where((eb: Eb) =>
-          eb.or([
-            eb(sql`u.email_normalized`, "like", sql`${pattern} escape '\\'`),
-            eb(sql`lower(u.first_name || ' ' || u.last_name)`, "like", sql`${pattern} escape '\\'`),
-          ]),
-        );
+        // sort_name holds "first last email", lower-cased: one column answers name and email searches.
+        select = select.where(sql<boolean>`m.sort_name like ${pattern} escape '\\'`);
       }
       if (query.inactiveSince) {
         const since = query.inactiveSince;
         select = select.where((eb) =>
-          eb.or([eb("u.last_login_at", "is", null), eb("u.last_login_at", "<", since)]),
+          eb.or([eb("m.last_login_at", "is", null), eb("m.last_login_at", "<", since)]),
         );
       }
       if (query.after) {

@@ -1,9 +1,11 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { Invalidator } from "../auth/session-cache.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { type Db, type Effects, type Trx, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { InvitationRecord, InvitationsRepository } from "../invitations/invitations.repository.js";
+import { createAccountCache } from "../lib/account-cache.js";
 import type { Clock } from "../lib/clock.js";
 import {
   type Access,
@@ -57,8 +59,10 @@ export function createMembersService(deps: {
   invitations: InvitationsRepository;
   access: AccessCache;
   sessions: SessionsService;
+  invalidator: Invalidator;
 }) {
   const { db, clock, members, access, sessions } = deps;
+  const counts = createAccountCache<{ active: number; suspended: number; pending: number }>(deps.invalidator);
 
   /**
    * Opens the transaction every member change runs in: locks the account (so "last Root" checks see
@@ -197,8 +201,8 @@ export function createMembersService(deps: {
       } else if (!next && wantInvitations && rows.length === input.limit && wantMembers) {
         next = { phase: "i", key: "", id: "" };
       }
-      const counts = await members.counts(db, accountId);
-      return { rows, nextCursor: next ? encodeCursor(next) : null, counts };
+      const totals = await counts.get(accountId, () => members.counts(db, accountId));
+      return { rows, nextCursor: next ? encodeCursor(next) : null, counts: totals };
     },
 
     async get(userId: string, accountId: string, memberId: string) {

@@ -105,7 +105,7 @@ export function createAccessCache(
       accountId: string,
     ) {
       await invalidator.publish(trx, `acct:${accountId}`);
-      afterCommit(() => dropAccount(accountId));
+      afterCommit(() => invalidator.deliverLocally(`acct:${accountId}`));
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { UsersTable } from "../db/tables.js";
 
@@ -161,6 +161,16 @@ export function createUsersRepository() {
         else values[COLUMN[key]] = value;
       }
       await db.updateTable("users").set(values).where("id", "=", id).execute();
+      if (changes.firstName !== undefined || changes.lastName !== undefined) {
+        // Member lists sort by a copy of the name on each membership (see migration 0004).
+        await db
+          .updateTable("memberships")
+          .set({
+            sort_name: sql<string>`(select lower(u.first_name || ' ' || u.last_name || ' ' || u.email_normalized) from users u where u.id = memberships.user_id)`,
+          })
+          .where("user_id", "=", id)
+          .execute();
+      }
     },
     /** Login bookkeeping does not count as a profile change, so updated_at stays. */
     async recordLogin(db: Executor, id: string, at: string, ip: string | null, accountId: string | null) {
@@ -169,6 +179,7 @@ export function createUsersRepository() {
         .set({ last_login_at: at, last_login_ip: ip, last_account_id: accountId })
         .where("id", "=", id)
         .execute();
+      await db.updateTable("memberships").set({ last_login_at: at }).where("user_id", "=", id).execute();
     },
     async recentPasswordHashes(db: Executor, userId: string, count: number): Promise<string[]> {
       if (count <= 0) return [];
