@@ -49,7 +49,8 @@ export type ApiClient = {
   post<T>(path: string, body?: unknown): Promise<T>;
   put<T>(path: string, body?: unknown): Promise<T>;
   patch<T>(path: string, body?: unknown): Promise<T>;
-  delete<T>(path: string): Promise<T>;
+  /** DELETE may carry a body: a team's deletion says where its members and resources go. */
+  delete<T>(path: string, body?: unknown): Promise<T>;
   setCsrfToken(token: string | null): void;
   /** Called when an authenticated call answers 401, i.e. the session ended elsewhere. */
   onUnauthenticated(listener: () => void): () => void;
@@ -57,7 +58,7 @@ export type ApiClient = {
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 // A 401 from these is an expected answer (logged out, bad password), not a lost session.
-const EXPECTED_401 = [/^\/session$/, /^\/auth\//, /^\/me\/password$/];
+const EXPECTED_401 = [/^\/session$/, /^\/auth\//, /^\/me\/password$/, /^\/invitations\//];
 
 export function createApiClient(basePath = "/api/v1"): ApiClient {
   let csrfToken: string | null = null;
@@ -102,7 +103,7 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
     post: (path, body) => request("POST", path, body),
     put: (path, body) => request("PUT", path, body),
     patch: (path, body) => request("PATCH", path, body),
-    delete: (path) => request("DELETE", path),
+    delete: (path, body) => request("DELETE", path, body),
     setCsrfToken(token) {
       csrfToken = token;
     },
@@ -111,6 +112,17 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
       return () => unauthenticatedListeners.delete(listener);
     },
   };
+}
+
+/** Appends the defined, non-empty parameters as a query string: `withQuery("/x", { q: "a" })` → `/x?q=a`. */
+export function withQuery(path: string, params: Record<string, string | number | null | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") query.set(key, String(value));
+  }
+  const text = query.toString();
+  if (!text) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}${text}`;
 }
 
 type ProblemBody = {

@@ -1,3 +1,4 @@
+import { AcceptInvitationPage } from "./pages/AcceptInvitation";
 import { ForgotPasswordPage } from "./pages/ForgotPassword";
 import { LoginPage } from "./pages/Login";
 import { NotFoundPage } from "./pages/NotFound";
@@ -5,7 +6,7 @@ import { ResetPasswordPage } from "./pages/ResetPassword";
 import { isSettingsTab, SettingsPage } from "./pages/Settings";
 import { SignupPage } from "./pages/Signup";
 import { VerifyEmailPage } from "./pages/VerifyEmail";
-import { Redirect, useLocation } from "./router";
+import { Redirect, sameOriginPath, useLocation } from "./router";
 import type { SessionInfo } from "./types";
 import { useSession } from "./use-session";
 
@@ -14,8 +15,14 @@ function homeFor(info: SessionInfo): string {
   return info.password_change_required ? "/settings/security" : "/settings/profile";
 }
 
+/** After log-in: back to where the user was sent from (`?next=`, same origin only), else home. */
+function afterLogin(info: SessionInfo, search: string): string {
+  if (info.password_change_required) return homeFor(info);
+  return sameOriginPath(new URLSearchParams(search).get("next")) ?? homeFor(info);
+}
+
 export function App() {
-  const { pathname } = useLocation();
+  const { pathname, search } = useLocation();
   const { state, reload } = useSession();
 
   if (state.status === "loading") {
@@ -44,9 +51,10 @@ export function App() {
 
   switch (path) {
     case "/":
+      return <Redirect to={info ? homeFor(info) : "/login"} />;
     case "/login":
-      if (info) return <Redirect to={homeFor(info)} />;
-      return path === "/" ? <Redirect to="/login" /> : <LoginPage />;
+      if (info) return <Redirect to={afterLogin(info, search)} />;
+      return <LoginPage />;
     case "/signup":
       return <SignupPage />;
     case "/verify-email":
@@ -55,6 +63,8 @@ export function App() {
       return <ForgotPasswordPage />;
     case "/reset-password":
       return <ResetPasswordPage />;
+    case "/accept-invitation":
+      return <AcceptInvitationPage />;
     case "/settings":
       return <Redirect to={info ? homeFor(info) : "/login"} />;
   }

@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { createApiClient } from "./api";
 import { App } from "./app";
 import { applyAppearance, restoreAppearance } from "./appearance";
+import { PermissionsProvider } from "./permissions-provider";
 import { PreferencesProvider } from "./preferences-provider";
 import { SessionProvider } from "./session-provider";
 import { ApiContext } from "./use-api";
@@ -19,10 +20,12 @@ createRoot(root).render(
     <ApiContext.Provider value={createApiClient()}>
       <SessionProvider>
         <PreferencesProvider>
-          <a className="skip-link" href="#main">
-            Skip to content
-          </a>
-          <App />
+          <PermissionsProvider>
+            <a className="skip-link" href="#main">
+              Skip to content
+            </a>
+            <App />
+          </PermissionsProvider>
         </PreferencesProvider>
       </SessionProvider>
     </ApiContext.Provider>

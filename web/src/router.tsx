@@ -31,10 +31,12 @@ export function useSearchParam(name: string): string | null {
   return new URLSearchParams(search).get(name);
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+/** `state` rides in history.state: a one-off notice for the next page that should stay out of the URL. */
+export function navigate(to: string, options: { replace?: boolean; state?: unknown } = {}): void {
   if (to === getHref()) return;
-  if (options.replace) window.history.replaceState(null, "", to);
-  else window.history.pushState(null, "", to);
+  const state = options.state ?? null;
+  if (options.replace) window.history.replaceState(state, "", to);
+  else window.history.pushState(state, "", to);
   window.scrollTo(0, 0);
   window.dispatchEvent(new Event(NAVIGATE_EVENT));
 }
@@ -68,4 +70,19 @@ export function Link({ to, onClick, children, ...rest }: LinkProps) {
 export function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return null;
+}
+
+/**
+ * A `next` parameter made safe to follow: only a path on this origin ("/accept-invitation?token=…"),
+ * never "//evil.example" or "https://evil.example", which would turn log-in into an open redirect.
+ */
+export function sameOriginPath(next: string | null): string | null {
+  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return null;
+  try {
+    const url = new URL(next, window.location.origin);
+    if (url.origin !== window.location.origin) return null;
+    return url.pathname + url.search + url.hash;
+  } catch {
+    return null;
+  }
 }

@@ -1,4 +1,4 @@
-// Shapes of the API documents the web app reads (docs/api-identity.md).
+// Shapes of the API documents the web app reads (docs/api-identity.md, docs/api-accounts.md).
 
 export type Role = { id: string; key: string; name: string; description: string | null };
 
@@ -96,3 +96,116 @@ export type DeviceSession = {
   user_agent: string | null;
   device: { browser: string | null; os: string | null; type: "desktop" | "mobile" | "tablet" | "unknown" };
 };
+
+// Accounts, members, invitations, roles, teams, audit (docs/api-accounts.md).
+
+/** How lists answer: `?limit=&cursor=` → `{ data, next_cursor }`. */
+export type Page<T> = { data: T[]; next_cursor: string | null };
+
+export type RoleRef = { id: string; key: string; name: string };
+
+export type AccountSummary = { id: string; name: string; slug: string; role: RoleRef; current: boolean };
+
+export type Account = {
+  id: string;
+  name: string;
+  slug: string;
+  logo_url: string | null;
+  industry: string | null;
+  contact_email: string | null;
+  tax_id: string | null;
+  default_role_id: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export const MEMBER_STATUSES = ["active", "suspended", "pending"] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+export type Member = {
+  user_id: string | null;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  status: MemberStatus;
+  role: RoleRef;
+  team_ids: string[];
+  last_login_at: string | null;
+  joined_at: string | null;
+  invitation_id?: string | null;
+};
+
+/** `active` counts pending invitations too (each holds a seat); `pending` is that share of it. */
+export type MemberCounts = { active: number; suspended: number; pending: number };
+
+export type MembersPage = Page<Member> & { counts?: MemberCounts };
+
+export const MEMBER_SORTS = ["name", "email", "last_login_at", "joined_at"] as const;
+export type MemberSort = (typeof MEMBER_SORTS)[number];
+
+export type Invitation = {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  role: RoleRef;
+  team_ids: string[];
+  status: "pending" | "accepted" | "revoked" | "expired";
+  expires_at: string;
+  invited_by: { user_id: string; name: string } | null;
+  created_at: string;
+  last_sent_at: string | null;
+  send_count: number;
+};
+
+export type ItemError = { code: string; detail: string };
+
+export type InviteResult = { email: string; invitation?: Invitation; error?: ItemError };
+
+export type BulkDeleteResult = { user_id: string; removed?: true; error?: ItemError };
+
+export type InvitationLookup = {
+  email: string;
+  account_name: string;
+  invited_by_name: string | null;
+  role_name: string | null;
+  existing_user: boolean;
+  expires_at: string;
+};
+
+export type RoleDetail = RoleRef & {
+  description: string | null;
+  permissions: string[];
+  builtin: boolean;
+  member_count: number;
+  created_at: string;
+  updated_at: string;
+};
+
+export type RoleTemplate = { key: string; name: string; description: string; permissions: string[] };
+
+export type PermissionInfo = { key: string; description: string; group: string; custom: boolean };
+
+export type Team = {
+  id: string;
+  name: string;
+  description: string | null;
+  role: RoleRef | null;
+  member_ids: string[];
+  created_at: string;
+  updated_at: string;
+};
+
+export type AuditEvent = {
+  id: string;
+  action: string;
+  actor: { type: string; id: string | null; email: string | null } | null;
+  target: { type: string; id: string | null } | null;
+  changes: unknown;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: string;
+};
+
+export type AuthzResult = { allowed: boolean; reason: string };

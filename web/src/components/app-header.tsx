@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, navigate } from "../router";
 import type { Me } from "../types";
 import { useSession } from "../use-session";
+import { AccountSwitcher } from "./account-switcher";
 import { BrandMark } from "./auth-layout";
 
 export function displayName(user: Me): string {
@@ -9,7 +10,8 @@ export function displayName(user: Me): string {
   return user.full_name || parts || user.username || user.email;
 }
 
-export function AppHeader({ user }: { user: Me }) {
+/** `accountKey` changes when the account list may have (switch, join, create): the switcher re-reads it. */
+export function AppHeader({ user, accountKey }: { user: Me; accountKey?: string | null }) {
   const { signOut } = useSession();
   const [leaving, setLeaving] = useState(false);
 
@@ -23,8 +25,9 @@ export function AppHeader({ user }: { user: Me }) {
     <header className="app-header">
       <div className="app-header-inner">
         <Link to="/settings/profile" className="brand">
-          <BrandMark /> Gatehouse
+          <BrandMark /> <span className="brand-name">Gatehouse</span>
         </Link>
+        {accountKey ? <AccountSwitcher key={accountKey} /> : null}
         <div className="app-header-user">
           <span className="user-name" title={user.email}>
             {displayName(user)}

@@ -3,7 +3,7 @@ import { ApiError, describeError, rateLimitMessage } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { Link } from "../../router";
+import { Link, sameOriginPath, useSearchParam } from "../../router";
 import type { LoginResponse, MfaChallenge, SessionInfo } from "../../types";
 import { useApi } from "../../use-api";
 import { useSession } from "../../use-session";
@@ -44,9 +44,14 @@ function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) 
     }
   }
 
+  // Coming from an invitation link: say why, and keep the way back.
+  const next = sameOriginPath(useSearchParam("next"));
+  const forInvitation = next?.startsWith("/accept-invitation") ?? false;
+
   return (
     <AuthLayout
       title="Log in"
+      intro={forInvitation ? "Log in to accept your invitation." : undefined}
       footer={
         <>
           New to Gatehouse? <Link to="/signup">Create an account</Link>

@@ -1,16 +1,30 @@
+import { useEffect, useRef, useState } from "react";
 import { AppHeader } from "../../components/app-header";
+import { FormAlert } from "../../components/form-alert";
 import { Link } from "../../router";
 import { usePageTitle } from "../../use-page-title";
+import { type UiPermission, usePermissions } from "../../use-permissions";
 import { useSessionInfo } from "../../use-session";
+import { AuditTab } from "./audit-tab";
 import { GeneralTab } from "./general-tab";
 import { ProfileTab } from "./profile-tab";
+import { RolesTab } from "./roles-tab";
 import { SecurityTab } from "./security-tab";
+import { TeamsTab } from "./teams-tab";
+import { UsersTab } from "./users-tab";
 
+type TabDefinition = { key: string; label: string; permission?: UiPermission };
+
+/** Admin tabs show only when the user's role in the current account grants their permission. */
 export const SETTINGS_TABS = [
   { key: "general", label: "General" },
   { key: "profile", label: "Profile" },
   { key: "security", label: "Security" },
-] as const;
+  { key: "users", label: "Users", permission: "members:read" },
+  { key: "teams", label: "Teams", permission: "teams:read" },
+  { key: "roles", label: "Roles", permission: "roles:read" },
+  { key: "audit", label: "Audit log", permission: "audit:read" },
+] as const satisfies readonly TabDefinition[];
 
 export type SettingsTabKey = (typeof SETTINGS_TABS)[number]["key"];
 
@@ -18,18 +32,49 @@ export function isSettingsTab(value: string): value is SettingsTabKey {
   return SETTINGS_TABS.some((tab) => tab.key === value);
 }
 
+/** Set in history.state by the accept-invitation page, for a one-off "you joined" note. */
+export type JoinedState = { joined_account_id: string };
+
+function joinedAccountId(): string | null {
+  const state: unknown = window.history.state;
+  if (!state || typeof state !== "object" || !("joined_account_id" in state)) return null;
+  return typeof state.joined_account_id === "string" ? state.joined_account_id : null;
+}
+
 export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
-  const { user } = useSessionInfo();
-  const current = SETTINGS_TABS.find((candidate) => candidate.key === tab);
+  const { user, account_id, password_change_required } = useSessionInfo();
+  const permissions = usePermissions();
+  const tabsRef = useRef<HTMLElement>(null);
+  const current: TabDefinition | undefined = SETTINGS_TABS.find((candidate) => candidate.key === tab);
   usePageTitle(`${current?.label ?? "Settings"} settings`);
+
+  const visible = SETTINGS_TABS.filter(
+    (candidate: TabDefinition) => !candidate.permission || permissions.can(candidate.permission),
+  );
+  const account = user.memberships.find((membership) => membership.account_id === account_id);
+  // The switcher re-reads the account list when the account or the memberships change.
+  const accountKey = password_change_required
+    ? null
+    : `${account_id} ${user.memberships.map((membership) => membership.account_id).join(",")}`;
+
+  // On a phone the tab row scrolls sideways; keep the current tab in sight.
+  const tabCount = visible.length;
+  useEffect(() => {
+    void tab;
+    void tabCount;
+    tabsRef.current
+      ?.querySelector('[aria-current="page"]')
+      ?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [tab, tabCount]);
 
   return (
     <div className="app-shell">
-      <AppHeader user={user} />
+      <AppHeader user={user} accountKey={accountKey} />
       <main id="main" className="settings">
         <h1>Settings</h1>
-        <nav className="tabs" aria-label="Settings sections">
-          {SETTINGS_TABS.map((candidate) => (
+        <JoinedNotice />
+        <nav className="tabs" aria-label="Settings sections" ref={tabsRef}>
+          {visible.map((candidate) => (
             <Link
               key={candidate.key}
               to={`/settings/${candidate.key}`}
@@ -40,10 +85,57 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
             </Link>
           ))}
         </nav>
-        {tab === "general" ? <GeneralTab /> : null}
-        {tab === "profile" ? <ProfileTab /> : null}
-        {tab === "security" ? <SecurityTab /> : null}
+        {current?.permission && !permissions.can(current.permission) ? (
+          permissions.status === "loading" ? (
+            <p role="status" className="muted">
+              Checking your access…
+            </p>
+          ) : (
+            <FormAlert testId="no-access">
+              Your role in {account?.account_name ?? "this account"} doesn't include access to{" "}
+              {current.label.toLowerCase()}. Switch accounts or ask an administrator.
+            </FormAlert>
+          )
+        ) : (
+          // Keyed by account: a switch starts the tab afresh, with that account's data.
+          <div key={account_id}>
+            {tab === "general" ? <GeneralTab /> : null}
+            {tab === "profile" ? <ProfileTab /> : null}
+            {tab === "security" ? <SecurityTab /> : null}
+            {tab === "users" ? <UsersTab /> : null}
+            {tab === "teams" ? <TeamsTab /> : null}
+            {tab === "roles" ? <RolesTab /> : null}
+            {tab === "audit" ? <AuditTab /> : null}
+          </div>
+        )}
       </main>
     </div>
+  );
+}
+
+function JoinedNotice() {
+  const { user } = useSessionInfo();
+  const [accountId] = useState(joinedAccountId);
+  const [dismissed, setDismissed] = useState(false);
+  if (!accountId || dismissed) return null;
+  const name = user.memberships.find((membership) => membership.account_id === accountId)?.account_name;
+
+  function dismiss() {
+    // So a reload doesn't bring the note back.
+    window.history.replaceState(null, "", window.location.href);
+    setDismissed(true);
+  }
+
+  return (
+    <FormAlert tone="success" testId="accept-done">
+      <div className="alert-row">
+        <span>
+          Welcome! You joined <strong>{name ?? "the account"}</strong>.
+        </span>
+        <button type="button" className="button button-ghost button-small" onClick={dismiss}>
+          Dismiss
+        </button>
+      </div>
+    </FormAlert>
   );
 }

@@ -1,0 +1,223 @@
+import { type FormEvent, useState } from "react";
+import { ApiError } from "../../api";
+import { CheckboxList } from "../../components/checkbox-list";
+import { Dialog, DialogActions } from "../../components/dialog";
+import { SelectField, TextAreaField, TextField } from "../../components/field";
+import { FormAlert } from "../../components/form-alert";
+import { explainItemError, toExplainedFormErrors } from "../../error-messages";
+import { NO_ERRORS, withoutFieldError } from "../../form-errors";
+import type { Account, InviteResult, RoleRef, Team } from "../../types";
+import { useApi } from "../../use-api";
+import { usePermissions } from "../../use-permissions";
+import { useResource } from "../../use-resource";
+import { useAccountPath } from "./account-data";
+
+const FIELDS = ["emails", "first_name", "last_name", "role_id", "team_ids"] as const;
+const MAX_EMAILS = 100;
+
+type InviteForm = {
+  emails: string;
+  first_name: string;
+  last_name: string;
+  role_id: string;
+  team_ids: string[];
+};
+
+/** Commas, semicolons, spaces and new lines all separate addresses (pasting from a spreadsheet works). */
+export function parseEmails(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((email) => email.trim())
+    .filter(Boolean);
+}
+
+type Props = {
+  roles: readonly RoleRef[];
+  teams: readonly Team[];
+  onClose: () => void;
+  /** Some invitations went out: the lists behind the dialog are stale. */
+  onInvited: () => void;
+};
+
+export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
+  const api = useApi();
+  const base = useAccountPath();
+  const { can } = usePermissions();
+  const account = useResource<Account>(can("account:read") ? base : null);
+  const defaultRole = roles.find((role) => role.id === account.data?.default_role_id);
+  const [form, setForm] = useState<InviteForm>({
+    emails: "",
+    first_name: "",
+    last_name: "",
+    role_id: "",
+    team_ids: [],
+  });
+  const [errors, setErrors] = useState<ReturnType<typeof toExplainedFormErrors>>({
+    ...NO_ERRORS,
+    code: null,
+  });
+  const [busy, setBusy] = useState(false);
+  // Keyed by position: the same address may be listed twice (a "duplicate" result).
+  const [results, setResults] = useState<Array<InviteResult & { key: string }> | null>(null);
+  const emails = parseEmails(form.emails);
+
+  function set<K extends keyof InviteForm>(field: K) {
+    return (value: InviteForm[K]) => {
+      setForm((current) => ({ ...current, [field]: value }));
+      setErrors((current) => ({ ...withoutFieldError(current, field), code: current.code }));
+    };
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (emails.length === 0 || emails.length > MAX_EMAILS) {
+      setErrors({
+        fields: {
+          emails:
+            emails.length === 0
+              ? "Enter at least one email address."
+              : `At most ${MAX_EMAILS} addresses at a time (you entered ${emails.length}).`,
+        },
+        form: null,
+        code: null,
+      });
+      return;
+    }
+    setBusy(true);
+    setErrors({ ...NO_ERRORS, code: null });
+    try {
+      const answer = await api.post<{ data: InviteResult[] }>(`${base}/invitations`, {
+        emails,
+        ...(form.first_name.trim() ? { first_name: form.first_name.trim() } : {}),
+        ...(form.last_name.trim() ? { last_name: form.last_name.trim() } : {}),
+        ...(form.role_id ? { role_id: form.role_id } : {}),
+        ...(form.team_ids.length > 0 ? { team_ids: form.team_ids } : {}),
+      });
+      setResults(answer.data.map((result, position) => ({ ...result, key: String(position) })));
+      // What failed stays in the box, ready to be corrected and sent again.
+      const failed = answer.data.filter((result) => result.error).map((result) => result.email);
+      setForm((current) => ({ ...current, emails: failed.join("\n") }));
+      if (answer.data.some((result) => !result.error)) onInvited();
+    } catch (caught) {
+      const next = toExplainedFormErrors(caught, FIELDS);
+      // Per-address validation comes as "emails/3" or "emails.3": it belongs to the emails box.
+      const emailProblem =
+        caught instanceof ApiError
+          ? caught.errors.find((entry) => /^\/?(body[./])?emails\b/.test(entry.path))
+          : undefined;
+      if (emailProblem && !next.fields.emails) next.fields.emails = emailProblem.message;
+      setErrors(next);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const sent = results?.filter((result) => !result.error).length ?? 0;
+  const failedCount = (results?.length ?? 0) - sent;
+
+  return (
+    <Dialog title="Invite people" onClose={onClose} busy={busy} wide>
+      <form onSubmit={submit} noValidate>
+        {errors.form ? <FormAlert code={errors.code}>{errors.form}</FormAlert> : null}
+        {results ? (
+          <div className="invite-results">
+            <FormAlert tone={failedCount > 0 ? "error" : "success"} testId="invite-summary">
+              {sent > 0 ? `Sent ${sent} invitation${sent === 1 ? "" : "s"}.` : "No invitations were sent."}
+              {failedCount > 0
+                ? ` ${failedCount} address${failedCount === 1 ? "" : "es"} need attention.`
+                : ""}
+            </FormAlert>
+            <ul className="result-list" aria-label="Invitation results">
+              {results.map((result) => (
+                <li
+                  key={result.key}
+                  className={result.error ? "result-fail" : "result-ok"}
+                  data-testid="invite-result"
+                  data-email={result.email}
+                  data-ok={result.error ? "false" : "true"}
+                  data-code={result.error?.code}
+                >
+                  <span className="result-icon" aria-hidden="true">
+                    {result.error ? "✗" : "✓"}
+                  </span>
+                  <span className="break">
+                    <strong>{result.email}</strong>
+                    {" — "}
+                    {result.error ? explainItemError(result.error) : "Invitation sent"}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+        <TextAreaField
+          label="Email addresses"
+          name="emails"
+          rows={4}
+          required
+          value={form.emails}
+          onValueChange={set("emails")}
+          error={errors.fields.emails}
+          hint={
+            results && failedCount > 0
+              ? "The addresses that were not invited are left here to fix and send again."
+              : `Separate addresses with commas, spaces or new lines (up to ${MAX_EMAILS}).`
+          }
+          spellCheck={false}
+          autoCapitalize="none"
+          data-autofocus=""
+        />
+        <div className="grid-2">
+          <TextField
+            label="First name (optional)"
+            name="first_name"
+            value={form.first_name}
+            onValueChange={set("first_name")}
+            error={errors.fields.first_name}
+          />
+          <TextField
+            label="Last name (optional)"
+            name="last_name"
+            value={form.last_name}
+            onValueChange={set("last_name")}
+            error={errors.fields.last_name}
+          />
+        </div>
+        <SelectField
+          label="Role"
+          name="role_id"
+          value={form.role_id}
+          onValueChange={set("role_id")}
+          options={[
+            { value: "", label: defaultRole ? `${defaultRole.name} (account default)` : "Account default" },
+            ...roles.map((role) => ({ value: role.id, label: role.name })),
+          ]}
+          error={errors.fields.role_id}
+        />
+        {teams.length > 0 ? (
+          <CheckboxList
+            legend="Teams (optional)"
+            name="team_ids"
+            options={teams.map((team) => ({
+              value: team.id,
+              label: team.name,
+              hint: team.role ? `Grants ${team.role.name}` : undefined,
+            }))}
+            selected={form.team_ids}
+            onChange={set("team_ids")}
+            error={errors.fields.team_ids}
+            scroll
+          />
+        ) : null}
+        <DialogActions>
+          <button type="submit" className="button" disabled={busy} data-testid="invite-submit">
+            {busy ? "Sending…" : emails.length > 1 ? `Send ${emails.length} invitations` : "Send invitation"}
+          </button>
+          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
+            {results ? "Done" : "Cancel"}
+          </button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}
