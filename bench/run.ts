@@ -101,6 +101,27 @@ for (const [name, extra] of databases) {
   rows.push(
     `| GET /api/v1/me with session cookie | ${name} | ${fmt(me.rps)} | ${me.p50} | ${me.p99} | ${((me.rps / bareResult.rps) * 100).toFixed(0)}% of bare |`,
   );
+  // Authorization checks for a host product: a batch of 100 (cached after the first request).
+  const session = (await (await fetch(`${server.url}/api/v1/session`, { headers: { cookie } })).json()) as {
+    csrf_token: string;
+    account_id: string;
+    user: { id: string };
+  };
+  const checks = Array.from({ length: 100 }, (_, i) => ({
+    account_id: session.account_id,
+    user_id: session.user.id,
+    permission: i % 2 ? "members:read" : "flows:deploy",
+  }));
+  const authz = await load({
+    url: `${server.url}/api/v1/authz/check`,
+    method: "POST",
+    headers: { cookie, "content-type": "application/json", "x-csrf-token": session.csrf_token },
+    body: JSON.stringify({ checks }),
+  });
+  if (authz.non2xx || authz.errors) throw new Error(`authz had ${authz.non2xx} non-2xx responses`);
+  rows.push(
+    `| POST /api/v1/authz/check, batch of 100 | ${name} | ${fmt(authz.rps)} | ${authz.p50} | ${authz.p99} | ${((1000 / (authz.rps * 100)) * 1000).toFixed(1)} µs server time per check |`,
+  );
   const loginResult = await load({
     url: `${server.url}/api/v1/auth/login`,
     method: "POST",

@@ -78,13 +78,15 @@ describe("members journey in a real browser", () => {
     await maya.fill('input[name="confirm_password"]', MAYA_PASSWORD);
     await maya.click('[data-testid="accept-submit"]');
     await maya.waitForURL(/\/settings\/profile$/);
-    const mayaMe = await maya.evaluate(() => fetch("/api/v1/me").then((r) => r.json()));
+    const mayaMe = (await maya.evaluate(() => fetch("/api/v1/me").then((r) => r.json()))) as {
+      memberships: Array<{ account_name: string; role: { key: string } }>;
+    };
     expect(mayaMe.memberships[0]).toMatchObject({ account_name: "Acme", role: { key: "monitor" } });
     // She can log in with her new password too.
     await maya.evaluate(() =>
       fetch("/api/v1/session")
         .then((r) => r.json())
-        .then((s) =>
+        .then((s: { csrf_token: string }) =>
           fetch("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": s.csrf_token } }),
         ),
     );
