@@ -85,8 +85,8 @@ describe("members journey in a real browser", () => {
     // She can log in with her new password too.
     await maya.evaluate(() =>
       fetch("/api/v1/session")
-        .then((r) => r.json())
-        .then((s: { csrf_token: string }) =>
+        .then((r) => r.json() as Promise<{ csrf_token: string }>)
+        .then((s) =>
           fetch("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": s.csrf_token } }),
         ),
     );
