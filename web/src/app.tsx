@@ -2,6 +2,7 @@ import { AcceptInvitationPage } from "./pages/AcceptInvitation";
 import { ForgotPasswordPage } from "./pages/ForgotPassword";
 import { LoginPage } from "./pages/Login";
 import { NotFoundPage } from "./pages/NotFound";
+import { ReactivatePage } from "./pages/Reactivate";
 import { ResetPasswordPage } from "./pages/ResetPassword";
 import { isSettingsTab, SettingsPage } from "./pages/Settings";
 import { SignupPage } from "./pages/Signup";
@@ -63,6 +64,8 @@ export function App() {
       return <ForgotPasswordPage />;
     case "/reset-password":
       return <ResetPasswordPage />;
+    case "/reactivate":
+      return <ReactivatePage />;
     case "/accept-invitation":
       return <AcceptInvitationPage />;
     case "/settings":

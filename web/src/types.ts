@@ -119,6 +119,21 @@ export type Account = {
   updated_at: string;
 };
 
+/** `GET /accounts/{id}/security`: the account's own password rules and session lifetimes. */
+export type AccountSecurity = {
+  password_policy: Pick<
+    PasswordPolicy,
+    | "min_length"
+    | "require_upper"
+    | "require_lower"
+    | "require_digit"
+    | "require_special"
+    | "history"
+    | "expiry_days"
+  >;
+  session: { idle_minutes: number; absolute_hours: number };
+};
+
 export const MEMBER_STATUSES = ["active", "suspended", "pending"] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 

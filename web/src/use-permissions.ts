@@ -3,6 +3,7 @@ import { createContext, useContext } from "react";
 /** The permissions the web app asks about: each decides whether a tab, button or menu item shows. */
 export const UI_PERMISSIONS = [
   "account:read",
+  "account:update",
   "members:read",
   "members:invite",
   "members:update_role",
@@ -13,6 +14,8 @@ export const UI_PERMISSIONS = [
   "teams:read",
   "teams:manage",
   "audit:read",
+  "security:read",
+  "security:manage",
 ] as const;
 
 export type UiPermission = (typeof UI_PERMISSIONS)[number];

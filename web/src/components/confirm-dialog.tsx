@@ -16,9 +16,11 @@ type Props = {
   onConfirm: () => Promise<unknown>;
   onClose: () => void;
   testId?: string;
+  /** `data-testid` of the action button; "confirm" unless a page needs its own. */
+  confirmTestId?: string;
 };
 
-/** A question with one action button (`data-testid="confirm"`), plus whatever fields `children` add. */
+/** A question with one action button (`data-testid="confirm"` by default), plus whatever fields `children` add. */
 export function ConfirmDialog({
   title,
   children,
@@ -28,6 +30,7 @@ export function ConfirmDialog({
   onConfirm,
   onClose,
   testId,
+  confirmTestId = "confirm",
 }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ text: string; code: string | null } | null>(null);
@@ -63,7 +66,7 @@ export function ConfirmDialog({
             type="submit"
             className={danger ? "button button-danger-solid" : "button"}
             disabled={busy}
-            data-testid="confirm"
+            data-testid={confirmTestId}
           >
             {busy ? busyLabel : confirmLabel}
           </button>

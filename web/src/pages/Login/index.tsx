@@ -8,10 +8,25 @@ import type { LoginResponse, MfaChallenge, SessionInfo } from "../../types";
 import { useApi } from "../../use-api";
 import { useSession } from "../../use-session";
 
-function loginErrorMessage(error: unknown): string {
-  if (error instanceof ApiError && error.status === 401) return "Email or password is incorrect.";
-  if (error instanceof ApiError && error.status === 429) return rateLimitMessage(error);
-  return describeError(error);
+/** Set in history.state by the page that ended the session, for a one-off note above the form. */
+export type LoginNoticeState = { login_notice: "deactivated" };
+
+function loginNotice(): LoginNoticeState["login_notice"] | null {
+  const state: unknown = window.history.state;
+  if (!state || typeof state !== "object" || !("login_notice" in state)) return null;
+  return state.login_notice === "deactivated" ? "deactivated" : null;
+}
+
+type LoginError = { text: string; code: string | null };
+
+// A 403 (account_deactivated, membership_suspended) comes after a correct password: its detail says
+// what happens next (a reactivation mail, ask an administrator), so it is shown as is.
+function loginError(error: unknown): LoginError {
+  if (!(error instanceof ApiError)) return { text: describeError(error), code: null };
+  const { code, status } = error;
+  if (status === 401) return { text: "Email or password is incorrect.", code };
+  if (status === 429) return { text: rateLimitMessage(error), code };
+  return { text: describeError(error), code };
 }
 
 // After signIn() the app's route guard sends the user on (profile, or security when a
@@ -27,19 +42,21 @@ function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) 
   const { signIn } = useSession();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<LoginError | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const [notice, setNotice] = useState(loginNotice);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setSubmitting(true);
     setError(null);
+    setNotice(null);
     try {
       const answer = await api.post<LoginResponse>("/auth/login", { email: email.trim(), password });
       if ("mfa_required" in answer && answer.mfa_required) onChallenge(answer);
       else signIn(answer as SessionInfo);
     } catch (caught) {
-      setError(loginErrorMessage(caught));
+      setError(loginError(caught));
       setSubmitting(false);
     }
   }
@@ -59,7 +76,17 @@ function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) 
       }
     >
       <form onSubmit={submit} noValidate>
-        {error ? <FormAlert testId="login-error">{error}</FormAlert> : null}
+        {notice === "deactivated" ? (
+          <FormAlert tone="info" testId="deactivated-notice">
+            Your login is deactivated and you are signed out everywhere. To use it again, log in here and
+            confirm with the link we email you.
+          </FormAlert>
+        ) : null}
+        {error ? (
+          <FormAlert testId="login-error" code={error.code}>
+            {error.text}
+          </FormAlert>
+        ) : null}
         <TextField
           label="Email"
           name="email"
@@ -113,7 +140,7 @@ function MfaStep({ challenge, onCancel }: { challenge: MfaChallenge; onCancel: (
       await api.post("/auth/login/mfa/send", { mfa_token: challenge.mfa_token, method });
       setNotice("We sent you a code.");
     } catch (caught) {
-      setError(loginErrorMessage(caught));
+      setError(loginError(caught).text);
     }
   }
 
@@ -133,7 +160,7 @@ function MfaStep({ challenge, onCancel }: { challenge: MfaChallenge; onCancel: (
       setError(
         caught instanceof ApiError && caught.status === 401
           ? "That code is not valid. Try again."
-          : loginErrorMessage(caught),
+          : loginError(caught).text,
       );
       setSubmitting(false);
     }

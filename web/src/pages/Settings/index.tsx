@@ -5,6 +5,7 @@ import { Link } from "../../router";
 import { usePageTitle } from "../../use-page-title";
 import { type UiPermission, usePermissions } from "../../use-permissions";
 import { useSessionInfo } from "../../use-session";
+import { AccountTab } from "./account-tab";
 import { AuditTab } from "./audit-tab";
 import { GeneralTab } from "./general-tab";
 import { ProfileTab } from "./profile-tab";
@@ -20,6 +21,7 @@ export const SETTINGS_TABS = [
   { key: "general", label: "General" },
   { key: "profile", label: "Profile" },
   { key: "security", label: "Security" },
+  { key: "account", label: "Account", permission: "account:read" },
   { key: "users", label: "Users", permission: "members:read" },
   { key: "teams", label: "Teams", permission: "teams:read" },
   { key: "roles", label: "Roles", permission: "roles:read" },
@@ -52,10 +54,10 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
     (candidate: TabDefinition) => !candidate.permission || permissions.can(candidate.permission),
   );
   const account = user.memberships.find((membership) => membership.account_id === account_id);
-  // The switcher re-reads the account list when the account or the memberships change.
+  // The switcher re-reads the account list when the account, its name or the memberships change.
   const accountKey = password_change_required
     ? null
-    : `${account_id} ${user.memberships.map((membership) => membership.account_id).join(",")}`;
+    : `${account_id} ${account?.account_name ?? ""} ${user.memberships.map((membership) => membership.account_id).join(",")}`;
 
   // On a phone the tab row scrolls sideways; keep the current tab in sight.
   const tabCount = visible.length;
@@ -102,6 +104,7 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
             {tab === "general" ? <GeneralTab /> : null}
             {tab === "profile" ? <ProfileTab /> : null}
             {tab === "security" ? <SecurityTab /> : null}
+            {tab === "account" ? <AccountTab /> : null}
             {tab === "users" ? <UsersTab /> : null}
             {tab === "teams" ? <TeamsTab /> : null}
             {tab === "roles" ? <RolesTab /> : null}

@@ -15,6 +15,7 @@ import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
 import { usePasswordPolicy } from "../../use-password-policy";
 import { useSession, useSessionInfo } from "../../use-session";
+import { DeactivateLoginCard } from "./deactivate-login-card";
 
 export function SecurityTab() {
   const { password_change_required } = useSessionInfo();
@@ -30,6 +31,7 @@ export function SecurityTab() {
       <ChangePasswordForm onChanged={() => setSessionsVersion((version) => version + 1)} />
       {/* Remounting reloads the list: a password change signs the other sessions out. */}
       <SessionsCard key={sessionsVersion} locked={password_change_required} />
+      <DeactivateLoginCard locked={password_change_required} />
     </div>
   );
 }

@@ -1,0 +1,250 @@
+import { type FormEvent, useId, useState } from "react";
+import { TextField } from "../../components/field";
+import { FormAlert } from "../../components/form-alert";
+import { toExplainedFormErrors } from "../../error-messages";
+import { type FormErrors, NO_ERRORS, withoutFieldError } from "../../form-errors";
+import type { AccountSecurity } from "../../types";
+import { useApi } from "../../use-api";
+import { useResource } from "../../use-resource";
+import { useAccountPath } from "./account-data";
+
+type PolicyGroup = keyof AccountSecurity;
+
+/** The numeric settings, their API group and bounds (docs/api-identity.md). */
+const NUMBERS = {
+  min_length: { group: "password_policy", min: 8, max: 128, optional: false },
+  history: { group: "password_policy", min: 0, max: 24, optional: false },
+  expiry_days: { group: "password_policy", min: 1, max: 3650, optional: true },
+  idle_minutes: { group: "session", min: 5, max: 1440, optional: false },
+  absolute_hours: { group: "session", min: 1, max: 720, optional: false },
+} as const satisfies Record<string, { group: PolicyGroup; min: number; max: number; optional: boolean }>;
+type NumberField = keyof typeof NUMBERS;
+const NUMBER_FIELDS = Object.keys(NUMBERS) as NumberField[];
+
+const FLAGS = {
+  require_upper: "An uppercase letter",
+  require_lower: "A lowercase letter",
+  require_digit: "A digit",
+  require_special: "A special character (anything but a letter or digit)",
+} as const;
+type FlagField = keyof typeof FLAGS;
+const FLAG_FIELDS = Object.keys(FLAGS) as FlagField[];
+
+const FIELDS: readonly string[] = [...NUMBER_FIELDS, ...FLAG_FIELDS];
+
+type SecurityForm = Record<NumberField, string> & Record<FlagField, boolean>;
+
+function formFromSecurity({ password_policy: policy, session }: AccountSecurity): SecurityForm {
+  return {
+    min_length: String(policy.min_length),
+    history: String(policy.history),
+    expiry_days: policy.expiry_days === null ? "" : String(policy.expiry_days),
+    idle_minutes: String(session.idle_minutes),
+    absolute_hours: String(session.absolute_hours),
+    require_upper: policy.require_upper,
+    require_lower: policy.require_lower,
+    require_digit: policy.require_digit,
+    require_special: policy.require_special,
+  };
+}
+
+/** The number a field holds, `null` for an allowed empty one, or an error message. */
+function parseNumber(field: NumberField, text: string): { value: number | null } | { error: string } {
+  const { min, max, optional } = NUMBERS[field];
+  const trimmed = text.trim();
+  if (trimmed === "" && optional) return { value: null };
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    return { error: `Enter a whole number from ${min} to ${max}${optional ? ", or leave empty" : ""}.` };
+  }
+  return { value };
+}
+
+export function SecurityPolicyCard({ editable }: { editable: boolean }) {
+  const security = useResource<AccountSecurity>(`${useAccountPath()}/security`);
+  return (
+    <section className="card" aria-labelledby="security-policy-heading">
+      <h2 id="security-policy-heading">Security policy</h2>
+      <p className="muted">
+        Applies to everyone in this account. People who belong to several accounts follow the strictest
+        password rules among them.
+      </p>
+      {security.data ? (
+        <SecurityPolicyForm initial={security.data} editable={editable} />
+      ) : security.error ? (
+        <FormAlert>
+          <p>The security policy could not be loaded: {security.error}</p>
+          <button type="button" className="button button-secondary button-small" onClick={security.reload}>
+            Try again
+          </button>
+        </FormAlert>
+      ) : (
+        <p role="status" className="muted">
+          Loading the security policy…
+        </p>
+      )}
+    </section>
+  );
+}
+
+function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; editable: boolean }) {
+  const api = useApi();
+  const base = useAccountPath();
+  const requireId = useId();
+  const [saved, setSaved] = useState(initial);
+  const [form, setForm] = useState<SecurityForm>(() => formFromSecurity(initial));
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [status, setStatus] = useState<"idle" | "saving" | "saved">("idle");
+  const baseline = formFromSecurity(saved);
+  const dirty = JSON.stringify(form) !== JSON.stringify(baseline);
+
+  function setNumber(field: NumberField) {
+    return (value: string) => {
+      setForm((current) => ({ ...current, [field]: value }));
+      setErrors((current) => withoutFieldError(current, field));
+      setStatus("idle");
+    };
+  }
+
+  function setFlag(field: FlagField, value: boolean) {
+    setForm((current) => ({ ...current, [field]: value }));
+    setStatus("idle");
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const patch: { password_policy?: Record<string, unknown>; session?: Record<string, unknown> } = {};
+    const fields: Record<string, string> = {};
+    for (const field of NUMBER_FIELDS) {
+      const parsed = parseNumber(field, form[field]);
+      if ("error" in parsed) fields[field] = parsed.error;
+      else if (form[field].trim() !== baseline[field]) {
+        const group = NUMBERS[field].group;
+        patch[group] = { ...patch[group], [field]: parsed.value };
+      }
+    }
+    for (const field of FLAG_FIELDS) {
+      if (form[field] !== baseline[field]) {
+        patch.password_policy = { ...patch.password_policy, [field]: form[field] };
+      }
+    }
+    if (Object.keys(fields).length > 0) {
+      setErrors({ fields, form: "Please check the highlighted fields." });
+      setStatus("idle");
+      return;
+    }
+    if (!patch.password_policy && !patch.session) {
+      setStatus("saved");
+      return;
+    }
+    setStatus("saving");
+    setErrors(NO_ERRORS);
+    try {
+      const updated = await api.patch<AccountSecurity>(`${base}/security`, patch);
+      setSaved(updated);
+      setForm(formFromSecurity(updated));
+      setStatus("saved");
+    } catch (error) {
+      setErrors(toExplainedFormErrors(error, FIELDS));
+      setStatus("idle");
+    }
+  }
+
+  function cancel() {
+    setForm(baseline);
+    setErrors(NO_ERRORS);
+    setStatus("idle");
+  }
+
+  const numberField = (field: NumberField, label: string, hint: string) => (
+    <TextField
+      label={label}
+      name={field}
+      type="number"
+      inputMode="numeric"
+      min={NUMBERS[field].min}
+      max={NUMBERS[field].max}
+      step={1}
+      placeholder={NUMBERS[field].optional ? "Never" : undefined}
+      value={form[field]}
+      onValueChange={setNumber(field)}
+      error={errors.fields[field]}
+      readOnly={!editable}
+      hint={hint}
+    />
+  );
+
+  return (
+    <form onSubmit={submit} noValidate>
+      {editable ? null : (
+        <p className="muted" data-testid="security-read-only">
+          Your role can see the security policy but not change it.
+        </p>
+      )}
+      {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+
+      <h3>Passwords</h3>
+      <div className="grid-2">
+        {numberField("min_length", "Minimum length", "8–128 characters.")}
+        {numberField("history", "Remembered passwords", "Can't reuse this many recent ones (0–24; 0 = off).")}
+        {numberField("expiry_days", "Expires after (days)", "1–3650 days. Leave empty for never.")}
+      </div>
+      <fieldset className="field checkbox-list" aria-describedby={`${requireId}-hint`}>
+        <legend>Passwords must contain</legend>
+        <div id={`${requireId}-hint`} className="field-hint">
+          Letters and digits of any alphabet count.
+        </div>
+        <div className="checkbox-list-options">
+          {FLAG_FIELDS.map((field) => (
+            <div key={field} className="checkbox-option">
+              <input
+                id={`${requireId}-${field}`}
+                type="checkbox"
+                name={field}
+                checked={form[field]}
+                onChange={(event) => setFlag(field, event.target.checked)}
+                disabled={!editable}
+              />
+              <label htmlFor={`${requireId}-${field}`}>{FLAGS[field]}</label>
+            </div>
+          ))}
+        </div>
+      </fieldset>
+
+      <h3>Sessions</h3>
+      <div className="grid-2">
+        {numberField(
+          "idle_minutes",
+          "Sign out after inactivity (minutes)",
+          "5–1440 minutes without activity.",
+        )}
+        {numberField(
+          "absolute_hours",
+          "Maximum session length (hours)",
+          "1–720 hours, however active the session is.",
+        )}
+      </div>
+
+      {editable ? (
+        <div className="actions">
+          <button type="submit" className="button" disabled={status === "saving"}>
+            {status === "saving" ? "Saving…" : "Save"}
+          </button>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={cancel}
+            disabled={status === "saving" || !dirty}
+          >
+            Cancel
+          </button>
+          {status === "saved" ? (
+            <span className="saved-note" role="status" data-testid="security-saved">
+              Security policy saved.
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
+  );
+}
