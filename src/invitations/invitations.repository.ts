@@ -1,6 +1,7 @@
 import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { InvitationsTable } from "../db/tables.js";
+import { escapeLike } from "../lib/sql.js";
 
 export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
 
@@ -46,10 +47,6 @@ function toInvitation(r: Row, now: string): InvitationRecord {
     lastSentAt: r.last_sent_at,
     createdAt: r.created_at,
   };
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export function createInvitationsRepository() {

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { escapeLike } from "../lib/sql.js";
 
 export type MemberRecord = {
   userId: string;
@@ -40,10 +41,6 @@ function sortExpression(sort: MemberSort) {
     default:
       return sql<string>`m.sort_name`;
   }
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export function createMembersRepository() {
@@ -182,26 +179,6 @@ export function createMembersRepository() {
         lastLoginAt: row.last_login_at,
         joinedAt: row.created_at,
       };
-    },
-
-    async counts(
-      db: Executor,
-      accountId: string,
-    ): Promise<{ active: number; suspended: number; pending: number }> {
-      const rows = await db
-        .selectFrom("memberships")
-        .select(["status", sql<number>`count(*)`.as("n")])
-        .where("account_id", "=", accountId)
-        .groupBy("status")
-        .execute();
-      const pending = await db
-        .selectFrom("invitations")
-        .select(sql<number>`count(*)`.as("n"))
-        .where("account_id", "=", accountId)
-        .where("status", "=", "pending")
-        .executeTakeFirstOrThrow();
-      const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
-      return { active: of("active"), suspended: of("suspended"), pending: Number(pending.n) };
     },
 
     async activeRootCount(db: Executor, accountId: string): Promise<number> {

@@ -62,7 +62,9 @@ export function createMembersService(deps: {
   invalidator: Invalidator;
 }) {
   const { db, clock, members, access, sessions } = deps;
-  const counts = createAccountCache<{ active: number; suspended: number; pending: number }>(deps.invalidator);
+  const counts = createAccountCache<{ active: number; suspended: number; pending: number; used: number }>(
+    deps.invalidator,
+  );
 
   /**
    * Opens the transaction every member change runs in: locks the account (so "last Root" checks see
@@ -201,7 +203,10 @@ export function createMembersService(deps: {
       } else if (!next && wantInvitations && rows.length === input.limit && wantMembers) {
         next = { phase: "i", key: "", id: "" };
       }
-      const totals = await counts.get(accountId, () => members.counts(db, accountId));
+      // The same numbers as the seat count: expired invitations no longer count as pending.
+      const totals = await counts.get(accountId, () =>
+        deps.accounts.seatCounts(db, accountId, clock.now().toISOString()),
+      );
       return { rows, nextCursor: next ? encodeCursor(next) : null, counts: totals };
     },
 

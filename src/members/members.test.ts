@@ -214,6 +214,10 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
     });
     const expired = await owner.client.get(`/api/v1/accounts/${owner.accountId}/invitations?status=expired`);
     expect(expired.body.data.map((i: { email: string }) => i.email)).toEqual(["later@example.com"]);
+    // Expired and revoked invitations are neither pending members nor seats.
+    const afterExpiry = await owner.client.get(`/api/v1/accounts/${owner.accountId}/members`);
+    expect(afterExpiry.body.counts.pending).toBe(0);
+    expect(afterExpiry.body.data.map((m: { status: string }) => m.status)).toEqual(["active"]);
     // An expired invitation no longer blocks a new one.
     const renewed = await owner.client.post(`/api/v1/accounts/${owner.accountId}/invitations`, {
       emails: ["later@example.com"],
