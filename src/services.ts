@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
+import { createAuditService } from "./audit/audit.service.js";
 import { createAuthService } from "./auth/auth.service.js";
 import { createEmailTokensRepository } from "./auth/email-tokens.repository.js";
 import { createLoginThrottle } from "./auth/login-throttle.js";
@@ -124,6 +125,7 @@ export async function createServices(deps: {
     access,
   });
   const authz = createAuthzService({ db, access });
+  const audit = createAuditService({ db, accountsService });
 
   return {
     db,
@@ -141,6 +143,7 @@ export async function createServices(deps: {
     invitations,
     teams,
     authz,
+    audit,
     async close() {
       mailer.close();
       await invalidator.close();

@@ -4,7 +4,6 @@ import { userActor } from "../http/context.js";
 import { errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import type { AuditEntry } from "./audit.repository.js";
-import { createAuditService } from "./audit.service.js";
 
 const AccountParams = Type.Object({ account_id: Str(64) });
 
@@ -68,7 +67,7 @@ function auditEventView(event: AuditEntry): Static<typeof AuditEventSchema> {
 
 /** GET /api/v1/accounts/{id}/audit-events — see docs/api-accounts.md. */
 export function registerAuditRoutes(app: FastifyInstance, services: Services) {
-  const audit = createAuditService({ db: services.db, accountsService: services.accountsService });
+  const { audit } = services;
 
   app.get(
     "/api/v1/accounts/:account_id/audit-events",
