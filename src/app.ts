@@ -21,6 +21,7 @@ import { registerSecurityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
+import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
 import { registerTeamsRoutes } from "./teams/teams.routes.js";
@@ -124,6 +125,7 @@ export async function buildApp(
   registerInvitationsRoutes(app, services, config);
   registerTeamsRoutes(app, services);
   registerAuthzRoutes(app, services);
+  registerMfaRoutes(app, services);
   registerAuditRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 

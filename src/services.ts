@@ -23,6 +23,8 @@ import type { Clock } from "./lib/clock.js";
 import { createOutboxMailer, createSmtpMailer, type Mailer } from "./mail/mailer.js";
 import { createMembersRepository } from "./members/members.repository.js";
 import { createMembersService } from "./members/members.service.js";
+import { createMfaRepository } from "./mfa/mfa.repository.js";
+import { createMfaService } from "./mfa/mfa.service.js";
 import { createAccessCache } from "./roles/access.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
@@ -67,6 +69,16 @@ export async function createServices(deps: {
     invalidator,
   });
   const access = createAccessCache(invalidator);
+  const mfa = createMfaService({
+    db,
+    clock,
+    secretKey: config.secretKey,
+    hasher,
+    mailer,
+    mfa: createMfaRepository(),
+    users,
+    sessions,
+  });
   const accountsService = createAccountsService({ db, clock, accounts, access, sessions });
   const rolesRepository = createRolesRepository();
   const invitationsRepository = createInvitationsRepository();
@@ -82,6 +94,7 @@ export async function createServices(deps: {
     emailTokens: createEmailTokensRepository(),
     sessions,
     throttle: createLoginThrottle({ db, clock }),
+    mfa,
   });
   const usersService = createUsersService({ db, clock, users, accounts });
   const roles = createRolesService({
@@ -144,6 +157,7 @@ export async function createServices(deps: {
     teams,
     authz,
     audit,
+    mfa,
     async close() {
       mailer.close();
       await invalidator.close();

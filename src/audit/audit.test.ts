@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Migrator, sql } from "kysely";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../db/database.js";
 import { migrateToLatest } from "../db/migrate.js";
@@ -18,6 +17,7 @@ import {
   signUpAndLogin,
   type TestApp,
   testDialects,
+  withSchemaLock,
 } from "../testing/harness.js";
 import { type Actor, recordAudit } from "./audit.repository.js";
 import { verifyChain } from "./audit.service.js";
@@ -450,19 +450,13 @@ async function openEmptyDatabase(
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = `t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  await withSchemaLock(url, (client) => client.query(`create schema ${schema}`));
   const database = openDatabase(url, { schema, poolSize: 2 });
   return {
     database,
     drop: async () => {
       await database.close();
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${schema} cascade`);
-      await cleanup.end();
+      await withSchemaLock(url, (client) => client.query(`drop schema ${schema} cascade`));
     },
   };
 }
@@ -476,7 +470,10 @@ describe.each(testDialects())("migration 0003 on an upgraded %s database", (dial
         provider: { getMigrations: async () => ({ "0001-identity": identity, "0002-members": members }) },
         ...(database.schema ? { migrationTableSchema: database.schema } : {}),
       });
-      const { error } = await before.migrateToLatest();
+      // Migrating lists every schema's tables: take turns with other workers' schema drops.
+      const locked = <T>(work: () => Promise<T>) =>
+        dialect === "postgres" ? withSchemaLock(process.env.TEST_DATABASE_URL as string, work) : work();
+      const { error } = await locked(() => before.migrateToLatest());
       expect(error).toBeUndefined();
 
       // Inserted out of time order; two share a timestamp (then the id decides).
@@ -493,7 +490,7 @@ describe.each(testDialects())("migration 0003 on an upgraded %s database", (dial
           values (${id}, ${accountId}, ${"user"}, ${action}, ${'{"k":"v"}'}, ${at})`.execute(database.db);
       }
 
-      expect(await migrateToLatest(database)).toContain("0003-audit-chain");
+      expect(await locked(() => migrateToLatest(database))).toContain("0003-audit-chain");
 
       const rows = await database.db
         .selectFrom("audit_events")

@@ -109,7 +109,17 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
           password: Password,
           account_id: Type.Optional(Str(64)),
         }),
-        response: { 200: SessionStateSchema, ...errorResponses(400, 401, 429) },
+        response: {
+          200: Type.Union([
+            SessionStateSchema,
+            Type.Object({
+              mfa_required: Type.Literal(true),
+              mfa_token: Type.String(),
+              methods: Type.Array(Type.String()),
+            }),
+          ]),
+          ...errorResponses(400, 401, 403, 429),
+        },
       },
     },
     async (request, reply) => {
@@ -118,8 +128,59 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         { email: body.email, password: body.password, accountId: body.account_id },
         actorOf(request),
       );
+      if ("mfaRequired" in result)
+        return { mfa_required: true, mfa_token: result.mfaToken, methods: result.methods };
       setCookie(reply, result.token, result.session);
       return sessionState(result.session);
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/login/mfa",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Complete a log-in that needs a second factor",
+        body: Body({
+          mfa_token: Token,
+          method: Type.Union([Type.Literal("totp"), Type.Literal("recovery_code")]),
+          code: Str(64, { minLength: 1 }),
+        }),
+        response: { 200: SessionStateSchema, ...errorResponses(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { mfa_token: string; method: "totp" | "recovery_code"; code: string };
+      const result = await auth.completeMfaLogin(
+        { mfaToken: body.mfa_token, method: body.method, code: body.code },
+        actorOf(request),
+      );
+      setCookie(reply, result.token, result.session);
+      return sessionState(result.session);
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/reauth",
+    {
+      config: { allowDuringPasswordChange: true },
+      schema: {
+        tags: ["auth"],
+        summary: "Authenticate again (password or second factor) to unlock sensitive actions for 10 minutes",
+        body: Body({
+          password: Type.Optional(Password),
+          method: Type.Optional(Type.Union([Type.Literal("totp"), Type.Literal("recovery_code")])),
+          code: Type.Optional(Str(64, { minLength: 1 })),
+        }),
+        response: { 200: Type.Object({ reauthenticated_until: Type.String() }), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { password?: string; method?: "totp" | "recovery_code"; code?: string };
+      return {
+        reauthenticated_until: await services.mfa.reauthenticate(sessionOf(request), body, actorOf(request)),
+      };
     },
   );
 

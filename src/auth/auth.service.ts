@@ -12,6 +12,7 @@ import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
 import type { Mailer } from "../mail/mailer.js";
 import { mails } from "../mail/templates.js";
+import { CHALLENGE_ATTEMPTS, type MfaService, type SecondFactorMethod } from "../mfa/mfa.service.js";
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
 import type { EmailTokensRepository } from "./email-tokens.repository.js";
 import type { LoginThrottle } from "./login-throttle.js";
@@ -21,6 +22,7 @@ import type { Session } from "./sessions.repository.js";
 import type { SessionsService } from "./sessions.service.js";
 
 export type LoginResult = { user: User; accountId: string | null; token: string; session: Session };
+export type MfaRequired = { mfaRequired: true; mfaToken: string; methods: SecondFactorMethod[] };
 
 export type AuthDeps = {
   db: Db;
@@ -34,6 +36,7 @@ export type AuthDeps = {
   emailTokens: EmailTokensRepository;
   sessions: SessionsService;
   throttle: LoginThrottle;
+  mfa: MfaService;
 };
 
 function splitName(name: string): { firstName: string; lastName: string } {
@@ -111,6 +114,50 @@ export function createAuthService(deps: AuthDeps) {
     effects.afterCommit(() =>
       mailer.send(mails.verifyEmail(user.email, user.firstName, link("verify-email", token))),
     );
+  }
+
+  /** The end of every successful log-in: pick the account, open the session, record it. */
+  async function startSession(
+    trx: Executor,
+    userId: string,
+    requestedAccountId: string | undefined,
+    actor: Actor,
+    secondFactor?: SecondFactorMethod,
+  ): Promise<LoginResult> {
+    const user = (await users.findById(trx, userId)) as User;
+    const memberships = (await accounts.membershipsOfUser(trx, user.id)).filter((m) => m.status === "active");
+    const accountId =
+      memberships.find((m) => m.accountId === requestedAccountId)?.accountId ??
+      memberships.find((m) => m.accountId === user.lastAccountId)?.accountId ??
+      memberships[0]?.accountId ??
+      null;
+    const allSettings = await accounts.settingsOfUserAccounts(trx, user.id);
+    const policy = strictestPolicy(allSettings.map((s) => s.password_policy));
+    const account = accountId ? await accounts.findById(trx, accountId) : undefined;
+    const now = clock.now().toISOString();
+    const { token, session } = await sessions.create(trx, {
+      userId: user.id,
+      accountId,
+      policy: sessionPolicyOf(account?.settings),
+      ip: actor.ip,
+      userAgent: actor.userAgent,
+      passwordChangeRequired: passwordExpired(user, policy),
+    });
+    await users.recordLogin(trx, user.id, now, actor.ip, accountId);
+    await recordAudit(
+      trx,
+      { ...actor, type: "user", id: user.id },
+      {
+        accountId,
+        action: "auth.login",
+        targetType: "session",
+        targetId: session.id,
+        ...(secondFactor ? { changes: { second_factor: secondFactor } } : {}),
+      },
+      clock.now(),
+    );
+    const fresh = (await users.findById(trx, user.id)) as User;
+    return { user: fresh, accountId, token, session };
   }
 
   return {
@@ -206,7 +253,7 @@ export function createAuthService(deps: AuthDeps) {
     async login(
       input: { email: string; password: string; accountId?: string | undefined },
       actor: Actor,
-    ): Promise<LoginResult> {
+    ): Promise<LoginResult | MfaRequired> {
       const email = normalizeEmail(input.email);
       const ip = actor.ip ?? "unknown";
       const user = await users.findByEmail(db, email);
@@ -247,48 +294,66 @@ export function createAuthService(deps: AuthDeps) {
       }
 
       const all = await accounts.membershipsOfUser(db, user.id);
-      const memberships = all.filter((m) => m.status === "active");
-      if (all.length > 0 && memberships.length === 0) {
+      if (all.length > 0 && !all.some((m) => m.status === "active")) {
         throw new AppError(
           "membership_suspended",
           "Your access to your account has been suspended. Contact its administrator.",
         );
       }
-      const accountId =
-        memberships.find((m) => m.accountId === input.accountId)?.accountId ??
-        memberships.find((m) => m.accountId === user.lastAccountId)?.accountId ??
-        memberships[0]?.accountId ??
-        null;
-      const allSettings = await accounts.settingsOfUserAccounts(db, user.id);
-      const policy = strictestPolicy(allSettings.map((s) => s.password_policy));
-      const account = accountId ? await accounts.findById(db, accountId) : undefined;
+      if (hasher.needsRehash(user.passwordHash as string)) {
+        await db
+          .updateTable("users")
+          .set({ password_hash: await hasher.hash(input.password) })
+          .where("id", "=", user.id)
+          .execute();
+      }
+      if (await deps.mfa.hasMfa(user.id)) {
+        return {
+          mfaRequired: true,
+          mfaToken: await deps.mfa.createChallenge(user.id, input.accountId, actor.ip),
+          methods: ["totp", "recovery_code"],
+        };
+      }
+      return transact(db, (trx) => startSession(trx, user.id, input.accountId, actor));
+    },
 
-      return transact(db, async (trx) => {
-        const now = clock.now().toISOString();
-        if (hasher.needsRehash(user.passwordHash as string)) {
-          await trx
-            .updateTable("users")
-            .set({ password_hash: await hasher.hash(input.password) })
-            .where("id", "=", user.id)
-            .execute();
-        }
-        const { token, session } = await sessions.create(trx, {
-          userId: user.id,
-          accountId,
-          policy: sessionPolicyOf(account?.settings),
-          ip: actor.ip,
-          userAgent: actor.userAgent,
-          passwordChangeRequired: passwordExpired(user, policy),
-        });
-        await users.recordLogin(trx, user.id, now, actor.ip, accountId);
-        await recordAudit(
+    /** The second half of a log-in with MFA. */
+    async completeMfaLogin(
+      input: { mfaToken: string; method: SecondFactorMethod; code: string },
+      actor: Actor,
+    ): Promise<LoginResult> {
+      const outcome = await transact(db, async (trx) => {
+        const result = await deps.mfa.completeChallenge(trx, input.mfaToken, input.method, input.code);
+        if (!result.ok) return result;
+        const login = await startSession(
           trx,
-          { ...actor, type: "user", id: user.id },
-          { accountId, action: "auth.login", targetType: "session", targetId: session.id },
-          clock.now(),
+          result.challenge.user_id,
+          result.challenge.account_id ?? undefined,
+          actor,
+          input.method,
         );
-        const fresh = (await users.findById(trx, user.id)) as User;
-        return { user: fresh, accountId, token, session };
+        return { ok: true as const, login };
+      });
+      if (outcome.ok) return outcome.login;
+      const attempts = await deps.mfa.countFailure(outcome.challenge.id);
+      await recordAudit(
+        db,
+        { ...actor, type: "user", id: outcome.challenge.user_id },
+        {
+          accountId: outcome.challenge.account_id,
+          action: "auth.mfa_failed",
+          targetType: "user",
+          targetId: outcome.challenge.user_id,
+        },
+        clock.now(),
+      );
+      if (attempts >= CHALLENGE_ATTEMPTS) {
+        throw new AppError("rate_limited", "Too many wrong codes. Enter your password again.", {
+          headers: { "retry-after": "1" },
+        });
+      }
+      throw new AppError("invalid_code", "That code didn't work.", {
+        errors: [{ path: "code", code: "invalid_code", message: "That code didn't work" }],
       });
     },
 

@@ -15,6 +15,7 @@ const session = (n: number, userId = `usr_${n}`): Session => ({
   ip: null,
   userAgent: null,
   passwordChangeRequired: false,
+  reauthUntil: null,
   revokedAt: null,
 });
 

@@ -15,6 +15,8 @@ export type Session = {
   ip: string | null;
   userAgent: string | null;
   passwordChangeRequired: boolean;
+  /** Until when the user counts as freshly authenticated (sensitive actions). */
+  reauthUntil: string | null;
   revokedAt: string | null;
 };
 
@@ -32,6 +34,7 @@ function toSession(row: Selectable<SessionsTable>): Session {
     ip: row.ip,
     userAgent: row.user_agent,
     passwordChangeRequired: row.password_change_required === 1,
+    reauthUntil: row.reauth_until,
     revokedAt: row.revoked_at,
   };
 }
@@ -54,6 +57,7 @@ export function createSessionsRepository() {
           ip: s.ip,
           user_agent: s.userAgent,
           password_change_required: s.passwordChangeRequired ? 1 : 0,
+          reauth_until: s.reauthUntil,
           revoked_at: null,
         })
         .execute();
@@ -117,6 +121,9 @@ export function createSessionsRepository() {
         .where("revoked_at", "is", null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
+    },
+    async setReauthUntil(db: Executor, id: string, until: string): Promise<void> {
+      await db.updateTable("sessions").set({ reauth_until: until }).where("id", "=", id).execute();
     },
     async setAccount(db: Executor, id: string, accountId: string): Promise<void> {
       await db.updateTable("sessions").set({ account_id: accountId }).where("id", "=", id).execute();

@@ -1,5 +1,6 @@
 import type { SessionPolicy } from "../accounts/account-settings.js";
 import type { Db, Effects, Executor } from "../db/database.js";
+import { AppError } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
@@ -9,6 +10,8 @@ import type { Session, SessionsRepository } from "./sessions.repository.js";
 /** How stale last_seen_at may get before a request writes it: one write a minute, not one per request. */
 const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TOKEN_LENGTH = 128;
+/** How long a password or second factor entered again unlocks sensitive actions. */
+export const REAUTH_SECONDS = 10 * 60;
 
 export function createSessionsService(deps: {
   db: Db;
@@ -56,6 +59,8 @@ export function createSessionsService(deps: {
         ip: input.ip,
         userAgent: input.userAgent?.slice(0, 512) ?? null,
         passwordChangeRequired: input.passwordChangeRequired,
+        // Logging in is itself a fresh authentication.
+        reauthUntil: addSeconds(now, REAUTH_SECONDS).toISOString(),
         revokedAt: null,
       };
       await sessions.insert(trx, session);
@@ -118,6 +123,20 @@ export function createSessionsService(deps: {
       const count = await sessions.revokeAllInAccount(trx, userId, accountId, clock.now().toISOString());
       await publishRevocation(trx, effects, userId);
       return count;
+    },
+
+    async markReauthenticated(trx: Executor, effects: Effects, session: Session): Promise<string> {
+      const until = addSeconds(clock.now(), REAUTH_SECONDS).toISOString();
+      await sessions.setReauthUntil(trx, session.id, until);
+      await publishRevocation(trx, effects, session.userId);
+      return until;
+    },
+
+    /** 403 reauth_required unless the session authenticated within the last ten minutes. */
+    requireFresh(session: Session): void {
+      if (!session.reauthUntil || session.reauthUntil <= clock.now().toISOString()) {
+        throw new AppError("reauth_required", "Confirm it's you: enter your password or a code again");
+      }
     },
 
     /** Points a session at another account (the account switcher). */

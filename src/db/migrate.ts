@@ -4,6 +4,7 @@ import * as identity from "./migrations/0001-identity.js";
 import * as members from "./migrations/0002-members.js";
 import * as auditChain from "./migrations/0003-audit-chain.js";
 import * as memberSort from "./migrations/0004-member-sort.js";
+import * as mfa from "./migrations/0005-mfa.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   "0002-members": members,
   "0003-audit-chain": auditChain,
   "0004-member-sort": memberSort,
+  "0005-mfa": mfa,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

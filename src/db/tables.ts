@@ -85,6 +85,7 @@ export interface SessionsTable {
   ip: string | null;
   user_agent: string | null;
   password_change_required: number;
+  reauth_until: string | null;
   revoked_at: string | null;
 }
 
@@ -198,6 +199,38 @@ export interface ResourcesTable {
   updated_at: string;
 }
 
+export interface MfaFactorsTable {
+  id: string;
+  user_id: string;
+  type: string;
+  label: string;
+  secret_enc: string | null;
+  last_used_step: number;
+  confirmed_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface MfaChallengesTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  account_id: string | null;
+  ip: string | null;
+  attempts: number;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -215,4 +248,7 @@ export interface Database {
   team_members: TeamMembersTable;
   account_permissions: AccountPermissionsTable;
   resources: ResourcesTable;
+  mfa_factors: MfaFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }

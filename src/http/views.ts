@@ -2,7 +2,7 @@ import type { Session } from "../auth/sessions.repository.js";
 import type { Me } from "../users/users.service.js";
 
 /** Domain objects → API shapes. The only place that decides what a client sees of a user. */
-export function meView({ user, memberships }: Me) {
+export function meView({ user, memberships, mfaEnabled }: Me) {
   return {
     id: user.id,
     email: user.email,
@@ -15,7 +15,7 @@ export function meView({ user, memberships }: Me) {
     timezone: user.timezone,
     locale: user.locale,
     avatar_url: user.avatarUrl,
-    mfa_enabled: false,
+    mfa_enabled: mfaEnabled,
     created_at: user.createdAt,
     updated_at: user.updatedAt,
     last_login_at: user.lastLoginAt,

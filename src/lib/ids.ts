@@ -13,6 +13,9 @@ export const ID_PREFIXES = {
   invitation: "inv",
   team: "team",
   resource: "res",
+  factor: "mfa",
+  challenge: "chl",
+  recovery: "rc",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

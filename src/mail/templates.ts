@@ -85,6 +85,13 @@ export const mails = {
       ],
       action: { label: "Reactivate my login", url },
     }),
+  securityNotice: (to: string, name: string, subject: string, line: string) =>
+    render({
+      to,
+      subject,
+      greeting: hello(name),
+      lines: [line, "If this was not you, reset your password now and contact your administrator."],
+    }),
   passwordChanged: (to: string, name: string, when: string, ip: string | null) =>
     render({
       to,

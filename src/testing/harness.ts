@@ -20,6 +20,23 @@ export function testDialects(): Dialect[] {
   return process.env.TEST_DATABASE_URL ? ["sqlite", "postgres"] : ["sqlite"];
 }
 
+/**
+ * Test workers each have a schema in one PostgreSQL database. Kysely's migrator lists the tables of
+ * every schema, which fails if another worker drops its schema at that moment; creating+migrating and
+ * dropping therefore take turns under one advisory lock.
+ */
+export async function withSchemaLock<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock(727274)");
+    return await work(client);
+  } finally {
+    await client.query("select pg_advisory_unlock(727274)").catch(() => {});
+    await client.end();
+  }
+}
+
 /** A fresh, migrated, private database: its own SQLite file, or its own PostgreSQL schema. */
 export async function openTestDatabase(
   dialect: Dialect,
@@ -41,22 +58,18 @@ export async function openTestDatabase(
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = `t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
   const database = openDatabase(url, { schema, poolSize: 5 });
-  await migrateToLatest(database);
+  await withSchemaLock(url, async (client) => {
+    await client.query(`create schema ${schema}`);
+    await migrateToLatest(database);
+  });
   return {
     database,
     url,
     reopen: () => openDatabase(url, { schema, poolSize: 5 }),
     drop: async () => {
       await database.close();
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${schema} cascade`);
-      await cleanup.end();
+      await withSchemaLock(url, (client) => client.query(`drop schema ${schema} cascade`));
     },
   };
 }

@@ -16,7 +16,7 @@ export type ProfileChanges = Partial<{
   avatar_url: string | null;
 }>;
 
-export type Me = { user: User; memberships: Membership[] };
+export type Me = { user: User; memberships: Membership[]; mfaEnabled: boolean };
 
 const TIMEZONES = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
 
@@ -41,12 +41,18 @@ export function createUsersService(deps: {
   const { db, clock, users, accounts } = deps;
 
   async function getMe(userId: string): Promise<Me> {
-    const [user, memberships] = await Promise.all([
+    const [user, memberships, factor] = await Promise.all([
       users.findById(db, userId),
       accounts.membershipsOfUser(db, userId),
+      db
+        .selectFrom("mfa_factors")
+        .select("id")
+        .where("user_id", "=", userId)
+        .where("confirmed_at", "is not", null)
+        .executeTakeFirst(),
     ]);
     if (!user) throw notFound("User");
-    return { user, memberships };
+    return { user, memberships, mfaEnabled: factor !== undefined };
   }
 
   return {

@@ -21,6 +21,7 @@ const EXPLANATIONS: Record<string, string> = {
   invalid_token: "This invitation link is invalid, was revoked, or has expired.",
   password_change_required: "Change your password first (Settings → Security), then open this link again.",
   unauthenticated: "Your session has ended. Log in again to continue.",
+  reauth_required: "Confirm it's you first: try again and enter your password or a code when asked.",
 };
 
 export function errorCode(error: unknown): string | null {

@@ -5,6 +5,7 @@ import { App } from "./app";
 import { applyAppearance, restoreAppearance } from "./appearance";
 import { PermissionsProvider } from "./permissions-provider";
 import { PreferencesProvider } from "./preferences-provider";
+import { ReauthProvider } from "./reauth-provider";
 import { SessionProvider } from "./session-provider";
 import { ApiContext } from "./use-api";
 import "./styles.css";
@@ -19,14 +20,16 @@ createRoot(root).render(
   <StrictMode>
     <ApiContext.Provider value={createApiClient()}>
       <SessionProvider>
-        <PreferencesProvider>
-          <PermissionsProvider>
-            <a className="skip-link" href="#main">
-              Skip to content
-            </a>
-            <App />
-          </PermissionsProvider>
-        </PreferencesProvider>
+        <ReauthProvider>
+          <PreferencesProvider>
+            <PermissionsProvider>
+              <a className="skip-link" href="#main">
+                Skip to content
+              </a>
+              <App />
+            </PermissionsProvider>
+          </PreferencesProvider>
+        </ReauthProvider>
       </SessionProvider>
     </ApiContext.Provider>
   </StrictMode>,

@@ -35,6 +35,27 @@ export type MfaChallenge = { mfa_required: true; mfa_token: string; methods: str
 
 export type LoginResponse = SessionInfo | MfaChallenge;
 
+// Second factors (docs/api-mfa.md).
+
+/** How a second factor is proved: at log-in and when re-authenticating. */
+export type SecondFactorMethod = "totp" | "recovery_code";
+
+export type MfaFactor = {
+  id: string;
+  type: "totp";
+  label: string;
+  created_at: string;
+  last_used_at: string | null;
+};
+
+export type MfaStatus = { enabled: boolean; factors: MfaFactor[]; recovery_codes_remaining: number };
+
+/** `POST /me/mfa/totp`: an enrollment that counts once its first code is verified. */
+export type TotpEnrollment = { factor_id: string; secret: string; otpauth_uri: string; qr_svg: string };
+
+/** `recovery_codes` only for a user's first factor: shown once. */
+export type TotpVerification = { factor: MfaFactor; recovery_codes?: string[] };
+
 export type PasswordPolicy = {
   min_length: number;
   max_length: number;

@@ -1,10 +1,10 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ApiError, describeError, rateLimitMessage } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
-import { SelectField, TextField } from "../../components/field";
+import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { Link, sameOriginPath, useSearchParam } from "../../router";
-import type { LoginResponse, MfaChallenge, SessionInfo } from "../../types";
+import type { LoginResponse, MfaChallenge, SecondFactorMethod, SessionInfo } from "../../types";
 import { useApi } from "../../use-api";
 import { useSession } from "../../use-session";
 
@@ -33,18 +33,55 @@ function loginError(error: unknown): LoginError {
 // password change is required), so the pages here never navigate themselves.
 export function LoginPage() {
   const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
-  if (challenge) return <MfaStep challenge={challenge} onCancel={() => setChallenge(null)} />;
-  return <PasswordStep onChallenge={setChallenge} />;
+  // Kept here so that going back from the code step doesn't make the user type the address again.
+  const [email, setEmail] = useState("");
+  const [restartReason, setRestartReason] = useState<LoginError | null>(null);
+
+  if (challenge) {
+    return (
+      <MfaStep
+        challenge={challenge}
+        onRestart={(reason) => {
+          setRestartReason(reason);
+          setChallenge(null);
+        }}
+      />
+    );
+  }
+  return (
+    <PasswordStep
+      email={email}
+      onEmailChange={setEmail}
+      restartReason={restartReason}
+      onChallenge={(next) => {
+        setRestartReason(null);
+        setChallenge(next);
+      }}
+    />
+  );
 }
 
-function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) => void }) {
+type PasswordStepProps = {
+  email: string;
+  onEmailChange: (email: string) => void;
+  /** Why the user is back here from the code step (an expired attempt, too many wrong codes). */
+  restartReason: LoginError | null;
+  onChallenge: (challenge: MfaChallenge) => void;
+};
+
+function PasswordStep({ email, onEmailChange, restartReason, onChallenge }: PasswordStepProps) {
   const api = useApi();
   const { signIn } = useSession();
-  const [email, setEmail] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<LoginError | null>(null);
+  const [error, setError] = useState<LoginError | null>(restartReason);
   const [submitting, setSubmitting] = useState(false);
   const [notice, setNotice] = useState(loginNotice);
+
+  // Back from the code step: the address is still there, so the password is what to type.
+  useEffect(() => {
+    if (restartReason) formRef.current?.querySelector<HTMLInputElement>("input[name='password']")?.focus();
+  }, [restartReason]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -75,7 +112,7 @@ function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) 
         </>
       }
     >
-      <form onSubmit={submit} noValidate>
+      <form ref={formRef} onSubmit={submit} noValidate>
         {notice === "deactivated" ? (
           <FormAlert tone="info" testId="deactivated-notice">
             Your login is deactivated and you are signed out everywhere. To use it again, log in here and
@@ -94,7 +131,7 @@ function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) 
           autoComplete="username"
           required
           value={email}
-          onValueChange={setEmail}
+          onValueChange={onEmailChange}
         />
         <TextField
           label="Password"
@@ -116,89 +153,156 @@ function PasswordStep({ onChallenge }: { onChallenge: (challenge: MfaChallenge) 
   );
 }
 
-const METHOD_LABELS: Record<string, string> = {
-  totp: "Authenticator app",
-  email: "Code sent by email",
-  sms: "Code sent by text message",
-  recovery_code: "Recovery code",
+const CODE_INPUT: Record<
+  SecondFactorMethod,
+  { label: string; hint: string; invalid: string; inputMode: "numeric" | "text"; autoComplete: string }
+> = {
+  totp: {
+    label: "Authentication code",
+    hint: "The 6-digit code your authenticator app shows for Gatehouse.",
+    invalid: "That code didn't work. Enter the current code from your app.",
+    inputMode: "numeric",
+    autoComplete: "one-time-code",
+  },
+  recovery_code: {
+    label: "Recovery code",
+    hint: "One of the codes you saved when you turned on two-factor authentication, like abcd-efgh-jkmn.",
+    invalid: "That code didn't work. Check it, or try another of your recovery codes.",
+    inputMode: "text",
+    autoComplete: "off",
+  },
 };
 
-function MfaStep({ challenge, onCancel }: { challenge: MfaChallenge; onCancel: () => void }) {
+// These end the log-in attempt (`mfa_token`): only the password step can start a new one.
+function restartReasonFor(error: ApiError): LoginError | null {
+  if (error.code === "invalid_token") {
+    return { text: "This log-in attempt expired. Enter your password again.", code: error.code };
+  }
+  if (error.status === 429)
+    return { text: "Too many wrong codes. Enter your password again.", code: error.code };
+  return null;
+}
+
+type MfaStepProps = { challenge: MfaChallenge; onRestart: (reason: LoginError | null) => void };
+
+function MfaStep({ challenge, onRestart }: MfaStepProps) {
   const api = useApi();
   const { signIn } = useSession();
-  const methods = challenge.methods.filter((method) => method in METHOD_LABELS);
-  const [method, setMethod] = useState(methods[0] ?? "totp");
+  const formRef = useRef<HTMLFormElement>(null);
+  const offersRecovery = challenge.methods.includes("recovery_code");
+  const [method, setMethod] = useState<SecondFactorMethod>(
+    challenge.methods.includes("totp") || !offersRecovery ? "totp" : "recovery_code",
+  );
   const [code, setCode] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [codeError, setCodeError] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<LoginError | null>(null);
   const [submitting, setSubmitting] = useState(false);
-  const sendsCode = method === "email" || method === "sms";
+  const input = CODE_INPUT[method];
 
-  async function sendCode() {
+  // Focus the code on arrival and after switching between app and recovery code.
+  useEffect(() => {
+    void method;
+    formRef.current?.querySelector<HTMLInputElement>("input[name='code']")?.focus();
+  }, [method]);
+
+  function switchTo(next: SecondFactorMethod) {
+    setMethod(next);
+    setCode("");
+    setCodeError(undefined);
     setError(null);
-    try {
-      await api.post("/auth/login/mfa/send", { mfa_token: challenge.mfa_token, method });
-      setNotice("We sent you a code.");
-    } catch (caught) {
-      setError(loginError(caught).text);
-    }
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    // Authenticator apps show "123 456"; recovery codes are matched ignoring spaces and dashes anyway.
+    const value = method === "totp" ? code.replace(/\s/g, "") : code.trim();
+    if (!value) {
+      setCodeError(method === "totp" ? "Enter the code from your app." : "Enter one of your recovery codes.");
+      return;
+    }
     setSubmitting(true);
+    setCodeError(undefined);
     setError(null);
     try {
       signIn(
         await api.post<SessionInfo>("/auth/login/mfa", {
           mfa_token: challenge.mfa_token,
           method,
-          code: code.trim(),
+          code: value,
         }),
       );
     } catch (caught) {
-      setError(
-        caught instanceof ApiError && caught.status === 401
-          ? "That code is not valid. Try again."
-          : loginError(caught).text,
-      );
       setSubmitting(false);
+      if (caught instanceof ApiError && caught.code === "invalid_code") {
+        setCodeError(input.invalid);
+        return;
+      }
+      const restart = caught instanceof ApiError ? restartReasonFor(caught) : null;
+      if (restart) onRestart(restart);
+      else setError(loginError(caught));
     }
   }
 
   return (
-    <AuthLayout title="Two-step verification" intro="Enter a code to finish logging in.">
-      <form onSubmit={submit} noValidate>
-        {error ? <FormAlert testId="login-error">{error}</FormAlert> : null}
-        {notice ? <FormAlert tone="info">{notice}</FormAlert> : null}
-        {methods.length > 1 ? (
-          <SelectField
-            label="Method"
-            name="method"
-            value={method}
-            onValueChange={setMethod}
-            options={methods.map((value) => ({ value, label: METHOD_LABELS[value] ?? value }))}
-          />
+    <AuthLayout
+      title="Two-factor authentication"
+      intro={
+        method === "totp"
+          ? "Enter the code from your authenticator app to finish logging in."
+          : "Enter one of your recovery codes to finish logging in. Each code works once."
+      }
+    >
+      <form ref={formRef} onSubmit={submit} noValidate>
+        {error ? (
+          <FormAlert testId="login-error" code={error.code}>
+            {error.text}
+          </FormAlert>
         ) : null}
         <TextField
-          label="Code"
+          key={method}
+          label={input.label}
           name="code"
-          inputMode={method === "recovery_code" ? "text" : "numeric"}
-          autoComplete="one-time-code"
+          hint={input.hint}
+          inputMode={input.inputMode}
+          autoComplete={input.autoComplete}
+          autoCapitalize="none"
+          spellCheck={false}
           required
           value={code}
-          onValueChange={setCode}
+          onValueChange={(value) => {
+            setCode(value);
+            setCodeError(undefined);
+          }}
+          error={codeError}
         />
+        {offersRecovery ? (
+          <p className="form-aside">
+            {method === "totp" ? (
+              <button
+                type="button"
+                className="link-button link-button-flush"
+                onClick={() => switchTo("recovery_code")}
+                data-testid="use-recovery"
+              >
+                Use a recovery code instead
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="link-button link-button-flush"
+                onClick={() => switchTo("totp")}
+                data-testid="use-totp"
+              >
+                Use your authenticator app instead
+              </button>
+            )}
+          </p>
+        ) : null}
         <div className="actions">
-          <button type="submit" className="button" disabled={submitting}>
+          <button type="submit" className="button" disabled={submitting} data-testid="mfa-submit">
             {submitting ? "Verifying…" : "Verify"}
           </button>
-          {sendsCode ? (
-            <button type="button" className="button button-secondary" onClick={sendCode}>
-              Send code
-            </button>
-          ) : null}
-          <button type="button" className="button button-ghost" onClick={onCancel}>
+          <button type="button" className="button button-ghost" onClick={() => onRestart(null)}>
             Back
           </button>
         </div>

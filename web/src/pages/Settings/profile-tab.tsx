@@ -3,6 +3,7 @@ import { describeError } from "../../api";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
+import { Link } from "../../router";
 import type { Me } from "../../types";
 import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
@@ -167,16 +168,20 @@ export function ProfileTab() {
             </dd>
           </div>
           <div>
-            <dt>Two-step verification</dt>
+            <dt>Two-factor authentication</dt>
             <dd>
               {user.mfa_enabled ? (
-                <span className="badge badge-success">Enabled</span>
+                <span className="badge badge-success" data-testid="profile-mfa" data-enabled="true">
+                  Enabled
+                </span>
               ) : (
-                <>
-                  <span className="badge">Not enabled</span>
-                  <span className="field-hint">Two-step verification (MFA) arrives soon.</span>
-                </>
+                <span className="badge" data-testid="profile-mfa" data-enabled="false">
+                  Not enabled
+                </span>
               )}
+              <Link to="/settings/security" className="inline-link">
+                {user.mfa_enabled ? "Manage in Security settings" : "Set up in Security settings"}
+              </Link>
             </dd>
           </div>
           <div>

@@ -16,6 +16,7 @@ import { useFormatDate } from "../../use-format-date";
 import { usePasswordPolicy } from "../../use-password-policy";
 import { useSession, useSessionInfo } from "../../use-session";
 import { DeactivateLoginCard } from "./deactivate-login-card";
+import { TwoFactorCard } from "./two-factor-card";
 
 export function SecurityTab() {
   const { password_change_required } = useSessionInfo();
@@ -30,6 +31,7 @@ export function SecurityTab() {
       ) : null}
       <ChangePasswordForm onChanged={() => setSessionsVersion((version) => version + 1)} />
       {/* Remounting reloads the list: a password change signs the other sessions out. */}
+      <TwoFactorCard locked={password_change_required} />
       <SessionsCard key={sessionsVersion} locked={password_change_required} />
       <DeactivateLoginCard locked={password_change_required} />
     </div>

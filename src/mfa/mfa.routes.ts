@@ -1,0 +1,144 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { actorOf, sessionOf } from "../http/context.js";
+import { Body, errorResponses, Nullable, Password, Str, Timestamp } from "../http/schemas.js";
+import type { Services } from "../services.js";
+
+const FactorSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  label: Type.String(),
+  created_at: Timestamp,
+  last_used_at: Nullable(Timestamp),
+});
+const Codes = Type.Array(Type.String());
+
+export function registerMfaRoutes(app: FastifyInstance, services: Services) {
+  const { mfa } = services;
+  const tags = ["mfa"];
+
+  app.get(
+    "/api/v1/me/mfa",
+    {
+      schema: {
+        tags,
+        summary: "Your second factors and recovery codes left",
+        response: {
+          200: Type.Object({
+            enabled: Type.Boolean(),
+            factors: Type.Array(FactorSchema),
+            recovery_codes_remaining: Type.Integer(),
+          }),
+        },
+      },
+    },
+    async (request) => mfa.status(sessionOf(request).userId),
+  );
+
+  app.post(
+    "/api/v1/me/mfa/totp",
+    {
+      schema: {
+        tags,
+        summary: "Start enrolling an authenticator app",
+        body: Type.Optional(Body({ label: Type.Optional(Str(60)) })),
+        response: {
+          201: Type.Object({
+            factor_id: Type.String(),
+            secret: Type.String(),
+            otpauth_uri: Type.String(),
+            qr_svg: Type.String(),
+          }),
+          ...errorResponses(403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as { label?: string };
+      return reply.status(201).send(await mfa.startTotp(sessionOf(request), body.label, actorOf(request)));
+    },
+  );
+
+  app.post(
+    "/api/v1/me/mfa/totp/:factor_id/verify",
+    {
+      schema: {
+        tags,
+        summary:
+          "Confirm an authenticator app with its current code (the first factor also returns recovery codes)",
+        params: Type.Object({ factor_id: Str(64) }),
+        body: Body({ code: Str(16, { minLength: 1 }) }),
+        response: {
+          200: Type.Object({ factor: FactorSchema, recovery_codes: Type.Optional(Codes) }),
+          ...errorResponses(400, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const { factor_id } = request.params as { factor_id: string };
+      return mfa.verifyTotp(
+        sessionOf(request),
+        factor_id,
+        (request.body as { code: string }).code,
+        actorOf(request),
+      );
+    },
+  );
+
+  app.post(
+    "/api/v1/me/mfa/recovery-codes",
+    {
+      schema: {
+        tags,
+        summary: "New recovery codes; the old ones stop working (needs a fresh authentication)",
+        response: { 200: Type.Object({ recovery_codes: Codes }), ...errorResponses(403, 409) },
+      },
+    },
+    async (request) => ({
+      recovery_codes: await mfa.regenerateRecoveryCodes(sessionOf(request), actorOf(request)),
+    }),
+  );
+
+  app.delete(
+    "/api/v1/me/mfa/factors/:factor_id",
+    {
+      schema: {
+        tags,
+        summary: "Remove a second factor (your password is required)",
+        params: Type.Object({ factor_id: Str(64) }),
+        body: Body({ password: Password }),
+        response: { 204: Type.Null(), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { factor_id } = request.params as { factor_id: string };
+      await mfa.removeFactor(
+        sessionOf(request),
+        factor_id,
+        (request.body as { password: string }).password,
+        actorOf(request),
+      );
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    "/api/v1/me/mfa/disable",
+    {
+      schema: {
+        tags,
+        summary: "Turn two-factor authentication off (your password is required)",
+        body: Body({ password: Password }),
+        response: { 204: Type.Null(), ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      await mfa.disable(
+        sessionOf(request),
+        (request.body as { password: string }).password,
+        actorOf(request),
+      );
+      return reply.status(204).send();
+    },
+  );
+}

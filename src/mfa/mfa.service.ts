@@ -1,0 +1,358 @@
+import { randomInt } from "node:crypto";
+import QRCode from "qrcode";
+import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { PasswordHasher } from "../auth/passwords.js";
+import type { Session } from "../auth/sessions.repository.js";
+import type { SessionsService } from "../auth/sessions.service.js";
+import { type Db, type Executor, transact } from "../db/database.js";
+import { AppError, notFound } from "../http/errors.js";
+import { addSeconds, type Clock } from "../lib/clock.js";
+import { decryptSecret, encryptSecret, hashToken, newSecretToken } from "../lib/crypto.js";
+import { newId } from "../lib/ids.js";
+import type { Mailer } from "../mail/mailer.js";
+import { mails } from "../mail/templates.js";
+import type { User, UsersRepository } from "../users/users.repository.js";
+import type { Factor, MfaRepository } from "./mfa.repository.js";
+import { matchingStep, newTotp, newTotpSecret } from "./totp.js";
+
+export type SecondFactorMethod = "totp" | "recovery_code";
+export const CHALLENGE_SECONDS = 5 * 60;
+export const CHALLENGE_ATTEMPTS = 5;
+const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+
+export function newRecoveryCode(): string {
+  const chars = Array.from({ length: 12 }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]).join(
+    "",
+  );
+  return `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
+}
+
+/** Case, spaces and dashes do not matter when a person types a recovery code. */
+export function recoveryCodeHash(code: string): string {
+  return hashToken(code.toLowerCase().replace(/[\s-]/g, ""));
+}
+
+export function createMfaService(deps: {
+  db: Db;
+  clock: Clock;
+  secretKey: Buffer;
+  hasher: PasswordHasher;
+  mailer: Mailer;
+  mfa: MfaRepository;
+  users: UsersRepository;
+  sessions: SessionsService;
+}) {
+  const { db, clock, mfa, users, sessions } = deps;
+  const now = () => clock.now().toISOString();
+
+  async function checkPassword(userId: string, password: string) {
+    const user = (await users.findById(db, userId)) as User;
+    if (!user.passwordHash || !(await deps.hasher.verify(user.passwordHash, password))) {
+      throw new AppError("incorrect_password", "The password is incorrect.", {
+        errors: [{ path: "password", code: "incorrect", message: "The password is incorrect." }],
+      });
+    }
+    return user;
+  }
+
+  async function issueRecoveryCodes(trx: Executor, userId: string): Promise<string[]> {
+    const codes = Array.from({ length: 10 }, newRecoveryCode);
+    await mfa.replaceRecoveryCodes(
+      trx,
+      userId,
+      codes.map((code) => ({ id: newId("recovery"), hash: recoveryCodeHash(code) })),
+      now(),
+    );
+    return codes;
+  }
+
+  /** Checks a second factor and spends it (a TOTP step or a recovery code works once). */
+  async function verifySecondFactor(
+    executor: Executor,
+    userId: string,
+    method: SecondFactorMethod,
+    code: string,
+  ): Promise<boolean> {
+    const at = clock.now();
+    if (method === "recovery_code")
+      return mfa.spendRecoveryCode(executor, userId, recoveryCodeHash(code), at.toISOString());
+    for (const factor of await mfa.confirmedFactors(executor, userId)) {
+      if (factor.type !== "totp" || !factor.secretEnc) continue;
+      const step = matchingStep(decryptSecret(deps.secretKey, factor.secretEnc), code.replace(/\s/g, ""), at);
+      if (step !== undefined) return mfa.spendStep(executor, userId, factor.id, step, at.toISOString());
+    }
+    return false;
+  }
+
+  const factorView = (f: Factor) => ({
+    id: f.id,
+    type: f.type,
+    label: f.label,
+    created_at: f.createdAt,
+    last_used_at: f.lastUsedAt,
+  });
+
+  async function securityMail(userId: string, subject: string, line: string) {
+    const user = await users.findById(db, userId);
+    if (user) await deps.mailer.send(mails.securityNotice(user.email, user.firstName, subject, line));
+  }
+
+  return {
+    verifySecondFactor,
+    factorView,
+
+    async hasMfa(userId: string): Promise<boolean> {
+      return (await mfa.confirmedFactors(db, userId)).length > 0;
+    },
+
+    async status(userId: string) {
+      const factors = await mfa.confirmedFactors(db, userId);
+      return {
+        enabled: factors.length > 0,
+        factors: factors.map(factorView),
+        recovery_codes_remaining: await mfa.recoveryCodesRemaining(db, userId),
+      };
+    },
+
+    async startTotp(session: Session, label: string | undefined, actor: Actor) {
+      if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      const user = (await users.findById(db, session.userId)) as User;
+      const secret = newTotpSecret();
+      const id = newId("factor");
+      await transact(db, async (trx) => {
+        await mfa.insert(trx, {
+          id,
+          userId: user.id,
+          type: "totp",
+          label: label?.trim() || "Authenticator app",
+          secretEnc: encryptSecret(deps.secretKey, secret),
+          now: now(),
+        });
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: "mfa.totp_enrollment_started",
+            targetType: "mfa_factor",
+            targetId: id,
+          },
+          clock.now(),
+        );
+      });
+      const uri = newTotp(secret, user.email).toString();
+      return {
+        factor_id: id,
+        secret,
+        otpauth_uri: uri,
+        qr_svg: await QRCode.toString(uri, { type: "svg", margin: 1 }),
+      };
+    },
+
+    async verifyTotp(session: Session, factorId: string, code: string, actor: Actor) {
+      const result = await transact(db, async (trx, effects) => {
+        const factor = await mfa.find(trx, session.userId, factorId);
+        if (factor?.type !== "totp" || !factor.secretEnc) throw notFound("Factor");
+        if (factor.confirmedAt) throw new AppError("conflict", "This factor is already confirmed");
+        const step = matchingStep(
+          decryptSecret(deps.secretKey, factor.secretEnc),
+          code.replace(/\s/g, ""),
+          clock.now(),
+        );
+        if (step === undefined || !(await mfa.spendStep(trx, session.userId, factorId, step, now()))) {
+          throw new AppError(
+            "invalid_code",
+            "That code is not right. Check the time on your device and try the current code.",
+            {
+              errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
+            },
+          );
+        }
+        const first = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
+        await mfa.confirm(trx, session.userId, factorId, now());
+        const codes = first ? await issueRecoveryCodes(trx, session.userId) : undefined;
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: first ? "mfa.enabled" : "mfa.factor_added",
+            targetType: "mfa_factor",
+            targetId: factorId,
+            changes: { type: "totp" },
+          },
+          clock.now(),
+        );
+        effects.afterCommit(() =>
+          securityMail(
+            session.userId,
+            "Two-factor authentication is on",
+            "An authenticator app was added to your Gatehouse login.",
+          ),
+        );
+        return { factor: (await mfa.find(trx, session.userId, factorId)) as Factor, codes };
+      });
+      return { factor: factorView(result.factor), ...(result.codes ? { recovery_codes: result.codes } : {}) };
+    },
+
+    async regenerateRecoveryCodes(session: Session, actor: Actor): Promise<string[]> {
+      sessions.requireFresh(session);
+      return transact(db, async (trx, effects) => {
+        if ((await mfa.confirmedFactors(trx, session.userId)).length === 0) {
+          throw new AppError("conflict", "Turn on two-factor authentication first");
+        }
+        const codes = await issueRecoveryCodes(trx, session.userId);
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: "mfa.recovery_codes_regenerated",
+            targetType: "user",
+            targetId: session.userId,
+          },
+          clock.now(),
+        );
+        effects.afterCommit(() =>
+          securityMail(
+            session.userId,
+            "New recovery codes",
+            "New recovery codes were made for your Gatehouse login; the old ones no longer work.",
+          ),
+        );
+        return codes;
+      });
+    },
+
+    async removeFactor(session: Session, factorId: string, password: string, actor: Actor) {
+      await checkPassword(session.userId, password);
+      await transact(db, async (trx, effects) => {
+        const factor = await mfa.find(trx, session.userId, factorId);
+        if (!factor) throw notFound("Factor");
+        await mfa.deleteFactor(trx, session.userId, factorId);
+        const last = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
+        if (last) await mfa.deleteAll(trx, session.userId);
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: last ? "mfa.disabled" : "mfa.factor_removed",
+            targetType: "mfa_factor",
+            targetId: factorId,
+          },
+          clock.now(),
+        );
+        if (last)
+          effects.afterCommit(() =>
+            securityMail(
+              session.userId,
+              "Two-factor authentication is off",
+              "The last second factor was removed from your Gatehouse login.",
+            ),
+          );
+      });
+    },
+
+    async disable(session: Session, password: string, actor: Actor) {
+      await checkPassword(session.userId, password);
+      await transact(db, async (trx, effects) => {
+        await mfa.deleteAll(trx, session.userId);
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: "mfa.disabled",
+            targetType: "user",
+            targetId: session.userId,
+          },
+          clock.now(),
+        );
+        effects.afterCommit(() =>
+          securityMail(
+            session.userId,
+            "Two-factor authentication is off",
+            "Two-factor authentication was turned off for your Gatehouse login.",
+          ),
+        );
+      });
+    },
+
+    /** The first half of a log-in: the password was right; the token stands for it for 5 minutes. */
+    async createChallenge(userId: string, accountId: string | undefined, ip: string | null): Promise<string> {
+      const token = newSecretToken();
+      await mfa.insertChallenge(db, {
+        id: newId("challenge"),
+        userId,
+        tokenHash: hashToken(token),
+        accountId: accountId ?? null,
+        ip,
+        expiresAt: addSeconds(clock.now(), CHALLENGE_SECONDS).toISOString(),
+        now: now(),
+      });
+      return token;
+    },
+
+    /**
+     * Completes the second half. Wrong codes are counted on the challenge: after 5 it is dead. The
+     * winning code and the challenge are spent in the caller's transaction.
+     */
+    async completeChallenge(trx: Executor, token: string, method: SecondFactorMethod, code: string) {
+      const challenge = token.length <= 128 ? await mfa.findChallenge(trx, hashToken(token)) : undefined;
+      if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
+        throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
+      }
+      if (Number(challenge.attempts) >= CHALLENGE_ATTEMPTS) {
+        throw new AppError("rate_limited", "Too many wrong codes. Enter your password again.", {
+          headers: { "retry-after": "1" },
+        });
+      }
+      if (!(await verifySecondFactor(trx, challenge.user_id, method, code)))
+        return { ok: false as const, challenge };
+      if (!(await mfa.spendChallenge(trx, challenge.id, now())))
+        throw new AppError("invalid_token", "This sign-in attempt was already completed.");
+      return { ok: true as const, challenge };
+    },
+
+    /** Counts a wrong code outside the rolled-back transaction, so the limit holds. */
+    async countFailure(challengeId: string): Promise<number> {
+      return mfa.failChallenge(db, challengeId);
+    },
+
+    async reauthenticate(
+      session: Session,
+      input: { password?: string; method?: SecondFactorMethod; code?: string },
+      actor: Actor,
+    ) {
+      if (input.password !== undefined) {
+        await checkPassword(session.userId, input.password);
+      } else if (input.method && input.code) {
+        if (!(await verifySecondFactor(db, session.userId, input.method, input.code))) {
+          throw new AppError("invalid_code", "That code is not right", {
+            errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
+          });
+        }
+      } else {
+        throw new AppError("validation_failed", "Give your password, or a method and code");
+      }
+      return transact(db, async (trx, effects) => {
+        const until = await sessions.markReauthenticated(trx, effects, session);
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: "auth.reauthenticated",
+            targetType: "session",
+            targetId: session.id,
+          },
+          clock.now(),
+        );
+        return until;
+      });
+    },
+  };
+}
+
+export type MfaService = ReturnType<typeof createMfaService>;

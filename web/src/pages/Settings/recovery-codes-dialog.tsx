@@ -1,0 +1,88 @@
+import { useEffect, useState } from "react";
+import { Dialog, DialogActions } from "../../components/dialog";
+import { useSessionInfo } from "../../use-session";
+
+type Props = {
+  codes: readonly string[];
+  /** Why the codes are shown: right after turning MFA on, or after replacing the old ones. */
+  reason: "enabled" | "regenerated";
+  onClose: () => void;
+};
+
+/** Shows recovery codes once, with ways to keep them: copy, download as .txt, or write them down. */
+export function RecoveryCodesDialog({ codes, reason, onClose }: Props) {
+  const { user } = useSessionInfo();
+  const [copyNote, setCopyNote] = useState<string | null>(null);
+  const [downloadUrl, setDownloadUrl] = useState<string | null>(null);
+
+  const text = codes.join("\n");
+  useEffect(() => {
+    const file = [
+      `Gatehouse recovery codes for ${user.email}`,
+      "Each code lets you log in once when you can't use your authenticator app.",
+      "",
+      text,
+      "",
+    ].join("\n");
+    const url = URL.createObjectURL(new Blob([file], { type: "text/plain;charset=utf-8" }));
+    setDownloadUrl(url);
+    return () => URL.revokeObjectURL(url);
+  }, [text, user.email]);
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopyNote("Copied to the clipboard.");
+    } catch {
+      // No clipboard access (an insecure origin, a denied permission): the codes are on screen to select.
+      setCopyNote("Couldn't copy. Select the codes and copy them yourself.");
+    }
+  }
+
+  return (
+    <Dialog title="Save your recovery codes" onClose={onClose} testId="recovery-dialog">
+      {reason === "enabled" ? (
+        <p>
+          Two-factor authentication is on. If you lose your phone, each of these codes lets you log in once.
+        </p>
+      ) : (
+        <p>These are your new recovery codes. The old ones no longer work.</p>
+      )}
+      <p className="muted">Keep them somewhere safe, like a password manager. They won't be shown again.</p>
+      <ol className="recovery-codes" data-testid="recovery-codes" aria-label="Recovery codes">
+        {codes.map((code) => (
+          <li key={code}>
+            <code data-testid="recovery-code">{code}</code>
+          </li>
+        ))}
+      </ol>
+      <p className="field-hint recovery-codes-note" role="status" data-testid="recovery-copy-note">
+        {copyNote}
+      </p>
+      <DialogActions>
+        <button type="button" className="button" onClick={onClose} data-testid="recovery-saved">
+          I saved them
+        </button>
+        <button
+          type="button"
+          className="button button-secondary"
+          onClick={copy}
+          data-testid="recovery-copy"
+          data-autofocus=""
+        >
+          Copy
+        </button>
+        {downloadUrl ? (
+          <a
+            className="button button-secondary"
+            href={downloadUrl}
+            download="gatehouse-recovery-codes.txt"
+            data-testid="recovery-download"
+          >
+            Download
+          </a>
+        ) : null}
+      </DialogActions>
+    </Dialog>
+  );
+}
