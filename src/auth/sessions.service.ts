@@ -59,7 +59,7 @@ export function createSessionsService(deps: {
         ip: input.ip,
         userAgent: input.userAgent?.slice(0, 512) ?? null,
         passwordChangeRequired: input.passwordChangeRequired,
-        // Logging in is itself a fresh authentication.
+        // Logging in is itself a fresh authentication (for ten minutes).
         reauthUntil: addSeconds(now, REAUTH_SECONDS).toISOString(),
         revokedAt: null,
       };
