@@ -144,20 +144,41 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         summary: "Complete a log-in that needs a second factor",
         body: Body({
           mfa_token: Token,
-          method: Type.Union([Type.Literal("totp"), Type.Literal("recovery_code")]),
+          method: Type.Union([Type.Literal("totp"), Type.Literal("email"), Type.Literal("recovery_code")]),
           code: Str(64, { minLength: 1 }),
         }),
         response: { 200: SessionStateSchema, ...errorResponses(400, 429) },
       },
     },
     async (request, reply) => {
-      const body = request.body as { mfa_token: string; method: "totp" | "recovery_code"; code: string };
+      const body = request.body as {
+        mfa_token: string;
+        method: "totp" | "email" | "recovery_code";
+        code: string;
+      };
       const result = await auth.completeMfaLogin(
         { mfaToken: body.mfa_token, method: body.method, code: body.code },
         actorOf(request),
       );
       setCookie(reply, result.token, result.session);
       return sessionState(result.session);
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/login/mfa/send",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary: "Email a sign-in code during a log-in that needs a second factor",
+        body: Body({ mfa_token: Token, method: Type.Literal("email") }),
+        response: { 202: Type.Object({ sent: Type.Boolean() }), ...errorResponses(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await services.mfa.sendLoginCode((request.body as { mfa_token: string }).mfa_token);
+      return reply.status(202).send({ sent: true });
     },
   );
 
@@ -170,14 +191,20 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         summary: "Authenticate again (password or second factor) to unlock sensitive actions for 10 minutes",
         body: Body({
           password: Type.Optional(Password),
-          method: Type.Optional(Type.Union([Type.Literal("totp"), Type.Literal("recovery_code")])),
+          method: Type.Optional(
+            Type.Union([Type.Literal("totp"), Type.Literal("email"), Type.Literal("recovery_code")]),
+          ),
           code: Type.Optional(Str(64, { minLength: 1 })),
         }),
         response: { 200: Type.Object({ reauthenticated_until: Type.String() }), ...errorResponses(400) },
       },
     },
     async (request) => {
-      const body = request.body as { password?: string; method?: "totp" | "recovery_code"; code?: string };
+      const body = request.body as {
+        password?: string;
+        method?: "totp" | "email" | "recovery_code";
+        code?: string;
+      };
       return {
         reauthenticated_until: await services.mfa.reauthenticate(sessionOf(request), body, actorOf(request)),
       };

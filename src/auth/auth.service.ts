@@ -307,11 +307,12 @@ export function createAuthService(deps: AuthDeps) {
           .where("id", "=", user.id)
           .execute();
       }
-      if (await deps.mfa.hasMfa(user.id)) {
+      const methods = await deps.mfa.methodsFor(user.id);
+      if (methods.length > 0) {
         return {
           mfaRequired: true,
           mfaToken: await deps.mfa.createChallenge(user.id, input.accountId, actor.ip),
-          methods: ["totp", "recovery_code"],
+          methods,
         };
       }
       return transact(db, (trx) => startSession(trx, user.id, input.accountId, actor));

@@ -5,6 +5,7 @@ import * as members from "./migrations/0002-members.js";
 import * as auditChain from "./migrations/0003-audit-chain.js";
 import * as memberSort from "./migrations/0004-member-sort.js";
 import * as mfa from "./migrations/0005-mfa.js";
+import * as mfaCodes from "./migrations/0006-mfa-codes.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   "0003-audit-chain": auditChain,
   "0004-member-sort": memberSort,
   "0005-mfa": mfa,
+  "0006-mfa-codes": mfaCodes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

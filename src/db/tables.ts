@@ -231,6 +231,17 @@ export interface MfaChallengesTable {
   created_at: string;
 }
 
+export interface MfaCodesTable {
+  id: string;
+  user_id: string;
+  factor_id: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -251,4 +262,5 @@ export interface Database {
   mfa_factors: MfaFactorsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  mfa_codes: MfaCodesTable;
 }

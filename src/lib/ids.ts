@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   factor: "mfa",
   challenge: "chl",
   recovery: "rc",
+  code: "code",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -85,6 +85,16 @@ export const mails = {
       ],
       action: { label: "Reactivate my login", url },
     }),
+  signInCode: (to: string, name: string, code: string) =>
+    render({
+      to,
+      subject: `Your Gatehouse code: ${code}`,
+      greeting: hello(name),
+      lines: [
+        `Your sign-in code is ${code}. It is valid for 10 minutes and works once.`,
+        "If you did not try to sign in, change your password.",
+      ],
+    }),
   securityNotice: (to: string, name: string, subject: string, line: string) =>
     render({
       to,

@@ -58,7 +58,7 @@ export function createMfaRepository() {
     },
     async insert(
       db: Executor,
-      f: { id: string; userId: string; type: string; label: string; secretEnc: string; now: string },
+      f: { id: string; userId: string; type: string; label: string; secretEnc: string | null; now: string },
     ) {
       await db
         .insertInto("mfa_factors")
@@ -134,6 +134,46 @@ export function createMfaRepository() {
         .where("used_at", "is", null)
         .executeTakeFirstOrThrow();
       return Number(row.n);
+    },
+    async insertCode(
+      db: Executor,
+      c: { id: string; userId: string; factorId: string; hash: string; expiresAt: string; now: string },
+    ) {
+      await db
+        .insertInto("mfa_codes")
+        .values({
+          id: c.id,
+          user_id: c.userId,
+          factor_id: c.factorId,
+          code_hash: c.hash,
+          attempts: 0,
+          expires_at: c.expiresAt,
+          used_at: null,
+          created_at: c.now,
+        })
+        .execute();
+    },
+    /** The newest code sent to the user (for one factor, or any). */
+    async latestCode(db: Executor, userId: string, factorId?: string) {
+      let q = db.selectFrom("mfa_codes").selectAll().where("user_id", "=", userId);
+      if (factorId) q = q.where("factor_id", "=", factorId);
+      return q.orderBy("created_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
+    },
+    async failCode(db: Executor, id: string) {
+      await db
+        .updateTable("mfa_codes")
+        .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+        .where("id", "=", id)
+        .execute();
+    },
+    async spendCode(db: Executor, id: string, now: string): Promise<boolean> {
+      const result = await db
+        .updateTable("mfa_codes")
+        .set({ used_at: now })
+        .where("id", "=", id)
+        .where("used_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async insertChallenge(
       db: Executor,

@@ -86,6 +86,45 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   );
 
   app.post(
+    "/api/v1/me/mfa/email",
+    {
+      schema: {
+        tags,
+        summary: "Start using email codes as a second factor (a code is mailed to confirm)",
+        response: { 201: Type.Object({ factor_id: Type.String() }), ...errorResponses(403, 409, 429) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await mfa.startEmail(sessionOf(request), actorOf(request))),
+  );
+
+  app.post(
+    "/api/v1/me/mfa/email/:factor_id/verify",
+    {
+      schema: {
+        tags,
+        summary:
+          "Confirm email codes with the code from the mail (the first factor also returns recovery codes)",
+        params: Type.Object({ factor_id: Str(64) }),
+        body: Body({ code: Str(16, { minLength: 1 }) }),
+        response: {
+          200: Type.Object({ factor: FactorSchema, recovery_codes: Type.Optional(Codes) }),
+          ...errorResponses(400, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const { factor_id } = request.params as { factor_id: string };
+      return mfa.verifyEmail(
+        sessionOf(request),
+        factor_id,
+        (request.body as { code: string }).code,
+        actorOf(request),
+      );
+    },
+  );
+
+  app.post(
     "/api/v1/me/mfa/recovery-codes",
     {
       schema: {

@@ -7,7 +7,7 @@ import type { SessionsService } from "../auth/sessions.service.js";
 import { type Db, type Executor, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
-import { decryptSecret, encryptSecret, hashToken, newSecretToken } from "../lib/crypto.js";
+import { decryptSecret, encryptSecret, hashToken, newSecretToken, safeEqual } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
 import type { Mailer } from "../mail/mailer.js";
 import { mails } from "../mail/templates.js";
@@ -15,7 +15,14 @@ import type { User, UsersRepository } from "../users/users.repository.js";
 import type { Factor, MfaRepository } from "./mfa.repository.js";
 import { matchingStep, newTotp, newTotpSecret } from "./totp.js";
 
-export type SecondFactorMethod = "totp" | "recovery_code";
+export type SecondFactorMethod = "totp" | "email" | "recovery_code";
+export const EMAIL_CODE_SECONDS = 10 * 60;
+export const EMAIL_CODE_RESEND_SECONDS = 30;
+
+function maskEmail(email: string): string {
+  const [local = "", domain = ""] = email.split("@");
+  return `${local.slice(0, 1)}…@${domain}`;
+}
 export const CHALLENGE_SECONDS = 5 * 60;
 export const CHALLENGE_ATTEMPTS = 5;
 const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
@@ -74,6 +81,7 @@ export function createMfaService(deps: {
     code: string,
   ): Promise<boolean> {
     const at = clock.now();
+    if (method === "email") return checkEmailCode(executor, userId, code);
     if (method === "recovery_code")
       return mfa.spendRecoveryCode(executor, userId, recoveryCodeHash(code), at.toISOString());
     for (const factor of await mfa.confirmedFactors(executor, userId)) {
@@ -82,6 +90,101 @@ export function createMfaService(deps: {
       if (step !== undefined) return mfa.spendStep(executor, userId, factor.id, step, at.toISOString());
     }
     return false;
+  }
+
+  async function sendEmailCode(userId: string, factorId: string) {
+    const last = await mfa.latestCode(db, userId);
+    const since = last
+      ? (clock.now().getTime() - Date.parse(last.created_at)) / 1000
+      : Number.POSITIVE_INFINITY;
+    if (since < EMAIL_CODE_RESEND_SECONDS) {
+      const wait = Math.ceil(EMAIL_CODE_RESEND_SECONDS - since);
+      throw new AppError("rate_limited", `A code was sent moments ago; try again in ${wait} seconds`, {
+        headers: { "retry-after": String(wait) },
+      });
+    }
+    const code = String(randomInt(1_000_000)).padStart(6, "0");
+    await mfa.insertCode(db, {
+      id: newId("code"),
+      userId,
+      factorId,
+      hash: hashToken(`${userId}:${code}`),
+      expiresAt: addSeconds(clock.now(), EMAIL_CODE_SECONDS).toISOString(),
+      now: now(),
+    });
+    const user = (await users.findById(db, userId)) as User;
+    await deps.mailer.send(mails.signInCode(user.email, user.firstName, code));
+  }
+
+  /** The newest emailed code, unexpired, unused, fewer than 5 wrong tries; a wrong try counts. */
+  async function checkEmailCode(
+    executor: Executor,
+    userId: string,
+    code: string,
+    factorId?: string,
+  ): Promise<boolean> {
+    const latest = await mfa.latestCode(executor, userId, factorId);
+    if (
+      !latest ||
+      latest.used_at ||
+      latest.expires_at <= now() ||
+      Number(latest.attempts) >= CHALLENGE_ATTEMPTS
+    )
+      return false;
+    if (!safeEqual(latest.code_hash, hashToken(`${userId}:${code.replace(/\s/g, "")}`))) {
+      await mfa.failCode(executor, latest.id);
+      return false;
+    }
+    return mfa.spendCode(executor, latest.id, now());
+  }
+
+  /** Confirms a pending factor with `check`; the user's first factor also gets recovery codes. */
+  async function confirmFactor(
+    session: Session,
+    factorId: string,
+    type: "totp" | "email",
+    actor: Actor,
+    check: (trx: Executor, factor: Factor) => Promise<boolean>,
+  ) {
+    const outcome = await transact(db, async (trx, effects) => {
+      const factor = await mfa.find(trx, session.userId, factorId);
+      if (factor?.type !== type || (type === "totp" && !factor.secretEnc)) throw notFound("Factor");
+      if (factor.confirmedAt) throw new AppError("conflict", "This factor is already confirmed");
+      // A wrong code is returned, not thrown, so its counted attempt is kept.
+      if (!(await check(trx, factor))) return undefined;
+      const first = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
+      await mfa.confirm(trx, session.userId, factorId, now());
+      const codes = first ? await issueRecoveryCodes(trx, session.userId) : undefined;
+      await recordAudit(
+        trx,
+        actor,
+        {
+          accountId: session.accountId,
+          action: first ? "mfa.enabled" : "mfa.factor_added",
+          targetType: "mfa_factor",
+          targetId: factorId,
+          changes: { type },
+        },
+        clock.now(),
+      );
+      effects.afterCommit(() =>
+        securityMail(
+          session.userId,
+          "Two-factor authentication is on",
+          `${type === "totp" ? "An authenticator app" : "Email codes"} were added to your Gatehouse login.`,
+        ),
+      );
+      return { factor: (await mfa.find(trx, session.userId, factorId)) as Factor, codes };
+    });
+    if (!outcome) {
+      throw new AppError("invalid_code", "That code is not right. Check it and try the current code.", {
+        errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
+      });
+    }
+    return {
+      factor: factorView(outcome.factor),
+      ...(outcome.codes ? { recovery_codes: outcome.codes } : {}),
+    };
   }
 
   const factorView = (f: Factor) => ({
@@ -101,8 +204,11 @@ export function createMfaService(deps: {
     verifySecondFactor,
     factorView,
 
-    async hasMfa(userId: string): Promise<boolean> {
-      return (await mfa.confirmedFactors(db, userId)).length > 0;
+    /** The second factors a log-in may use, or none when MFA is off. */
+    async methodsFor(userId: string): Promise<SecondFactorMethod[]> {
+      const types = new Set((await mfa.confirmedFactors(db, userId)).map((f) => f.type));
+      if (types.size === 0) return [];
+      return [...(["totp", "email"] as const).filter((t) => types.has(t)), "recovery_code"];
     },
 
     async status(userId: string) {
@@ -150,49 +256,62 @@ export function createMfaService(deps: {
     },
 
     async verifyTotp(session: Session, factorId: string, code: string, actor: Actor) {
-      const result = await transact(db, async (trx, effects) => {
-        const factor = await mfa.find(trx, session.userId, factorId);
-        if (factor?.type !== "totp" || !factor.secretEnc) throw notFound("Factor");
-        if (factor.confirmedAt) throw new AppError("conflict", "This factor is already confirmed");
+      return confirmFactor(session, factorId, "totp", actor, async (trx, factor) => {
         const step = matchingStep(
-          decryptSecret(deps.secretKey, factor.secretEnc),
+          decryptSecret(deps.secretKey, factor.secretEnc as string),
           code.replace(/\s/g, ""),
           clock.now(),
         );
-        if (step === undefined || !(await mfa.spendStep(trx, session.userId, factorId, step, now()))) {
-          throw new AppError(
-            "invalid_code",
-            "That code is not right. Check the time on your device and try the current code.",
-            {
-              errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
-            },
-          );
-        }
-        const first = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
-        await mfa.confirm(trx, session.userId, factorId, now());
-        const codes = first ? await issueRecoveryCodes(trx, session.userId) : undefined;
+        return step !== undefined && (await mfa.spendStep(trx, session.userId, factor.id, step, now()));
+      });
+    },
+
+    /** Email codes as a factor: the address must be verified; a code is sent to confirm it. */
+    async startEmail(session: Session, actor: Actor) {
+      if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      const user = (await users.findById(db, session.userId)) as User;
+      if (!user.emailVerifiedAt) throw new AppError("conflict", "Verify your email address first");
+      const id = newId("factor");
+      await transact(db, async (trx, effects) => {
+        await mfa.insert(trx, {
+          id,
+          userId: user.id,
+          type: "email",
+          label: `Email (${maskEmail(user.email)})`,
+          secretEnc: null,
+          now: now(),
+        });
         await recordAudit(
           trx,
           actor,
           {
             accountId: session.accountId,
-            action: first ? "mfa.enabled" : "mfa.factor_added",
+            action: "mfa.email_enrollment_started",
             targetType: "mfa_factor",
-            targetId: factorId,
-            changes: { type: "totp" },
+            targetId: id,
           },
           clock.now(),
         );
-        effects.afterCommit(() =>
-          securityMail(
-            session.userId,
-            "Two-factor authentication is on",
-            "An authenticator app was added to your Gatehouse login.",
-          ),
-        );
-        return { factor: (await mfa.find(trx, session.userId, factorId)) as Factor, codes };
+        effects.afterCommit(() => sendEmailCode(user.id, id));
       });
-      return { factor: factorView(result.factor), ...(result.codes ? { recovery_codes: result.codes } : {}) };
+      return { factor_id: id };
+    },
+
+    async verifyEmail(session: Session, factorId: string, code: string, actor: Actor) {
+      return confirmFactor(session, factorId, "email", actor, (trx) =>
+        checkEmailCode(trx, session.userId, code, factorId),
+      );
+    },
+
+    /** During log-in: mail a code to the user behind a valid challenge. */
+    async sendLoginCode(token: string) {
+      const challenge = token.length <= 128 ? await mfa.findChallenge(db, hashToken(token)) : undefined;
+      if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
+        throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
+      }
+      const factor = (await mfa.confirmedFactors(db, challenge.user_id)).find((f) => f.type === "email");
+      if (!factor) throw new AppError("validation_failed", "Email codes are not set up for this login");
+      await sendEmailCode(challenge.user_id, factor.id);
     },
 
     async regenerateRecoveryCodes(session: Session, actor: Actor): Promise<string[]> {

@@ -309,4 +309,117 @@ describe.each(testDialects())("two-factor authentication on %s", (dialect) => {
       .execute();
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["mfa.enabled", "mfa.disabled"]));
   });
+
+  const lastCode = async (email: string, after: number) => {
+    let found: string | undefined;
+    await expect
+      .poll(() => {
+        found = t.mails
+          .slice(after)
+          .reverse()
+          .find((m) => m.to === email && /Your Gatehouse code/.test(m.subject))
+          ?.subject.slice(-6);
+        return found;
+      })
+      .toMatch(/^\d{6}$/);
+    return found as string;
+  };
+
+  it("uses email codes as a second factor: 10 minutes, once, not resent within 30 s", async () => {
+    const user = await signUpAndLogin(t, { email: "mailcode@example.com" });
+    let before = t.mails.length;
+    const start = await user.client.post("/api/v1/me/mfa/email");
+    expect(start.statusCode).toBe(201);
+    const wrong = await user.client.post(`/api/v1/me/mfa/email/${start.body.factor_id}/verify`, {
+      code: "000000",
+    });
+    expect(wrong.body.code).toBe("invalid_code");
+    const enrollCode = await lastCode("mailcode@example.com", before);
+    const ok = await user.client.post(`/api/v1/me/mfa/email/${start.body.factor_id}/verify`, {
+      code: enrollCode,
+    });
+    expect(ok.statusCode, ok.payload).toBe(200);
+    expect(ok.body.recovery_codes).toHaveLength(10);
+
+    const login = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "mailcode@example.com",
+      password: STRONG_PASSWORD,
+    });
+    expect(login.body.methods).toEqual(["email", "recovery_code"]);
+    // The enrollment code was sent moments ago.
+    expect(
+      (
+        await createClient(t.app).post("/api/v1/auth/login/mfa/send", {
+          mfa_token: login.body.mfa_token,
+          method: "email",
+        })
+      ).statusCode,
+    ).toBe(429);
+    t.services.clock.advance(31);
+    before = t.mails.length;
+    const sent = await createClient(t.app).post("/api/v1/auth/login/mfa/send", {
+      mfa_token: login.body.mfa_token,
+      method: "email",
+    });
+    expect(sent.statusCode).toBe(202);
+    const code = await lastCode("mailcode@example.com", before);
+    expect(
+      (
+        await createClient(t.app).post("/api/v1/auth/login/mfa", {
+          mfa_token: login.body.mfa_token,
+          method: "email",
+          code: enrollCode,
+        })
+      ).body.code,
+    ).toBe("invalid_code");
+    const signedIn = createClient(t.app);
+    const done = await signedIn.post("/api/v1/auth/login/mfa", {
+      mfa_token: login.body.mfa_token,
+      method: "email",
+      code,
+    });
+    expect(done.statusCode, done.payload).toBe(200);
+
+    // Spent, and a later code expires after 10 minutes.
+    t.services.clock.advance(31);
+    const next = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "mailcode@example.com",
+      password: STRONG_PASSWORD,
+    });
+    expect(
+      (
+        await createClient(t.app).post("/api/v1/auth/login/mfa", {
+          mfa_token: next.body.mfa_token,
+          method: "email",
+          code,
+        })
+      ).body.code,
+    ).toBe("invalid_code");
+    before = t.mails.length;
+    await createClient(t.app).post("/api/v1/auth/login/mfa/send", {
+      mfa_token: next.body.mfa_token,
+      method: "email",
+    });
+    const late = await lastCode("mailcode@example.com", before);
+    // Ten minutes later the code no longer proves anything (checked through re-authentication).
+    t.services.clock.advance(10 * 60 + 1);
+    const reauth = await signedIn.post("/api/v1/auth/reauth", { method: "email", code: late });
+    expect(reauth.body.code).toBe("invalid_code");
+  });
+
+  it("refuses email codes for an unverified address", async () => {
+    const client = createClient(t.app);
+    await client.post("/api/v1/auth/signup", {
+      email: "unverified-mfa@example.com",
+      password: STRONG_PASSWORD,
+      name: "U V",
+      account_name: "U",
+    });
+    await client.post("/api/v1/auth/login", {
+      email: "unverified-mfa@example.com",
+      password: STRONG_PASSWORD,
+    });
+    const start = await client.post("/api/v1/me/mfa/email");
+    expect(start.statusCode).toBe(409);
+  });
 });

@@ -38,11 +38,11 @@ export type LoginResponse = SessionInfo | MfaChallenge;
 // Second factors (docs/api-mfa.md).
 
 /** How a second factor is proved: at log-in and when re-authenticating. */
-export type SecondFactorMethod = "totp" | "recovery_code";
+export type SecondFactorMethod = "totp" | "email" | "recovery_code";
 
 export type MfaFactor = {
   id: string;
-  type: "totp";
+  type: "totp" | "email";
   label: string;
   created_at: string;
   last_used_at: string | null;
@@ -53,7 +53,10 @@ export type MfaStatus = { enabled: boolean; factors: MfaFactor[]; recovery_codes
 /** `POST /me/mfa/totp`: an enrollment that counts once its first code is verified. */
 export type TotpEnrollment = { factor_id: string; secret: string; otpauth_uri: string; qr_svg: string };
 
-/** `recovery_codes` only for a user's first factor: shown once. */
+/** `POST /me/mfa/email`: a code is on its way to the account's address; verified like a TOTP factor. */
+export type EmailEnrollment = { factor_id: string };
+
+/** `recovery_codes` only for a user's first factor: shown once. Also the email factor's verify answer. */
 export type TotpVerification = { factor: MfaFactor; recovery_codes?: string[] };
 
 export type PasswordPolicy = {

@@ -164,6 +164,13 @@ const CODE_INPUT: Record<
     inputMode: "numeric",
     autoComplete: "one-time-code",
   },
+  email: {
+    label: "Code from the email",
+    hint: "The 6-digit code we emailed you. It works for 10 minutes.",
+    invalid: "That code didn't work. Check the latest email, or send a new code.",
+    inputMode: "numeric",
+    autoComplete: "one-time-code",
+  },
   recovery_code: {
     label: "Recovery code",
     hint: "One of the codes you saved when you turned on two-factor authentication, like abcd-efgh-jkmn.",
@@ -190,9 +197,13 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
   const { signIn } = useSession();
   const formRef = useRef<HTMLFormElement>(null);
   const offersRecovery = challenge.methods.includes("recovery_code");
+  const offersTotp = challenge.methods.includes("totp");
+  const offersEmail = challenge.methods.includes("email");
   const [method, setMethod] = useState<SecondFactorMethod>(
-    challenge.methods.includes("totp") || !offersRecovery ? "totp" : "recovery_code",
+    offersTotp ? "totp" : offersEmail ? "email" : offersRecovery ? "recovery_code" : "totp",
   );
+  const [sending, setSending] = useState(false);
+  const [emailSent, setEmailSent] = useState(false);
   const [code, setCode] = useState("");
   const [codeError, setCodeError] = useState<string | undefined>(undefined);
   const [error, setError] = useState<LoginError | null>(null);
@@ -212,12 +223,41 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
     setError(null);
   }
 
+  // Mails a code and switches to typing it in. Too soon again (429) only says to wait: the attempt lives on.
+  async function sendEmailCode() {
+    setSending(true);
+    setError(null);
+    setEmailSent(false);
+    try {
+      await api.post("/auth/login/mfa/send", { mfa_token: challenge.mfa_token, method: "email" });
+      if (method !== "email") switchTo("email");
+      setEmailSent(true);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === "invalid_token") {
+        onRestart(restartReasonFor(caught));
+      } else if (caught instanceof ApiError && caught.status === 429) {
+        setError({ text: caught.detail || rateLimitMessage(caught), code: caught.code });
+      } else {
+        setError(loginError(caught));
+      }
+    }
+    setSending(false);
+  }
+
   async function submit(event: FormEvent) {
     event.preventDefault();
     // Authenticator apps show "123 456"; recovery codes are matched ignoring spaces and dashes anyway.
-    const value = method === "totp" ? code.replace(/\s/g, "") : code.trim();
+    const value = method === "recovery_code" ? code.trim() : code.replace(/\s/g, "");
     if (!value) {
-      setCodeError(method === "totp" ? "Enter the code from your app." : "Enter one of your recovery codes.");
+      setCodeError(
+        method === "totp"
+          ? "Enter the code from your app."
+          : method === "email"
+            ? emailSent
+              ? "Enter the code from the email."
+              : "Choose “Email me a code” first, then enter the code from the email."
+            : "Enter one of your recovery codes.",
+      );
       return;
     }
     setSubmitting(true);
@@ -249,13 +289,20 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
       intro={
         method === "totp"
           ? "Enter the code from your authenticator app to finish logging in."
-          : "Enter one of your recovery codes to finish logging in. Each code works once."
+          : method === "email"
+            ? "Enter the code we email you to finish logging in."
+            : "Enter one of your recovery codes to finish logging in. Each code works once."
       }
     >
       <form ref={formRef} onSubmit={submit} noValidate>
         {error ? (
           <FormAlert testId="login-error" code={error.code}>
             {error.text}
+          </FormAlert>
+        ) : null}
+        {method === "email" && emailSent ? (
+          <FormAlert tone="info" testId="email-code-sent">
+            We sent a code to your email. It works for 10 minutes.
           </FormAlert>
         ) : null}
         <TextField
@@ -275,27 +322,41 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
           }}
           error={codeError}
         />
-        {offersRecovery ? (
+        {offersEmail ? (
           <p className="form-aside">
-            {method === "totp" ? (
-              <button
-                type="button"
-                className="link-button link-button-flush"
-                onClick={() => switchTo("recovery_code")}
-                data-testid="use-recovery"
-              >
-                Use a recovery code instead
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="link-button link-button-flush"
-                onClick={() => switchTo("totp")}
-                data-testid="use-totp"
-              >
-                Use your authenticator app instead
-              </button>
-            )}
+            <button
+              type="button"
+              className="link-button link-button-flush"
+              onClick={sendEmailCode}
+              disabled={sending || submitting}
+              data-testid="send-email-code"
+            >
+              {sending ? "Sending…" : emailSent && method === "email" ? "Send a new code" : "Email me a code"}
+            </button>
+          </p>
+        ) : null}
+        {offersTotp && method !== "totp" ? (
+          <p className="form-aside">
+            <button
+              type="button"
+              className="link-button link-button-flush"
+              onClick={() => switchTo("totp")}
+              data-testid="use-totp"
+            >
+              Use your authenticator app instead
+            </button>
+          </p>
+        ) : null}
+        {offersRecovery && method !== "recovery_code" ? (
+          <p className="form-aside">
+            <button
+              type="button"
+              className="link-button link-button-flush"
+              onClick={() => switchTo("recovery_code")}
+              data-testid="use-recovery"
+            >
+              Use a recovery code instead
+            </button>
           </p>
         ) : null}
         <div className="actions">

@@ -6,16 +6,18 @@ import { FormAlert } from "../../components/form-alert";
 import { errorNotice, type Notice } from "../../error-messages";
 import { toFormErrors } from "../../form-errors";
 import { isReauthRequired } from "../../reauth-provider";
-import type { MfaFactor, MfaStatus, TotpEnrollment, TotpVerification } from "../../types";
+import type { EmailEnrollment, MfaFactor, MfaStatus, TotpEnrollment, TotpVerification } from "../../types";
 import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
 import { useResource } from "../../use-resource";
 import { useSession, useSessionInfo } from "../../use-session";
+import { EmailEnrollDialog } from "./email-enroll-dialog";
 import { RecoveryCodesDialog } from "./recovery-codes-dialog";
 import { TotpEnrollDialog } from "./totp-enroll-dialog";
 
 type OpenDialog =
   | { kind: "enroll"; enrollment: TotpEnrollment }
+  | { kind: "email"; enrollment: EmailEnrollment }
   | { kind: "codes"; codes: string[]; reason: "enabled" | "regenerated" }
   | { kind: "remove"; factor: MfaFactor }
   | { kind: "disable" };
@@ -25,10 +27,15 @@ const FEW_RECOVERY_CODES = 3;
 
 // The server calls every app "Authenticator app"; a number tells a second one apart in the list.
 function nextLabel(factors: readonly MfaFactor[]): string {
-  const taken = new Set(factors.map((factor) => factor.label));
+  const taken = new Set(factors.filter((factor) => factor.type === "totp").map((factor) => factor.label));
   let label = "Authenticator app";
   for (let n = 2; taken.has(label); n++) label = `Authenticator app ${n}`;
   return label;
+}
+
+/** What the list shows for a factor: its label, or a name for its kind if the server gave none. */
+function factorName(factor: MfaFactor): string {
+  return factor.label || (factor.type === "email" ? "Email codes" : "Authenticator app");
 }
 
 /** `locked`: a password change is pending, and until then the server refuses this too. */
@@ -39,7 +46,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
   const formatDate = useFormatDate();
   const status = useResource<MfaStatus>(locked ? null : "/me/mfa");
   const [dialog, setDialog] = useState<OpenDialog | null>(null);
-  const [busy, setBusy] = useState<"enroll" | "regenerate" | null>(null);
+  const [busy, setBusy] = useState<"enroll" | "email" | "regenerate" | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const mfa = status.data;
 
@@ -68,13 +75,26 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
     setBusy(null);
   }
 
+  // A 409 (the address isn't verified yet) carries a detail that says what to do: errorNotice shows it.
+  async function startEmail() {
+    setBusy("email");
+    setNotice(null);
+    try {
+      const enrollment = await api.post<EmailEnrollment>("/me/mfa/email");
+      setDialog({ kind: "email", enrollment });
+    } catch (error) {
+      fail(error, "Could not turn on email codes");
+    }
+    setBusy(null);
+  }
+
   function enrolled(result: TotpVerification) {
     status.reload();
     if (result.recovery_codes) {
       setDialog({ kind: "codes", codes: result.recovery_codes, reason: "enabled" });
     } else {
       setDialog(null);
-      setNotice({ tone: "success", text: `Added ${result.factor.label}.` });
+      setNotice({ tone: "success", text: `Added ${factorName(result.factor)}.` });
     }
   }
 
@@ -94,9 +114,10 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
   async function removeFactor(factor: MfaFactor, password: string) {
     await api.delete(`/me/mfa/factors/${encodeURIComponent(factor.id)}`, { password });
     const last = mfa?.factors.length === 1;
+    const name = factorName(factor);
     setNotice({
       tone: "success",
-      text: last ? `Removed ${factor.label}. Two-factor authentication is off.` : `Removed ${factor.label}.`,
+      text: last ? `Removed ${name}. Two-factor authentication is off.` : `Removed ${name}.`,
     });
     status.reload();
   }
@@ -111,6 +132,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
   }
 
   const remaining = mfa?.recovery_codes_remaining ?? 0;
+  const hasEmail = mfa?.factors.some((factor) => factor.type === "email") ?? false;
 
   // Dialogs sit beside the card, not in it: `.card > :last-child` would unset their centring margin.
   return (
@@ -129,8 +151,8 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           ) : null}
         </div>
         <p className="muted">
-          Besides your password, ask for a code from an authenticator app on your phone when you log in.
-          Someone who learns your password still can't get in.
+          Besides your password, ask for a code from an authenticator app on your phone, or one we email you,
+          when you log in. Someone who learns your password still can't get in.
         </p>
         {notice ? (
           <FormAlert tone={notice.tone} code={notice.code} testId="mfa-notice">
@@ -149,7 +171,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
 
         {mfa?.enabled ? (
           <>
-            <h3>Authenticator apps</h3>
+            <h3>Your sign-in methods</h3>
             <table className="table responsive-table mfa-factors">
               <thead>
                 <tr>
@@ -163,9 +185,14 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
               </thead>
               <tbody>
                 {mfa.factors.map((factor) => (
-                  <tr key={factor.id} data-testid="mfa-factor" data-factor-id={factor.id}>
+                  <tr
+                    key={factor.id}
+                    data-testid="mfa-factor"
+                    data-factor-id={factor.id}
+                    data-factor-type={factor.type}
+                  >
                     <td className="cell-primary">
-                      <span className="device">{factor.label}</span>
+                      <span className="device">{factorName(factor)}</span>
                     </td>
                     <td data-label="Added">{formatDate(factor.created_at)}</td>
                     <td data-label="Last used">
@@ -178,7 +205,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
                         onClick={() => setDialog({ kind: "remove", factor })}
                         disabled={busy !== null}
                         data-testid="factor-remove"
-                        aria-label={`Remove ${factor.label}`}
+                        aria-label={`Remove ${factorName(factor)}`}
                       >
                         Remove
                       </button>
@@ -231,6 +258,17 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
                   ? "Add another authenticator app"
                   : "Set up an authenticator app"}
             </button>
+            {hasEmail ? null : (
+              <button
+                type="button"
+                className="button button-secondary"
+                onClick={startEmail}
+                disabled={busy !== null}
+                data-testid="email-enable"
+              >
+                {busy === "email" ? "Sending a code…" : "Set up email codes"}
+              </button>
+            )}
             {mfa.enabled ? (
               <button
                 type="button"
@@ -253,12 +291,19 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           onClose={() => setDialog(null)}
         />
       ) : null}
+      {dialog?.kind === "email" ? (
+        <EmailEnrollDialog
+          enrollment={dialog.enrollment}
+          onVerified={enrolled}
+          onClose={() => setDialog(null)}
+        />
+      ) : null}
       {dialog?.kind === "codes" ? (
         <RecoveryCodesDialog codes={dialog.codes} reason={dialog.reason} onClose={() => setDialog(null)} />
       ) : null}
       {dialog?.kind === "remove" ? (
         <PasswordConfirmDialog
-          title={`Remove ${dialog.factor.label}?`}
+          title={`Remove ${factorName(dialog.factor)}?`}
           confirmLabel="Remove"
           busyLabel="Removing…"
           testId="factor-remove-dialog"
@@ -267,8 +312,10 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           onClose={() => setDialog(null)}
         >
           {mfa?.factors.length === 1
-            ? "It's your only authenticator app: removing it turns two-factor authentication off and your recovery codes stop working."
-            : "You will no longer be able to log in with codes from this app."}
+            ? "It's your only second factor: removing it turns two-factor authentication off and your recovery codes stop working."
+            : dialog.factor.type === "email"
+              ? "You will no longer be able to log in with codes we email you."
+              : "You will no longer be able to log in with codes from this app."}
         </PasswordConfirmDialog>
       ) : null}
       {dialog?.kind === "disable" ? (
@@ -281,8 +328,8 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           onConfirm={disable}
           onClose={() => setDialog(null)}
         >
-          Every authenticator app is removed and your recovery codes stop working. Logging in will need only
-          your password.
+          Your authenticator apps and email codes are removed and your recovery codes stop working. Logging in
+          will need only your password.
         </PasswordConfirmDialog>
       ) : null}
     </>
