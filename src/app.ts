@@ -103,7 +103,7 @@ export async function buildApp(
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
 
-  registerAuthHook(app, { sessions: services.sessions, secret: config.secretKey });
+  registerAuthHook(app, { sessions: services.sessions, secret: config.secretKey, now: services.clock.now });
 
   app.get("/healthz", { config: { auth: "none" }, schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { auth: "none" }, schema: { hide: true } }, async (_request, reply) => {

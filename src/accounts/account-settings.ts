@@ -12,10 +12,22 @@ export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({
   absolute_hours: 24,
 });
 
-export type AccountSettings = { password_policy: PasswordPolicy; session: SessionPolicy };
+export const MFA_METHODS = ["totp", "email", "sms", "passkey"] as const;
+export type MfaMethod = (typeof MFA_METHODS)[number];
+
+/** Who must use a second factor, which kinds count, and how long people have to enroll. */
+export type MfaPolicy = { required_role_ids: string[]; allowed_methods: MfaMethod[]; grace_days: number };
+
+export const MFA_GRACE_BOUNDS = { min: 0, max: 90 } as const;
+
+export type AccountSettings = { password_policy: PasswordPolicy; session: SessionPolicy; mfa: MfaPolicy };
 
 export function defaultAccountSettings(): AccountSettings {
-  return { password_policy: { ...DEFAULT_PASSWORD_POLICY }, session: { ...DEFAULT_SESSION_POLICY } };
+  return {
+    password_policy: { ...DEFAULT_PASSWORD_POLICY },
+    session: { ...DEFAULT_SESSION_POLICY },
+    mfa: { required_role_ids: [], allowed_methods: [...MFA_METHODS], grace_days: 7 },
+  };
 }
 
 /** Stored settings merged over today's defaults, so settings added later read sensibly for old accounts. */
@@ -25,5 +37,6 @@ export function parseAccountSettings(json: string): AccountSettings {
   return {
     password_policy: { ...defaults.password_policy, ...stored.password_policy },
     session: { ...defaults.session, ...stored.session },
+    mfa: { ...defaults.mfa, ...stored.mfa },
   };
 }

@@ -8,7 +8,12 @@ import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
 import { type AccessCache, requirePermission as checkPermission, loadAccess } from "../roles/access.js";
 import { BUILTIN_ROLES, type Permission } from "../roles/permissions.js";
-import { type AccountSettings, defaultAccountSettings, type SessionPolicy } from "./account-settings.js";
+import {
+  type AccountSettings,
+  defaultAccountSettings,
+  type MfaPolicy,
+  type SessionPolicy,
+} from "./account-settings.js";
 import type { Account, AccountsRepository, Membership } from "./accounts.repository.js";
 
 export type AccountProfileChanges = Partial<{
@@ -20,7 +25,11 @@ export type AccountProfileChanges = Partial<{
   default_role_id: string | null;
 }>;
 
-export type SecurityChanges = { password_policy?: Partial<PasswordPolicy>; session?: Partial<SessionPolicy> };
+export type SecurityChanges = {
+  password_policy?: Partial<PasswordPolicy>;
+  session?: Partial<SessionPolicy>;
+  mfa?: Partial<MfaPolicy>;
+};
 
 export function slugify(name: string): string {
   const base = name
@@ -85,17 +94,20 @@ export function createAccountsService(deps: {
         settings: defaultAccountSettings(),
         now,
       });
-      let rootRoleId = "";
+      // Root and Admin must use a second factor in new accounts (7 days' grace to enroll).
+      const roleIds = new Map(BUILTIN_ROLES.map((role) => [role.key, newId("role")]));
+      const settings = defaultAccountSettings();
+      settings.mfa.required_role_ids = [roleIds.get("root"), roleIds.get("admin")] as string[];
+      await accounts.updateSettings(trx, accountId, settings, now);
       for (const role of BUILTIN_ROLES) {
-        const id = newId("role");
-        if (role.key === "root") rootRoleId = id;
         await accounts.insertRole(
           trx,
           accountId,
-          { id, ...role, permissions: [...role.permissions], builtin: true },
+          { id: roleIds.get(role.key) as string, ...role, permissions: [...role.permissions], builtin: true },
           now,
         );
       }
+      const rootRoleId = roleIds.get("root") as string;
       await accounts.insertMembership(trx, {
         id: newId("membership"),
         accountId,
@@ -210,7 +222,34 @@ export function createAccountsService(deps: {
         const settings: AccountSettings = {
           password_policy: { ...account.settings.password_policy, ...changes.password_policy },
           session: { ...account.settings.session, ...changes.session },
+          mfa: { ...account.settings.mfa, ...changes.mfa },
         };
+        if (changes.mfa?.required_role_ids) {
+          const known = new Set(
+            (await trx.selectFrom("roles").select("id").where("account_id", "=", accountId).execute()).map(
+              (r) => r.id,
+            ),
+          );
+          const unknown = changes.mfa.required_role_ids.findIndex((id) => !known.has(id));
+          if (unknown >= 0) {
+            throw new AppError("validation_failed", "Unknown role", {
+              errors: [
+                {
+                  path: `mfa.required_role_ids.${unknown}`,
+                  code: "not_found",
+                  message: "No such role in this account",
+                },
+              ],
+            });
+          }
+        }
+        if (settings.mfa.allowed_methods.length === 0) {
+          throw new AppError("validation_failed", "Allow at least one kind of second factor", {
+            errors: [
+              { path: "mfa.allowed_methods", code: "too_short", message: "Allow at least one method" },
+            ],
+          });
+        }
         await accounts.updateSettings(trx, accountId, settings, clock.now().toISOString());
         await recordAudit(
           trx,

@@ -4,7 +4,7 @@ import { POLICY_BOUNDS } from "../auth/password-policy.js";
 import { userActor } from "../http/context.js";
 import { errorResponses, Nullable, Str } from "../http/schemas.js";
 import type { Services } from "../services.js";
-import { SESSION_BOUNDS } from "./account-settings.js";
+import { MFA_GRACE_BOUNDS, MFA_METHODS, SESSION_BOUNDS } from "./account-settings.js";
 import type { SecurityChanges } from "./accounts.service.js";
 
 const int = (bounds: { min: number; max: number }) =>
@@ -24,9 +24,16 @@ const SessionFields = {
   absolute_hours: int(SESSION_BOUNDS.absolute_hours),
 };
 
+const MfaFields = {
+  required_role_ids: Type.Array(Str(64), { maxItems: 100 }),
+  allowed_methods: Type.Array(Type.Union(MFA_METHODS.map((m) => Type.Literal(m))), { maxItems: 4 }),
+  grace_days: int(MFA_GRACE_BOUNDS),
+};
+
 const SecuritySchema = Type.Object({
   password_policy: Type.Object(PasswordPolicyFields),
   session: Type.Object(SessionFields),
+  mfa: Type.Object(MfaFields),
 });
 
 const SecurityPatch = Type.Object(
@@ -35,6 +42,7 @@ const SecurityPatch = Type.Object(
       Type.Partial(Type.Object(PasswordPolicyFields), { additionalProperties: false }),
     ),
     session: Type.Optional(Type.Partial(Type.Object(SessionFields), { additionalProperties: false })),
+    mfa: Type.Optional(Type.Partial(Type.Object(MfaFields), { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

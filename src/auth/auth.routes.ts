@@ -185,7 +185,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.post(
     "/api/v1/auth/reauth",
     {
-      config: { allowDuringPasswordChange: true },
+      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
       schema: {
         tags: ["auth"],
         summary: "Authenticate again (password or second factor) to unlock sensitive actions for 10 minutes",
@@ -214,7 +214,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.post(
     "/api/v1/auth/logout",
     {
-      config: { allowDuringPasswordChange: true },
+      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
       schema: { tags: ["auth"], summary: "End the current session", response: { 204: Type.Null() } },
     },
     async (request, reply) => {
@@ -299,7 +299,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.get(
     "/api/v1/session",
     {
-      config: { allowDuringPasswordChange: true },
+      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
       schema: {
         tags: ["auth"],
         summary: "The current session, user and CSRF token",

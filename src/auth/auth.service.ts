@@ -142,6 +142,7 @@ export function createAuthService(deps: AuthDeps) {
       ip: actor.ip,
       userAgent: actor.userAgent,
       passwordChangeRequired: passwordExpired(user, policy),
+      mfaEnrollmentDueAt: await deps.mfa.enrollmentDueAt(trx, user.id),
     });
     await users.recordLogin(trx, user.id, now, actor.ip, accountId);
     await recordAudit(

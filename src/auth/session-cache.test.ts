@@ -16,6 +16,7 @@ const session = (n: number, userId = `usr_${n}`): Session => ({
   userAgent: null,
   passwordChangeRequired: false,
   reauthUntil: null,
+  mfaEnrollmentDueAt: null,
   revokedAt: null,
 });
 

@@ -13,6 +13,7 @@ export async function sessionStateFor(services: Services, config: Config, sessio
     csrf_token: csrfTokenFor(config.secretKey, session.tokenHash),
     session: sessionInfoView(session),
     password_change_required: session.passwordChangeRequired,
+    mfa_enrollment_due_at: session.mfaEnrollmentDueAt,
   };
 }
 

@@ -17,6 +17,8 @@ export type Session = {
   passwordChangeRequired: boolean;
   /** Until when the user counts as freshly authenticated (sensitive actions). */
   reauthUntil: string | null;
+  /** Set while the user must still enroll a second factor that an account requires. */
+  mfaEnrollmentDueAt: string | null;
   revokedAt: string | null;
 };
 
@@ -35,6 +37,7 @@ function toSession(row: Selectable<SessionsTable>): Session {
     userAgent: row.user_agent,
     passwordChangeRequired: row.password_change_required === 1,
     reauthUntil: row.reauth_until,
+    mfaEnrollmentDueAt: row.mfa_enrollment_due_at,
     revokedAt: row.revoked_at,
   };
 }
@@ -58,6 +61,7 @@ export function createSessionsRepository() {
           user_agent: s.userAgent,
           password_change_required: s.passwordChangeRequired ? 1 : 0,
           reauth_until: s.reauthUntil,
+          mfa_enrollment_due_at: s.mfaEnrollmentDueAt,
           revoked_at: null,
         })
         .execute();
@@ -124,6 +128,14 @@ export function createSessionsRepository() {
     },
     async setReauthUntil(db: Executor, id: string, until: string): Promise<void> {
       await db.updateTable("sessions").set({ reauth_until: until }).where("id", "=", id).execute();
+    },
+    async clearMfaEnrollmentDue(db: Executor, userId: string): Promise<void> {
+      await db
+        .updateTable("sessions")
+        .set({ mfa_enrollment_due_at: null })
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .execute();
     },
     async setAccount(db: Executor, id: string, accountId: string): Promise<void> {
       await db.updateTable("sessions").set({ account_id: accountId }).where("id", "=", id).execute();

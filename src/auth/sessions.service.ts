@@ -42,6 +42,7 @@ export function createSessionsService(deps: {
         ip: string | null;
         userAgent: string | null;
         passwordChangeRequired: boolean;
+        mfaEnrollmentDueAt?: string | null;
       },
     ): Promise<{ token: string; session: Session }> {
       const now = clock.now();
@@ -61,6 +62,7 @@ export function createSessionsService(deps: {
         passwordChangeRequired: input.passwordChangeRequired,
         // Logging in is itself a fresh authentication (for ten minutes).
         reauthUntil: addSeconds(now, REAUTH_SECONDS).toISOString(),
+        mfaEnrollmentDueAt: input.mfaEnrollmentDueAt ?? null,
         revokedAt: null,
       };
       await sessions.insert(trx, session);
@@ -123,6 +125,11 @@ export function createSessionsService(deps: {
       const count = await sessions.revokeAllInAccount(trx, userId, accountId, clock.now().toISOString());
       await publishRevocation(trx, effects, userId);
       return count;
+    },
+
+    async clearMfaEnrollmentDue(trx: Executor, effects: Effects, userId: string): Promise<void> {
+      await sessions.clearMfaEnrollmentDue(trx, userId);
+      await publishRevocation(trx, effects, userId);
     },
 
     async markReauthenticated(trx: Executor, effects: Effects, session: Session): Promise<string> {

@@ -6,6 +6,7 @@ import * as auditChain from "./migrations/0003-audit-chain.js";
 import * as memberSort from "./migrations/0004-member-sort.js";
 import * as mfa from "./migrations/0005-mfa.js";
 import * as mfaCodes from "./migrations/0006-mfa-codes.js";
+import * as mfaPolicy from "./migrations/0007-mfa-policy.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "0004-member-sort": memberSort,
   "0005-mfa": mfa,
   "0006-mfa-codes": mfaCodes,
+  "0007-mfa-policy": mfaPolicy,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

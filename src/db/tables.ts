@@ -22,6 +22,7 @@ export interface UsersTable {
   last_login_ip: string | null;
   last_account_id: string | null;
   deactivated_at: string | null;
+  mfa_required_since: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -86,6 +87,7 @@ export interface SessionsTable {
   user_agent: string | null;
   password_change_required: number;
   reauth_until: string | null;
+  mfa_enrollment_due_at: string | null;
   revoked_at: string | null;
 }
 

@@ -25,7 +25,10 @@ export function assertCsrf(request: FastifyRequest, secret: Buffer) {
  * Resolves the session cookie for every /api/v1 route before the body is read, then applies the route's
  * `auth` setting, the CSRF rule for unsafe methods and the "change your password first" restriction.
  */
-export function registerAuthHook(app: FastifyInstance, deps: { sessions: SessionsService; secret: Buffer }) {
+export function registerAuthHook(
+  app: FastifyInstance,
+  deps: { sessions: SessionsService; secret: Buffer; now: () => Date },
+) {
   app.decorateRequest("session", undefined);
   app.addHook("onRequest", async (request: FastifyRequest) => {
     // Unknown routes fall through to the 404 handler whether or not the caller is logged in.
@@ -37,6 +40,16 @@ export function registerAuthHook(app: FastifyInstance, deps: { sessions: Session
     const session = request.session;
     if (!session) throw new AppError("unauthenticated", "Log in to continue");
     if (UNSAFE.has(request.method)) assertCsrf(request, deps.secret);
+    if (
+      session.mfaEnrollmentDueAt &&
+      session.mfaEnrollmentDueAt <= deps.now().toISOString() &&
+      !config.allowDuringMfaEnrollment
+    ) {
+      throw new AppError(
+        "mfa_enrollment_required",
+        "Your account requires two-factor authentication: set it up to continue",
+      );
+    }
     if (session.passwordChangeRequired && !config.allowDuringPasswordChange) {
       throw new AppError(
         "password_change_required",

@@ -12,6 +12,8 @@ declare module "fastify" {
     auth?: "session" | "none";
     /** Allowed while the user must first change an expired password. */
     allowDuringPasswordChange?: boolean;
+    /** Allowed after the grace period for a required second factor ran out (so the user can enroll). */
+    allowDuringMfaEnrollment?: boolean;
   }
 }
 

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, title: "Forbidden" },
   reauth_required: { status: 403, title: "Confirm it's you" },
   password_change_required: { status: 403, title: "Password change required" },
+  mfa_enrollment_required: { status: 403, title: "Set up two-factor authentication first" },
   privilege_escalation: { status: 403, title: "Cannot grant what you do not hold" },
   root_only: { status: 403, title: "Only Root may do this" },
   self_change: { status: 403, title: "You cannot change your own role or status" },

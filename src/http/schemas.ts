@@ -81,6 +81,7 @@ export const SessionStateSchema = Type.Object({
   csrf_token: Type.String(),
   session: SessionInfoSchema,
   password_change_required: Type.Boolean(),
+  mfa_enrollment_due_at: Nullable(Timestamp),
 });
 
 export const PasswordPolicySchema = Type.Object(

@@ -16,10 +16,13 @@ const Codes = Type.Array(Type.String());
 export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   const { mfa } = services;
   const tags = ["mfa"];
+  // Enrolling must stay possible after a required second factor's grace period has run out.
+  const enrolling = { allowDuringMfaEnrollment: true };
 
   app.get(
     "/api/v1/me/mfa",
     {
+      config: enrolling,
       schema: {
         tags,
         summary: "Your second factors and recovery codes left",
@@ -38,6 +41,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/me/mfa/totp",
     {
+      config: enrolling,
       schema: {
         tags,
         summary: "Start enrolling an authenticator app",
@@ -62,6 +66,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/me/mfa/totp/:factor_id/verify",
     {
+      config: enrolling,
       schema: {
         tags,
         summary:
@@ -88,6 +93,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/me/mfa/email",
     {
+      config: enrolling,
       schema: {
         tags,
         summary: "Start using email codes as a second factor (a code is mailed to confirm)",
@@ -101,6 +107,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/me/mfa/email/:factor_id/verify",
     {
+      config: enrolling,
       schema: {
         tags,
         summary:
@@ -127,6 +134,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/me/mfa/recovery-codes",
     {
+      config: enrolling,
       schema: {
         tags,
         summary: "New recovery codes; the old ones stop working (needs a fresh authentication)",
@@ -141,6 +149,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.delete(
     "/api/v1/me/mfa/factors/:factor_id",
     {
+      config: enrolling,
       schema: {
         tags,
         summary: "Remove a second factor (your password is required)",
@@ -164,6 +173,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/me/mfa/disable",
     {
+      config: enrolling,
       schema: {
         tags,
         summary: "Turn two-factor authentication off (your password is required)",

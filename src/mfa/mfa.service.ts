@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import QRCode from "qrcode";
+import { type MfaMethod, parseAccountSettings } from "../accounts/account-settings.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import type { PasswordHasher } from "../auth/passwords.js";
 import type { Session } from "../auth/sessions.repository.js";
@@ -155,6 +156,14 @@ export function createMfaService(deps: {
       const first = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
       await mfa.confirm(trx, session.userId, factorId, now());
       const codes = first ? await issueRecoveryCodes(trx, session.userId) : undefined;
+      if (first) {
+        await trx
+          .updateTable("users")
+          .set({ mfa_required_since: null })
+          .where("id", "=", session.userId)
+          .execute();
+        await sessions.clearMfaEnrollmentDue(trx, effects, session.userId);
+      }
       await recordAudit(
         trx,
         actor,
@@ -187,6 +196,33 @@ export function createMfaService(deps: {
     };
   }
 
+  /** The policies of the user's active accounts that require them to use a second factor. */
+  async function requiringPolicies(executor: Executor, userId: string) {
+    const rows = await executor
+      .selectFrom("memberships as m")
+      .innerJoin("accounts as a", "a.id", "m.account_id")
+      .select(["m.account_id", "m.role_id", "a.settings"])
+      .where("m.user_id", "=", userId)
+      .where("m.status", "=", "active")
+      .execute();
+    const teamRoles = await executor
+      .selectFrom("team_members as tm")
+      .innerJoin("teams as t", (j) =>
+        j.onRef("t.id", "=", "tm.team_id").onRef("t.account_id", "=", "tm.account_id"),
+      )
+      .select(["tm.account_id", "t.role_id"])
+      .where("tm.user_id", "=", userId)
+      .execute();
+    return rows
+      .map((r) => ({
+        accountId: r.account_id,
+        roleIds: [r.role_id, ...teamRoles.filter((t) => t.account_id === r.account_id).map((t) => t.role_id)],
+        mfa: parseAccountSettings(r.settings).mfa,
+      }))
+      .filter((r) => r.roleIds.some((id) => id !== null && r.mfa.required_role_ids.includes(id)))
+      .map((r) => r.mfa);
+  }
+
   const factorView = (f: Factor) => ({
     id: f.id,
     type: f.type,
@@ -203,6 +239,37 @@ export function createMfaService(deps: {
   return {
     verifySecondFactor,
     factorView,
+
+    /**
+     * When the user must have enrolled a second factor (their grace period counts from the first time
+     * an account required it), or null when nothing requires it or they already have one.
+     */
+    async enrollmentDueAt(trx: Executor, userId: string): Promise<string | null> {
+      if ((await mfa.confirmedFactors(trx, userId)).length > 0) return null;
+      const policies = await requiringPolicies(trx, userId);
+      if (policies.length === 0) return null;
+      const row = await trx
+        .selectFrom("users")
+        .select("mfa_required_since")
+        .where("id", "=", userId)
+        .executeTakeFirstOrThrow();
+      const since = row.mfa_required_since ?? now();
+      if (!row.mfa_required_since)
+        await trx.updateTable("users").set({ mfa_required_since: since }).where("id", "=", userId).execute();
+      const grace = Math.min(...policies.map((p) => p.grace_days));
+      return addSeconds(new Date(since), grace * 86_400).toISOString();
+    },
+
+    /** The methods the user may enroll: those every requiring account allows. */
+    async assertMethodAllowed(userId: string, method: MfaMethod) {
+      const policies = await requiringPolicies(db, userId);
+      if (policies.some((p) => !p.allowed_methods.includes(method))) {
+        throw new AppError(
+          "forbidden",
+          `Your account's security policy does not allow ${method} as a second factor`,
+        );
+      }
+    },
 
     /** The second factors a log-in may use, or none when MFA is off. */
     async methodsFor(userId: string): Promise<SecondFactorMethod[]> {
@@ -222,6 +289,7 @@ export function createMfaService(deps: {
 
     async startTotp(session: Session, label: string | undefined, actor: Actor) {
       if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      await this.assertMethodAllowed(session.userId, "totp");
       const user = (await users.findById(db, session.userId)) as User;
       const secret = newTotpSecret();
       const id = newId("factor");
@@ -269,6 +337,7 @@ export function createMfaService(deps: {
     /** Email codes as a factor: the address must be verified; a code is sent to confirm it. */
     async startEmail(session: Session, actor: Actor) {
       if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      await this.assertMethodAllowed(session.userId, "email");
       const user = (await users.findById(db, session.userId)) as User;
       if (!user.emailVerifiedAt) throw new AppError("conflict", "Verify your email address first");
       const id = newId("factor");

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  addMember,
   createClient,
   createTestApp,
   STRONG_PASSWORD,
@@ -421,5 +422,90 @@ describe.each(testDialects())("two-factor authentication on %s", (dialect) => {
     });
     const start = await client.post("/api/v1/me/mfa/email");
     expect(start.statusCode).toBe(409);
+  });
+
+  it("requires Root and Admin to enroll in new accounts, after a 7-day grace period", async () => {
+    const root = await signUpAndLogin(t, { email: "forced-root@example.com" });
+    const session = await root.client.get("/api/v1/session");
+    const due = Date.parse(session.body.mfa_enrollment_due_at);
+    expect(Math.round((due - t.services.clock.now().getTime()) / 86_400_000)).toBe(7);
+    expect((await root.client.get(`/api/v1/accounts/${root.accountId}/members`)).statusCode).toBe(200);
+    const security = await root.client.get(`/api/v1/accounts/${root.accountId}/security`);
+    expect(security.body.mfa).toMatchObject({
+      grace_days: 7,
+      allowed_methods: ["totp", "email", "sms", "passkey"],
+    });
+    expect(security.body.mfa.required_role_ids).toHaveLength(2);
+
+    t.services.clock.advance(8 * 86400);
+    const later = createClient(t.app);
+    await later.post("/api/v1/auth/login", { email: "forced-root@example.com", password: STRONG_PASSWORD });
+    const blocked = await later.get(`/api/v1/accounts/${root.accountId}/members`);
+    expect(blocked.statusCode).toBe(403);
+    expect(blocked.body.code).toBe("mfa_enrollment_required");
+    expect((await later.get("/api/v1/me")).statusCode).toBe(200);
+    expect((await later.get("/api/v1/session")).statusCode).toBe(200);
+    const start = await later.post("/api/v1/me/mfa/totp", {});
+    expect(start.statusCode).toBe(201);
+    const verified = await later.post(`/api/v1/me/mfa/totp/${start.body.factor_id}/verify`, {
+      code: codeFor(start.body.secret),
+    });
+    expect(verified.statusCode).toBe(200);
+    expect((await later.get("/api/v1/session")).body.mfa_enrollment_due_at).toBeNull();
+    expect((await later.get(`/api/v1/accounts/${root.accountId}/members`)).statusCode).toBe(200);
+  });
+
+  it("lets an admin require MFA for a role, with the grace and methods the account chooses", async () => {
+    const root = await signUpAndLogin(t, { email: "policy-root@example.com" });
+    const roles = Object.fromEntries(
+      (
+        (await root.client.get(`/api/v1/accounts/${root.accountId}/roles`)).body.data as Array<{
+          key: string;
+          id: string;
+        }>
+      ).map((r) => [r.key, r.id]),
+    );
+    const dev = await addMember(t, root, { email: "policy-dev@example.com", roleKey: "developer" });
+    expect((await dev.client.get("/api/v1/session")).body.mfa_enrollment_due_at).toBeNull();
+
+    const bad = await root.client.patch(`/api/v1/accounts/${root.accountId}/security`, {
+      mfa: { required_role_ids: ["role_nope"] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      (
+        await root.client.patch(`/api/v1/accounts/${root.accountId}/security`, {
+          mfa: { allowed_methods: [] },
+        })
+      ).statusCode,
+    ).toBe(400);
+    const set = await root.client.patch(`/api/v1/accounts/${root.accountId}/security`, {
+      mfa: {
+        required_role_ids: [roles.root, roles.admin, roles.developer],
+        grace_days: 0,
+        allowed_methods: ["totp"],
+      },
+    });
+    expect(set.statusCode).toBe(200);
+    expect((await dev.client.get("/api/v1/accounts/" + root.accountId + "/members")).statusCode).toBe(200); // this session predates the rule
+
+    const next = createClient(t.app);
+    await next.post("/api/v1/auth/login", { email: "policy-dev@example.com", password: dev.password });
+    expect((await next.get(`/api/v1/accounts/${root.accountId}/members`)).body.code).toBe(
+      "mfa_enrollment_required",
+    );
+    const email = await next.post("/api/v1/me/mfa/email");
+    expect(email.statusCode).toBe(403);
+    const start = await next.post("/api/v1/me/mfa/totp", {});
+    await next.post(`/api/v1/me/mfa/totp/${start.body.factor_id}/verify`, {
+      code: codeFor(start.body.secret),
+    });
+    expect((await next.get(`/api/v1/accounts/${root.accountId}/members`)).statusCode).toBe(200);
+    const events = await t.services.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("account_id", "=", root.accountId)
+      .execute();
+    expect(events.map((e) => e.action)).toContain("account.security_updated");
   });
 });

@@ -41,7 +41,7 @@ const SessionRow = Type.Object({
 
 export function registerUsersRoutes(app: FastifyInstance, services: Services) {
   const { users, auth, sessions, db } = services;
-  const duringPasswordChange = { allowDuringPasswordChange: true };
+  const duringPasswordChange = { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true };
 
   app.get(
     "/api/v1/me",
