@@ -54,6 +54,8 @@ export type ApiClient = {
   setCsrfToken(token: string | null): void;
   /** Called when an authenticated call answers 401, i.e. the session ended elsewhere. */
   onUnauthenticated(listener: () => void): () => void;
+  /** Called when a call answers 403 `mfa_enrollment_required`: the second-factor deadline has passed. */
+  onMfaEnrollmentRequired(listener: () => void): () => void;
 };
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -63,6 +65,7 @@ const EXPECTED_401 = [/^\/session$/, /^\/auth\//, /^\/me\/password$/, /^\/invita
 export function createApiClient(basePath = "/api/v1"): ApiClient {
   let csrfToken: string | null = null;
   const unauthenticatedListeners = new Set<() => void>();
+  const mfaEnrollmentListeners = new Set<() => void>();
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
@@ -95,6 +98,9 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
     if (error.status === 401 && !EXPECTED_401.some((pattern) => pattern.test(path))) {
       for (const listener of unauthenticatedListeners) listener();
     }
+    if (error.status === 403 && error.code === "mfa_enrollment_required") {
+      for (const listener of mfaEnrollmentListeners) listener();
+    }
     throw error;
   }
 
@@ -110,6 +116,10 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
     onUnauthenticated(listener) {
       unauthenticatedListeners.add(listener);
       return () => unauthenticatedListeners.delete(listener);
+    },
+    onMfaEnrollmentRequired(listener) {
+      mfaEnrollmentListeners.add(listener);
+      return () => mfaEnrollmentListeners.delete(listener);
     },
   };
 }

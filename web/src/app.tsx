@@ -9,16 +9,16 @@ import { SignupPage } from "./pages/Signup";
 import { VerifyEmailPage } from "./pages/VerifyEmail";
 import { Redirect, sameOriginPath, useLocation } from "./router";
 import type { SessionInfo } from "./types";
-import { useSession } from "./use-session";
+import { isSecurityOnly, useSession } from "./use-session";
 
 /** Where a signed-in user belongs when a page is not for them (/, /login). */
 function homeFor(info: SessionInfo): string {
-  return info.password_change_required ? "/settings/security" : "/settings/profile";
+  return isSecurityOnly(info) ? "/settings/security" : "/settings/profile";
 }
 
 /** After log-in: back to where the user was sent from (`?next=`, same origin only), else home. */
 function afterLogin(info: SessionInfo, search: string): string {
-  if (info.password_change_required) return homeFor(info);
+  if (isSecurityOnly(info)) return homeFor(info);
   return sameOriginPath(new URLSearchParams(search).get("next")) ?? homeFor(info);
 }
 
@@ -76,8 +76,8 @@ export function App() {
     const tab = path.slice("/settings/".length);
     if (!isSettingsTab(tab)) return <NotFoundPage />;
     if (!info) return <Redirect to="/login" />;
-    // Until the password is changed the server refuses everything else anyway.
-    if (info.password_change_required && tab !== "security") return <Redirect to="/settings/security" />;
+    // Until the password is changed or a second factor set up, the server refuses everything else anyway.
+    if (isSecurityOnly(info) && tab !== "security") return <Redirect to="/settings/security" />;
     return <SettingsPage tab={tab} />;
   }
 

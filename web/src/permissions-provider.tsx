@@ -8,7 +8,7 @@ import {
   UI_PERMISSIONS,
   type UiPermission,
 } from "./use-permissions";
-import { useSession } from "./use-session";
+import { isSecurityOnly, useSession } from "./use-session";
 
 type Subject = { userId: string; accountId: string; roleId: string | undefined };
 
@@ -43,7 +43,7 @@ async function loadGranted(api: ApiClient, subject: Subject): Promise<Set<string
 export function PermissionsProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const { state } = useSession();
-  const info = state.status === "authenticated" && !state.info.password_change_required ? state.info : null;
+  const info = state.status === "authenticated" && !isSecurityOnly(state.info) ? state.info : null;
   const userId = info?.user.id;
   const accountId = info?.account_id;
   const roleId = info?.user.memberships.find((membership) => membership.account_id === accountId)?.role.id;

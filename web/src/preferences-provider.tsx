@@ -4,14 +4,13 @@ import { applyAppearance, rememberAppearance } from "./appearance";
 import type { Preferences } from "./types";
 import { useApi } from "./use-api";
 import { PreferencesContext, type PreferencesContextValue } from "./use-preferences";
-import { useSession } from "./use-session";
+import { isSecurityOnly, useSession } from "./use-session";
 
 export function PreferencesProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const { state } = useSession();
   // While a password change is pending the server refuses this read; fetch once it is done.
-  const userId =
-    state.status === "authenticated" && !state.info.password_change_required ? state.info.user.id : null;
+  const userId = state.status === "authenticated" && !isSecurityOnly(state.info) ? state.info.user.id : null;
   const [attempt, setAttempt] = useState(0);
   const [preferences, setPreferencesState] = useState<Preferences | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);

@@ -1,8 +1,14 @@
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError, describeError } from "./api";
+import { navigate } from "./router";
 import type { Me, SessionInfo } from "./types";
 import { useApi } from "./use-api";
-import { SessionContext, type SessionContextValue, type SessionState } from "./use-session";
+import {
+  isMfaEnrollmentOverdue,
+  SessionContext,
+  type SessionContextValue,
+  type SessionState,
+} from "./use-session";
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const api = useApi();
@@ -53,6 +59,36 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   // A session revoked from another device shows up as a 401 on the next call.
   useEffect(() => api.onUnauthenticated(becomeAnonymous), [api, becomeAnonymous]);
+
+  // Past the second-factor deadline (whatever this clock says): treat it as due now, go set one up.
+  useEffect(
+    () =>
+      api.onMfaEnrollmentRequired(() => {
+        setState((current) =>
+          current.status === "authenticated" && !isMfaEnrollmentOverdue(current.info)
+            ? {
+                status: "authenticated",
+                info: { ...current.info, mfa_enrollment_due_at: new Date().toISOString() },
+              }
+            : current,
+        );
+        if (window.location.pathname !== "/settings/security") navigate("/settings/security");
+      }),
+    [api],
+  );
+
+  // When the deadline passes while the app is open, re-render so the Security-only guard applies.
+  const dueAt = state.status === "authenticated" ? state.info.mfa_enrollment_due_at : null;
+  useEffect(() => {
+    if (!dueAt) return;
+    const wait = Date.parse(dueAt) - Date.now();
+    if (!(wait > 0) || wait > 2_147_483_647) return;
+    const timer = window.setTimeout(
+      () => setState((current) => (current.status === "authenticated" ? { ...current } : current)),
+      wait + 1000,
+    );
+    return () => window.clearTimeout(timer);
+  }, [dueAt]);
 
   const value = useMemo<SessionContextValue>(
     () => ({ state, reload, signIn, signOut, updateUser }),

@@ -29,6 +29,8 @@ export type SessionInfo = {
   csrf_token: string;
   session: { id: string; expires_at: string };
   password_change_required: boolean;
+  /** The accounts require a second factor and the user has none: set one up by then (ISO), else null. */
+  mfa_enrollment_due_at: string | null;
 };
 
 export type MfaChallenge = { mfa_required: true; mfa_token: string; methods: string[] };
@@ -156,6 +158,17 @@ export type AccountSecurity = {
     | "expiry_days"
   >;
   session: { idle_minutes: number; absolute_hours: number };
+  mfa: MfaPolicy;
+};
+
+export const MFA_POLICY_METHODS = ["totp", "email", "sms", "passkey"] as const;
+export type MfaPolicyMethod = (typeof MFA_POLICY_METHODS)[number];
+
+/** Who must have a second factor, which kinds count, and how long newcomers have to set one up. */
+export type MfaPolicy = {
+  required_role_ids: string[];
+  allowed_methods: MfaPolicyMethod[];
+  grace_days: number;
 };
 
 export const MEMBER_STATUSES = ["active", "suspended", "pending"] as const;

@@ -33,3 +33,15 @@ export function useSessionInfo(): SessionInfo {
   if (state.status !== "authenticated") throw new Error("useSessionInfo needs an authenticated session");
   return state.info;
 }
+
+/** The second-factor deadline has passed: until one is set up the server refuses nearly everything. */
+export function isMfaEnrollmentOverdue(info: SessionInfo, now = Date.now()): boolean {
+  if (!info.mfa_enrollment_due_at) return false;
+  const due = Date.parse(info.mfa_enrollment_due_at);
+  return Number.isNaN(due) || due <= now;
+}
+
+/** Only the Security tab works: a password change or a second factor is due first. */
+export function isSecurityOnly(info: SessionInfo): boolean {
+  return info.password_change_required || isMfaEnrollmentOverdue(info);
+}

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState } from "react";
 import { AppHeader } from "../../components/app-header";
 import { FormAlert } from "../../components/form-alert";
 import { Link } from "../../router";
+import { useFormatDate } from "../../use-format-date";
 import { usePageTitle } from "../../use-page-title";
 import { type UiPermission, usePermissions } from "../../use-permissions";
-import { useSessionInfo } from "../../use-session";
+import { isMfaEnrollmentOverdue, isSecurityOnly, useSessionInfo } from "../../use-session";
 import { AccountTab } from "./account-tab";
 import { AuditTab } from "./audit-tab";
 import { GeneralTab } from "./general-tab";
@@ -44,7 +45,8 @@ function joinedAccountId(): string | null {
 }
 
 export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
-  const { user, account_id, password_change_required } = useSessionInfo();
+  const info = useSessionInfo();
+  const { user, account_id } = info;
   const permissions = usePermissions();
   const tabsRef = useRef<HTMLElement>(null);
   const current: TabDefinition | undefined = SETTINGS_TABS.find((candidate) => candidate.key === tab);
@@ -55,7 +57,7 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
   );
   const account = user.memberships.find((membership) => membership.account_id === account_id);
   // The switcher re-reads the account list when the account, its name or the memberships change.
-  const accountKey = password_change_required
+  const accountKey = isSecurityOnly(info)
     ? null
     : `${account_id} ${account?.account_name ?? ""} ${user.memberships.map((membership) => membership.account_id).join(",")}`;
 
@@ -74,6 +76,7 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
       <AppHeader user={user} accountKey={accountKey} />
       <main id="main" className="settings">
         <h1>Settings</h1>
+        <MfaDueBanner />
         <JoinedNotice />
         <nav className="tabs" aria-label="Settings sections" ref={tabsRef}>
           {visible.map((candidate) => (
@@ -112,6 +115,36 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
           </div>
         )}
       </main>
+    </div>
+  );
+}
+
+/** The accounts require a second factor and the user has none yet: say by when, and where to set it up. */
+function MfaDueBanner() {
+  const info = useSessionInfo();
+  const formatDate = useFormatDate();
+  const due = info.mfa_enrollment_due_at;
+  if (!due) return null;
+  const overdue = isMfaEnrollmentOverdue(info);
+  return (
+    <div
+      className={`alert ${overdue ? "alert-error" : "alert-info"}`}
+      role={overdue ? "alert" : "status"}
+      data-testid="mfa-due-banner"
+      data-overdue={overdue ? "true" : "false"}
+    >
+      {overdue ? (
+        <>
+          Your account requires two-factor authentication now. Set it up to keep using Gatehouse:{" "}
+          <Link to="/settings/security">set up two-factor authentication</Link>.
+        </>
+      ) : (
+        <>
+          Your account requires two-factor authentication. Set it up by{" "}
+          <time dateTime={due}>{formatDate(due)}</time>:{" "}
+          <Link to="/settings/security">set up two-factor authentication</Link>.
+        </>
+      )}
     </div>
   );
 }

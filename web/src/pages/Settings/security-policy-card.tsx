@@ -1,14 +1,15 @@
 import { type FormEvent, useId, useState } from "react";
+import { ApiError } from "../../api";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { toExplainedFormErrors } from "../../error-messages";
 import { type FormErrors, NO_ERRORS, withoutFieldError } from "../../form-errors";
-import type { AccountSecurity } from "../../types";
+import { type AccountSecurity, MFA_POLICY_METHODS, type MfaPolicy, type MfaPolicyMethod } from "../../types";
 import { useApi } from "../../use-api";
 import { useResource } from "../../use-resource";
-import { useAccountPath } from "./account-data";
+import { useAccountPath, useRoles } from "./account-data";
 
-type PolicyGroup = keyof AccountSecurity;
+type PolicyGroup = Exclude<keyof AccountSecurity, "mfa">;
 
 /** The numeric settings, their API group and bounds (docs/api-identity.md). */
 const NUMBERS = {
@@ -30,11 +31,26 @@ const FLAGS = {
 type FlagField = keyof typeof FLAGS;
 const FLAG_FIELDS = Object.keys(FLAGS) as FlagField[];
 
-const FIELDS: readonly string[] = [...NUMBER_FIELDS, ...FLAG_FIELDS];
+const MFA_METHOD_LABELS: Record<MfaPolicyMethod, string> = {
+  totp: "Authenticator app",
+  email: "Email codes",
+  sms: "Text message (SMS)",
+  passkey: "Passkeys",
+};
+const COMING_SOON: ReadonlySet<MfaPolicyMethod> = new Set(["sms", "passkey"]);
+const GRACE_DAYS = { min: 0, max: 90 };
 
-type SecurityForm = Record<NumberField, string> & Record<FlagField, boolean>;
+const MFA_FIELDS = ["required_role_ids", "allowed_methods", "grace_days"] as const;
+const FIELDS: readonly string[] = [...NUMBER_FIELDS, ...FLAG_FIELDS, ...MFA_FIELDS];
 
-function formFromSecurity({ password_policy: policy, session }: AccountSecurity): SecurityForm {
+type SecurityForm = Record<NumberField, string> &
+  Record<FlagField, boolean> & {
+    required_role_ids: string[];
+    allowed_methods: MfaPolicyMethod[];
+    grace_days: string;
+  };
+
+function formFromSecurity({ password_policy: policy, session, mfa }: AccountSecurity): SecurityForm {
   return {
     min_length: String(policy.min_length),
     history: String(policy.history),
@@ -45,7 +61,25 @@ function formFromSecurity({ password_policy: policy, session }: AccountSecurity)
     require_lower: policy.require_lower,
     require_digit: policy.require_digit,
     require_special: policy.require_special,
+    required_role_ids: [...mfa.required_role_ids].sort(),
+    allowed_methods: MFA_POLICY_METHODS.filter((method) => mfa.allowed_methods.includes(method)),
+    grace_days: String(mfa.grace_days),
   };
+}
+
+/** Errors about one list entry (`mfa.required_role_ids.2`) belong next to the whole list. */
+function withListPaths(error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  return new ApiError({
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+    retryAfter: error.retryAfter,
+    errors: error.errors.map((item) => ({
+      ...item,
+      path: item.path.replace(/^\/?(body[./])?mfa[./]([a-z_]+)([./]\d+)?$/, "$2"),
+    })),
+  });
 }
 
 /** The number a field holds, `null` for an allowed empty one, or an error message. */
@@ -95,6 +129,7 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
   const [form, setForm] = useState<SecurityForm>(() => formFromSecurity(initial));
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [status, setStatus] = useState<"idle" | "saving" | "saved">("idle");
+  const roles = useRoles();
   const baseline = formFromSecurity(saved);
   const dirty = JSON.stringify(form) !== JSON.stringify(baseline);
 
@@ -111,9 +146,25 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
     setStatus("idle");
   }
 
+  function toggle(field: "required_role_ids" | "allowed_methods", value: string, checked: boolean) {
+    setForm((current) => {
+      const list: string[] = current[field];
+      const next = checked ? [...list, value] : list.filter((item) => item !== value);
+      return field === "allowed_methods"
+        ? { ...current, allowed_methods: MFA_POLICY_METHODS.filter((method) => next.includes(method)) }
+        : { ...current, required_role_ids: [...new Set(next)].sort() };
+    });
+    setErrors((current) => withoutFieldError(current, field));
+    setStatus("idle");
+  }
+
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const patch: { password_policy?: Record<string, unknown>; session?: Record<string, unknown> } = {};
+    const patch: {
+      password_policy?: Record<string, unknown>;
+      session?: Record<string, unknown>;
+      mfa?: Partial<MfaPolicy>;
+    } = {};
     const fields: Record<string, string> = {};
     for (const field of NUMBER_FIELDS) {
       const parsed = parseNumber(field, form[field]);
@@ -128,12 +179,26 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
         patch.password_policy = { ...patch.password_policy, [field]: form[field] };
       }
     }
+    if (JSON.stringify(form.required_role_ids) !== JSON.stringify(baseline.required_role_ids)) {
+      patch.mfa = { ...patch.mfa, required_role_ids: form.required_role_ids };
+    }
+    if (form.allowed_methods.length === 0) fields.allowed_methods = "Allow at least one method.";
+    else if (JSON.stringify(form.allowed_methods) !== JSON.stringify(baseline.allowed_methods)) {
+      patch.mfa = { ...patch.mfa, allowed_methods: form.allowed_methods };
+    }
+    const grace = form.grace_days.trim();
+    const graceDays = /^\d+$/.test(grace) ? Number(grace) : Number.NaN;
+    if (!Number.isInteger(graceDays) || graceDays < GRACE_DAYS.min || graceDays > GRACE_DAYS.max) {
+      fields.grace_days = `Enter a whole number from ${GRACE_DAYS.min} to ${GRACE_DAYS.max}.`;
+    } else if (grace !== baseline.grace_days) {
+      patch.mfa = { ...patch.mfa, grace_days: graceDays };
+    }
     if (Object.keys(fields).length > 0) {
       setErrors({ fields, form: "Please check the highlighted fields." });
       setStatus("idle");
       return;
     }
-    if (!patch.password_policy && !patch.session) {
+    if (!patch.password_policy && !patch.session && !patch.mfa) {
       setStatus("saved");
       return;
     }
@@ -145,7 +210,7 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
       setForm(formFromSecurity(updated));
       setStatus("saved");
     } catch (error) {
-      setErrors(toExplainedFormErrors(error, FIELDS));
+      setErrors(toExplainedFormErrors(withListPaths(error), FIELDS));
       setStatus("idle");
     }
   }
@@ -223,6 +288,101 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
           "Maximum session length (hours)",
           "1–720 hours, however active the session is.",
         )}
+      </div>
+
+      <h3>Two-factor authentication</h3>
+      <fieldset
+        className="field checkbox-list"
+        aria-describedby={`${requireId}-roles-hint`}
+        aria-invalid={errors.fields.required_role_ids ? true : undefined}
+        data-testid="mfa-required-roles"
+      >
+        <legend>Required for these roles</legend>
+        <div id={`${requireId}-roles-hint`} className="field-hint">
+          Members with a checked role must set up a second factor to use this account.
+        </div>
+        {roles.data ? (
+          <div className="checkbox-list-options">
+            {roles.data.data.map((role) => (
+              <div key={role.id} className="checkbox-option">
+                <input
+                  id={`${requireId}-role-${role.id}`}
+                  type="checkbox"
+                  name="required_role_ids"
+                  value={role.id}
+                  checked={form.required_role_ids.includes(role.id)}
+                  onChange={(event) => toggle("required_role_ids", role.id, event.target.checked)}
+                  disabled={!editable}
+                />
+                <label htmlFor={`${requireId}-role-${role.id}`}>{role.name}</label>
+              </div>
+            ))}
+          </div>
+        ) : (
+          <p className="muted">
+            {roles.error
+              ? `The roles could not be loaded: ${roles.error}`
+              : roles.loading
+                ? "Loading the roles…"
+                : `Required for ${form.required_role_ids.length} role${form.required_role_ids.length === 1 ? "" : "s"}.`}
+          </p>
+        )}
+        {errors.fields.required_role_ids ? (
+          <div className="field-error" data-testid="required_role_ids-error">
+            {errors.fields.required_role_ids}
+          </div>
+        ) : null}
+      </fieldset>
+      <fieldset
+        className="field checkbox-list"
+        aria-invalid={errors.fields.allowed_methods ? true : undefined}
+        data-testid="mfa-allowed-methods"
+      >
+        <legend>Allowed methods</legend>
+        <div className="checkbox-list-options">
+          {MFA_POLICY_METHODS.map((method) => (
+            <div key={method} className="checkbox-option">
+              <input
+                id={`${requireId}-method-${method}`}
+                type="checkbox"
+                name="allowed_methods"
+                value={method}
+                checked={form.allowed_methods.includes(method)}
+                onChange={(event) => toggle("allowed_methods", method, event.target.checked)}
+                disabled={!editable}
+              />
+              <label htmlFor={`${requireId}-method-${method}`}>
+                {MFA_METHOD_LABELS[method]}
+                {COMING_SOON.has(method) ? <span className="muted"> (coming soon)</span> : null}
+              </label>
+            </div>
+          ))}
+        </div>
+        {errors.fields.allowed_methods ? (
+          <div className="field-error" data-testid="allowed_methods-error">
+            {errors.fields.allowed_methods}
+          </div>
+        ) : null}
+      </fieldset>
+      <div className="grid-2">
+        <TextField
+          label="Grace period (days)"
+          name="grace_days"
+          type="number"
+          inputMode="numeric"
+          min={GRACE_DAYS.min}
+          max={GRACE_DAYS.max}
+          step={1}
+          value={form.grace_days}
+          onValueChange={(value) => {
+            setForm((current) => ({ ...current, grace_days: value }));
+            setErrors((current) => withoutFieldError(current, "grace_days"));
+            setStatus("idle");
+          }}
+          error={errors.fields.grace_days}
+          readOnly={!editable}
+          hint="0–90 days to set up a second factor once it is required (0 = at once)."
+        />
       </div>
 
       {editable ? (

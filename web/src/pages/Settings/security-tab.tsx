@@ -14,12 +14,15 @@ import type { DeviceSession } from "../../types";
 import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
 import { usePasswordPolicy } from "../../use-password-policy";
-import { useSession, useSessionInfo } from "../../use-session";
+import { isSecurityOnly, useSession, useSessionInfo } from "../../use-session";
 import { DeactivateLoginCard } from "./deactivate-login-card";
 import { TwoFactorCard } from "./two-factor-card";
 
 export function SecurityTab() {
-  const { password_change_required } = useSessionInfo();
+  const info = useSessionInfo();
+  const { password_change_required } = info;
+  // Past the second-factor deadline only the two-factor card works until a factor is set up.
+  const locked = isSecurityOnly(info);
   const [sessionsVersion, setSessionsVersion] = useState(0);
   return (
     <div className="stack">
@@ -32,8 +35,8 @@ export function SecurityTab() {
       <ChangePasswordForm onChanged={() => setSessionsVersion((version) => version + 1)} />
       {/* Remounting reloads the list: a password change signs the other sessions out. */}
       <TwoFactorCard locked={password_change_required} />
-      <SessionsCard key={sessionsVersion} locked={password_change_required} />
-      <DeactivateLoginCard locked={password_change_required} />
+      <SessionsCard key={sessionsVersion} locked={locked} />
+      <DeactivateLoginCard locked={locked} />
     </div>
   );
 }

@@ -41,8 +41,8 @@ function factorName(factor: MfaFactor): string {
 /** `locked`: a password change is pending, and until then the server refuses this too. */
 export function TwoFactorCard({ locked }: { locked: boolean }) {
   const api = useApi();
-  const { updateUser } = useSession();
-  const { user } = useSessionInfo();
+  const { updateUser, reload: reloadSession } = useSession();
+  const { user, mfa_enrollment_due_at } = useSessionInfo();
   const formatDate = useFormatDate();
   const status = useResource<MfaStatus>(locked ? null : "/me/mfa");
   const [dialog, setDialog] = useState<OpenDialog | null>(null);
@@ -90,6 +90,8 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
 
   function enrolled(result: TotpVerification) {
     status.reload();
+    // The first factor meets the accounts' requirement: the session drops its set-up deadline.
+    if (result.recovery_codes || mfa_enrollment_due_at) void reloadSession();
     if (result.recovery_codes) {
       setDialog({ kind: "codes", codes: result.recovery_codes, reason: "enabled" });
     } else {
