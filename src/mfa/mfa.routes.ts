@@ -64,33 +64,6 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   );
 
   app.post(
-    "/api/v1/me/mfa/totp/:factor_id/verify",
-    {
-      config: enrolling,
-      schema: {
-        tags,
-        summary:
-          "Confirm an authenticator app with its current code (the first factor also returns recovery codes)",
-        params: Type.Object({ factor_id: Str(64) }),
-        body: Body({ code: Str(16, { minLength: 1 }) }),
-        response: {
-          200: Type.Object({ factor: FactorSchema, recovery_codes: Type.Optional(Codes) }),
-          ...errorResponses(400, 404, 409),
-        },
-      },
-    },
-    async (request) => {
-      const { factor_id } = request.params as { factor_id: string };
-      return mfa.verifyTotp(
-        sessionOf(request),
-        factor_id,
-        (request.body as { code: string }).code,
-        actorOf(request),
-      );
-    },
-  );
-
-  app.post(
     "/api/v1/me/mfa/email",
     {
       config: enrolling,
@@ -104,32 +77,36 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
       reply.status(201).send(await mfa.startEmail(sessionOf(request), actorOf(request))),
   );
 
-  app.post(
-    "/api/v1/me/mfa/email/:factor_id/verify",
-    {
-      config: enrolling,
-      schema: {
-        tags,
-        summary:
-          "Confirm email codes with the code from the mail (the first factor also returns recovery codes)",
-        params: Type.Object({ factor_id: Str(64) }),
-        body: Body({ code: Str(16, { minLength: 1 }) }),
-        response: {
-          200: Type.Object({ factor: FactorSchema, recovery_codes: Type.Optional(Codes) }),
-          ...errorResponses(400, 404, 409),
+  for (const [kind, what, verify] of [
+    ["totp", "an authenticator app with its current code", mfa.verifyTotp],
+    ["email", "email codes with the code from the mail", mfa.verifyEmail],
+  ] as const) {
+    app.post(
+      `/api/v1/me/mfa/${kind}/:factor_id/verify`,
+      {
+        config: enrolling,
+        schema: {
+          tags,
+          summary: `Confirm ${what} (the first factor also returns recovery codes)`,
+          params: Type.Object({ factor_id: Str(64) }),
+          body: Body({ code: Str(16, { minLength: 1 }) }),
+          response: {
+            200: Type.Object({ factor: FactorSchema, recovery_codes: Type.Optional(Codes) }),
+            ...errorResponses(400, 404, 409),
+          },
         },
       },
-    },
-    async (request) => {
-      const { factor_id } = request.params as { factor_id: string };
-      return mfa.verifyEmail(
-        sessionOf(request),
-        factor_id,
-        (request.body as { code: string }).code,
-        actorOf(request),
-      );
-    },
-  );
+      async (request) => {
+        const { factor_id } = request.params as { factor_id: string };
+        return verify(
+          sessionOf(request),
+          factor_id,
+          (request.body as { code: string }).code,
+          actorOf(request),
+        );
+      },
+    );
+  }
 
   app.post(
     "/api/v1/me/mfa/recovery-codes",
