@@ -1,9 +1,9 @@
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { withQuery } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { PasswordChecklist } from "../../components/password-checklist";
+import { NewPasswordFields } from "../../components/new-password-fields";
 import { errorCode, explainError } from "../../error-messages";
 import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
 import {
@@ -217,7 +217,6 @@ function NewUserStep({ token, invitation, onJoined }: StepProps) {
   const { state } = useSession();
   const finish = useFinishJoining(onJoined);
   const policy = usePasswordPolicy("/auth/password-policy");
-  const checklistId = useId();
   const [form, setForm] = useState<NewUserForm>({
     first_name: "",
     last_name: "",
@@ -316,27 +315,17 @@ function NewUserStep({ token, invitation, onJoined }: StepProps) {
             error={errors.fields.last_name}
           />
         </div>
-        <TextField
-          label="Password"
+        <NewPasswordFields
           name="password"
-          type="password"
-          autoComplete="new-password"
-          required
+          label="Password"
+          confirmLabel="Confirm password"
           value={form.password}
+          confirm={form.confirm_password}
           onValueChange={set("password")}
+          onConfirmChange={set("confirm_password")}
           error={errors.fields.password}
-          describedById={checklistId}
-        />
-        <PasswordChecklist id={checklistId} rules={rules} />
-        <TextField
-          label="Confirm password"
-          name="confirm_password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={form.confirm_password}
-          onValueChange={set("confirm_password")}
-          error={errors.fields.confirm_password}
+          confirmError={errors.fields.confirm_password}
+          rules={rules}
         />
         <button type="submit" className="button button-block" disabled={busy} data-testid="accept-submit">
           {busy ? "Joining…" : `Join ${invitation.account_name}`}

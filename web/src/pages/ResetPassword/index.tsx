@@ -1,9 +1,8 @@
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { ApiError } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
-import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { PasswordChecklist } from "../../components/password-checklist";
+import { NewPasswordFields } from "../../components/new-password-fields";
 import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
 import {
   evaluatePassword,
@@ -21,7 +20,6 @@ export function ResetPasswordPage() {
   const { state, reload } = useSession();
   const token = useSearchParam("token");
   const policy = usePasswordPolicy("/auth/password-policy");
-  const checklistId = useId();
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
@@ -111,33 +109,23 @@ export function ResetPasswordPage() {
     >
       <form onSubmit={submit} noValidate>
         {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
-        <TextField
-          label="New password"
+        <NewPasswordFields
           name="password"
-          type="password"
-          autoComplete="new-password"
-          required
+          label="New password"
+          confirmLabel="Confirm new password"
           value={password}
+          confirm={confirm}
           onValueChange={(value) => {
             setPassword(value);
             setErrors((current) => withoutFieldError(current, "password"));
           }}
-          error={errors.fields.password}
-          describedById={checklistId}
-        />
-        <PasswordChecklist id={checklistId} rules={rules} />
-        <TextField
-          label="Confirm new password"
-          name="confirm_password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onValueChange={(value) => {
+          onConfirmChange={(value) => {
             setConfirm(value);
             setErrors((current) => withoutFieldError(current, "confirm_password"));
           }}
-          error={errors.fields.confirm_password}
+          error={errors.fields.password}
+          confirmError={errors.fields.confirm_password}
+          rules={rules}
         />
         <button type="submit" className="button button-block" disabled={submitting}>
           {submitting ? "Saving…" : "Set new password"}

@@ -1,8 +1,8 @@
-import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { ApiError, describeError } from "../../api";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { PasswordChecklist } from "../../components/password-checklist";
+import { NewPasswordFields } from "../../components/new-password-fields";
 import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
 import {
   evaluatePassword,
@@ -50,7 +50,6 @@ function ChangePasswordForm({ onChanged }: { onChanged: () => void }) {
   const api = useApi();
   const { reload } = useSession();
   const policy = usePasswordPolicy("/me/password-policy");
-  const checklistId = useId();
   const [form, setForm] = useState<PasswordForm>(EMPTY_PASSWORD_FORM);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [serverFailures, setServerFailures] = useState<ServerPasswordFailure[]>([]);
@@ -124,27 +123,17 @@ function ChangePasswordForm({ onChanged }: { onChanged: () => void }) {
         onValueChange={set("current_password")}
         error={errors.fields.current_password}
       />
-      <TextField
-        label="New password"
+      <NewPasswordFields
         name="new_password"
-        type="password"
-        autoComplete="new-password"
-        required
+        label="New password"
+        confirmLabel="Confirm new password"
         value={form.new_password}
+        confirm={form.confirm_password}
         onValueChange={set("new_password")}
+        onConfirmChange={set("confirm_password")}
         error={errors.fields.new_password}
-        describedById={checklistId}
-      />
-      <PasswordChecklist id={checklistId} rules={rules} />
-      <TextField
-        label="Confirm new password"
-        name="confirm_password"
-        type="password"
-        autoComplete="new-password"
-        required
-        value={form.confirm_password}
-        onValueChange={set("confirm_password")}
-        error={errors.fields.confirm_password}
+        confirmError={errors.fields.confirm_password}
+        rules={rules}
       />
       <div className="actions">
         <button type="submit" className="button" disabled={status === "saving"}>
