@@ -15,6 +15,9 @@ export type Config = Readonly<{
   secureCookies: boolean;
   logLevel: string;
   trustProxy: boolean;
+  /** Text messages go to this JSON webhook; unset = the development SMS outbox. */
+  smsWebhookUrl: string | undefined;
+  smsWebhookToken: string | undefined;
   /** Host-product permission keys for every account (PERMISSIONS="flows:deploy=Deploy flows,flows:read"). */
   extraPermissions: ReadonlyArray<{ key: string; description: string }>;
 }>;
@@ -48,6 +51,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: publicUrl.startsWith("https:"),
     logLevel: env.LOG_LEVEL ?? (production ? "info" : "info"),
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    smsWebhookUrl: env.SMS_WEBHOOK_URL ? parseUrl("SMS_WEBHOOK_URL", env.SMS_WEBHOOK_URL) : undefined,
+    smsWebhookToken: env.SMS_WEBHOOK_TOKEN || undefined,
     extraPermissions: parsePermissions(env.PERMISSIONS ?? ""),
   });
 }

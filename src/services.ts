@@ -23,11 +23,13 @@ import type { Clock } from "./lib/clock.js";
 import { createOutboxMailer, createSmtpMailer, type Mailer } from "./mail/mailer.js";
 import { createMembersRepository } from "./members/members.repository.js";
 import { createMembersService } from "./members/members.service.js";
+import { createMemberMfaService } from "./mfa/member-mfa.service.js";
 import { createMfaRepository } from "./mfa/mfa.repository.js";
 import { createMfaService } from "./mfa/mfa.service.js";
 import { createAccessCache } from "./roles/access.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
+import { createOutboxSms, createWebhookSms, type SmsSender } from "./sms/sms.js";
 import { createTeamsRepository } from "./teams/teams.repository.js";
 import { createTeamsService } from "./teams/teams.service.js";
 import { createUsersRepository } from "./users/users.repository.js";
@@ -40,6 +42,7 @@ export async function createServices(deps: {
   clock: Clock;
   log: FastifyBaseLogger;
   mailer?: Mailer;
+  sms?: SmsSender;
   hasher?: PasswordHasher;
 }) {
   const { config, database, clock, log } = deps;
@@ -49,6 +52,11 @@ export async function createServices(deps: {
     (config.smtpUrl
       ? createSmtpMailer(config.smtpUrl, config.mailFrom, log)
       : createOutboxMailer(db, clock, log));
+  const sms =
+    deps.sms ??
+    (config.smsWebhookUrl
+      ? createWebhookSms(config.smsWebhookUrl, config.smsWebhookToken, log)
+      : createOutboxSms(db, clock, log));
   const hasher = deps.hasher ?? createPasswordHasher();
 
   const invalidator: Invalidator =
@@ -69,13 +77,15 @@ export async function createServices(deps: {
     invalidator,
   });
   const access = createAccessCache(invalidator);
+  const mfaRepository = createMfaRepository();
   const mfa = createMfaService({
     db,
     clock,
     secretKey: config.secretKey,
     hasher,
     mailer,
-    mfa: createMfaRepository(),
+    sms,
+    mfa: mfaRepository,
     users,
     sessions,
   });
@@ -116,6 +126,14 @@ export async function createServices(deps: {
     sessions,
     invalidator,
   });
+  const memberMfa = createMemberMfaService({
+    clock,
+    secretKey: config.secretKey,
+    members,
+    mfa,
+    repository: mfaRepository,
+    sessions,
+  });
   const invitations = createInvitationsService({
     db,
     clock,
@@ -145,6 +163,7 @@ export async function createServices(deps: {
     database,
     clock,
     mailer,
+    sms,
     sessions,
     sessionCache: cache,
     auth,
@@ -153,6 +172,7 @@ export async function createServices(deps: {
     access,
     roles,
     members,
+    memberMfa,
     invitations,
     teams,
     authz,

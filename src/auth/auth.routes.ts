@@ -144,7 +144,12 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         summary: "Complete a log-in that needs a second factor",
         body: Body({
           mfa_token: Token,
-          method: Type.Union([Type.Literal("totp"), Type.Literal("email"), Type.Literal("recovery_code")]),
+          method: Type.Union([
+            Type.Literal("totp"),
+            Type.Literal("email"),
+            Type.Literal("sms"),
+            Type.Literal("recovery_code"),
+          ]),
           code: Str(64, { minLength: 1 }),
         }),
         response: { 200: SessionStateSchema, ...errorResponses(400, 429) },
@@ -153,7 +158,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
     async (request, reply) => {
       const body = request.body as {
         mfa_token: string;
-        method: "totp" | "email" | "recovery_code";
+        method: "totp" | "email" | "sms" | "recovery_code";
         code: string;
       };
       const result = await auth.completeMfaLogin(
@@ -171,13 +176,14 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
       config: publicRoute,
       schema: {
         tags: ["auth"],
-        summary: "Email a sign-in code during a log-in that needs a second factor",
-        body: Body({ mfa_token: Token, method: Type.Literal("email") }),
+        summary: "Email or text a sign-in code during a log-in that needs a second factor",
+        body: Body({ mfa_token: Token, method: Type.Union([Type.Literal("email"), Type.Literal("sms")]) }),
         response: { 202: Type.Object({ sent: Type.Boolean() }), ...errorResponses(400, 429) },
       },
     },
     async (request, reply) => {
-      await services.mfa.sendLoginCode((request.body as { mfa_token: string }).mfa_token);
+      const body = request.body as { mfa_token: string; method: "email" | "sms" };
+      await services.mfa.sendLoginCode(body.mfa_token, body.method);
       return reply.status(202).send({ sent: true });
     },
   );

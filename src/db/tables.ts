@@ -146,6 +146,13 @@ export interface MailOutboxTable {
   created_at: string;
 }
 
+export interface SmsOutboxTable {
+  id: string;
+  to_number: string;
+  text_body: string;
+  created_at: string;
+}
+
 export interface InvitationsTable {
   id: string;
   account_id: string;
@@ -217,6 +224,7 @@ export interface RecoveryCodesTable {
   id: string;
   user_id: string;
   code_hash: string;
+  code_enc: string | null;
   used_at: string | null;
   created_at: string;
 }
@@ -256,6 +264,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;
   mail_outbox: MailOutboxTable;
+  sms_outbox: SmsOutboxTable;
   invitations: InvitationsTable;
   teams: TeamsTable;
   team_members: TeamMembersTable;

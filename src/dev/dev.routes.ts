@@ -4,6 +4,7 @@ import { AppError } from "../http/errors.js";
 import { errorResponses, Str } from "../http/schemas.js";
 import { listOutbox } from "../mail/mailer.js";
 import type { Services } from "../services.js";
+import { listSmsOutbox } from "../sms/sms.js";
 
 /** Test and demo helpers; never registered in production. */
 export function registerDevRoutes(app: FastifyInstance, services: Services) {
@@ -55,6 +56,19 @@ export function registerDevRoutes(app: FastifyInstance, services: Services) {
       },
     },
     async (request) => ({ data: await listOutbox(db, (request.query as { to?: string }).to) }),
+  );
+
+  app.get(
+    "/dev/sms",
+    {
+      config: dev,
+      schema: {
+        tags: ["dev"],
+        summary: "The development SMS outbox, newest first",
+        querystring: Type.Object({ to: Type.Optional(Str(32)) }),
+      },
+    },
+    async (request) => ({ data: await listSmsOutbox(db, (request.query as { to?: string }).to) }),
   );
 
   app.post(

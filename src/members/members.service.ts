@@ -210,6 +210,12 @@ export function createMembersService(deps: {
       return { rows, nextCursor: next ? encodeCursor(next) : null, counts: totals };
     },
 
+    /**
+     * Runs an action on a member under the shared rules (the permission, never yourself, Root members
+     * only by a Root) in one transaction that holds the account lock.
+     */
+    act: change,
+
     async get(userId: string, accountId: string, memberId: string) {
       requirePermission(await access.get(db, accountId, userId), "members:read");
       const member = await members.find(db, accountId, memberId);

@@ -104,16 +104,35 @@ export function createMfaRepository() {
     async replaceRecoveryCodes(
       db: Executor,
       userId: string,
-      hashes: Array<{ id: string; hash: string }>,
+      codes: Array<{ id: string; hash: string; sealed: string | null }>,
       now: string,
     ) {
       await db.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
-      for (const { id, hash } of hashes) {
-        await db
-          .insertInto("recovery_codes")
-          .values({ id, user_id: userId, code_hash: hash, used_at: null, created_at: now })
-          .execute();
-      }
+      await db
+        .insertInto("recovery_codes")
+        .values(
+          codes.map(({ id, hash, sealed }) => ({
+            id,
+            user_id: userId,
+            code_hash: hash,
+            code_enc: sealed,
+            used_at: null,
+            created_at: now,
+          })),
+        )
+        .execute();
+    },
+    /** The sealed copies of the unused codes (null entries: codes made while the user was Root). */
+    async unusedSealedCodes(db: Executor, userId: string): Promise<Array<string | null>> {
+      const rows = await db
+        .selectFrom("recovery_codes")
+        .select("code_enc")
+        .where("user_id", "=", userId)
+        .where("used_at", "is", null)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map((r) => r.code_enc);
     },
     /** Spends a recovery code once; the conditional update makes a concurrent second use fail. */
     async spendRecoveryCode(db: Executor, userId: string, hash: string, now: string): Promise<boolean> {
@@ -153,11 +172,23 @@ export function createMfaRepository() {
         })
         .execute();
     },
-    /** The newest code sent to the user (for one factor, or any). */
-    async latestCode(db: Executor, userId: string, factorId?: string) {
+    /** The newest code sent to the user (for some factors, or any). */
+    async latestCode(db: Executor, userId: string, factorIds?: string[]) {
       let q = db.selectFrom("mfa_codes").selectAll().where("user_id", "=", userId);
-      if (factorId) q = q.where("factor_id", "=", factorId);
+      if (factorIds) q = q.where("factor_id", "in", factorIds);
       return q.orderBy("created_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
+    },
+    /** How many codes went out by this method since a moment. */
+    async codesSentSince(db: Executor, userId: string, type: string, since: string): Promise<number> {
+      const row = await db
+        .selectFrom("mfa_codes as c")
+        .innerJoin("mfa_factors as f", "f.id", "c.factor_id")
+        .select(sql<number>`count(*)`.as("n"))
+        .where("c.user_id", "=", userId)
+        .where("f.type", "=", type)
+        .where("c.created_at", ">=", since)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     },
     async failCode(db: Executor, id: string) {
       await db

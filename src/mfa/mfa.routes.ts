@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { actorOf, sessionOf } from "../http/context.js";
+import { actorOf, sessionOf, userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Password, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 
@@ -77,9 +77,32 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
       reply.status(201).send(await mfa.startEmail(sessionOf(request), actorOf(request))),
   );
 
+  app.post(
+    "/api/v1/me/mfa/sms",
+    {
+      config: enrolling,
+      schema: {
+        tags,
+        summary: "Start using text-message codes: a code is sent to the number to prove it is yours",
+        body: Body({ phone: Str(32, { minLength: 1 }) }),
+        response: {
+          201: Type.Object({ factor_id: Type.String(), phone: Type.String() }),
+          ...errorResponses(400, 403, 409, 429),
+        },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await mfa.startSms(sessionOf(request), (request.body as { phone: string }).phone, actorOf(request)),
+        ),
+  );
+
   for (const [kind, what, verify] of [
     ["totp", "an authenticator app with its current code", mfa.verifyTotp],
     ["email", "email codes with the code from the mail", mfa.verifyEmail],
+    ["sms", "text-message codes with the code from the message", mfa.verifySms],
   ] as const) {
     app.post(
       `/api/v1/me/mfa/${kind}/:factor_id/verify`,
@@ -165,6 +188,72 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
         actorOf(request),
       );
       return reply.status(204).send();
+    },
+  );
+
+  const MemberParams = Type.Object({ account_id: Str(64), user_id: Str(64) });
+  const adminTags = ["members", "mfa"];
+
+  app.post(
+    "/api/v1/accounts/:account_id/members/:user_id/mfa/reset",
+    {
+      schema: {
+        tags: adminTags,
+        summary: "Remove a member's second factors and recovery codes and sign them out (security:manage)",
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { account_id, user_id } = request.params as { account_id: string; user_id: string };
+      await services.memberMfa.reset(userActor(request), sessionOf(request), account_id, user_id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    "/api/v1/accounts/:account_id/members/:user_id/recovery-codes",
+    {
+      schema: {
+        tags: adminTags,
+        summary: "Issue new recovery codes for a member, shown once; their old ones stop working",
+        params: MemberParams,
+        response: { 200: Type.Object({ recovery_codes: Codes }), ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { account_id, user_id } = request.params as { account_id: string; user_id: string };
+      return {
+        recovery_codes: await services.memberMfa.issueRecoveryCodes(
+          userActor(request),
+          sessionOf(request),
+          account_id,
+          user_id,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    "/api/v1/accounts/:account_id/members/:user_id/recovery-codes",
+    {
+      schema: {
+        tags: adminTags,
+        summary: "View a member's unused recovery codes (they are told by mail; never a Root's)",
+        params: MemberParams,
+        response: { 200: Type.Object({ recovery_codes: Codes }), ...errorResponses(403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { account_id, user_id } = request.params as { account_id: string; user_id: string };
+      return {
+        recovery_codes: await services.memberMfa.viewRecoveryCodes(
+          userActor(request),
+          sessionOf(request),
+          account_id,
+          user_id,
+        ),
+      };
     },
   );
 }

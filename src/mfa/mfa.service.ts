@@ -12,18 +12,29 @@ import { decryptSecret, encryptSecret, hashToken, newSecretToken, safeEqual } fr
 import { newId } from "../lib/ids.js";
 import type { Mailer } from "../mail/mailer.js";
 import { mails } from "../mail/templates.js";
+import { maskPhone, normalizePhone, type SmsSender } from "../sms/sms.js";
 import type { User, UsersRepository } from "../users/users.repository.js";
 import type { Factor, MfaRepository } from "./mfa.repository.js";
 import { matchingStep, newTotp, newTotpSecret } from "./totp.js";
 
-export type SecondFactorMethod = "totp" | "email" | "recovery_code";
+export type SecondFactorMethod = "totp" | "email" | "sms" | "recovery_code";
+/** Second factors that work by sending a one-time code. */
+export type CodeMethod = "email" | "sms";
 export const EMAIL_CODE_SECONDS = 10 * 60;
 export const EMAIL_CODE_RESEND_SECONDS = 30;
+/** Text messages cost money and invite toll fraud: at most this many per user a day. */
+export const SMS_PER_DAY = 10;
 
 function maskEmail(email: string): string {
   const [local = "", domain = ""] = email.split("@");
   return `${local.slice(0, 1)}…@${domain}`;
 }
+const FACTOR_NAMES = {
+  totp: "An authenticator app",
+  email: "Email codes",
+  sms: "Text message codes",
+} as const;
+
 export const CHALLENGE_SECONDS = 5 * 60;
 export const CHALLENGE_ATTEMPTS = 5;
 const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
@@ -46,6 +57,7 @@ export function createMfaService(deps: {
   secretKey: Buffer;
   hasher: PasswordHasher;
   mailer: Mailer;
+  sms: SmsSender;
   mfa: MfaRepository;
   users: UsersRepository;
   sessions: SessionsService;
@@ -63,15 +75,36 @@ export function createMfaService(deps: {
     return user;
   }
 
+  /**
+   * Ten new codes; the old ones die. Besides the hash that checks them, a sealed copy is kept so an
+   * account admin can show them to a locked-out member, except for Root users: nobody may see theirs.
+   */
   async function issueRecoveryCodes(trx: Executor, userId: string): Promise<string[]> {
     const codes = Array.from({ length: 10 }, newRecoveryCode);
+    const viewable = !(await isRootAnywhere(trx, userId));
     await mfa.replaceRecoveryCodes(
       trx,
       userId,
-      codes.map((code) => ({ id: newId("recovery"), hash: recoveryCodeHash(code) })),
+      codes.map((code) => ({
+        id: newId("recovery"),
+        hash: recoveryCodeHash(code),
+        sealed: viewable ? encryptSecret(deps.secretKey, code) : null,
+      })),
       now(),
     );
     return codes;
+  }
+
+  async function isRootAnywhere(executor: Executor, userId: string): Promise<boolean> {
+    const row = await executor
+      .selectFrom("memberships as m")
+      .innerJoin("roles as r", "r.id", "m.role_id")
+      .select("m.account_id")
+      .where("m.user_id", "=", userId)
+      .where("r.key", "=", "root")
+      .where("r.builtin", "=", 1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Checks a second factor and spends it (a TOTP step or a recovery code works once). */
@@ -82,7 +115,18 @@ export function createMfaService(deps: {
     code: string,
   ): Promise<boolean> {
     const at = clock.now();
-    if (method === "email") return checkEmailCode(executor, userId, code);
+    if (method === "email" || method === "sms") {
+      const factors = (await mfa.confirmedFactors(executor, userId)).filter((f) => f.type === method);
+      return (
+        factors.length > 0 &&
+        checkCode(
+          executor,
+          userId,
+          code,
+          factors.map((f) => f.id),
+        )
+      );
+    }
     if (method === "recovery_code")
       return mfa.spendRecoveryCode(executor, userId, recoveryCodeHash(code), at.toISOString());
     for (const factor of await mfa.confirmedFactors(executor, userId)) {
@@ -93,7 +137,8 @@ export function createMfaService(deps: {
     return false;
   }
 
-  async function sendEmailCode(userId: string, factorId: string) {
+  /** 429 when a code went out less than 30 s ago, or (SMS) the day's allowance is used up. */
+  async function assertCanSend(userId: string, method: CodeMethod) {
     const last = await mfa.latestCode(db, userId);
     const since = last
       ? (clock.now().getTime() - Date.parse(last.created_at)) / 1000
@@ -104,27 +149,48 @@ export function createMfaService(deps: {
         headers: { "retry-after": String(wait) },
       });
     }
+    if (
+      method === "sms" &&
+      (await mfa.codesSentSince(db, userId, "sms", addSeconds(clock.now(), -86_400).toISOString())) >=
+        SMS_PER_DAY
+    ) {
+      throw new AppError("rate_limited", "Too many text messages today; use another method or try tomorrow", {
+        headers: { "retry-after": "3600" },
+      });
+    }
+  }
+
+  /** Stores a new 6-digit code for the factor and delivers it by mail or text message. */
+  async function sendCode(userId: string, factor: Pick<Factor, "id" | "type" | "secretEnc">) {
     const code = String(randomInt(1_000_000)).padStart(6, "0");
     await mfa.insertCode(db, {
       id: newId("code"),
       userId,
-      factorId,
+      factorId: factor.id,
       hash: hashToken(`${userId}:${code}`),
       expiresAt: addSeconds(clock.now(), EMAIL_CODE_SECONDS).toISOString(),
       now: now(),
     });
+    if (factor.type === "sms") {
+      const phone = decryptSecret(deps.secretKey, factor.secretEnc as string);
+      await deps.sms.send({
+        to: phone,
+        text: `${code} is your Gatehouse sign-in code. It expires in 10 minutes. Never share it.`,
+      });
+      return;
+    }
     const user = (await users.findById(db, userId)) as User;
     await deps.mailer.send(mails.signInCode(user.email, user.firstName, code));
   }
 
-  /** The newest emailed code, unexpired, unused, fewer than 5 wrong tries; a wrong try counts. */
-  async function checkEmailCode(
+  /** The newest code sent for these factors, unexpired, unused, fewer than 5 wrong tries; a wrong try counts. */
+  async function checkCode(
     executor: Executor,
     userId: string,
     code: string,
-    factorId?: string,
+    factorIds: string[],
   ): Promise<boolean> {
-    const latest = await mfa.latestCode(executor, userId, factorId);
+    const latest = await mfa.latestCode(executor, userId, factorIds);
     if (
       !latest ||
       latest.used_at ||
@@ -143,7 +209,7 @@ export function createMfaService(deps: {
   async function confirmFactor(
     session: Session,
     factorId: string,
-    type: "totp" | "email",
+    type: "totp" | "email" | "sms",
     actor: Actor,
     check: (trx: Executor, factor: Factor) => Promise<boolean>,
   ) {
@@ -180,7 +246,7 @@ export function createMfaService(deps: {
         securityMail(
           session.userId,
           "Two-factor authentication is on",
-          `${type === "totp" ? "An authenticator app" : "Email codes"} were added to your Gatehouse login.`,
+          `${FACTOR_NAMES[type]} ${type === "totp" ? "was" : "were"} added to your Gatehouse login.`,
         ),
       );
       return { factor: (await mfa.find(trx, session.userId, factorId)) as Factor, codes };
@@ -239,6 +305,10 @@ export function createMfaService(deps: {
   return {
     verifySecondFactor,
     factorView,
+    issueRecoveryCodes,
+    isRootAnywhere,
+    securityMail,
+    requiringPolicies,
 
     /**
      * When the user must have enrolled a second factor (their grace period counts from the first time
@@ -275,7 +345,7 @@ export function createMfaService(deps: {
     async methodsFor(userId: string): Promise<SecondFactorMethod[]> {
       const types = new Set((await mfa.confirmedFactors(db, userId)).map((f) => f.type));
       if (types.size === 0) return [];
-      return [...(["totp", "email"] as const).filter((t) => types.has(t)), "recovery_code"];
+      return [...(["totp", "email", "sms"] as const).filter((t) => types.has(t)), "recovery_code"];
     },
 
     async status(userId: string) {
@@ -340,6 +410,7 @@ export function createMfaService(deps: {
       await this.assertMethodAllowed(session.userId, "email");
       const user = (await users.findById(db, session.userId)) as User;
       if (!user.emailVerifiedAt) throw new AppError("conflict", "Verify your email address first");
+      await assertCanSend(user.id, "email");
       const id = newId("factor");
       await transact(db, async (trx, effects) => {
         await mfa.insert(trx, {
@@ -361,26 +432,85 @@ export function createMfaService(deps: {
           },
           clock.now(),
         );
-        effects.afterCommit(() => sendEmailCode(user.id, id));
+        effects.afterCommit(() => sendCode(user.id, { id, type: "email", secretEnc: null }));
       });
       return { factor_id: id };
     },
 
     async verifyEmail(session: Session, factorId: string, code: string, actor: Actor) {
       return confirmFactor(session, factorId, "email", actor, (trx) =>
-        checkEmailCode(trx, session.userId, code, factorId),
+        checkCode(trx, session.userId, code, [factorId]),
       );
     },
 
-    /** During log-in: mail a code to the user behind a valid challenge. */
-    async sendLoginCode(token: string) {
+    /**
+     * Text-message codes as a factor. The number is proven by the code sent to it: only a confirmed
+     * number becomes a factor. It is stored sealed with SECRET_KEY and shown masked.
+     */
+    async startSms(session: Session, phoneInput: string, actor: Actor) {
+      if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      await this.assertMethodAllowed(session.userId, "sms");
+      const phone = normalizePhone(phoneInput);
+      if (!phone) {
+        const message = "Enter a mobile number with its country code, like +44 7700 900123";
+        throw new AppError("validation_failed", message, {
+          errors: [{ path: "phone", code: "invalid_phone", message }],
+        });
+      }
+      if ((await mfa.confirmedFactors(db, session.userId)).some((f) => f.type === "sms")) {
+        throw new AppError("conflict", "Text message codes are already on: remove that number first");
+      }
+      await assertCanSend(session.userId, "sms");
+      const factor = { id: newId("factor"), type: "sms", secretEnc: encryptSecret(deps.secretKey, phone) };
+      await transact(db, async (trx, effects) => {
+        await mfa.insert(trx, {
+          ...factor,
+          userId: session.userId,
+          label: `Text message (${maskPhone(phone)})`,
+          now: now(),
+        });
+        await recordAudit(
+          trx,
+          actor,
+          {
+            accountId: session.accountId,
+            action: "mfa.sms_enrollment_started",
+            targetType: "mfa_factor",
+            targetId: factor.id,
+          },
+          clock.now(),
+        );
+        effects.afterCommit(() => sendCode(session.userId, factor));
+      });
+      return { factor_id: factor.id, phone: maskPhone(phone) };
+    },
+
+    async verifySms(session: Session, factorId: string, code: string, actor: Actor) {
+      return confirmFactor(session, factorId, "sms", actor, (trx) =>
+        checkCode(trx, session.userId, code, [factorId]),
+      );
+    },
+
+    /** Sends a code by mail or text to one of the user's confirmed factors of that kind. */
+    async sendCodeTo(userId: string, method: CodeMethod) {
+      const factor = (await mfa.confirmedFactors(db, userId)).find((f) => f.type === method);
+      if (!factor) {
+        throw new AppError(
+          "validation_failed",
+          `${method === "sms" ? "Text message" : "Email"} codes are not set up for this login`,
+        );
+      }
+      await assertCanSend(userId, method);
+      await sendCode(userId, factor);
+    },
+
+    /** During log-in: mail or text a code to the user behind a valid challenge. */
+    async sendLoginCode(token: string, method: CodeMethod) {
       const challenge = token.length <= 128 ? await mfa.findChallenge(db, hashToken(token)) : undefined;
       if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
         throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
       }
-      const factor = (await mfa.confirmedFactors(db, challenge.user_id)).find((f) => f.type === "email");
-      if (!factor) throw new AppError("validation_failed", "Email codes are not set up for this login");
-      await sendEmailCode(challenge.user_id, factor.id);
+      await this.sendCodeTo(challenge.user_id, method);
     },
 
     async regenerateRecoveryCodes(session: Session, actor: Actor): Promise<string[]> {
