@@ -40,11 +40,11 @@ export type LoginResponse = SessionInfo | MfaChallenge;
 // Second factors (docs/api-mfa.md).
 
 /** How a second factor is proved: at log-in and when re-authenticating. */
-export type SecondFactorMethod = "totp" | "email" | "recovery_code";
+export type SecondFactorMethod = "totp" | "email" | "sms" | "recovery_code";
 
 export type MfaFactor = {
   id: string;
-  type: "totp" | "email";
+  type: "totp" | "email" | "sms" | "passkey";
   label: string;
   created_at: string;
   last_used_at: string | null;
@@ -57,6 +57,9 @@ export type TotpEnrollment = { factor_id: string; secret: string; otpauth_uri: s
 
 /** `POST /me/mfa/email`: a code is on its way to the account's address; verified like a TOTP factor. */
 export type EmailEnrollment = { factor_id: string };
+
+/** `POST /me/mfa/sms`: a code is on its way to the number (shown masked); verified like email codes. */
+export type SmsEnrollment = { factor_id: string; phone: string };
 
 /** `recovery_codes` only for a user's first factor: shown once. Also the email factor's verify answer. */
 export type TotpVerification = { factor: MfaFactor; recovery_codes?: string[] };

@@ -171,6 +171,13 @@ const CODE_INPUT: Record<
     inputMode: "numeric",
     autoComplete: "one-time-code",
   },
+  sms: {
+    label: "Code from the text message",
+    hint: "The 6-digit code we texted you. It works for 10 minutes.",
+    invalid: "That code didn't work. Check the latest message, or send a new code.",
+    inputMode: "numeric",
+    autoComplete: "one-time-code",
+  },
   recovery_code: {
     label: "Recovery code",
     hint: "One of the codes you saved when you turned on two-factor authentication, like abcd-efgh-jkmn.",
@@ -190,6 +197,8 @@ function restartReasonFor(error: ApiError): LoginError | null {
   return null;
 }
 
+type CodeMethod = "email" | "sms";
+
 type MfaStepProps = { challenge: MfaChallenge; onRestart: (reason: LoginError | null) => void };
 
 function MfaStep({ challenge, onRestart }: MfaStepProps) {
@@ -199,11 +208,21 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
   const offersRecovery = challenge.methods.includes("recovery_code");
   const offersTotp = challenge.methods.includes("totp");
   const offersEmail = challenge.methods.includes("email");
+  const offersSms = challenge.methods.includes("sms");
   const [method, setMethod] = useState<SecondFactorMethod>(
-    offersTotp ? "totp" : offersEmail ? "email" : offersRecovery ? "recovery_code" : "totp",
+    offersTotp
+      ? "totp"
+      : offersEmail
+        ? "email"
+        : offersSms
+          ? "sms"
+          : offersRecovery
+            ? "recovery_code"
+            : "totp",
   );
-  const [sending, setSending] = useState(false);
-  const [emailSent, setEmailSent] = useState(false);
+  const [sending, setSending] = useState<CodeMethod | null>(null);
+  // Which kind of code went out last: its field then says where to look.
+  const [sent, setSent] = useState<CodeMethod | null>(null);
   const [code, setCode] = useState("");
   const [codeError, setCodeError] = useState<string | undefined>(undefined);
   const [error, setError] = useState<LoginError | null>(null);
@@ -223,15 +242,15 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
     setError(null);
   }
 
-  // Mails a code and switches to typing it in. Too soon again (429) only says to wait: the attempt lives on.
-  async function sendEmailCode() {
-    setSending(true);
+  // Mails or texts a code and switches to typing it in. Too soon again (429) only says to wait: the attempt lives on.
+  async function sendCode(kind: CodeMethod) {
+    setSending(kind);
     setError(null);
-    setEmailSent(false);
+    setSent(null);
     try {
-      await api.post("/auth/login/mfa/send", { mfa_token: challenge.mfa_token, method: "email" });
-      if (method !== "email") switchTo("email");
-      setEmailSent(true);
+      await api.post("/auth/login/mfa/send", { mfa_token: challenge.mfa_token, method: kind });
+      if (method !== kind) switchTo(kind);
+      setSent(kind);
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === "invalid_token") {
         onRestart(restartReasonFor(caught));
@@ -241,7 +260,7 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
         setError(loginError(caught));
       }
     }
-    setSending(false);
+    setSending(null);
   }
 
   async function submit(event: FormEvent) {
@@ -253,10 +272,14 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
         method === "totp"
           ? "Enter the code from your app."
           : method === "email"
-            ? emailSent
+            ? sent === "email"
               ? "Enter the code from the email."
               : "Choose “Email me a code” first, then enter the code from the email."
-            : "Enter one of your recovery codes.",
+            : method === "sms"
+              ? sent === "sms"
+                ? "Enter the code from the text message."
+                : "Choose “Text me a code” first, then enter the code from the message."
+              : "Enter one of your recovery codes.",
       );
       return;
     }
@@ -291,7 +314,9 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
           ? "Enter the code from your authenticator app to finish logging in."
           : method === "email"
             ? "Enter the code we email you to finish logging in."
-            : "Enter one of your recovery codes to finish logging in. Each code works once."
+            : method === "sms"
+              ? "Enter the code we text you to finish logging in."
+              : "Enter one of your recovery codes to finish logging in. Each code works once."
       }
     >
       <form ref={formRef} onSubmit={submit} noValidate>
@@ -300,9 +325,14 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
             {error.text}
           </FormAlert>
         ) : null}
-        {method === "email" && emailSent ? (
+        {method === "email" && sent === "email" ? (
           <FormAlert tone="info" testId="email-code-sent">
             We sent a code to your email. It works for 10 minutes.
+          </FormAlert>
+        ) : null}
+        {method === "sms" && sent === "sms" ? (
+          <FormAlert tone="info" testId="sms-code-sent">
+            We texted a code to your phone. It works for 10 minutes.
           </FormAlert>
         ) : null}
         <TextField
@@ -327,11 +357,32 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
             <button
               type="button"
               className="link-button link-button-flush"
-              onClick={sendEmailCode}
-              disabled={sending || submitting}
+              onClick={() => void sendCode("email")}
+              disabled={sending !== null || submitting}
               data-testid="send-email-code"
             >
-              {sending ? "Sending…" : emailSent && method === "email" ? "Send a new code" : "Email me a code"}
+              {sending === "email"
+                ? "Sending…"
+                : sent === "email" && method === "email"
+                  ? "Send a new code"
+                  : "Email me a code"}
+            </button>
+          </p>
+        ) : null}
+        {offersSms ? (
+          <p className="form-aside">
+            <button
+              type="button"
+              className="link-button link-button-flush"
+              onClick={() => void sendCode("sms")}
+              disabled={sending !== null || submitting}
+              data-testid="send-sms-code"
+            >
+              {sending === "sms"
+                ? "Sending…"
+                : sent === "sms" && method === "sms"
+                  ? "Send a new text"
+                  : "Text me a code"}
             </button>
           </p>
         ) : null}

@@ -3,11 +3,13 @@ import { ConfirmDialog } from "../../components/confirm-dialog";
 import { SelectField } from "../../components/field";
 import { Menu, type MenuItem } from "../../components/menu";
 import { errorNotice, type Notice } from "../../error-messages";
+import { isReauthRequired } from "../../reauth-provider";
 import type { Member, RoleRef } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { useSessionInfo } from "../../use-session";
 import { memberName, useAccountPath } from "./account-data";
+import { RecoveryCodesDialog } from "./recovery-codes-dialog";
 
 type Props = {
   member: Member;
@@ -17,7 +19,13 @@ type Props = {
   onChanged: () => void;
 };
 
-type OpenDialog = "change-role" | "remove" | null;
+type OpenDialog =
+  | "change-role"
+  | "remove"
+  | "mfa-reset"
+  | "issue-codes"
+  | { codes: string[]; reason: "issued" | "viewed" }
+  | null;
 
 /**
  * The "⋯" menu of one member row. Suspend, reactivate, log out and force reset act at once (each is
@@ -46,7 +54,8 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
       onNotice({ tone: "success", text: await action() });
       onChanged();
     } catch (caught) {
-      onNotice(errorNotice(caught, `${failurePrefix} ${name}`));
+      // Closing "Confirm it's you" is the admin's choice, not a failure to report.
+      if (!isReauthRequired(caught)) onNotice(errorNotice(caught, `${failurePrefix} ${name}`));
     } finally {
       setBusy(false);
     }
@@ -136,6 +145,35 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
         },
       );
     }
+    // A second factor belongs to the person's login: the Security tab is where you manage your own.
+    if (can("security:manage") && member.user_id !== user.id) {
+      items.push(
+        {
+          key: "mfa-reset",
+          label: "Reset two-factor authentication…",
+          testId: "member-action-mfa-reset",
+          separated: items.length > 0,
+          onSelect: () => setDialog("mfa-reset"),
+        },
+        {
+          key: "issue-codes",
+          label: "Issue new recovery codes…",
+          testId: "member-action-issue-codes",
+          onSelect: () => setDialog("issue-codes"),
+        },
+        {
+          key: "view-codes",
+          label: "View recovery codes",
+          testId: "member-action-view-codes",
+          onSelect: () =>
+            void run("Could not show the recovery codes of", async () => {
+              const answer = await api.get<{ recovery_codes: string[] }>(`${memberPath}/recovery-codes`);
+              setDialog({ codes: answer.recovery_codes, reason: "viewed" });
+              return `${name} was emailed that you viewed their recovery codes.`;
+            }),
+        },
+      );
+    }
     if (can("members:delete")) {
       items.push({
         key: "remove",
@@ -178,6 +216,55 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
             onNotice({ tone: "success", text: `${name} now has the ${role?.name ?? "new"} role.` });
             onChanged();
           }}
+        />
+      ) : null}
+      {dialog === "mfa-reset" && memberPath ? (
+        <ConfirmDialog
+          title={`Reset two-factor authentication of ${name}?`}
+          confirmLabel="Reset"
+          busyLabel="Resetting…"
+          danger
+          onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            await api.post(`${memberPath}/mfa/reset`);
+            onNotice({
+              tone: "success",
+              text: `${name}'s second factors and recovery codes are removed and their sessions ended.`,
+            });
+            onChanged();
+          }}
+        >
+          <p>
+            Their authenticator apps, email and text-message codes, passkeys and recovery codes stop working
+            and they are logged out everywhere. If an account requires two-factor authentication of them, they
+            must set it up again at their next log-in.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog === "issue-codes" && memberPath ? (
+        <ConfirmDialog
+          title={`Issue new recovery codes for ${name}?`}
+          confirmLabel="Issue codes"
+          busyLabel="Issuing…"
+          onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            const answer = await api.post<{ recovery_codes: string[] }>(`${memberPath}/recovery-codes`);
+            setDialog({ codes: answer.recovery_codes, reason: "issued" });
+            return false;
+          }}
+        >
+          <p>
+            Their current recovery codes stop working and 10 new ones are shown to you once. We email them
+            that you did this.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog !== null && typeof dialog === "object" ? (
+        <RecoveryCodesDialog
+          codes={dialog.codes}
+          reason={dialog.reason}
+          owner={member.email}
+          onClose={() => setDialog(null)}
         />
       ) : null}
       {dialog === "remove" && memberPath ? (

@@ -4,21 +4,27 @@ import { useSessionInfo } from "../../use-session";
 
 type Props = {
   codes: readonly string[];
-  /** Why the codes are shown: right after turning MFA on, or after replacing the old ones. */
-  reason: "enabled" | "regenerated";
+  /**
+   * Why the codes are shown: right after turning MFA on, or after replacing the old ones; or to an
+   * admin who issued new ones for a member or looks at a member's unused ones.
+   */
+  reason: "enabled" | "regenerated" | "issued" | "viewed";
+  /** Whose codes, when they are not the viewer's own. */
+  owner?: string;
   onClose: () => void;
 };
 
 /** Shows recovery codes once, with ways to keep them: copy, download as .txt, or write them down. */
-export function RecoveryCodesDialog({ codes, reason, onClose }: Props) {
+export function RecoveryCodesDialog({ codes, reason, owner, onClose }: Props) {
   const { user } = useSessionInfo();
+  const email = owner ?? user.email;
   const [copyNote, setCopyNote] = useState<string | null>(null);
   const [downloadUrl, setDownloadUrl] = useState<string | null>(null);
 
   const text = codes.join("\n");
   useEffect(() => {
     const file = [
-      `Gatehouse recovery codes for ${user.email}`,
+      `Gatehouse recovery codes for ${email}`,
       "Each code lets you log in once when you can't use your authenticator app.",
       "",
       text,
@@ -27,7 +33,7 @@ export function RecoveryCodesDialog({ codes, reason, onClose }: Props) {
     const url = URL.createObjectURL(new Blob([file], { type: "text/plain;charset=utf-8" }));
     setDownloadUrl(url);
     return () => URL.revokeObjectURL(url);
-  }, [text, user.email]);
+  }, [text, email]);
 
   async function copy() {
     try {
@@ -40,15 +46,33 @@ export function RecoveryCodesDialog({ codes, reason, onClose }: Props) {
   }
 
   return (
-    <Dialog title="Save your recovery codes" onClose={onClose} testId="recovery-dialog">
+    <Dialog
+      title={owner ? `Recovery codes of ${owner}` : "Save your recovery codes"}
+      onClose={onClose}
+      testId="recovery-dialog"
+    >
       {reason === "enabled" ? (
         <p>
           Two-factor authentication is on. If you lose your phone, each of these codes lets you log in once.
         </p>
-      ) : (
+      ) : reason === "regenerated" ? (
         <p>These are your new recovery codes. The old ones no longer work.</p>
+      ) : reason === "issued" ? (
+        <p>
+          New recovery codes for <span className="break">{owner}</span>; their old ones no longer work. We
+          emailed them that you made these. Pass them on by a channel you trust.
+        </p>
+      ) : (
+        <p>
+          The unused recovery codes of <span className="break">{owner}</span>. We emailed them that you viewed
+          them.
+        </p>
       )}
-      <p className="muted">Keep them somewhere safe, like a password manager. They won't be shown again.</p>
+      <p className="muted">
+        {owner
+          ? "Each code lets them log in once without their second factor."
+          : "Keep them somewhere safe, like a password manager. They won't be shown again."}
+      </p>
       <ol className="recovery-codes" data-testid="recovery-codes" aria-label="Recovery codes">
         {codes.map((code) => (
           <li key={code}>
@@ -61,7 +85,7 @@ export function RecoveryCodesDialog({ codes, reason, onClose }: Props) {
       </p>
       <DialogActions>
         <button type="button" className="button" onClick={onClose} data-testid="recovery-saved">
-          I saved them
+          {owner ? "Done" : "I saved them"}
         </button>
         <button
           type="button"

@@ -13,11 +13,13 @@ import { useResource } from "../../use-resource";
 import { useSession, useSessionInfo } from "../../use-session";
 import { EmailEnrollDialog } from "./email-enroll-dialog";
 import { RecoveryCodesDialog } from "./recovery-codes-dialog";
+import { SmsEnrollDialog } from "./sms-enroll-dialog";
 import { TotpEnrollDialog } from "./totp-enroll-dialog";
 
 type OpenDialog =
   | { kind: "enroll"; enrollment: TotpEnrollment }
   | { kind: "email"; enrollment: EmailEnrollment }
+  | { kind: "sms" }
   | { kind: "codes"; codes: string[]; reason: "enabled" | "regenerated" }
   | { kind: "remove"; factor: MfaFactor }
   | { kind: "disable" };
@@ -35,8 +37,22 @@ function nextLabel(factors: readonly MfaFactor[]): string {
 
 /** What the list shows for a factor: its label, or a name for its kind if the server gave none. */
 function factorName(factor: MfaFactor): string {
-  return factor.label || (factor.type === "email" ? "Email codes" : "Authenticator app");
+  return factor.label || FACTOR_KINDS[factor.type];
 }
+
+const FACTOR_KINDS: Record<MfaFactor["type"], string> = {
+  totp: "Authenticator app",
+  email: "Email codes",
+  sms: "Text-message codes",
+  passkey: "Passkey",
+};
+
+const REMOVAL_EFFECTS: Record<MfaFactor["type"], string> = {
+  totp: "You will no longer be able to log in with codes from this app.",
+  email: "You will no longer be able to log in with codes we email you.",
+  sms: "You will no longer be able to log in with codes we text you.",
+  passkey: "You will no longer be able to log in with this passkey.",
+};
 
 /** `locked`: a password change is pending, and until then the server refuses this too. */
 export function TwoFactorCard({ locked }: { locked: boolean }) {
@@ -135,6 +151,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
 
   const remaining = mfa?.recovery_codes_remaining ?? 0;
   const hasEmail = mfa?.factors.some((factor) => factor.type === "email") ?? false;
+  const hasSms = mfa?.factors.some((factor) => factor.type === "sms") ?? false;
 
   // Dialogs sit beside the card, not in it: `.card > :last-child` would unset their centring margin.
   return (
@@ -153,8 +170,8 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           ) : null}
         </div>
         <p className="muted">
-          Besides your password, ask for a code from an authenticator app on your phone, or one we email you,
-          when you log in. Someone who learns your password still can't get in.
+          Besides your password, ask for a code from an authenticator app on your phone, or one we email or
+          text you, when you log in. Someone who learns your password still can't get in.
         </p>
         {notice ? (
           <FormAlert tone={notice.tone} code={notice.code} testId="mfa-notice">
@@ -271,6 +288,20 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
                 {busy === "email" ? "Sending a code…" : "Set up email codes"}
               </button>
             )}
+            {hasSms ? null : (
+              <button
+                type="button"
+                className="button button-secondary"
+                onClick={() => {
+                  setNotice(null);
+                  setDialog({ kind: "sms" });
+                }}
+                disabled={busy !== null}
+                data-testid="sms-enable"
+              >
+                Set up text-message codes
+              </button>
+            )}
             {mfa.enabled ? (
               <button
                 type="button"
@@ -300,6 +331,9 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           onClose={() => setDialog(null)}
         />
       ) : null}
+      {dialog?.kind === "sms" ? (
+        <SmsEnrollDialog onVerified={enrolled} onClose={() => setDialog(null)} />
+      ) : null}
       {dialog?.kind === "codes" ? (
         <RecoveryCodesDialog codes={dialog.codes} reason={dialog.reason} onClose={() => setDialog(null)} />
       ) : null}
@@ -315,9 +349,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
         >
           {mfa?.factors.length === 1
             ? "It's your only second factor: removing it turns two-factor authentication off and your recovery codes stop working."
-            : dialog.factor.type === "email"
-              ? "You will no longer be able to log in with codes we email you."
-              : "You will no longer be able to log in with codes from this app."}
+            : REMOVAL_EFFECTS[dialog.factor.type]}
         </PasswordConfirmDialog>
       ) : null}
       {dialog?.kind === "disable" ? (
@@ -330,8 +362,8 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           onConfirm={disable}
           onClose={() => setDialog(null)}
         >
-          Your authenticator apps and email codes are removed and your recovery codes stop working. Logging in
-          will need only your password.
+          Your authenticator apps, email and text-message codes are removed and your recovery codes stop
+          working. Logging in will need only your password.
         </PasswordConfirmDialog>
       ) : null}
     </>
