@@ -543,6 +543,7 @@ export function createMfaService(deps: {
     },
 
     async removeFactor(session: Session, factorId: string, password: string, actor: Actor) {
+      sessions.requireFresh(session);
       await checkPassword(session.userId, password);
       await transact(db, async (trx, effects) => {
         const factor = await mfa.find(trx, session.userId, factorId);
@@ -573,6 +574,7 @@ export function createMfaService(deps: {
     },
 
     async disable(session: Session, password: string, actor: Actor) {
+      sessions.requireFresh(session);
       await checkPassword(session.userId, password);
       await transact(db, async (trx, effects) => {
         await mfa.deleteAll(trx, session.userId);

@@ -311,6 +311,29 @@ describe.each(testDialects())("two-factor authentication on %s", (dialect) => {
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["mfa.enabled", "mfa.disabled"]));
   });
 
+  it("needs a fresh authentication, besides the password, to remove a factor or turn MFA off", async () => {
+    const user = await enroll("stale-off@example.com");
+    // Stay active past the 10 fresh minutes of the log-in.
+    t.services.clock.advance(6 * 60);
+    await user.client.get("/api/v1/session");
+    t.services.clock.advance(6 * 60);
+    const off = await user.client.post("/api/v1/me/mfa/disable", { password: STRONG_PASSWORD });
+    expect(off.body.code).toBe("reauth_required");
+    const remove = await user.client.request("DELETE", `/api/v1/me/mfa/factors/${user.factorId}`, {
+      password: STRONG_PASSWORD,
+    });
+    expect(remove.body.code).toBe("reauth_required");
+    expect((await user.client.get("/api/v1/me/mfa")).body.enabled).toBe(true);
+    const reauth = await user.client.post("/api/v1/auth/reauth", {
+      method: "totp",
+      code: codeFor(user.secret, 1),
+    });
+    expect(reauth.statusCode, reauth.payload).toBe(200);
+    expect((await user.client.post("/api/v1/me/mfa/disable", { password: STRONG_PASSWORD })).statusCode).toBe(
+      204,
+    );
+  });
+
   const lastCode = async (email: string, after: number) => {
     let found: string | undefined;
     await expect
