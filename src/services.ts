@@ -25,6 +25,8 @@ import { createMembersRepository } from "./members/members.repository.js";
 import { createMembersService } from "./members/members.service.js";
 import { createMfaRepository } from "./mfa/mfa.repository.js";
 import { createMfaService } from "./mfa/mfa.service.js";
+import { createPasskeysRepository } from "./mfa/passkeys.repository.js";
+import { createPasskeysService } from "./mfa/passkeys.service.js";
 import { createAccessCache } from "./roles/access.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
@@ -96,6 +98,17 @@ export async function createServices(deps: {
     throttle: createLoginThrottle({ db, clock }),
     mfa,
   });
+  const passkeys = createPasskeysService({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    users,
+    mfaRepository: createMfaRepository(),
+    mfa,
+    passkeys: createPasskeysRepository(),
+    sessions,
+    auth,
+  });
   const usersService = createUsersService({ db, clock, users, accounts });
   const roles = createRolesService({
     db,
@@ -158,6 +171,7 @@ export async function createServices(deps: {
     authz,
     audit,
     mfa,
+    passkeys,
     async close() {
       mailer.close();
       await invalidator.close();

@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   challenge: "chl",
   recovery: "rc",
   code: "code",
+  webauthn: "wac",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
