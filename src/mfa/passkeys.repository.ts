@@ -164,15 +164,25 @@ export function createPasskeysRepository() {
         .execute();
     },
     /** Spends a challenge once: the row if it was live and unused, otherwise undefined. */
-    async spendChallenge(db: Executor, id: string, purpose: WebauthnPurpose, now: string) {
-      const result = await db
+    async spendChallenge(
+      db: Executor,
+      id: string,
+      purpose: WebauthnPurpose,
+      now: string,
+      bound: { userId?: string; sessionId?: string; mfaChallengeId?: string } = {},
+    ) {
+      let query = db
         .updateTable("webauthn_challenges")
         .set({ used_at: now })
         .where("id", "=", id)
         .where("purpose", "=", purpose)
         .where("used_at", "is", null)
-        .where("expires_at", ">", now)
-        .executeTakeFirst();
+        .where("expires_at", ">", now);
+      // A challenge bound to someone else's session or log-in is not touched (nor spent) by this one.
+      if (bound.userId) query = query.where("user_id", "=", bound.userId);
+      if (bound.sessionId) query = query.where("session_id", "=", bound.sessionId);
+      if (bound.mfaChallengeId) query = query.where("mfa_challenge_id", "=", bound.mfaChallengeId);
+      const result = await query.executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return undefined;
       return db.selectFrom("webauthn_challenges").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
     },

@@ -190,9 +190,11 @@ export function createPasskeysService(deps: {
     ) {
       if (await mfaEnabled(session.userId)) deps.sessions.requireFresh(session);
       await deps.mfa.assertMethodAllowed(session.userId, "passkey");
-      const challenge = await passkeys.spendChallenge(db, input.challengeId, "register", now());
-      if (!challenge || challenge.user_id !== session.userId || challenge.session_id !== session.id)
-        throw challengeInvalid();
+      const challenge = await passkeys.spendChallenge(db, input.challengeId, "register", now(), {
+        userId: session.userId,
+        sessionId: session.id,
+      });
+      if (!challenge) throw challengeInvalid();
       let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {
         info = await verifyRegistrationResponse({
@@ -311,8 +313,11 @@ export function createPasskeysService(deps: {
         let refusal: AppError | undefined;
         const verifier = async (trx: Executor, mfaChallenge: { id: string; user_id: string }) => {
           try {
-            const challenge = await passkeys.spendChallenge(trx, input.challengeId, "mfa", now());
-            if (!challenge || challenge.mfa_challenge_id !== mfaChallenge.id) throw challengeInvalid();
+            const challenge = await passkeys.spendChallenge(trx, input.challengeId, "mfa", now(), {
+              userId: mfaChallenge.user_id,
+              mfaChallengeId: mfaChallenge.id,
+            });
+            if (!challenge) throw challengeInvalid();
             const passkey = await passkeys.findByCredentialId(trx, input.response.id);
             if (!passkey || passkey.userId !== mfaChallenge.user_id)
               throw refuse("passkey_unknown", "This passkey is not registered for this login.");
