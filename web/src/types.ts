@@ -44,7 +44,7 @@ export type SecondFactorMethod = "totp" | "email" | "recovery_code";
 
 export type MfaFactor = {
   id: string;
-  type: "totp" | "email";
+  type: "totp" | "email" | "passkey";
   label: string;
   created_at: string;
   last_used_at: string | null;

@@ -350,7 +350,7 @@ type PasswordConfirmProps = {
 };
 
 /** A destructive step guarded by the password; a wrong password shows at the field, the dialog stays open. */
-function PasswordConfirmDialog({ children, onConfirm, ...props }: PasswordConfirmProps) {
+export function PasswordConfirmDialog({ children, onConfirm, ...props }: PasswordConfirmProps) {
   const [password, setPassword] = useState("");
   const [passwordError, setPasswordError] = useState<string | undefined>(undefined);
 
