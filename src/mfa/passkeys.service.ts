@@ -21,6 +21,13 @@ import { CHALLENGE_SECONDS, type MfaService } from "./mfa.service.js";
 import type { Passkey, PasskeysRepository, WebauthnPurpose } from "./passkeys.repository.js";
 
 export const WEBAUTHN_CHALLENGE_SECONDS = 5 * 60;
+export const MAX_PASSKEYS = 20;
+
+/** Transport hints come from the browser: keep a few short strings only. */
+function cleanTransports(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((t): t is string => typeof t === "string" && /^[a-z-]{1,20}$/.test(t)).slice(0, 8);
+}
 
 /** Why a passkey was refused; each is a 400 with its own code. */
 class PasskeyRefused extends AppError {}
@@ -164,6 +171,11 @@ export function createPasskeysService(deps: {
       await deps.mfa.assertMethodAllowed(session.userId, "passkey");
       const user = (await deps.users.findById(db, session.userId)) as User;
       const existing = await passkeys.listForUser(db, user.id);
+      if (existing.length >= MAX_PASSKEYS)
+        throw new AppError(
+          "conflict",
+          `You have ${MAX_PASSKEYS} passkeys; remove one before adding another.`,
+        );
       const options = await generateRegistrationOptions({
         rpName: deps.rpName ?? "Gatehouse",
         rpID,
@@ -228,7 +240,7 @@ export function createPasskeysService(deps: {
           credentialId: credential.id,
           publicKey: Buffer.from(credential.publicKey).toString("base64url"),
           signCount: credential.counter,
-          transports: credential.transports ?? input.response.response.transports ?? [],
+          transports: cleanTransports(credential.transports ?? input.response.response.transports),
           backedUp: credentialBackedUp,
           deviceType: credentialDeviceType,
           aaguid,

@@ -164,6 +164,24 @@ describe.each(testDialects())("passkeys on %s", (dialect) => {
     expect(elsewhere.statusCode).toBe(400);
     expect(elsewhere.body.code).toBe("passkey_invalid");
 
+    // Malformed answers are a 400, never a 500.
+    for (const response of [
+      {
+        id: "eA",
+        rawId: "eA",
+        type: "public-key",
+        response: { clientDataJSON: "e30", attestationObject: "AAAA" },
+      },
+      { id: "eA", rawId: "eA", type: "public-key", response: {} },
+    ]) {
+      const o = await user.client.post("/api/v1/me/passkeys/options");
+      const bad = await user.client.post("/api/v1/me/passkeys", {
+        challenge_id: o.body.challenge_id,
+        response,
+      });
+      expect(bad.statusCode, bad.payload).toBe(400);
+    }
+
     // The same credential again, on a new challenge (a real browser refuses through excludeCredentials).
     const again = await user.client.post("/api/v1/me/passkeys/options");
     const fake = createSoftwareAuthenticator(origin);
