@@ -290,11 +290,13 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
     <AuthLayout
       title="Two-factor authentication"
       intro={
-        method === "totp"
-          ? "Enter the code from your authenticator app to finish logging in."
-          : method === "email"
-            ? "Enter the code we email you to finish logging in."
-            : "Enter one of your recovery codes to finish logging in. Each code works once."
+        challenge.methods.includes("passkey") && !offersTotp && !offersEmail
+          ? "Confirm with your passkey to finish logging in, or enter one of your recovery codes."
+          : method === "totp"
+            ? "Enter the code from your authenticator app to finish logging in."
+            : method === "email"
+              ? "Enter the code we email you to finish logging in."
+              : "Enter one of your recovery codes to finish logging in. Each code works once."
       }
     >
       {challenge.methods.includes("passkey") ? (

@@ -55,7 +55,6 @@ export function PasskeyLogin({ mfaToken, onRestart }: Props) {
           {error.text}
         </FormAlert>
       ) : null}
-      {mfaToken ? <p className="muted">Confirm with your passkey, or enter a code below.</p> : null}
       <button
         type="button"
         className={mfaToken ? "button button-secondary" : "button button-secondary button-block"}
