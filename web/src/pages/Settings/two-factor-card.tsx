@@ -317,7 +317,9 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
             ? "It's your only second factor: removing it turns two-factor authentication off and your recovery codes stop working."
             : dialog.factor.type === "email"
               ? "You will no longer be able to log in with codes we email you."
-              : "You will no longer be able to log in with codes from this app."}
+              : dialog.factor.type === "passkey"
+                ? "You will no longer be able to log in with this passkey."
+                : "You will no longer be able to log in with codes from this app."}
         </PasswordConfirmDialog>
       ) : null}
       {dialog?.kind === "disable" ? (
