@@ -22,6 +22,7 @@ import { createValidatorCompiler } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
+import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
 import { registerTeamsRoutes } from "./teams/teams.routes.js";
@@ -126,6 +127,7 @@ export async function buildApp(
   registerTeamsRoutes(app, services);
   registerAuthzRoutes(app, services);
   registerMfaRoutes(app, services);
+  registerPasskeyRoutes(app, services, config);
   registerAuditRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 

@@ -26,6 +26,8 @@ import { createMembersService } from "./members/members.service.js";
 import { createMemberMfaService } from "./mfa/member-mfa.service.js";
 import { createMfaRepository } from "./mfa/mfa.repository.js";
 import { createMfaService } from "./mfa/mfa.service.js";
+import { createPasskeysRepository } from "./mfa/passkeys.repository.js";
+import { createPasskeysService } from "./mfa/passkeys.service.js";
 import { createAccessCache } from "./roles/access.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
@@ -106,6 +108,17 @@ export async function createServices(deps: {
     throttle: createLoginThrottle({ db, clock }),
     mfa,
   });
+  const passkeys = createPasskeysService({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    users,
+    mfaRepository: createMfaRepository(),
+    mfa,
+    passkeys: createPasskeysRepository(),
+    sessions,
+    auth,
+  });
   const usersService = createUsersService({ db, clock, users, accounts });
   const roles = createRolesService({
     db,
@@ -178,6 +191,7 @@ export async function createServices(deps: {
     authz,
     audit,
     mfa,
+    passkeys,
     async close() {
       mailer.close();
       await invalidator.close();

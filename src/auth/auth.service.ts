@@ -12,7 +12,12 @@ import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
 import type { Mailer } from "../mail/mailer.js";
 import { mails } from "../mail/templates.js";
-import { CHALLENGE_ATTEMPTS, type MfaService, type SecondFactorMethod } from "../mfa/mfa.service.js";
+import {
+  CHALLENGE_ATTEMPTS,
+  type FactorVerifier,
+  type MfaService,
+  type SecondFactorMethod,
+} from "../mfa/mfa.service.js";
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
 import type { EmailTokensRepository } from "./email-tokens.repository.js";
 import type { LoginThrottle } from "./login-throttle.js";
@@ -123,6 +128,7 @@ export function createAuthService(deps: AuthDeps) {
     requestedAccountId: string | undefined,
     actor: Actor,
     secondFactor?: SecondFactorMethod,
+    method: "password" | "passkey" = "password",
   ): Promise<LoginResult> {
     const user = (await users.findById(trx, userId)) as User;
     const memberships = (await accounts.membershipsOfUser(trx, user.id)).filter((m) => m.status === "active");
@@ -154,11 +160,37 @@ export function createAuthService(deps: AuthDeps) {
         targetType: "session",
         targetId: session.id,
         ...(secondFactor ? { changes: { second_factor: secondFactor } } : {}),
+        ...(method === "passkey" ? { changes: { method } } : {}),
       },
       clock.now(),
     );
     const fresh = (await users.findById(trx, user.id)) as User;
     return { user: fresh, accountId, token, session };
+  }
+
+  /** A login proven by password or passkey may still be turned off or have no active membership. */
+  async function admit(user: User) {
+    if (user.deactivatedAt) {
+      // The password (or passkey) was right, so the owner may switch the login back on — through their mailbox.
+      await transact(db, async (trx, effects) => {
+        const token = await emailTokens.issue(trx, user.id, "reactivate", clock.now());
+        effects.afterCommit(() =>
+          mailer.send(mails.reactivate(user.email, user.firstName, link("reactivate", token))),
+        );
+      });
+      throw new AppError(
+        "account_deactivated",
+        "Your login is deactivated. We sent you an email with a link to reactivate it.",
+      );
+    }
+
+    const all = await accounts.membershipsOfUser(db, user.id);
+    if (all.length > 0 && !all.some((m) => m.status === "active")) {
+      throw new AppError(
+        "membership_suspended",
+        "Your access to your account has been suspended. Contact its administrator.",
+      );
+    }
   }
 
   return {
@@ -280,27 +312,7 @@ export function createAuthService(deps: AuthDeps) {
         throw new AppError("invalid_credentials", "Email or password is incorrect.");
       }
       await throttle.succeed({ email, ip });
-      if (user.deactivatedAt) {
-        // The password was right, so the owner may switch the login back on — through their mailbox.
-        await transact(db, async (trx, effects) => {
-          const token = await emailTokens.issue(trx, user.id, "reactivate", clock.now());
-          effects.afterCommit(() =>
-            mailer.send(mails.reactivate(user.email, user.firstName, link("reactivate", token))),
-          );
-        });
-        throw new AppError(
-          "account_deactivated",
-          "Your login is deactivated. We sent you an email with a link to reactivate it.",
-        );
-      }
-
-      const all = await accounts.membershipsOfUser(db, user.id);
-      if (all.length > 0 && !all.some((m) => m.status === "active")) {
-        throw new AppError(
-          "membership_suspended",
-          "Your access to your account has been suspended. Contact its administrator.",
-        );
-      }
+      await admit(user);
       if (hasher.needsRehash(user.passwordHash as string)) {
         await db
           .updateTable("users")
@@ -321,7 +333,7 @@ export function createAuthService(deps: AuthDeps) {
 
     /** The second half of a log-in with MFA. */
     async completeMfaLogin(
-      input: { mfaToken: string; method: SecondFactorMethod; code: string },
+      input: { mfaToken: string; method: SecondFactorMethod; code: string | FactorVerifier },
       actor: Actor,
     ): Promise<LoginResult> {
       const outcome = await transact(db, async (trx) => {
@@ -356,6 +368,47 @@ export function createAuthService(deps: AuthDeps) {
       }
       throw new AppError("invalid_code", "That code didn't work.", {
         errors: [{ path: "code", code: "invalid_code", message: "That code didn't work" }],
+      });
+    },
+
+    /**
+     * A passwordless log-in with a passkey of `userId`: `verify` checks the assertion (throws when it
+     * fails), then the same throttling, admission rules and session start as a password log-in apply;
+     * `record` stores the passkey's use in the session's transaction.
+     */
+    async passkeyLogin(
+      userId: string,
+      actor: Actor,
+      verify: () => Promise<void>,
+      record: (trx: Executor) => Promise<void>,
+    ): Promise<LoginResult> {
+      const user = await users.findById(db, userId);
+      if (!user) throw new AppError("passkey_unknown", "This passkey is not registered.");
+      const attempt = { email: normalizeEmail(user.email), ip: actor.ip ?? "unknown" };
+      await throttle.check(attempt, user.lastLoginIp === actor.ip);
+      try {
+        await verify();
+      } catch (error) {
+        await throttle.fail(attempt);
+        await recordAudit(
+          db,
+          { ...actor, type: "user", id: user.id },
+          {
+            accountId: user.lastAccountId,
+            action: "auth.login_failed",
+            targetType: "user",
+            targetId: user.id,
+            changes: { method: "passkey" },
+          },
+          clock.now(),
+        );
+        throw error;
+      }
+      await throttle.succeed(attempt);
+      await admit(user);
+      return transact(db, async (trx) => {
+        await record(trx);
+        return startSession(trx, user.id, undefined, actor, undefined, "passkey");
       });
     },
 

@@ -7,6 +7,7 @@ import * as memberSort from "./migrations/0004-member-sort.js";
 import * as mfa from "./migrations/0005-mfa.js";
 import * as mfaCodes from "./migrations/0006-mfa-codes.js";
 import * as mfaPolicy from "./migrations/0007-mfa-policy.js";
+import * as passkeys from "./migrations/0008-passkeys.js";
 import * as smsAndViewableCodes from "./migrations/0011-sms-and-viewable-codes.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "0005-mfa": mfa,
   "0006-mfa-codes": mfaCodes,
   "0007-mfa-policy": mfaPolicy,
+  "0008-passkeys": passkeys,
   "0011-sms-and-viewable-codes": smsAndViewableCodes,
 };
 

@@ -252,6 +252,31 @@ export interface MfaCodesTable {
   created_at: string;
 }
 
+export interface PasskeyCredentialsTable {
+  factor_id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: string;
+  sign_count: number;
+  transports: string;
+  backed_up: number;
+  device_type: string;
+  aaguid: string;
+  created_at: string;
+}
+
+export interface WebauthnChallengesTable {
+  id: string;
+  purpose: string;
+  user_id: string | null;
+  session_id: string | null;
+  mfa_challenge_id: string | null;
+  challenge_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -274,4 +299,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
   mfa_codes: MfaCodesTable;
+  passkey_credentials: PasskeyCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   recovery: "rc",
   code: "code",
   sms: "sms",
+  webauthn: "wac",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

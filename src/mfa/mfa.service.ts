@@ -5,7 +5,7 @@ import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import type { PasswordHasher } from "../auth/passwords.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
-import { type Db, type Executor, transact } from "../db/database.js";
+import { type Db, type Effects, type Executor, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { decryptSecret, encryptSecret, hashToken, newSecretToken, safeEqual } from "../lib/crypto.js";
@@ -17,9 +17,11 @@ import type { User, UsersRepository } from "../users/users.repository.js";
 import type { Factor, MfaRepository } from "./mfa.repository.js";
 import { matchingStep, newTotp, newTotpSecret } from "./totp.js";
 
-export type SecondFactorMethod = "totp" | "email" | "sms" | "recovery_code";
+export type SecondFactorMethod = "totp" | "email" | "sms" | "recovery_code" | "passkey";
 /** Second factors that work by sending a one-time code. */
 export type CodeMethod = "email" | "sms";
+/** Checks a second factor that is not a typed code (a passkey assertion) within the log-in's transaction. */
+export type FactorVerifier = (trx: Executor, challenge: { id: string; user_id: string }) => Promise<boolean>;
 export const EMAIL_CODE_SECONDS = 10 * 60;
 export const EMAIL_CODE_RESEND_SECONDS = 30;
 /** Text messages cost money and invite toll fraud: at most this many per user a day. */
@@ -29,12 +31,6 @@ function maskEmail(email: string): string {
   const [local = "", domain = ""] = email.split("@");
   return `${local.slice(0, 1)}…@${domain}`;
 }
-const FACTOR_NAMES = {
-  totp: "An authenticator app",
-  email: "Email codes",
-  sms: "Text message codes",
-} as const;
-
 export const CHALLENGE_SECONDS = 5 * 60;
 export const CHALLENGE_ATTEMPTS = 5;
 const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
@@ -205,6 +201,58 @@ export function createMfaService(deps: {
     return mfa.spendCode(executor, latest.id, now());
   }
 
+  const FACTOR_ADDED: Record<string, string> = {
+    totp: "An authenticator app was added to your Gatehouse login.",
+    email: "Email codes were added to your Gatehouse login.",
+    sms: "Text message codes were added to your Gatehouse login.",
+    passkey: "A passkey was added to your Gatehouse login.",
+  };
+
+  /**
+   * Marks a pending factor confirmed in `trx`: the user's first factor also gets recovery codes and
+   * clears a forced enrollment; audited and mailed.
+   */
+  async function activateFactor(
+    trx: Executor,
+    effects: Effects,
+    session: Session,
+    factorId: string,
+    type: string,
+    actor: Actor,
+  ): Promise<string[] | undefined> {
+    const first = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
+    await mfa.confirm(trx, session.userId, factorId, now());
+    const codes = first ? await issueRecoveryCodes(trx, session.userId) : undefined;
+    if (first) {
+      await trx
+        .updateTable("users")
+        .set({ mfa_required_since: null })
+        .where("id", "=", session.userId)
+        .execute();
+      await sessions.clearMfaEnrollmentDue(trx, effects, session.userId);
+    }
+    await recordAudit(
+      trx,
+      actor,
+      {
+        accountId: session.accountId,
+        action: first ? "mfa.enabled" : "mfa.factor_added",
+        targetType: "mfa_factor",
+        targetId: factorId,
+        changes: { type },
+      },
+      clock.now(),
+    );
+    effects.afterCommit(() =>
+      securityMail(
+        session.userId,
+        type === "passkey" ? "A passkey was added" : "Two-factor authentication is on",
+        FACTOR_ADDED[type] ?? "A second factor was added to your Gatehouse login.",
+      ),
+    );
+    return codes;
+  }
+
   /** Confirms a pending factor with `check`; the user's first factor also gets recovery codes. */
   async function confirmFactor(
     session: Session,
@@ -219,36 +267,7 @@ export function createMfaService(deps: {
       if (factor.confirmedAt) throw new AppError("conflict", "This factor is already confirmed");
       // A wrong code is returned, not thrown, so its counted attempt is kept.
       if (!(await check(trx, factor))) return undefined;
-      const first = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
-      await mfa.confirm(trx, session.userId, factorId, now());
-      const codes = first ? await issueRecoveryCodes(trx, session.userId) : undefined;
-      if (first) {
-        await trx
-          .updateTable("users")
-          .set({ mfa_required_since: null })
-          .where("id", "=", session.userId)
-          .execute();
-        await sessions.clearMfaEnrollmentDue(trx, effects, session.userId);
-      }
-      await recordAudit(
-        trx,
-        actor,
-        {
-          accountId: session.accountId,
-          action: first ? "mfa.enabled" : "mfa.factor_added",
-          targetType: "mfa_factor",
-          targetId: factorId,
-          changes: { type },
-        },
-        clock.now(),
-      );
-      effects.afterCommit(() =>
-        securityMail(
-          session.userId,
-          "Two-factor authentication is on",
-          `${FACTOR_NAMES[type]} ${type === "totp" ? "was" : "were"} added to your Gatehouse login.`,
-        ),
-      );
+      const codes = await activateFactor(trx, effects, session, factorId, type, actor);
       return { factor: (await mfa.find(trx, session.userId, factorId)) as Factor, codes };
     });
     if (!outcome) {
@@ -309,6 +328,7 @@ export function createMfaService(deps: {
     isRootAnywhere,
     securityMail,
     requiringPolicies,
+    activateFactor,
 
     /**
      * When the user must have enrolled a second factor (their grace period counts from the first time
@@ -345,7 +365,7 @@ export function createMfaService(deps: {
     async methodsFor(userId: string): Promise<SecondFactorMethod[]> {
       const types = new Set((await mfa.confirmedFactors(db, userId)).map((f) => f.type));
       if (types.size === 0) return [];
-      return [...(["totp", "email", "sms"] as const).filter((t) => types.has(t)), "recovery_code"];
+      return [...(["totp", "email", "sms", "passkey"] as const).filter((t) => types.has(t)), "recovery_code"];
     },
 
     async status(userId: string) {
@@ -559,6 +579,7 @@ export function createMfaService(deps: {
             action: last ? "mfa.disabled" : "mfa.factor_removed",
             targetType: "mfa_factor",
             targetId: factorId,
+            changes: { type: factor.type },
           },
           clock.now(),
         );
@@ -618,7 +639,12 @@ export function createMfaService(deps: {
      * Completes the second half. Wrong codes are counted on the challenge: after 5 it is dead. The
      * winning code and the challenge are spent in the caller's transaction.
      */
-    async completeChallenge(trx: Executor, token: string, method: SecondFactorMethod, code: string) {
+    async completeChallenge(
+      trx: Executor,
+      token: string,
+      method: SecondFactorMethod,
+      code: string | FactorVerifier,
+    ) {
       const challenge = token.length <= 128 ? await mfa.findChallenge(trx, hashToken(token)) : undefined;
       if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
         throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
@@ -628,8 +654,11 @@ export function createMfaService(deps: {
           headers: { "retry-after": "1" },
         });
       }
-      if (!(await verifySecondFactor(trx, challenge.user_id, method, code)))
-        return { ok: false as const, challenge };
+      const ok =
+        typeof code === "function"
+          ? await code(trx, challenge)
+          : await verifySecondFactor(trx, challenge.user_id, method, code);
+      if (!ok) return { ok: false as const, challenge };
       if (!(await mfa.spendChallenge(trx, challenge.id, now())))
         throw new AppError("invalid_token", "This sign-in attempt was already completed.");
       return { ok: true as const, challenge };

@@ -7,6 +7,7 @@ import { Link, sameOriginPath, useSearchParam } from "../../router";
 import type { LoginResponse, MfaChallenge, SecondFactorMethod, SessionInfo } from "../../types";
 import { useApi } from "../../use-api";
 import { useSession } from "../../use-session";
+import { PasskeyLogin } from "./passkey-login";
 
 /** Set in history.state by the page that ended the session, for a one-off note above the form. */
 export type LoginNoticeState = { login_notice: "deactivated" };
@@ -149,6 +150,8 @@ function PasswordStep({ email, onEmailChange, restartReason, onChallenge }: Pass
           {submitting ? "Logging in…" : "Log in"}
         </button>
       </form>
+      <p className="form-divider muted">or</p>
+      <PasskeyLogin />
     </AuthLayout>
   );
 }
@@ -310,15 +313,20 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
     <AuthLayout
       title="Two-factor authentication"
       intro={
-        method === "totp"
-          ? "Enter the code from your authenticator app to finish logging in."
-          : method === "email"
-            ? "Enter the code we email you to finish logging in."
-            : method === "sms"
-              ? "Enter the code we text you to finish logging in."
-              : "Enter one of your recovery codes to finish logging in. Each code works once."
+        challenge.methods.includes("passkey") && !offersTotp && !offersEmail && !offersSms
+          ? "Confirm with your passkey to finish logging in, or enter one of your recovery codes."
+          : method === "totp"
+            ? "Enter the code from your authenticator app to finish logging in."
+            : method === "email"
+              ? "Enter the code we email you to finish logging in."
+              : method === "sms"
+                ? "Enter the code we text you to finish logging in."
+                : "Enter one of your recovery codes to finish logging in. Each code works once."
       }
     >
+      {challenge.methods.includes("passkey") ? (
+        <PasskeyLogin mfaToken={challenge.mfa_token} onRestart={onRestart} />
+      ) : null}
       <form ref={formRef} onSubmit={submit} noValidate>
         {error ? (
           <FormAlert testId="login-error" code={error.code}>

@@ -16,6 +16,7 @@ import { useFormatDate } from "../../use-format-date";
 import { usePasswordPolicy } from "../../use-password-policy";
 import { isSecurityOnly, useSession, useSessionInfo } from "../../use-session";
 import { DeactivateLoginCard } from "./deactivate-login-card";
+import { PasskeysCard } from "./passkeys-card";
 import { TwoFactorCard } from "./two-factor-card";
 
 export function SecurityTab() {
@@ -24,6 +25,7 @@ export function SecurityTab() {
   // Past the second-factor deadline only the two-factor card works until a factor is set up.
   const locked = isSecurityOnly(info);
   const [sessionsVersion, setSessionsVersion] = useState(0);
+  const [factorsVersion, setFactorsVersion] = useState(0);
   return (
     <div className="stack">
       {password_change_required ? (
@@ -34,7 +36,11 @@ export function SecurityTab() {
       ) : null}
       <ChangePasswordForm onChanged={() => setSessionsVersion((version) => version + 1)} />
       {/* Remounting reloads the list: a password change signs the other sessions out. */}
-      <TwoFactorCard locked={password_change_required} />
+      <TwoFactorCard key={`factors-${factorsVersion}`} locked={password_change_required} />
+      <PasskeysCard
+        locked={password_change_required}
+        onChanged={() => setFactorsVersion((version) => version + 1)}
+      />
       <SessionsCard key={sessionsVersion} locked={locked} />
       <DeactivateLoginCard locked={locked} />
     </div>

@@ -362,8 +362,8 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
           onConfirm={disable}
           onClose={() => setDialog(null)}
         >
-          Your authenticator apps, email and text-message codes are removed and your recovery codes stop
-          working. Logging in will need only your password.
+          Your authenticator apps, passkeys, email and text-message codes are removed and your recovery codes
+          stop working. Logging in will need only your password.
         </PasswordConfirmDialog>
       ) : null}
     </>
@@ -382,7 +382,7 @@ type PasswordConfirmProps = {
 };
 
 /** A destructive step guarded by the password; a wrong password shows at the field, the dialog stays open. */
-function PasswordConfirmDialog({ children, onConfirm, ...props }: PasswordConfirmProps) {
+export function PasswordConfirmDialog({ children, onConfirm, ...props }: PasswordConfirmProps) {
   const [password, setPassword] = useState("");
   const [passwordError, setPasswordError] = useState<string | undefined>(undefined);
 
