@@ -212,6 +212,23 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   );
 
   app.post(
+    "/api/v1/auth/reauth/send",
+    {
+      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
+      schema: {
+        tags: ["auth"],
+        summary: "Send a code (to your confirmed email factor) for POST /auth/reauth",
+        body: Body({ method: Type.Union([Type.Literal("email")]) }),
+        response: { 202: Type.Object({ sent: Type.Boolean() }), ...errorResponses(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await services.mfa.sendReauthCode(sessionOf(request), (request.body as { method: "email" }).method);
+      return reply.status(202).send({ sent: true });
+    },
+  );
+
+  app.post(
     "/api/v1/auth/logout",
     {
       config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },

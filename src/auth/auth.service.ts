@@ -14,6 +14,8 @@ import type { Mailer } from "../mail/mailer.js";
 import { mails } from "../mail/templates.js";
 import { CHALLENGE_ATTEMPTS, type MfaService, type SecondFactorMethod } from "../mfa/mfa.service.js";
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
+import { recognizeDevice } from "./devices.js";
+import type { DevicesRepository } from "./devices.repository.js";
 import type { EmailTokensRepository } from "./email-tokens.repository.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import { checkPassword, type PasswordPolicy, ruleError, strictestPolicy } from "./password-policy.js";
@@ -34,6 +36,7 @@ export type AuthDeps = {
   accounts: AccountsRepository;
   accountsService: AccountsService;
   emailTokens: EmailTokensRepository;
+  devices: DevicesRepository;
   sessions: SessionsService;
   throttle: LoginThrottle;
   mfa: MfaService;
@@ -116,9 +119,13 @@ export function createAuthService(deps: AuthDeps) {
     );
   }
 
-  /** The end of every successful log-in: pick the account, open the session, record it. */
+  /**
+   * The end of every successful log-in: pick the account, open the session, record it, and announce a
+   * device the user has not signed in from before (after the commit).
+   */
   async function startSession(
     trx: Executor,
+    effects: Effects,
     userId: string,
     requestedAccountId: string | undefined,
     actor: Actor,
@@ -157,6 +164,26 @@ export function createAuthService(deps: AuthDeps) {
       },
       clock.now(),
     );
+    const sighting = await recognizeDevice(trx, deps.devices, user.id, actor, clock.now());
+    if (sighting.announce) {
+      const { device } = sighting;
+      await recordAudit(
+        trx,
+        { ...actor, type: "user", id: user.id },
+        {
+          accountId,
+          action: "auth.new_device_sign_in",
+          targetType: "session",
+          targetId: session.id,
+          changes: { browser: device.browser, os: device.os },
+        },
+        clock.now(),
+      );
+      const when = clock.now().toUTCString();
+      effects.afterCommit(() =>
+        mailer.send(mails.newSignIn(user.email, user.firstName, { when, ...device })),
+      );
+    }
     const fresh = (await users.findById(trx, user.id)) as User;
     return { user: fresh, accountId, token, session };
   }
@@ -316,7 +343,7 @@ export function createAuthService(deps: AuthDeps) {
           methods,
         };
       }
-      return transact(db, (trx) => startSession(trx, user.id, input.accountId, actor));
+      return transact(db, (trx, effects) => startSession(trx, effects, user.id, input.accountId, actor));
     },
 
     /** The second half of a log-in with MFA. */
@@ -324,11 +351,12 @@ export function createAuthService(deps: AuthDeps) {
       input: { mfaToken: string; method: SecondFactorMethod; code: string },
       actor: Actor,
     ): Promise<LoginResult> {
-      const outcome = await transact(db, async (trx) => {
+      const outcome = await transact(db, async (trx, effects) => {
         const result = await deps.mfa.completeChallenge(trx, input.mfaToken, input.method, input.code);
         if (!result.ok) return result;
         const login = await startSession(
           trx,
+          effects,
           result.challenge.user_id,
           result.challenge.account_id ?? undefined,
           actor,
@@ -378,6 +406,7 @@ export function createAuthService(deps: AuthDeps) {
 
     /** The user turns their own login off: every session ends; logging in again mails a reactivation link. */
     async deactivate(session: Session, password: string, actor: Actor): Promise<void> {
+      sessions.requireFresh(session);
       await transact(db, async (trx, effects) => {
         const user = (await users.findById(trx, session.userId)) as User;
         if (!user.passwordHash || !(await hasher.verify(user.passwordHash, password))) {
@@ -510,6 +539,7 @@ export function createAuthService(deps: AuthDeps) {
     },
 
     async changePassword(session: Session, current: string, next: string, actor: Actor): Promise<void> {
+      sessions.requireFresh(session);
       await transact(db, async (trx, effects) => {
         const user = (await users.findById(trx, session.userId)) as User;
         if (!user.passwordHash || !(await hasher.verify(user.passwordHash, current))) {

@@ -7,6 +7,7 @@ import * as memberSort from "./migrations/0004-member-sort.js";
 import * as mfa from "./migrations/0005-mfa.js";
 import * as mfaCodes from "./migrations/0006-mfa-codes.js";
 import * as mfaPolicy from "./migrations/0007-mfa-policy.js";
+import * as emailChangeDevices from "./migrations/0010-email-change-devices.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "0005-mfa": mfa,
   "0006-mfa-codes": mfaCodes,
   "0007-mfa-policy": mfaPolicy,
+  "0010-email-change-devices": emailChangeDevices,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -244,6 +244,26 @@ export interface MfaCodesTable {
   created_at: string;
 }
 
+export interface EmailChangeRequestsTable {
+  id: string;
+  user_id: string;
+  new_email: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface UserDevicesTable {
+  id: string;
+  user_id: string;
+  device_hash: string;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: string;
+  last_seen_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -265,4 +285,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
   mfa_codes: MfaCodesTable;
+  email_change_requests: EmailChangeRequestsTable;
+  user_devices: UserDevicesTable;
 }

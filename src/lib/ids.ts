@@ -17,6 +17,8 @@ export const ID_PREFIXES = {
   challenge: "chl",
   recovery: "rc",
   code: "code",
+  emailChange: "emc",
+  device: "dev",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -20,7 +20,7 @@ export type SecondFactorMethod = "totp" | "email" | "recovery_code";
 export const EMAIL_CODE_SECONDS = 10 * 60;
 export const EMAIL_CODE_RESEND_SECONDS = 30;
 
-function maskEmail(email: string): string {
+export function maskEmail(email: string): string {
   const [local = "", domain = ""] = email.split("@");
   return `${local.slice(0, 1)}…@${domain}`;
 }
@@ -235,6 +235,15 @@ export function createMfaService(deps: {
     const user = await users.findById(db, userId);
     if (user) await deps.mailer.send(mails.securityNotice(user.email, user.firstName, subject, line));
   }
+
+  /** Sends the code of a code-by-message method to the user's confirmed factor of that type. */
+  const reauthCodeSenders: Partial<Record<SecondFactorMethod, (userId: string) => Promise<void>>> = {
+    email: async (userId) => {
+      const factor = (await mfa.confirmedFactors(db, userId)).find((f) => f.type === "email");
+      if (!factor) throw new AppError("validation_failed", "Email codes are not set up for your login");
+      await sendEmailCode(userId, factor.id);
+    },
+  };
 
   return {
     verifySecondFactor,
@@ -508,6 +517,13 @@ export function createMfaService(deps: {
       return mfa.failChallenge(db, challengeId);
     },
 
+    /** Re-authentication with a code that must first be sent (`email`; SMS joins the same way). */
+    async sendReauthCode(session: Session, method: SecondFactorMethod) {
+      const send = reauthCodeSenders[method];
+      if (!send) throw new AppError("validation_failed", `No code is sent for ${method}`);
+      await send(session.userId);
+    },
+
     async reauthenticate(
       session: Session,
       input: { password?: string; method?: SecondFactorMethod; code?: string },
@@ -516,6 +532,12 @@ export function createMfaService(deps: {
       if (input.password !== undefined) {
         await checkPassword(session.userId, input.password);
       } else if (input.method && input.code) {
+        // Only the user's own confirmed methods: a pending enrollment code must not count.
+        if (!(await this.methodsFor(session.userId)).includes(input.method)) {
+          throw new AppError("validation_failed", `${input.method} is not set up for your login`, {
+            errors: [{ path: "method", code: "not_enrolled", message: "This method is not set up" }],
+          });
+        }
         if (!(await verifySecondFactor(db, session.userId, input.method, input.code))) {
           throw new AppError("invalid_code", "That code is not right", {
             errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
