@@ -152,6 +152,11 @@ export function createAuthService(deps: AuthDeps) {
       mfaEnrollmentDueAt: await deps.mfa.enrollmentDueAt(trx, user.id),
     });
     await users.recordLogin(trx, user.id, now, actor.ip, accountId);
+    const sighting = await recognizeDevice(trx, deps.devices, user.id, actor, clock.now());
+    const changes = {
+      ...(secondFactor ? { second_factor: secondFactor } : {}),
+      ...(sighting.announce ? { new_device: `${sighting.device.browser} on ${sighting.device.os}` } : {}),
+    };
     await recordAudit(
       trx,
       { ...actor, type: "user", id: user.id },
@@ -160,26 +165,13 @@ export function createAuthService(deps: AuthDeps) {
         action: "auth.login",
         targetType: "session",
         targetId: session.id,
-        ...(secondFactor ? { changes: { second_factor: secondFactor } } : {}),
+        ...(Object.keys(changes).length > 0 ? { changes } : {}),
       },
       clock.now(),
     );
-    const sighting = await recognizeDevice(trx, deps.devices, user.id, actor, clock.now());
     if (sighting.announce) {
-      const { device } = sighting;
-      await recordAudit(
-        trx,
-        { ...actor, type: "user", id: user.id },
-        {
-          accountId,
-          action: "auth.new_device_sign_in",
-          targetType: "session",
-          targetId: session.id,
-          changes: { browser: device.browser, os: device.os },
-        },
-        clock.now(),
-      );
       const when = clock.now().toUTCString();
+      const { device } = sighting;
       effects.afterCommit(() =>
         mailer.send(mails.newSignIn(user.email, user.firstName, { when, ...device })),
       );

@@ -68,11 +68,17 @@ describe.each(testDialects())("new-device sign-in mails on %s", (dialect) => {
     expect(newSignIns("devices@example.com")).toHaveLength(1);
     const events = await t.services.db
       .selectFrom("audit_events")
-      .select("action")
+      .select("changes")
       .where("actor_id", "=", user.userId)
-      .where("action", "=", "auth.new_device_sign_in")
+      .where("action", "=", "auth.login")
+      .orderBy("seq")
       .execute();
-    expect(events).toHaveLength(1);
+    expect(events.map((e) => (e.changes ? JSON.parse(e.changes).new_device : undefined))).toEqual([
+      undefined,
+      undefined,
+      "Firefox 131 on macOS",
+      undefined,
+    ]);
   });
 
   it("announces after the second factor, not at the password step, and ignores forged device cookies", async () => {
