@@ -8,10 +8,10 @@ import { Dialog, DialogActions } from "./dialog";
 import { TextField } from "./field";
 import { FormAlert } from "./form-alert";
 
-type Mode = "password" | "totp" | "email" | "recovery_code";
+type Mode = "password" | "totp" | "email" | "sms" | "recovery_code";
 
-/** Methods whose code the server sends on request (`POST /auth/reauth/send`); SMS joins here. */
-const SENT_CODES: ReadonlySet<Mode> = new Set(["email"]);
+/** Methods whose code the server sends on request (`POST /auth/reauth/send`). */
+const SENT_CODES: ReadonlySet<Mode> = new Set(["email", "sms"]);
 
 const FIELDS = ["password", "code"] as const;
 
@@ -40,6 +40,13 @@ const COPY: Record<
     missing: "Enter the code from the email.",
     wrong: "That code didn't work. Check the latest email, or send a new code.",
   },
+  sms: {
+    switchTo: "Use a code sent by text message instead",
+    testId: "reauth-use-sms",
+    explain: "This is a sensitive change. Send yourself a code by text message, then enter it to continue.",
+    missing: "Enter the code from the text message.",
+    wrong: "That code didn't work. Check the latest text message, or send a new code.",
+  },
   recovery_code: {
     switchTo: "Use a recovery code instead",
     testId: "reauth-use-recovery",
@@ -52,10 +59,10 @@ const COPY: Record<
 /** The user's ways to re-authenticate: the password always, then the second factors they really have. */
 function modesOf(status: MfaStatus | null): Mode[] {
   if (!status?.enabled) return ["password"];
-  const types = new Set(status.factors.map((factor) => factor.type));
+  const types = new Set<string>(status.factors.map((factor) => factor.type));
   return [
     "password",
-    ...(["totp", "email"] as const).filter((type) => types.has(type)),
+    ...(["totp", "email", "sms"] as const).filter((type) => types.has(type)),
     ...(status.recovery_codes_remaining > 0 ? (["recovery_code"] as const) : []),
   ];
 }
@@ -193,7 +200,9 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
             </button>
             {sent ? (
               <span className="field-hint" role="status" data-testid="reauth-code-sent">
-                We sent a code to your email address. It is valid for 10 minutes.
+                {mode === "sms"
+                  ? "We texted a code to your phone. It is valid for 10 minutes."
+                  : "We sent a code to your email address. It is valid for 10 minutes."}
               </span>
             ) : null}
           </p>
