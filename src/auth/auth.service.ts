@@ -170,7 +170,7 @@ export function createAuthService(deps: AuthDeps) {
       clock.now(),
     );
     if (sighting.announce) {
-      const when = clock.now().toUTCString();
+      const when = clock.now().toUTCString().replace("GMT", "UTC");
       const { device } = sighting;
       effects.afterCommit(() =>
         mailer.send(mails.newSignIn(user.email, user.firstName, { when, ...device })),

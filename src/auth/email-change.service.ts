@@ -66,7 +66,7 @@ export function createEmailChangeService(deps: {
           },
           clock.now(),
         );
-        const when = clock.now().toUTCString();
+        const when = clock.now().toUTCString().replace("GMT", "UTC");
         effects.afterCommit(async () => {
           await mailer.send(mails.emailChangeRequested(user.email, user.firstName, newEmail, when, actor.ip));
           await mailer.send(
@@ -112,7 +112,7 @@ export function createEmailChangeService(deps: {
             },
             clock.now(),
           );
-          const when = clock.now().toUTCString();
+          const when = clock.now().toUTCString().replace("GMT", "UTC");
           effects.afterCommit(() =>
             mailer.send(mails.emailChanged(user.email, user.firstName, pending.newEmail, when)),
           );

@@ -203,7 +203,8 @@ describe.each(testDialects())("changing the login email on %s", (dialect) => {
       expect(response.statusCode, new_email).toBe(400);
     }
     const unicode = await user.client.post("/api/v1/me/email", { new_email: "jürgen@exämple.com" });
-    expect([202, 400]).toContain(unicode.statusCode);
+    expect(unicode.statusCode).toBe(400);
+    expect(unicode.body.code).toBe("validation_failed");
     for (const token of ["x".repeat(300), "nope", "ä😀".repeat(40)]) {
       const response = await createClient(t.app).post("/api/v1/auth/email-change/confirm", { token });
       expect(response.statusCode, token).toBe(400);
