@@ -10,6 +10,8 @@ import { registerAccountsRoutes } from "./accounts/accounts.routes.js";
 import { registerSecurityRoutes } from "./accounts/security.routes.js";
 import { registerAuditRoutes } from "./audit/audit.routes.js";
 import { registerAuthRoutes } from "./auth/auth.routes.js";
+import { registerDeviceCookie } from "./auth/devices.js";
+import { registerEmailChangeRoutes } from "./auth/email-change.routes.js";
 import { registerAuthzRoutes } from "./authz/authz.routes.js";
 import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
@@ -105,6 +107,7 @@ export async function buildApp(
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
 
   registerAuthHook(app, { sessions: services.sessions, secret: config.secretKey, now: services.clock.now });
+  registerDeviceCookie(app, config);
 
   app.get("/healthz", { config: { auth: "none" }, schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { auth: "none" }, schema: { hide: true } }, async (_request, reply) => {
@@ -119,6 +122,7 @@ export async function buildApp(
 
   registerAuthRoutes(app, services, config);
   registerUsersRoutes(app, services);
+  registerEmailChangeRoutes(app, services, config);
   registerSecurityRoutes(app, services);
   registerAccountsRoutes(app, services, config);
   registerRolesRoutes(app, services);

@@ -3,6 +3,9 @@ import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
 import { createAuditService } from "./audit/audit.service.js";
 import { createAuthService } from "./auth/auth.service.js";
+import { createDevicesRepository } from "./auth/devices.repository.js";
+import { createEmailChangeRepository } from "./auth/email-change.repository.js";
+import { createEmailChangeService } from "./auth/email-change.service.js";
 import { createEmailTokensRepository } from "./auth/email-tokens.repository.js";
 import { createLoginThrottle } from "./auth/login-throttle.js";
 import { createPasswordHasher, type PasswordHasher } from "./auth/passwords.js";
@@ -104,6 +107,7 @@ export async function createServices(deps: {
     accounts,
     accountsService,
     emailTokens: createEmailTokensRepository(),
+    devices: createDevicesRepository(),
     sessions,
     throttle: createLoginThrottle({ db, clock }),
     mfa,
@@ -118,6 +122,15 @@ export async function createServices(deps: {
     passkeys: createPasskeysRepository(),
     sessions,
     auth,
+  });
+  const emailChange = createEmailChangeService({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    mailer,
+    users,
+    sessions,
+    emailChanges: createEmailChangeRepository(),
   });
   const usersService = createUsersService({ db, clock, users, accounts });
   const roles = createRolesService({
@@ -180,6 +193,7 @@ export async function createServices(deps: {
     sessions,
     sessionCache: cache,
     auth,
+    emailChange,
     users: usersService,
     accountsService,
     access,

@@ -15,6 +15,8 @@ export type Actor = {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** The browser's device cookie on sign-in requests (new-device detection); never recorded. */
+  deviceToken?: string | null;
 };
 
 export type AuditEvent = {

@@ -198,7 +198,12 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         body: Body({
           password: Type.Optional(Password),
           method: Type.Optional(
-            Type.Union([Type.Literal("totp"), Type.Literal("email"), Type.Literal("recovery_code")]),
+            Type.Union([
+              Type.Literal("totp"),
+              Type.Literal("email"),
+              Type.Literal("sms"),
+              Type.Literal("recovery_code"),
+            ]),
           ),
           code: Type.Optional(Str(64, { minLength: 1 })),
         }),
@@ -208,12 +213,32 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
     async (request) => {
       const body = request.body as {
         password?: string;
-        method?: "totp" | "email" | "recovery_code";
+        method?: "totp" | "email" | "sms" | "recovery_code";
         code?: string;
       };
       return {
         reauthenticated_until: await services.mfa.reauthenticate(sessionOf(request), body, actorOf(request)),
       };
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/reauth/send",
+    {
+      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
+      schema: {
+        tags: ["auth"],
+        summary: "Send a code (to your confirmed email or SMS factor) for POST /auth/reauth",
+        body: Body({ method: Type.Union([Type.Literal("email"), Type.Literal("sms")]) }),
+        response: { 202: Type.Object({ sent: Type.Boolean() }), ...errorResponses(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await services.mfa.sendReauthCode(
+        sessionOf(request),
+        (request.body as { method: "email" | "sms" }).method,
+      );
+      return reply.status(202).send({ sent: true });
     },
   );
 

@@ -19,6 +19,8 @@ import {
   type SecondFactorMethod,
 } from "../mfa/mfa.service.js";
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
+import { recognizeDevice } from "./devices.js";
+import type { DevicesRepository } from "./devices.repository.js";
 import type { EmailTokensRepository } from "./email-tokens.repository.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import { checkPassword, type PasswordPolicy, ruleError, strictestPolicy } from "./password-policy.js";
@@ -39,6 +41,7 @@ export type AuthDeps = {
   accounts: AccountsRepository;
   accountsService: AccountsService;
   emailTokens: EmailTokensRepository;
+  devices: DevicesRepository;
   sessions: SessionsService;
   throttle: LoginThrottle;
   mfa: MfaService;
@@ -121,9 +124,13 @@ export function createAuthService(deps: AuthDeps) {
     );
   }
 
-  /** The end of every successful log-in: pick the account, open the session, record it. */
+  /**
+   * The end of every successful log-in: pick the account, open the session, record it, and announce a
+   * device the user has not signed in from before (after the commit).
+   */
   async function startSession(
     trx: Executor,
+    effects: Effects,
     userId: string,
     requestedAccountId: string | undefined,
     actor: Actor,
@@ -151,6 +158,12 @@ export function createAuthService(deps: AuthDeps) {
       mfaEnrollmentDueAt: await deps.mfa.enrollmentDueAt(trx, user.id),
     });
     await users.recordLogin(trx, user.id, now, actor.ip, accountId);
+    const sighting = await recognizeDevice(trx, deps.devices, user.id, actor, clock.now());
+    const changes = {
+      ...(secondFactor ? { second_factor: secondFactor } : {}),
+      ...(method === "passkey" ? { method } : {}),
+      ...(sighting.announce ? { new_device: `${sighting.device.browser} on ${sighting.device.os}` } : {}),
+    };
     await recordAudit(
       trx,
       { ...actor, type: "user", id: user.id },
@@ -159,11 +172,17 @@ export function createAuthService(deps: AuthDeps) {
         action: "auth.login",
         targetType: "session",
         targetId: session.id,
-        ...(secondFactor ? { changes: { second_factor: secondFactor } } : {}),
-        ...(method === "passkey" ? { changes: { method } } : {}),
+        ...(Object.keys(changes).length > 0 ? { changes } : {}),
       },
       clock.now(),
     );
+    if (sighting.announce) {
+      const when = clock.now().toUTCString().replace("GMT", "UTC");
+      const { device } = sighting;
+      effects.afterCommit(() =>
+        mailer.send(mails.newSignIn(user.email, user.firstName, { when, ...device })),
+      );
+    }
     const fresh = (await users.findById(trx, user.id)) as User;
     return { user: fresh, accountId, token, session };
   }
@@ -328,7 +347,7 @@ export function createAuthService(deps: AuthDeps) {
           methods,
         };
       }
-      return transact(db, (trx) => startSession(trx, user.id, input.accountId, actor));
+      return transact(db, (trx, effects) => startSession(trx, effects, user.id, input.accountId, actor));
     },
 
     /** The second half of a log-in with MFA. */
@@ -336,11 +355,12 @@ export function createAuthService(deps: AuthDeps) {
       input: { mfaToken: string; method: SecondFactorMethod; code: string | FactorVerifier },
       actor: Actor,
     ): Promise<LoginResult> {
-      const outcome = await transact(db, async (trx) => {
+      const outcome = await transact(db, async (trx, effects) => {
         const result = await deps.mfa.completeChallenge(trx, input.mfaToken, input.method, input.code);
         if (!result.ok) return result;
         const login = await startSession(
           trx,
+          effects,
           result.challenge.user_id,
           result.challenge.account_id ?? undefined,
           actor,
@@ -406,9 +426,9 @@ export function createAuthService(deps: AuthDeps) {
       }
       await throttle.succeed(attempt);
       await admit(user);
-      return transact(db, async (trx) => {
+      return transact(db, async (trx, effects) => {
         await record(trx);
-        return startSession(trx, user.id, undefined, actor, undefined, "passkey");
+        return startSession(trx, effects, user.id, undefined, actor, undefined, "passkey");
       });
     },
 
@@ -431,6 +451,7 @@ export function createAuthService(deps: AuthDeps) {
 
     /** The user turns their own login off: every session ends; logging in again mails a reactivation link. */
     async deactivate(session: Session, password: string, actor: Actor): Promise<void> {
+      sessions.requireFresh(session);
       await transact(db, async (trx, effects) => {
         const user = (await users.findById(trx, session.userId)) as User;
         if (!user.passwordHash || !(await hasher.verify(user.passwordHash, password))) {
@@ -563,6 +584,7 @@ export function createAuthService(deps: AuthDeps) {
     },
 
     async changePassword(session: Session, current: string, next: string, actor: Actor): Promise<void> {
+      sessions.requireFresh(session);
       await transact(db, async (trx, effects) => {
         const user = (await users.findById(trx, session.userId)) as User;
         if (!user.passwordHash || !(await hasher.verify(user.passwordHash, current))) {

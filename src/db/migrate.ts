@@ -8,6 +8,7 @@ import * as mfa from "./migrations/0005-mfa.js";
 import * as mfaCodes from "./migrations/0006-mfa-codes.js";
 import * as mfaPolicy from "./migrations/0007-mfa-policy.js";
 import * as passkeys from "./migrations/0008-passkeys.js";
+import * as emailChangeDevices from "./migrations/0010-email-change-devices.js";
 import * as smsAndViewableCodes from "./migrations/0011-sms-and-viewable-codes.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   "0006-mfa-codes": mfaCodes,
   "0007-mfa-policy": mfaPolicy,
   "0008-passkeys": passkeys,
+  "0010-email-change-devices": emailChangeDevices,
   "0011-sms-and-viewable-codes": smsAndViewableCodes,
 };
 

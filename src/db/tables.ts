@@ -277,6 +277,26 @@ export interface WebauthnChallengesTable {
   created_at: string;
 }
 
+export interface EmailChangeRequestsTable {
+  id: string;
+  user_id: string;
+  new_email: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface UserDevicesTable {
+  id: string;
+  user_id: string;
+  device_hash: string;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: string;
+  last_seen_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -301,4 +321,6 @@ export interface Database {
   mfa_codes: MfaCodesTable;
   passkey_credentials: PasskeyCredentialsTable;
   webauthn_challenges: WebauthnChallengesTable;
+  email_change_requests: EmailChangeRequestsTable;
+  user_devices: UserDevicesTable;
 }

@@ -24,6 +24,7 @@ export function actorOf(request: FastifyRequest): Actor {
     ip: request.ip ?? null,
     userAgent: request.headers["user-agent"]?.slice(0, 512) ?? null,
     requestId: request.id,
+    deviceToken: request.deviceToken ?? null,
   };
 }
 

@@ -19,6 +19,8 @@ export const ID_PREFIXES = {
   code: "code",
   sms: "sms",
   webauthn: "wac",
+  emailChange: "emc",
+  device: "dev",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -112,4 +112,65 @@ export const mails = {
         "If this was not you, reset your password now and contact your administrator.",
       ],
     }),
+  confirmEmailChange: (to: string, name: string, url: string) =>
+    render({
+      to,
+      subject: "Confirm your new email address",
+      greeting: hello(name),
+      lines: [
+        "Someone (hopefully you) asked to make this address the login email of a Gatehouse account.",
+        "Confirm with the link below; it is valid for 24 hours and works once. Until then nothing changes.",
+        "If you did not ask for this, ignore this mail.",
+      ],
+      action: { label: "Confirm new email", url },
+    }),
+  emailChangeRequested: (to: string, name: string, newEmail: string, when: string, ip: string | null) =>
+    render({
+      to,
+      subject: "Someone asked to change your email address",
+      greeting: hello(name),
+      lines: [
+        `At ${when}${ip ? ` from ${ip}` : ""} someone asked to change the login email of your Gatehouse account to ${newEmail}.`,
+        "Nothing changes until that address is confirmed.",
+        "If it wasn't you, someone may be using your login: reset your password now, end your other sessions under Settings → Security, and contact your administrator.",
+      ],
+    }),
+  emailChangeAddressTaken: (to: string, name: string) =>
+    render({
+      to,
+      subject: "Someone tried to use your email address",
+      greeting: hello(name),
+      lines: [
+        "Someone asked to make this address the login email of another Gatehouse login. It already belongs to your login, so nothing changed.",
+        "If you meant to merge two logins, that is not possible; log in with this address instead. Otherwise you can ignore this mail.",
+      ],
+    }),
+  emailChanged: (to: string, name: string, newEmail: string, when: string) =>
+    render({
+      to,
+      subject: "Your email address was changed",
+      greeting: hello(name),
+      lines: [
+        `The login email of your Gatehouse account was changed to ${newEmail} at ${when}. This address no longer works for logging in.`,
+        "If this was not you, contact your administrator right away.",
+      ],
+    }),
+  newSignIn: (
+    to: string,
+    name: string,
+    sighting: { when: string; ip: string | null; browser: string; os: string },
+  ) =>
+    render({
+      to,
+      subject: "New sign-in to your account",
+      greeting: hello(name),
+      lines: [
+        "Your Gatehouse login was just used from a device or browser it has not been used from before.",
+        `When: ${sighting.when}`,
+        `IP address: ${sighting.ip ?? "unknown"}`,
+        `Device: ${sighting.browser} on ${sighting.os}`,
+        "If this was you, there is nothing to do.",
+        "If it wasn't you, reset your password now (\"Forgot password?\" on the log-in page), end the sessions you don't recognise under Settings → Security, and contact your administrator.",
+      ],
+    }),
 };

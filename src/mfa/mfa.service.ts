@@ -27,7 +27,7 @@ export const EMAIL_CODE_RESEND_SECONDS = 30;
 /** Text messages cost money and invite toll fraud: at most this many per user a day. */
 export const SMS_PER_DAY = 10;
 
-function maskEmail(email: string): string {
+export function maskEmail(email: string): string {
   const [local = "", domain = ""] = email.split("@");
   return `${local.slice(0, 1)}…@${domain}`;
 }
@@ -669,6 +669,12 @@ export function createMfaService(deps: {
       return mfa.failChallenge(db, challengeId);
     },
 
+    /** Re-authentication with a code that must first be sent (`email`; SMS joins the same way). */
+    /** For POST /auth/reauth: a code by mail or text to the user's confirmed factor of that kind. */
+    async sendReauthCode(session: Session, method: CodeMethod) {
+      await this.sendCodeTo(session.userId, method);
+    },
+
     async reauthenticate(
       session: Session,
       input: { password?: string; method?: SecondFactorMethod; code?: string },
@@ -677,6 +683,12 @@ export function createMfaService(deps: {
       if (input.password !== undefined) {
         await checkPassword(session.userId, input.password);
       } else if (input.method && input.code) {
+        // Only the user's own confirmed methods: a pending enrollment code must not count.
+        if (!(await this.methodsFor(session.userId)).includes(input.method)) {
+          throw new AppError("validation_failed", `${input.method} is not set up for your login`, {
+            errors: [{ path: "method", code: "not_enrolled", message: "This method is not set up" }],
+          });
+        }
         if (!(await verifySecondFactor(db, session.userId, input.method, input.code))) {
           throw new AppError("invalid_code", "That code is not right", {
             errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],

@@ -208,6 +208,8 @@ type Json = Record<string, unknown>;
 /** A browser-like client: keeps the session cookie and sends the CSRF token on unsafe requests. */
 export function createClient(app: FastifyInstance, options: { ip?: string; userAgent?: string } = {}) {
   let cookie: string | undefined;
+  // Like a browser, the client keeps its device cookie (new-device sign-in mails) across log-ins.
+  let device: string | undefined;
   let csrf: string | undefined;
   const request = async (
     method: string,
@@ -221,7 +223,14 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
       remoteAddress: options.ip ?? "127.0.0.1",
       headers: {
         "user-agent": options.userAgent ?? "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36",
-        ...(cookie ? { cookie: `gatehouse_session=${cookie}` } : {}),
+        ...(cookie || device
+          ? {
+              cookie: [
+                ...(cookie ? [`gatehouse_session=${cookie}`] : []),
+                ...(device ? [`gatehouse_device=${device}`] : []),
+              ].join("; "),
+            }
+          : {}),
         ...(csrf && method !== "GET" ? { "x-csrf-token": csrf } : {}),
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
         ...headers,
@@ -230,6 +239,8 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
     });
     const set = response.cookies.find((c) => c.name === "gatehouse_session");
     if (set) cookie = set.value || undefined;
+    const deviceSet = response.cookies.find((c) => c.name === "gatehouse_device");
+    if (deviceSet) device = deviceSet.value || undefined;
     const json = response.headers["content-type"]?.toString().includes("json")
       ? (response.json() as Json)
       : undefined;
@@ -252,6 +263,12 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
     },
     set cookie(value: string | undefined) {
       cookie = value;
+    },
+    get device() {
+      return device;
+    },
+    set device(value: string | undefined) {
+      device = value;
     },
     get csrf() {
       return csrf;

@@ -91,6 +91,10 @@ describe("two-factor journey in a real browser", () => {
     await page.reload();
     await page.click('[data-testid="recovery-regenerate"]');
     await page.waitForSelector('[data-testid="reauth-dialog"]');
+    // The user's own options only: an authenticator code and recovery codes, no emailed code.
+    await page.waitForSelector('[data-testid="reauth-use-code"]');
+    expect(await page.locator('[data-testid="reauth-use-recovery"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="reauth-use-email"]').count()).toBe(0);
     await page.fill('[data-testid="reauth-dialog"] input[name="password"]', PASSWORD);
     await page.click('[data-testid="reauth-submit"]');
     await page.waitForSelector('[data-testid="recovery-codes"]');

@@ -1,4 +1,5 @@
 import { AcceptInvitationPage } from "./pages/AcceptInvitation";
+import { ConfirmEmailChangePage } from "./pages/ConfirmEmailChange";
 import { ForgotPasswordPage } from "./pages/ForgotPassword";
 import { LoginPage } from "./pages/Login";
 import { NotFoundPage } from "./pages/NotFound";
@@ -64,6 +65,8 @@ export function App() {
       return <ForgotPasswordPage />;
     case "/reset-password":
       return <ResetPasswordPage />;
+    case "/confirm-email-change":
+      return <ConfirmEmailChangePage />;
     case "/reactivate":
       return <ReactivatePage />;
     case "/accept-invitation":

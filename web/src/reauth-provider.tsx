@@ -38,7 +38,7 @@ export function isReauthRequired(error: unknown): boolean {
 
 /**
  * Gives everything below it (via `useApi()`) a client that handles `reauth_required` by itself,
- * so no page has to. Needs the session: the dialog offers a code only to users with two factors.
+ * so no page has to. The dialog offers the password and the second factors the user has (`GET /me/mfa`).
  */
 export function ReauthProvider({ children }: { children: ReactNode }) {
   const api = useApi();

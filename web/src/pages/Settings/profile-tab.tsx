@@ -8,6 +8,7 @@ import type { Me } from "../../types";
 import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
 import { useSession, useSessionInfo } from "../../use-session";
+import { ChangeEmailDialog } from "./change-email-dialog";
 
 const FIELDS = ["username", "first_name", "last_name", "timezone"] as const;
 const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
@@ -39,6 +40,7 @@ export function ProfileTab() {
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [status, setStatus] = useState<"idle" | "saving" | "saved">("idle");
   const [verification, setVerification] = useState<string | null>(null);
+  const [changingEmail, setChangingEmail] = useState(false);
   const zones = useMemo(() => timeZoneOptions(user.timezone ?? ""), [user.timezone]);
   const membership = user.memberships.find((candidate) => candidate.account_id === account_id);
 
@@ -148,7 +150,17 @@ export function ProfileTab() {
                   {verification}
                 </span>
               ) : null}
-              <span className="field-hint">Your email address can't be changed here.</span>
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => setChangingEmail(true)}
+                data-testid="change-email"
+              >
+                Change email
+              </button>
+              <span className="field-hint">
+                You log in with this address; changing it needs a confirmation.
+              </span>
             </dd>
           </div>
           <div>
@@ -194,6 +206,10 @@ export function ProfileTab() {
           </div>
         </dl>
       </section>
+
+      {changingEmail ? (
+        <ChangeEmailDialog currentEmail={user.email} onClose={() => setChangingEmail(false)} />
+      ) : null}
 
       <form className="card" onSubmit={submit} noValidate aria-labelledby="profile-heading">
         <h2 id="profile-heading">Profile</h2>
