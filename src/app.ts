@@ -103,7 +103,12 @@ export async function buildApp(
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
 
-  registerAuthHook(app, { sessions: services.sessions, secret: config.secretKey, now: services.clock.now });
+  registerAuthHook(app, {
+    sessions: services.sessions,
+    secret: config.secretKey,
+    now: services.clock.now,
+    ipAllowlist: services.ipAllowlist,
+  });
 
   app.get("/healthz", { config: { auth: "none" }, schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { auth: "none" }, schema: { hide: true } }, async (_request, reply) => {

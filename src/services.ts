@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
+import { createIpAllowlistGuard } from "./accounts/ip-allowlist.js";
 import { createAuditService } from "./audit/audit.service.js";
 import { createAuthService } from "./auth/auth.service.js";
 import { createEmailTokensRepository } from "./auth/email-tokens.repository.js";
@@ -69,6 +70,7 @@ export async function createServices(deps: {
     invalidator,
   });
   const access = createAccessCache(invalidator);
+  const ipAllowlist = createIpAllowlistGuard({ db, accounts, access, invalidator });
   const mfa = createMfaService({
     db,
     clock,
@@ -95,6 +97,7 @@ export async function createServices(deps: {
     sessions,
     throttle: createLoginThrottle({ db, clock }),
     mfa,
+    ipAllowlist,
   });
   const usersService = createUsersService({ db, clock, users, accounts });
   const roles = createRolesService({
@@ -151,6 +154,7 @@ export async function createServices(deps: {
     users: usersService,
     accountsService,
     access,
+    ipAllowlist,
     roles,
     members,
     invitations,

@@ -214,7 +214,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.post(
     "/api/v1/auth/logout",
     {
-      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
+      config: {
+        allowDuringPasswordChange: true,
+        allowDuringMfaEnrollment: true,
+        allowOutsideIpAllowlist: true,
+      },
       schema: { tags: ["auth"], summary: "End the current session", response: { 204: Type.Null() } },
     },
     async (request, reply) => {
@@ -299,7 +303,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.get(
     "/api/v1/session",
     {
-      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
+      config: {
+        allowDuringPasswordChange: true,
+        allowDuringMfaEnrollment: true,
+        allowOutsideIpAllowlist: true,
+      },
       schema: {
         tags: ["auth"],
         summary: "The current session, user and CSRF token",
