@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
 import { newTotp } from "../mfa/totp.js";
 import {
   addMember,
@@ -426,5 +427,71 @@ describe.runIf(testDialects().includes("postgres"))("IP allowlist across process
     await expect
       .poll(async () => (await elsewhere.get(members)).statusCode, { timeout: 2000, interval: 5 })
       .toBe(200);
+  });
+});
+
+describe("client IP behind proxies (TRUST_PROXY)", () => {
+  it("parses a hop count, proxy addresses or true; refuses anything else", () => {
+    const base = { NODE_ENV: "test", SECRET_KEY: "x".repeat(32), DATABASE_URL: "sqlite::memory:" };
+    expect(loadConfig(base).trustProxy).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(loadConfig({ ...base, TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ ...base, TRUST_PROXY: "10.0.0.0/8, fd00::1" }).trustProxy).toEqual([
+      "10.0.0.0/8",
+      "fd00::1",
+    ]);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: "yes please" })).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe.each(testDialects())("client IP for the allowlist (%s)", (dialect) => {
+  let direct: TestApp;
+  let proxied: TestApp;
+  beforeAll(async () => {
+    direct = await createTestApp(dialect);
+    proxied = await createTestApp(dialect, { TRUST_PROXY: "1" });
+  });
+  afterAll(async () => {
+    await direct?.close();
+    await proxied?.close();
+  });
+
+  it("ignores X-Forwarded-For without TRUST_PROXY, so it cannot be used to get past the list", async () => {
+    const root = await signUpAndLogin(direct, { email: "ipa-xff@example.com" });
+    await root.client.patch(`/api/v1/accounts/${root.accountId}/security`, { ip_allowlist: ["127.0.0.1"] });
+    const spoofer = createClient(direct.app, { ip: "192.0.2.99" });
+    const login = await spoofer.post(
+      "/api/v1/auth/login",
+      { email: "ipa-xff@example.com", password: STRONG_PASSWORD },
+      { "x-forwarded-for": "127.0.0.1" },
+    );
+    expect(login.statusCode).toBe(403);
+    expect(login.body.detail).toContain("192.0.2.99");
+  });
+
+  it("with TRUST_PROXY=1 takes the address the proxy saw, not one the client wrote into the header", async () => {
+    const root = await signUpAndLogin(proxied, { email: "ipa-proxied@example.com" });
+    const viaProxy = createClient(proxied.app, { ip: "10.0.0.1" });
+    const xff = { "x-forwarded-for": "127.0.0.1, 203.0.113.5" };
+    const login = await viaProxy.post(
+      "/api/v1/auth/login",
+      { email: "ipa-proxied@example.com", password: STRONG_PASSWORD },
+      xff,
+    );
+    expect(login.statusCode).toBe(200);
+    const got = await viaProxy.get(`/api/v1/accounts/${root.accountId}/security`, xff);
+    expect(got.body.current_ip).toBe("203.0.113.5");
+    const patched = await viaProxy.request(
+      "PATCH",
+      `/api/v1/accounts/${root.accountId}/security`,
+      { ip_allowlist: ["203.0.113.0/24"] },
+      xff,
+    );
+    expect(patched.statusCode, patched.payload).toBe(200);
+    const spoofed = await viaProxy.get(`/api/v1/accounts/${root.accountId}/members`, {
+      "x-forwarded-for": "203.0.113.5, 192.0.2.1",
+    });
+    expect(spoofed.body.code).toBe("ip_not_allowed");
+    expect((await viaProxy.get(`/api/v1/accounts/${root.accountId}/members`, xff)).statusCode).toBe(200);
   });
 });
