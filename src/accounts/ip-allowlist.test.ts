@@ -178,6 +178,12 @@ describe.each(testDialects())("IP allowlist (%s)", (dialect) => {
       expect(response.statusCode, JSON.stringify(ip_allowlist).slice(0, 80)).toBe(400);
       expect(response.body.code).toBe("validation_failed");
     }
+    const long = await root.client.patch(security(root.accountId), {
+      ip_allowlist: ["127.0.0.1", `10.0.0.0/8${" ".repeat(60)}x`],
+    });
+    expect(long.body.errors).toEqual([
+      expect.objectContaining({ path: "ip_allowlist.1", message: expect.stringContaining('"10.0.0.0/8 ') }),
+    ]);
     expect((await root.client.get(security(root.accountId))).body.ip_allowlist).toEqual([]);
     // 100 entries are fine.
     const hundred = [...Array.from({ length: 99 }, (_, i) => `10.0.${i}.0/24`), "127.0.0.1"];

@@ -31,7 +31,8 @@ const MfaFields = {
   grace_days: int(MFA_GRACE_BOUNDS),
 };
 
-const IpAllowlist = Type.Array(Type.String({ maxLength: IP_ALLOWLIST_LIMITS.maxEntryLength }), {
+// Entries longer than maxEntryLength are refused by normalizeIpAllowlist, with a message naming them.
+const IpAllowlist = Type.Array(Type.String({ maxLength: 1024 }), {
   maxItems: IP_ALLOWLIST_LIMITS.maxEntries,
   description: "IPv4/IPv6 addresses and CIDR ranges allowed to log in and use the account; empty = any",
 });
