@@ -132,6 +132,7 @@ export async function createServices(deps: {
     users,
     access,
     sessions,
+    ipAllowlist,
   });
   const teams = createTeamsService({
     db,

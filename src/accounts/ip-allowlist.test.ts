@@ -389,6 +389,39 @@ describe.each(testDialects())("IP allowlist (%s)", (dialect) => {
     expect((await auditActions(blocked.client, blocked.accountId, "auth.login_refused_ip")).length).toBe(1);
   });
 
+  it("applies to accepting an invitation, which starts a session in the account", async () => {
+    const root = await signUpAndLogin(t, { email: "ipa-invite@example.com" });
+    await root.client.patch(security(root.accountId), { ip_allowlist: ["127.0.0.1"] });
+    const roles = (await root.client.get(`/api/v1/accounts/${root.accountId}/roles`)).body.data as Array<{
+      id: string;
+      key: string;
+    }>;
+    await root.client.post(`/api/v1/accounts/${root.accountId}/invitations`, {
+      emails: ["ipa-invitee@example.com"],
+      role_id: roles.find((r) => r.key === "monitor")?.id,
+    });
+    const token = new URL(await t.linkFor("ipa-invitee@example.com", /invited/)).searchParams.get("token");
+    const accept = (ip: string) =>
+      createClient(t.app, { ip }).post("/api/v1/invitations/accept", {
+        token,
+        password: STRONG_PASSWORD,
+        first_name: "In",
+        last_name: "Vitee",
+      });
+    const refused = await accept("192.0.2.8");
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body.code).toBe("ip_not_allowed");
+    expect(refused.cookies.filter((c) => c.value)).toHaveLength(0);
+    const invitations = await root.client.get(
+      `/api/v1/accounts/${root.accountId}/invitations?status=pending`,
+    );
+    expect(invitations.body.data.map((i: { email: string }) => i.email)).toContain("ipa-invitee@example.com");
+    expect(
+      (await auditActions(root.client, root.accountId, "invitation.accept_refused_ip"))[0]?.changes.ip,
+    ).toBe("192.0.2.8");
+    expect((await accept("127.0.0.1")).statusCode).toBe(200);
+  });
+
   it("never lets one account's list affect another account, nor reveals it to non-members", async () => {
     const strict = await signUpAndLogin(t, { email: "ipa-iso-strict@example.com" });
     const other = await signUpAndLogin(t, { email: "ipa-iso-other@example.com" });
