@@ -147,7 +147,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
           method: Type.Union([Type.Literal("totp"), Type.Literal("email"), Type.Literal("recovery_code")]),
           code: Str(64, { minLength: 1 }),
         }),
-        response: { 200: SessionStateSchema, ...errorResponses(400, 429) },
+        response: { 200: SessionStateSchema, ...errorResponses(400, 403, 429) },
       },
     },
     async (request, reply) => {
