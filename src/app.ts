@@ -60,7 +60,14 @@ export async function buildApp(
         ? { loggerInstance: options.logger }
         : { logger: loggerOptions(config) }),
     genReqId: (req) => requestId(req.headers["x-request-id"]),
-    trustProxy: config.trustProxy,
+    // A hop count N trusts the N nearest hops (proxy-addr's rule; Fastify's types only take it as a function).
+    trustProxy:
+      typeof config.trustProxy === "number"
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(config.trustProxy)
+        : config.trustProxy,
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false } },
@@ -106,7 +113,12 @@ export async function buildApp(
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
 
-  registerAuthHook(app, { sessions: services.sessions, secret: config.secretKey, now: services.clock.now });
+  registerAuthHook(app, {
+    sessions: services.sessions,
+    secret: config.secretKey,
+    now: services.clock.now,
+    ipAllowlist: services.ipAllowlist,
+  });
   registerDeviceCookie(app, config);
 
   app.get("/healthz", { config: { auth: "none" }, schema: { hide: true } }, async () => ({ status: "ok" }));

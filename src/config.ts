@@ -14,7 +14,8 @@ export type Config = Readonly<{
   production: boolean;
   secureCookies: boolean;
   logLevel: string;
-  trustProxy: boolean;
+  /** Fastify's trustProxy: which hops' X-Forwarded-For to believe (see parseTrustProxy). */
+  trustProxy: boolean | number | string[];
   /** Text messages go to this JSON webhook; unset = the development SMS outbox. */
   smsWebhookUrl: string | undefined;
   smsWebhookToken: string | undefined;
@@ -50,7 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     secureCookies: publicUrl.startsWith("https:"),
     logLevel: env.LOG_LEVEL ?? (production ? "info" : "info"),
-    trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    trustProxy: parseTrustProxy(env.TRUST_PROXY ?? ""),
     smsWebhookUrl: env.SMS_WEBHOOK_URL ? parseUrl("SMS_WEBHOOK_URL", env.SMS_WEBHOOK_URL) : undefined,
     smsWebhookToken: env.SMS_WEBHOOK_TOKEN || undefined,
     extraPermissions: parsePermissions(env.PERMISSIONS ?? ""),
@@ -69,6 +70,23 @@ function parsePermissions(value: string): Array<{ key: string; description: stri
       }
       return { key: key.trim(), description: rest.join("=").trim() || key.trim() };
     });
+}
+
+/**
+ * Client IPs (sessions, audit, throttling, IP allowlists) come from X-Forwarded-For only for trusted
+ * hops: a number N trusts the N nearest proxies (`1` for one reverse proxy), a list trusts those proxy
+ * addresses/CIDRs, `true` trusts every hop (only safe when the proxy overwrites the header).
+ */
+function parseTrustProxy(value: string): boolean | number | string[] {
+  const trimmed = value.trim();
+  if (trimmed === "" || trimmed === "false" || trimmed === "0") return false;
+  if (trimmed === "true") return true;
+  if (/^[1-9][0-9]?$/.test(trimmed)) return Number(trimmed);
+  const entries = trimmed.split(",").map((entry) => entry.trim());
+  const bad = entries.find((entry) => !/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(entry));
+  if (bad !== undefined)
+    throw new ConfigError(`TRUST_PROXY must be true, a hop count, or proxy addresses/CIDRs: "${bad}"`);
+  return entries;
 }
 
 function parsePort(value: string): number {

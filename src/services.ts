@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { createAccountsRepository } from "./accounts/accounts.repository.js";
 import { createAccountsService } from "./accounts/accounts.service.js";
+import { createIpAllowlistGuard } from "./accounts/ip-allowlist.js";
 import { createAuditService } from "./audit/audit.service.js";
 import { createAuthService } from "./auth/auth.service.js";
 import { createDevicesRepository } from "./auth/devices.repository.js";
@@ -83,6 +84,7 @@ export async function createServices(deps: {
   });
   const access = createAccessCache(invalidator);
   const mfaRepository = createMfaRepository();
+  const ipAllowlist = createIpAllowlistGuard({ db, accounts, access, invalidator });
   const mfa = createMfaService({
     db,
     clock,
@@ -111,6 +113,7 @@ export async function createServices(deps: {
     sessions,
     throttle: createLoginThrottle({ db, clock }),
     mfa,
+    ipAllowlist,
   });
   const passkeys = createPasskeysService({
     db,
@@ -173,6 +176,7 @@ export async function createServices(deps: {
     users,
     access,
     sessions,
+    ipAllowlist,
   });
   const teams = createTeamsService({
     db,
@@ -197,6 +201,7 @@ export async function createServices(deps: {
     users: usersService,
     accountsService,
     access,
+    ipAllowlist,
     roles,
     members,
     memberMfa,

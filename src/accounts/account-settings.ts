@@ -20,13 +20,20 @@ export type MfaPolicy = { required_role_ids: string[]; allowed_methods: MfaMetho
 
 export const MFA_GRACE_BOUNDS = { min: 0, max: 90 } as const;
 
-export type AccountSettings = { password_policy: PasswordPolicy; session: SessionPolicy; mfa: MfaPolicy };
+export type AccountSettings = {
+  password_policy: PasswordPolicy;
+  session: SessionPolicy;
+  mfa: MfaPolicy;
+  /** Canonical IPv4/IPv6 addresses and CIDR ranges (see ip-allowlist.ts); empty = no restriction. */
+  ip_allowlist: string[];
+};
 
 export function defaultAccountSettings(): AccountSettings {
   return {
     password_policy: { ...DEFAULT_PASSWORD_POLICY },
     session: { ...DEFAULT_SESSION_POLICY },
     mfa: { required_role_ids: [], allowed_methods: [...MFA_METHODS], grace_days: 7 },
+    ip_allowlist: [],
   };
 }
 
@@ -38,5 +45,6 @@ export function parseAccountSettings(json: string): AccountSettings {
     password_policy: { ...defaults.password_policy, ...stored.password_policy },
     session: { ...defaults.session, ...stored.session },
     mfa: { ...defaults.mfa, ...stored.mfa },
+    ip_allowlist: Array.isArray(stored.ip_allowlist) ? stored.ip_allowlist : defaults.ip_allowlist,
   };
 }

@@ -42,6 +42,7 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
   app.get(
     "/api/v1/accounts",
     {
+      config: { allowOutsideIpAllowlist: true },
       schema: {
         tags,
         summary: "Your accounts",
@@ -145,11 +146,13 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
   app.post(
     "/api/v1/accounts/:account_id/switch",
     {
+      // Leaving a blocked account is allowed; the account switched to must allow the IP (path check).
+      config: { allowOutsideIpAllowlist: true },
       schema: {
         tags,
         summary: "Make this the session's active account",
         params: Params,
-        response: { 200: SessionStateSchema, ...errorResponses(404) },
+        response: { 200: SessionStateSchema, ...errorResponses(403, 404) },
       },
     },
     async (request) => {

@@ -15,6 +15,7 @@ import {
   type SessionPolicy,
 } from "./account-settings.js";
 import type { Account, AccountsRepository, Membership } from "./accounts.repository.js";
+import { clientIp, compileAllowlist, normalizeIpAllowlist } from "./ip-allowlist.js";
 
 export type AccountProfileChanges = Partial<{
   name: string;
@@ -29,6 +30,7 @@ export type SecurityChanges = {
   password_policy?: Partial<PasswordPolicy>;
   session?: Partial<SessionPolicy>;
   mfa?: Partial<MfaPolicy>;
+  ip_allowlist?: string[];
 };
 
 export function slugify(name: string): string {
@@ -216,14 +218,32 @@ export function createAccountsService(deps: {
     },
 
     async updateSecurity(actor: Actor & { id: string }, accountId: string, changes: SecurityChanges) {
-      return transact(db, async (trx) => {
+      return transact(db, async (trx, effects) => {
         await requirePermission(trx, actor.id, accountId, "security:manage");
         const account = (await accounts.findById(trx, accountId)) as Account;
+        const ipAllowlist = changes.ip_allowlist && normalizeIpAllowlist(changes.ip_allowlist);
         const settings: AccountSettings = {
           password_policy: { ...account.settings.password_policy, ...changes.password_policy },
           session: { ...account.settings.session, ...changes.session },
           mfa: { ...account.settings.mfa, ...changes.mfa },
+          ip_allowlist: ipAllowlist ?? account.settings.ip_allowlist,
         };
+        if (ipAllowlist && !compileAllowlist(settings.ip_allowlist).allows(actor.ip)) {
+          const ip = clientIp(actor.ip) ?? "unknown";
+          throw new AppError(
+            "conflict",
+            `This allowlist would lock you out: your current IP address (${ip}) must be included.`,
+            {
+              errors: [
+                {
+                  path: "ip_allowlist",
+                  code: "would_lock_out",
+                  message: `Include your current IP address ${ip}`,
+                },
+              ],
+            },
+          );
+        }
         if (changes.mfa?.required_role_ids) {
           const known = new Set(
             (await trx.selectFrom("roles").select("id").where("account_id", "=", accountId).execute()).map(
@@ -251,6 +271,8 @@ export function createAccountsService(deps: {
           });
         }
         await accounts.updateSettings(trx, accountId, settings, clock.now().toISOString());
+        // Every process drops its cached allowlist of this account at commit (checked on each request).
+        if (ipAllowlist) await deps.access.publishAccountChange(trx, effects.afterCommit, accountId);
         await recordAudit(
           trx,
           actor,
@@ -259,7 +281,7 @@ export function createAccountsService(deps: {
             action: "account.security_updated",
             targetType: "account",
             targetId: accountId,
-            changes: { ...changes },
+            changes: { ...changes, ...(ipAllowlist ? { ip_allowlist: ipAllowlist } : {}) },
           },
           clock.now(),
         );

@@ -1,11 +1,12 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { POLICY_BOUNDS } from "../auth/password-policy.js";
-import { userActor } from "../http/context.js";
+import { actorOf, userActor } from "../http/context.js";
 import { errorResponses, Nullable, Str } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { MFA_GRACE_BOUNDS, MFA_METHODS, SESSION_BOUNDS } from "./account-settings.js";
 import type { SecurityChanges } from "./accounts.service.js";
+import { clientIp, IP_ALLOWLIST_LIMITS } from "./ip-allowlist.js";
 
 const int = (bounds: { min: number; max: number }) =>
   Type.Integer({ minimum: bounds.min, maximum: bounds.max });
@@ -30,10 +31,20 @@ const MfaFields = {
   grace_days: int(MFA_GRACE_BOUNDS),
 };
 
+// Entries longer than maxEntryLength are refused by normalizeIpAllowlist, with a message naming them.
+const IpAllowlist = Type.Array(Type.String({ maxLength: 1024 }), {
+  maxItems: IP_ALLOWLIST_LIMITS.maxEntries,
+  description: "IPv4/IPv6 addresses and CIDR ranges allowed to log in and use the account; empty = any",
+});
+
 const SecuritySchema = Type.Object({
   password_policy: Type.Object(PasswordPolicyFields),
   session: Type.Object(SessionFields),
   mfa: Type.Object(MfaFields),
+  ip_allowlist: Type.Array(Type.String()),
+  current_ip: Nullable(
+    Type.String({ description: "The caller's IP address as the allowlist sees it (to offer adding it)" }),
+  ),
 });
 
 const SecurityPatch = Type.Object(
@@ -43,6 +54,7 @@ const SecurityPatch = Type.Object(
     ),
     session: Type.Optional(Type.Partial(Type.Object(SessionFields), { additionalProperties: false })),
     mfa: Type.Optional(Type.Partial(Type.Object(MfaFields), { additionalProperties: false })),
+    ip_allowlist: Type.Optional(IpAllowlist),
   },
   { additionalProperties: false },
 );
@@ -57,14 +69,15 @@ export function registerSecurityRoutes(app: FastifyInstance, services: Services)
     {
       schema: {
         tags: ["accounts"],
-        summary: "The account's password and session policies",
+        summary: "The account's password, session, MFA and IP allowlist policies",
         params: AccountParams,
         response: { 200: SecuritySchema, ...errorResponses(403, 404) },
       },
     },
     async (request) => {
       const { account_id } = request.params as { account_id: string };
-      return accountsService.getSecurity(userActor(request).id, account_id);
+      const settings = await accountsService.getSecurity(userActor(request).id, account_id);
+      return { ...settings, current_ip: clientIp(actorOf(request).ip) ?? null };
     },
   );
 
@@ -73,15 +86,21 @@ export function registerSecurityRoutes(app: FastifyInstance, services: Services)
     {
       schema: {
         tags: ["accounts"],
-        summary: "Change the account's password and session policies",
+        summary: "Change the account's password, session, MFA and IP allowlist policies",
         params: AccountParams,
         body: SecurityPatch,
-        response: { 200: SecuritySchema, ...errorResponses(400, 403, 404) },
+        response: { 200: SecuritySchema, ...errorResponses(400, 403, 404, 409) },
       },
     },
     async (request) => {
       const { account_id } = request.params as { account_id: string };
-      return accountsService.updateSecurity(userActor(request), account_id, request.body as SecurityChanges);
+      const actor = userActor(request);
+      const settings = await accountsService.updateSecurity(
+        actor,
+        account_id,
+        request.body as SecurityChanges,
+      );
+      return { ...settings, current_ip: clientIp(actor.ip) ?? null };
     },
   );
 }

@@ -152,7 +152,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
           ]),
           code: Str(64, { minLength: 1 }),
         }),
-        response: { 200: SessionStateSchema, ...errorResponses(400, 429) },
+        response: { 200: SessionStateSchema, ...errorResponses(400, 403, 429) },
       },
     },
     async (request, reply) => {
@@ -245,7 +245,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.post(
     "/api/v1/auth/logout",
     {
-      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
+      config: {
+        allowDuringPasswordChange: true,
+        allowDuringMfaEnrollment: true,
+        allowOutsideIpAllowlist: true,
+      },
       schema: { tags: ["auth"], summary: "End the current session", response: { 204: Type.Null() } },
     },
     async (request, reply) => {
@@ -330,7 +334,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.get(
     "/api/v1/session",
     {
-      config: { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true },
+      config: {
+        allowDuringPasswordChange: true,
+        allowDuringMfaEnrollment: true,
+        allowOutsideIpAllowlist: true,
+      },
       schema: {
         tags: ["auth"],
         summary: "The current session, user and CSRF token",

@@ -5,8 +5,9 @@ import {
 } from "../accounts/account-settings.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
+import { clientIp, type IpAllowlistGuard, IpNotAllowedError } from "../accounts/ip-allowlist.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
-import { type Db, type Effects, type Executor, transact } from "../db/database.js";
+import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
 import { AppError, type FieldError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
@@ -45,7 +46,19 @@ export type AuthDeps = {
   sessions: SessionsService;
   throttle: LoginThrottle;
   mfa: MfaService;
+  ipAllowlist: IpAllowlistGuard;
 };
+
+/** A log-in refused by IP allowlists, with what `finishLogin` audits once the transaction is rolled back. */
+class LoginRefusedByIp extends IpNotAllowedError {
+  constructor(
+    readonly actor: Actor & { id: string },
+    readonly accountIds: string[],
+    what: string,
+  ) {
+    super(actor.ip, what);
+  }
+}
 
 function splitName(name: string): { firstName: string; lastName: string } {
   const trimmed = name.trim().replace(/\s+/g, " ");
@@ -125,6 +138,65 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   /**
+   * Where the session starts, decided before anything is written: an explicitly requested account must
+   * allow the client's IP address; otherwise the first of the last-used and the other accounts that does.
+   * When none does, the log-in is refused (and `finishLogin` audits it in each refusing account).
+   */
+  async function allowedAccount(
+    trx: Executor,
+    user: User,
+    memberships: Array<{ accountId: string }>,
+    requestedAccountId: string | undefined,
+    actor: Actor,
+  ): Promise<string | null> {
+    const requested = memberships.find((m) => m.accountId === requestedAccountId);
+    const candidates = requested
+      ? [requested]
+      : [
+          ...memberships.filter((m) => m.accountId === user.lastAccountId),
+          ...memberships.filter((m) => m.accountId !== user.lastAccountId),
+        ];
+    if (candidates.length === 0) return null;
+    for (const { accountId } of candidates) {
+      if (await deps.ipAllowlist.allowsFresh(trx, accountId, actor.ip)) return accountId;
+    }
+    throw new LoginRefusedByIp(
+      { ...actor, type: "user", id: user.id },
+      candidates.map((m) => m.accountId),
+      requested ? "this account" : "your account",
+    );
+  }
+
+  /**
+   * The closing transaction of every log-in (password, second factor, passkey). A refusal by IP
+   * allowlists rolls everything back (no session, the code stays unused) and is then audited in each
+   * refusing account. (Without this wrapper the refusal stands too, only unaudited.)
+   */
+  async function finishLogin<T>(work: (trx: Trx, effects: Effects) => Promise<T>): Promise<T> {
+    try {
+      return await transact(db, work);
+    } catch (error) {
+      if (error instanceof LoginRefusedByIp) {
+        for (const accountId of error.accountIds) {
+          await recordAudit(
+            db,
+            error.actor,
+            {
+              accountId,
+              action: "auth.login_refused_ip",
+              targetType: "user",
+              targetId: error.actor.id,
+              changes: { ip: clientIp(error.actor.ip) ?? null },
+            },
+            clock.now(),
+          );
+        }
+      }
+      throw error;
+    }
+  }
+
+  /**
    * The end of every successful log-in: pick the account, open the session, record it, and announce a
    * device the user has not signed in from before (after the commit).
    */
@@ -139,11 +211,7 @@ export function createAuthService(deps: AuthDeps) {
   ): Promise<LoginResult> {
     const user = (await users.findById(trx, userId)) as User;
     const memberships = (await accounts.membershipsOfUser(trx, user.id)).filter((m) => m.status === "active");
-    const accountId =
-      memberships.find((m) => m.accountId === requestedAccountId)?.accountId ??
-      memberships.find((m) => m.accountId === user.lastAccountId)?.accountId ??
-      memberships[0]?.accountId ??
-      null;
+    const accountId = await allowedAccount(trx, user, memberships, requestedAccountId, actor);
     const allSettings = await accounts.settingsOfUserAccounts(trx, user.id);
     const policy = strictestPolicy(allSettings.map((s) => s.password_policy));
     const account = accountId ? await accounts.findById(trx, accountId) : undefined;
@@ -347,7 +415,7 @@ export function createAuthService(deps: AuthDeps) {
           methods,
         };
       }
-      return transact(db, (trx, effects) => startSession(trx, effects, user.id, input.accountId, actor));
+      return finishLogin((trx, effects) => startSession(trx, effects, user.id, input.accountId, actor));
     },
 
     /** The second half of a log-in with MFA. */
@@ -355,7 +423,7 @@ export function createAuthService(deps: AuthDeps) {
       input: { mfaToken: string; method: SecondFactorMethod; code: string | FactorVerifier },
       actor: Actor,
     ): Promise<LoginResult> {
-      const outcome = await transact(db, async (trx, effects) => {
+      const outcome = await finishLogin(async (trx, effects) => {
         const result = await deps.mfa.completeChallenge(trx, input.mfaToken, input.method, input.code);
         if (!result.ok) return result;
         const login = await startSession(
@@ -426,7 +494,7 @@ export function createAuthService(deps: AuthDeps) {
       }
       await throttle.succeed(attempt);
       await admit(user);
-      return transact(db, async (trx, effects) => {
+      return finishLogin(async (trx, effects) => {
         await record(trx);
         return startSession(trx, effects, user.id, undefined, actor, undefined, "passkey");
       });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { IpAllowlistGuard } from "../accounts/ip-allowlist.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { hmac, safeEqual } from "../lib/crypto.js";
 import { AppError } from "./errors.js";
@@ -23,11 +24,12 @@ export function assertCsrf(request: FastifyRequest, secret: Buffer) {
 
 /**
  * Resolves the session cookie for every /api/v1 route before the body is read, then applies the route's
- * `auth` setting, the CSRF rule for unsafe methods and the "change your password first" restriction.
+ * `auth` setting, the CSRF rule for unsafe methods, the accounts' IP allowlists and the "change your
+ * password first" restriction.
  */
 export function registerAuthHook(
   app: FastifyInstance,
-  deps: { sessions: SessionsService; secret: Buffer; now: () => Date },
+  deps: { sessions: SessionsService; secret: Buffer; now: () => Date; ipAllowlist: IpAllowlistGuard },
 ) {
   app.decorateRequest("session", undefined);
   app.addHook("onRequest", async (request: FastifyRequest) => {
@@ -40,6 +42,13 @@ export function registerAuthHook(
     const session = request.session;
     if (!session) throw new AppError("unauthenticated", "Log in to continue");
     if (UNSAFE.has(request.method)) assertCsrf(request, deps.secret);
+    await deps.ipAllowlist.assertRequest({
+      userId: session.userId,
+      activeAccountId: session.accountId,
+      pathAccountId: (request.params as { account_id?: string } | undefined)?.account_id,
+      ip: request.ip,
+      checkActive: !config.allowOutsideIpAllowlist,
+    });
     if (
       session.mfaEnrollmentDueAt &&
       session.mfaEnrollmentDueAt <= deps.now().toISOString() &&

@@ -14,6 +14,11 @@ declare module "fastify" {
     allowDuringPasswordChange?: boolean;
     /** Allowed after the grace period for a required second factor ran out (so the user can enroll). */
     allowDuringMfaEnrollment?: boolean;
+    /**
+     * Skips the IP allowlist of the session's active account (so a blocked user can log out or switch
+     * to another account); an account in the path is still checked.
+     */
+    allowOutsideIpAllowlist?: boolean;
   }
 }
 

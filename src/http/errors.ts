@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   wrong_user: { status: 403, title: "Log in as the invited address" },
   membership_suspended: { status: 403, title: "Membership suspended" },
   account_deactivated: { status: 403, title: "Login deactivated" },
+  ip_not_allowed: { status: 403, title: "Not allowed from this IP address" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },

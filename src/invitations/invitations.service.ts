@@ -1,5 +1,6 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
+import { clientIp, type IpAllowlistGuard, IpNotAllowedError } from "../accounts/ip-allowlist.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { checkPassword, type PasswordPolicy, strictestPolicy } from "../auth/password-policy.js";
 import type { PasswordHasher } from "../auth/passwords.js";
@@ -54,6 +55,7 @@ export function createInvitationsService(deps: {
   users: UsersRepository;
   access: AccessCache;
   sessions: SessionsService;
+  ipAllowlist: IpAllowlistGuard;
 }) {
   const { db, clock, invitations, access } = deps;
   const now = () => clock.now().toISOString();
@@ -362,6 +364,23 @@ export function createInvitationsService(deps: {
         if (!session) throw new AppError("unauthenticated", "Log in as the invited address to accept");
         if (session.userId !== existing.id)
           throw new AppError("wrong_user", `This invitation is for ${invitation.email}`);
+      }
+      // Accepting starts (or switches) a session in the account: its IP allowlist applies, and the link
+      // stays valid for a try from an allowed network.
+      if (!(await deps.ipAllowlist.allowsFresh(db, invitation.accountId, actor.ip))) {
+        await recordAudit(
+          db,
+          existing ? { ...actor, type: "user", id: existing.id } : actor,
+          {
+            accountId: invitation.accountId,
+            action: "invitation.accept_refused_ip",
+            targetType: "invitation",
+            targetId: invitation.id,
+            changes: { ip: clientIp(actor.ip) ?? null },
+          },
+          clock.now(),
+        );
+        throw new IpNotAllowedError(actor.ip);
       }
       let passwordHash: string | undefined;
       const firstName = (input.firstName ?? invitation.firstName).trim();

@@ -162,6 +162,10 @@ export type AccountSecurity = {
   >;
   session: { idle_minutes: number; absolute_hours: number };
   mfa: MfaPolicy;
+  /** IPv4/IPv6 addresses and CIDR ranges allowed to log in and use the account; empty = anywhere. */
+  ip_allowlist: string[];
+  /** The caller's address as the allowlist sees it (read-only). */
+  current_ip: string | null;
 };
 
 export const MFA_POLICY_METHODS = ["totp", "email", "sms", "passkey"] as const;

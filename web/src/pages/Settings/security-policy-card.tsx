@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from "react";
 import { ApiError } from "../../api";
-import { TextField } from "../../components/field";
+import { TextAreaField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { toExplainedFormErrors } from "../../error-messages";
 import { type FormErrors, NO_ERRORS, withoutFieldError } from "../../form-errors";
@@ -9,7 +9,7 @@ import { useApi } from "../../use-api";
 import { useResource } from "../../use-resource";
 import { useAccountPath, useRoles } from "./account-data";
 
-type PolicyGroup = Exclude<keyof AccountSecurity, "mfa">;
+type PolicyGroup = "password_policy" | "session";
 
 /** The numeric settings, their API group and bounds (docs/api-identity.md). */
 const NUMBERS = {
@@ -42,15 +42,71 @@ const GRACE_DAYS = { min: 0, max: 90 };
 
 const MFA_FIELDS = ["required_role_ids", "allowed_methods", "grace_days"] as const;
 const FIELDS: readonly string[] = [...NUMBER_FIELDS, ...FLAG_FIELDS, ...MFA_FIELDS];
+const IP_ALLOWLIST_MAX = 100;
 
 type SecurityForm = Record<NumberField, string> &
   Record<FlagField, boolean> & {
     required_role_ids: string[];
     allowed_methods: MfaPolicyMethod[];
     grace_days: string;
+    /** One entry per line, as typed. */
+    ip_allowlist: string;
   };
 
-function formFromSecurity({ password_policy: policy, session, mfa }: AccountSecurity): SecurityForm {
+/** The allowlist entries a textarea holds: one per line, blank lines ignored. */
+function allowlistEntries(text: string): string[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+/** Errors about the IP allowlist: one per bad entry (`ip_allowlist.3`, naming it), or the lock-out. */
+type AllowlistErrors = { entries: string[]; lockout: string | null };
+const NO_ALLOWLIST_ERRORS: AllowlistErrors = { entries: [], lockout: null };
+
+function allowlistErrors(error: unknown, sent: readonly string[]): AllowlistErrors {
+  if (!(error instanceof ApiError)) return NO_ALLOWLIST_ERRORS;
+  const found: AllowlistErrors = { entries: [], lockout: null };
+  for (const item of error.errors) {
+    const path = item.path.replace(/^\/?(body[./])?/, "");
+    const index = /^ip_allowlist[./](\d+)$/.exec(path)?.[1];
+    const entry = index === undefined ? undefined : sent[Number(index)];
+    if (item.code === "would_lock_out") found.lockout = item.message;
+    else if (entry !== undefined && !item.message.includes(entry))
+      found.entries.push(`"${entry.length > 40 ? `${entry.slice(0, 40)}…` : entry}": ${item.message}`);
+    else if (path.startsWith("ip_allowlist")) found.entries.push(item.message);
+  }
+  if (
+    error.status === 409 &&
+    error.code === "conflict" &&
+    !found.lockout &&
+    /lock you out/.test(error.detail)
+  )
+    found.lockout = error.detail;
+  return found;
+}
+
+/** The other errors, for the generic form handling (the allowlist ones are shown next to the list). */
+function withoutAllowlistErrors(error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const rest = error.errors.filter((item) => !/^\/?(body[./])?ip_allowlist/.test(item.path));
+  if (rest.length === error.errors.length) return error;
+  return new ApiError({
+    status: error.status,
+    code: error.code,
+    detail: rest.length ? error.detail : "Please check the IP allowlist.",
+    retryAfter: error.retryAfter,
+    errors: rest,
+  });
+}
+
+function formFromSecurity({
+  password_policy: policy,
+  session,
+  mfa,
+  ip_allowlist,
+}: AccountSecurity): SecurityForm {
   return {
     min_length: String(policy.min_length),
     history: String(policy.history),
@@ -64,6 +120,7 @@ function formFromSecurity({ password_policy: policy, session, mfa }: AccountSecu
     required_role_ids: [...mfa.required_role_ids].sort(),
     allowed_methods: MFA_POLICY_METHODS.filter((method) => mfa.allowed_methods.includes(method)),
     grace_days: String(mfa.grace_days),
+    ip_allowlist: (ip_allowlist ?? []).join("\n"),
   };
 }
 
@@ -129,7 +186,10 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
   const [form, setForm] = useState<SecurityForm>(() => formFromSecurity(initial));
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [status, setStatus] = useState<"idle" | "saving" | "saved">("idle");
+  const [ipErrors, setIpErrors] = useState<AllowlistErrors>(NO_ALLOWLIST_ERRORS);
   const roles = useRoles();
+  const currentIp = saved.current_ip;
+  const currentIpListed = currentIp !== null && allowlistEntries(form.ip_allowlist).includes(currentIp);
   const baseline = formFromSecurity(saved);
   const dirty = JSON.stringify(form) !== JSON.stringify(baseline);
 
@@ -164,6 +224,7 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
       password_policy?: Record<string, unknown>;
       session?: Record<string, unknown>;
       mfa?: Partial<MfaPolicy>;
+      ip_allowlist?: string[];
     } = {};
     const fields: Record<string, string> = {};
     for (const field of NUMBER_FIELDS) {
@@ -193,31 +254,53 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
     } else if (grace !== baseline.grace_days) {
       patch.mfa = { ...patch.mfa, grace_days: graceDays };
     }
+    const entries = allowlistEntries(form.ip_allowlist);
+    if (entries.length > IP_ALLOWLIST_MAX) {
+      fields.ip_allowlist = `At most ${IP_ALLOWLIST_MAX} entries (this list has ${entries.length}).`;
+    } else if (JSON.stringify(entries) !== JSON.stringify(allowlistEntries(baseline.ip_allowlist))) {
+      patch.ip_allowlist = entries;
+    }
     if (Object.keys(fields).length > 0) {
       setErrors({ fields, form: "Please check the highlighted fields." });
       setStatus("idle");
       return;
     }
-    if (!patch.password_policy && !patch.session && !patch.mfa) {
+    if (!patch.password_policy && !patch.session && !patch.mfa && !patch.ip_allowlist) {
       setStatus("saved");
       return;
     }
     setStatus("saving");
     setErrors(NO_ERRORS);
+    setIpErrors(NO_ALLOWLIST_ERRORS);
     try {
       const updated = await api.patch<AccountSecurity>(`${base}/security`, patch);
       setSaved(updated);
       setForm(formFromSecurity(updated));
       setStatus("saved");
     } catch (error) {
-      setErrors(toExplainedFormErrors(withListPaths(error), FIELDS));
+      setIpErrors(allowlistErrors(error, patch.ip_allowlist ?? []));
+      setErrors(toExplainedFormErrors(withListPaths(withoutAllowlistErrors(error)), FIELDS));
       setStatus("idle");
     }
+  }
+
+  function setAllowlist(value: string) {
+    setForm((current) => ({ ...current, ip_allowlist: value }));
+    setErrors((current) => withoutFieldError(current, "ip_allowlist"));
+    setIpErrors(NO_ALLOWLIST_ERRORS);
+    setStatus("idle");
+  }
+
+  function addCurrentIp() {
+    if (!currentIp || currentIpListed) return;
+    const text = form.ip_allowlist.replace(/\s+$/, "");
+    setAllowlist(text ? `${text}\n${currentIp}` : currentIp);
   }
 
   function cancel() {
     setForm(baseline);
     setErrors(NO_ERRORS);
+    setIpErrors(NO_ALLOWLIST_ERRORS);
     setStatus("idle");
   }
 
@@ -384,6 +467,49 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
           hint="0–90 days to set up a second factor once it is required (0 = at once)."
         />
       </div>
+
+      <h3>IP allowlist</h3>
+      <TextAreaField
+        label="Allowed IP addresses and ranges"
+        name="ip_allowlist"
+        rows={5}
+        spellCheck={false}
+        autoComplete="off"
+        placeholder={"203.0.113.0/24\n2001:db8::/32\n198.51.100.7"}
+        value={form.ip_allowlist}
+        onValueChange={setAllowlist}
+        error={errors.fields.ip_allowlist}
+        readOnly={!editable}
+        hint="One IPv4 or IPv6 address or CIDR range per line. Members can only sign in and use this account from these addresses. Leave empty to allow any address."
+      />
+      <p className="muted" data-testid="current-ip">
+        Your current IP: <code>{currentIp ?? "unknown"}</code>
+        {currentIp && currentIpListed ? " (on the list)" : null}
+        {editable && currentIp && !currentIpListed ? (
+          <>
+            {" "}
+            <button type="button" className="button button-secondary button-small" onClick={addCurrentIp}>
+              Add my IP
+            </button>
+          </>
+        ) : null}
+      </p>
+      {ipErrors.entries.length > 0 ? (
+        <ul className="field-error" data-testid="ip_allowlist-errors">
+          {ipErrors.entries.map((message) => (
+            <li key={message}>{message}</li>
+          ))}
+        </ul>
+      ) : null}
+      {ipErrors.lockout ? (
+        <FormAlert>
+          <p data-testid="ip_allowlist-lockout">
+            Saving this list would lock you out: your current IP address{currentIp ? ` (${currentIp})` : ""}{" "}
+            is not on it, so this session and your next sign-in would be refused. Add your IP (or a range that
+            contains it) and save again.
+          </p>
+        </FormAlert>
+      ) : null}
 
       {editable ? (
         <div className="actions">
