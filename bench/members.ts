@@ -1,42 +1,15 @@
 // Member list with 50,000 members in one account, against a bare Fastify route measured in the same run.
 // Usage: npm run bench:members [-- --seconds 5]   (PostgreSQL too when TEST_DATABASE_URL is set)
-import { type ChildProcess, spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
+import { measure as load, startServer } from "./lib.js";
 
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "5" }, members: { type: "string", default: "50000" } },
 });
 const seconds = Number(values.seconds);
 
-function startServer(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ url: string; accountId: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/servers.ts", ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    let buffer = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const line = buffer.split("\n").find((l) => l.startsWith("{"));
-      if (!line) return;
-      const { address } = JSON.parse(line) as { address: { port: number; account_id: string } };
-      resolve({ url: `http://127.0.0.1:${address.port}`, accountId: address.account_id, child });
-    });
-    child.on("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-}
-
-async function measure(url: string, headers: Record<string, string> = {}) {
-  await autocannon({ url, headers, duration: 1, connections: 4 });
-  const r = await autocannon({ url, headers, duration: seconds, connections: 4 });
-  if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
-}
+const measure = (url: string, headers: Record<string, string> = {}) => load({ url, headers }, seconds, 4);
 
 const rows: string[] = [];
 const bare = await startServer(["bare"]);
