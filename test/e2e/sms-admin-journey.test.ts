@@ -43,7 +43,7 @@ describe("text-message codes and an admin viewing a member's recovery codes, in 
     await page.click('button[type="submit"]');
   }
 
-  it("enrolls a phone, logs in with a texted code, and the admin sees the same unused recovery codes", async () => {
+  it("enrolls a phone and email codes, logs in with a texted code, and the admin sees the same unused recovery codes", async () => {
     const root = await signUpAndLogin(t, {
       email: "boss@example.com",
       account: "Texters",
@@ -67,10 +67,29 @@ describe("text-message codes and an admin viewing a member's recovery codes, in 
     expect(codes).toHaveLength(10);
     await member.click('[data-testid="recovery-saved"]');
     await member.waitForSelector('[data-testid="mfa-factor"][data-factor-type="sms"]');
+
+    // Email codes as a second method, through the same "type the code back" step.
+    t.services.clock.advance(31);
+    const mailsBefore = t.mails.length;
+    await member.click('[data-testid="email-enable"]');
+    await member.waitForSelector('[data-testid="email-dialog-sent"]');
+    await member.fill('[data-testid="email-dialog"] input[name="code"]', "000000");
+    await member.click('[data-testid="email-verify"]');
+    await member.waitForSelector('[data-testid="email-dialog"] .field-error');
+    await expect
+      .poll(() => t.mails.slice(mailsBefore).some((m) => m.to === MEMBER && /code/i.test(m.subject)))
+      .toBe(true);
+    const mailed = t.mails.slice(mailsBefore).find((m) => m.to === MEMBER && /code/i.test(m.subject));
+    await member.fill(
+      '[data-testid="email-dialog"] input[name="code"]',
+      /\b(\d{6})\b/.exec(mailed?.text ?? "")?.[1] ?? "",
+    );
+    await member.click('[data-testid="email-verify"]');
+    await member.waitForSelector('[data-testid="mfa-factor"][data-factor-type="email"]');
     await member.click('[data-testid="logout"]');
     await member.waitForURL(/\/login$/);
 
-    // The second step offers the text message; the first code went out moments ago, so wait out the 30 s.
+    // The second step offers the text message; the email code went out moments ago, so wait out the 30 s.
     t.services.clock.advance(31);
     await logIn(member, MEMBER);
     await member.waitForSelector('[data-testid="send-sms-code"]');
