@@ -283,16 +283,15 @@ export type Client = ReturnType<typeof createClient>;
 
 export const STRONG_PASSWORD = "violet-Harbor-sunrise-42";
 
-/** Signs up, verifies through the mailed link and logs in; returns the logged-in client. */
-export async function signUpAndLogin(
+/** Signs up and confirms the address through the mailed link; returns the (not yet logged-in) client. */
+export async function signUpVerified(
   t: TestApp,
   input: { email: string; name?: string; account?: string; password?: string },
 ) {
-  const password = input.password ?? STRONG_PASSWORD;
   const client = createClient(t.app);
   const signup = await client.post("/api/v1/auth/signup", {
     email: input.email,
-    password,
+    password: input.password ?? STRONG_PASSWORD,
     name: input.name ?? "Test Person",
     account_name: input.account ?? "Test Co",
   });
@@ -300,6 +299,16 @@ export async function signUpAndLogin(
   const link = await t.linkFor(input.email, /Confirm/);
   const verify = await client.post("/api/v1/auth/verify-email", { token: tokenOf(link) });
   if (verify.statusCode !== 200) throw new Error(`verify failed: ${verify.payload}`);
+  return client;
+}
+
+/** Signs up, verifies through the mailed link and logs in; returns the logged-in client. */
+export async function signUpAndLogin(
+  t: TestApp,
+  input: { email: string; name?: string; account?: string; password?: string },
+) {
+  const password = input.password ?? STRONG_PASSWORD;
+  const client = await signUpVerified(t, input);
   const login = await client.post("/api/v1/auth/login", { email: input.email, password });
   if (login.statusCode !== 200) throw new Error(`login failed: ${login.payload}`);
   return {

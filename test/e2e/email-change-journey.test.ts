@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, createTestApp, type TestApp, tokenOf } from "../../src/testing/harness.js";
+import { createClient, createTestApp, signUpVerified, type TestApp } from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
 
 const PASSWORD = "violet-Harbor-sunrise-42";
@@ -16,15 +16,11 @@ describe("email change journey in a real browser", () => {
     base = await t.app.listen({ port: 0, host: "127.0.0.1" });
     browser = await launchBrowser();
     page = await browser.newPage();
-    const client = createClient(t.app);
-    await client.post("/api/v1/auth/signup", {
+    await signUpVerified(t, {
       email: "mover@example.com",
       password: PASSWORD,
       name: "Mo Ver",
-      account_name: "Movers",
-    });
-    await client.post("/api/v1/auth/verify-email", {
-      token: tokenOf(await t.linkFor("mover@example.com", /Confirm/)),
+      account: "Movers",
     });
   });
   afterAll(async () => {

@@ -1,12 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createClient,
-  createTestApp,
-  STRONG_PASSWORD,
-  type TestApp,
-  tokenOf,
-} from "../../src/testing/harness.js";
+import { createTestApp, STRONG_PASSWORD, signUpVerified, type TestApp } from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
 
 const SAVE = 'section[aria-labelledby="security-policy-heading"] button[type="submit"]';
@@ -30,15 +24,11 @@ describe("the account IP allowlist, in a real browser", () => {
   });
 
   it("shows the admin's IP, names bad entries, explains the lock-out and saves once their IP is added", async () => {
-    const client = createClient(t.app);
-    await client.post("/api/v1/auth/signup", {
+    await signUpVerified(t, {
       email: "net@corp.example",
       password: STRONG_PASSWORD,
       name: "Net Admin",
-      account_name: "Corp",
-    });
-    await client.post("/api/v1/auth/verify-email", {
-      token: tokenOf(await t.linkFor("net@corp.example", /Confirm/)),
+      account: "Corp",
     });
 
     await page.goto(`${base}/login`);

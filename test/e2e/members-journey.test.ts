@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, createTestApp, type TestApp, tokenOf } from "../../src/testing/harness.js";
+import { createTestApp, signUpVerified, type TestApp, tokenOf } from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
 
 const ADMIN_PASSWORD = "violet-Harbor-sunrise-42";
@@ -24,15 +24,11 @@ describe("members journey in a real browser", () => {
     admin = await adminContext.newPage();
     maya = await mayaContext.newPage();
     // The admin's account, made through the API (the sign-up page has its own journey test).
-    const client = createClient(t.app);
-    await client.post("/api/v1/auth/signup", {
+    await signUpVerified(t, {
       email: "admin@acme.example",
       password: ADMIN_PASSWORD,
       name: "Ada Admin",
-      account_name: "Acme",
-    });
-    await client.post("/api/v1/auth/verify-email", {
-      token: tokenOf(await t.linkFor("admin@acme.example", /Confirm/)),
+      account: "Acme",
     });
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTotp, TOTP_PERIOD } from "../../src/mfa/totp.js";
-import { createClient, createTestApp, type TestApp, tokenOf } from "../../src/testing/harness.js";
+import { createClient, createTestApp, signUpVerified, type TestApp } from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
 
 const PASSWORD = "violet-Harbor-sunrise-42";
@@ -17,15 +17,11 @@ describe("two-factor journey in a real browser", () => {
     base = await t.app.listen({ port: 0, host: "127.0.0.1" });
     browser = await launchBrowser();
     page = await browser.newPage();
-    const client = createClient(t.app);
-    await client.post("/api/v1/auth/signup", {
+    await signUpVerified(t, {
       email: "otp@example.com",
       password: PASSWORD,
       name: "Otto Pei",
-      account_name: "OTP",
-    });
-    await client.post("/api/v1/auth/verify-email", {
-      token: tokenOf(await t.linkFor("otp@example.com", /Confirm/)),
+      account: "OTP",
     });
   });
   afterAll(async () => {

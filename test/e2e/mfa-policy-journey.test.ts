@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTotp } from "../../src/mfa/totp.js";
 import {
   addMember,
-  createClient,
   createTestApp,
   STRONG_PASSWORD,
+  signUpVerified,
   type TestApp,
-  tokenOf,
 } from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
 
@@ -29,15 +28,11 @@ describe("an account enforcing MFA for Admins, in a real browser", () => {
   });
 
   it("makes an Admin enroll at their next log-in before doing anything else", async () => {
-    const client = createClient(t.app);
-    await client.post("/api/v1/auth/signup", {
+    const client = await signUpVerified(t, {
       email: "boss@corp.example",
       password: STRONG_PASSWORD,
       name: "Bo Ss",
-      account_name: "Corp",
-    });
-    await client.post("/api/v1/auth/verify-email", {
-      token: tokenOf(await t.linkFor("boss@corp.example", /Confirm/)),
+      account: "Corp",
     });
     const login = await client.post("/api/v1/auth/login", {
       email: "boss@corp.example",
