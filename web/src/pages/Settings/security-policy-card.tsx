@@ -37,7 +37,6 @@ const MFA_METHOD_LABELS: Record<MfaPolicyMethod, string> = {
   sms: "Text message (SMS)",
   passkey: "Passkeys",
 };
-const COMING_SOON: ReadonlySet<MfaPolicyMethod> = new Set(["sms", "passkey"]);
 const GRACE_DAYS = { min: 0, max: 90 };
 
 const MFA_FIELDS = ["required_role_ids", "allowed_methods", "grace_days"] as const;
@@ -434,10 +433,7 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
                 onChange={(event) => toggle("allowed_methods", method, event.target.checked)}
                 disabled={!editable}
               />
-              <label htmlFor={`${requireId}-method-${method}`}>
-                {MFA_METHOD_LABELS[method]}
-                {COMING_SOON.has(method) ? <span className="muted"> (coming soon)</span> : null}
-              </label>
+              <label htmlFor={`${requireId}-method-${method}`}>{MFA_METHOD_LABELS[method]}</label>
             </div>
           ))}
         </div>
