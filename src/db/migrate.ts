@@ -10,6 +10,7 @@ import * as mfaPolicy from "./migrations/0007-mfa-policy.js";
 import * as passkeys from "./migrations/0008-passkeys.js";
 import * as emailChangeDevices from "./migrations/0010-email-change-devices.js";
 import * as smsAndViewableCodes from "./migrations/0011-sms-and-viewable-codes.js";
+import * as billing from "./migrations/0012-billing.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "0008-passkeys": passkeys,
   "0010-email-change-devices": emailChangeDevices,
   "0011-sms-and-viewable-codes": smsAndViewableCodes,
+  "0012-billing": billing,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -297,6 +297,75 @@ export interface UserDevicesTable {
   last_seen_at: string;
 }
 
+export interface SubscriptionsTable {
+  account_id: string;
+  plan: string;
+  interval: string;
+  unit_price: number;
+  seat_limit: number | null;
+  anchor_day: number;
+  period_start: string;
+  period_end: string;
+  billed_seats: number;
+  ends_with: string | null;
+  auto_pay: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InvoicesTable {
+  id: string;
+  account_id: string;
+  number: string;
+  status: string;
+  period_start: string;
+  period_end: string;
+  subtotal: number;
+  total: number;
+  currency: string;
+  payment_attempts: number;
+  next_payment_at: string | null;
+  last_payment_error: string | null;
+  paid_at: string | null;
+  voided_at: string | null;
+  created_at: string;
+}
+
+export interface InvoiceLinesTable {
+  id: string;
+  invoice_id: string;
+  position: number;
+  kind: string;
+  description: string;
+  quantity: number;
+  unit_amount: number;
+  amount: number;
+  period_start: string;
+  period_end: string;
+}
+
+export interface PaymentMethodsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  provider: string;
+  provider_ref: string;
+  brand: string | null;
+  bank_name: string | null;
+  last4: string;
+  exp_month: number | null;
+  exp_year: number | null;
+  is_default: number;
+  created_at: string;
+}
+
+export interface UsageCountersTable {
+  account_id: string;
+  month: string;
+  api_calls: number;
+  storage_bytes: number;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -323,4 +392,9 @@ export interface Database {
   webauthn_challenges: WebauthnChallengesTable;
   email_change_requests: EmailChangeRequestsTable;
   user_devices: UserDevicesTable;
+  subscriptions: SubscriptionsTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  payment_methods: PaymentMethodsTable;
+  usage_counters: UsageCountersTable;
 }

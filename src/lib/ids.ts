@@ -21,6 +21,9 @@ export const ID_PREFIXES = {
   webauthn: "wac",
   emailChange: "emc",
   device: "dev",
+  invoice: "in",
+  invoiceLine: "il",
+  paymentMethod: "pm",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
