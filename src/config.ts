@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { loadPlans, type Plan } from "./billing/plans.js";
 
 export type Config = Readonly<{
   port: number;
@@ -19,6 +20,8 @@ export type Config = Readonly<{
   /** Text messages go to this JSON webhook; unset = the development SMS outbox. */
   smsWebhookUrl: string | undefined;
   smsWebhookToken: string | undefined;
+  /** The plan catalog (defaults, changed by BILLING_PLANS). */
+  plans: readonly Plan[];
   /** Host-product permission keys for every account (PERMISSIONS="flows:deploy=Deploy flows,flows:read"). */
   extraPermissions: ReadonlyArray<{ key: string; description: string }>;
 }>;
@@ -54,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY ?? ""),
     smsWebhookUrl: env.SMS_WEBHOOK_URL ? parseUrl("SMS_WEBHOOK_URL", env.SMS_WEBHOOK_URL) : undefined,
     smsWebhookToken: env.SMS_WEBHOOK_TOKEN || undefined,
+    plans: loadPlans(env.BILLING_PLANS),
     extraPermissions: parsePermissions(env.PERMISSIONS ?? ""),
   });
 }

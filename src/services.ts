@@ -19,6 +19,7 @@ import {
 import { createSessionsRepository } from "./auth/sessions.repository.js";
 import { createSessionsService } from "./auth/sessions.service.js";
 import { createAuthzService } from "./authz/authz.service.js";
+import { createBillingService } from "./billing/billing.service.js";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { createInvitationsRepository } from "./invitations/invitations.repository.js";
@@ -185,6 +186,7 @@ export async function createServices(deps: {
     roles: rolesRepository,
     access,
   });
+  const billing = createBillingService({ db, clock, plans: config.plans });
   const authz = createAuthzService({ db, access });
   const audit = createAuditService({ db, accountsService });
 
@@ -209,6 +211,7 @@ export async function createServices(deps: {
     teams,
     authz,
     audit,
+    billing,
     mfa,
     passkeys,
     async close() {

@@ -308,6 +308,7 @@ export interface SubscriptionsTable {
   period_end: string;
   billed_seats: number;
   ends_with: string | null;
+  credit_balance: number;
   auto_pay: number;
   created_at: string;
   updated_at: string;

@@ -20,6 +20,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("billed_seats", "integer", (c) => c.notNull())
     // What happens at period end: "free" for a downgrade or a cancellation; null = renew.
     .addColumn("ends_with", "text")
+    // Unused value of an earlier plan (a downgrade mid-period) that later invoices consume first.
+    .addColumn("credit_balance", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("auto_pay", "integer", (c) => c.notNull().defaultTo(1))
     .addColumn("created_at", "text", (c) => c.notNull())
     .addColumn("updated_at", "text", (c) => c.notNull())
