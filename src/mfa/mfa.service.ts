@@ -697,7 +697,25 @@ export function createMfaService(deps: {
       } else {
         throw new AppError("validation_failed", "Give your password, or a method and code");
       }
+      return this.markFresh(
+        session,
+        actor,
+        input.password !== undefined ? "password" : (input.method as SecondFactorMethod),
+      );
+    },
+
+    /**
+     * Marks the session freshly authenticated once a method was checked (`within` runs in the same
+     * transaction, e.g. a passkey's counter), with the audit event naming the method.
+     */
+    async markFresh(
+      session: Session,
+      actor: Actor,
+      method: SecondFactorMethod | "password",
+      within?: (trx: Executor) => Promise<void>,
+    ): Promise<string> {
       return transact(db, async (trx, effects) => {
+        await within?.(trx);
         const until = await sessions.markReauthenticated(trx, effects, session);
         await recordAudit(
           trx,
@@ -707,6 +725,7 @@ export function createMfaService(deps: {
             action: "auth.reauthenticated",
             targetType: "session",
             targetId: session.id,
+            changes: { method },
           },
           clock.now(),
         );

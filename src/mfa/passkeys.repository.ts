@@ -15,7 +15,8 @@ export type PasskeyCredential = {
 
 export type Passkey = PasskeyCredential & { label: string; lastUsedAt: string | null };
 
-export type WebauthnPurpose = "register" | "login" | "mfa";
+/** "reauth": a fresh authentication of a session ("Confirm it's you"), bound to that session. */
+export type WebauthnPurpose = "register" | "login" | "mfa" | "reauth";
 
 type CredentialRow = {
   factor_id: string;

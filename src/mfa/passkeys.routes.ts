@@ -155,6 +155,47 @@ export function registerPasskeyRoutes(app: FastifyInstance, services: Services, 
     },
   );
 
+  // "Confirm it's you" with a passkey; like POST /auth/reauth, usable while a password change or an
+  // MFA enrollment is pending.
+  const reauthing = { allowDuringPasswordChange: true, allowDuringMfaEnrollment: true };
+
+  app.post(
+    "/api/v1/auth/reauth/passkey/options",
+    {
+      config: reauthing,
+      schema: {
+        tags: ["auth"],
+        summary:
+          "Options for navigator.credentials.get to authenticate again with one of your passkeys (POST /auth/reauth/passkey)",
+        response: { 200: OptionsAnswer, ...errorResponses(400) },
+      },
+    },
+    async (request) => passkeys.reauthOptions(sessionOf(request)),
+  );
+
+  app.post(
+    "/api/v1/auth/reauth/passkey",
+    {
+      config: reauthing,
+      schema: {
+        tags: ["auth"],
+        summary: "Authenticate again with a passkey to unlock sensitive actions for 10 minutes",
+        body: Body({ challenge_id: Str(64, { minLength: 1 }), response: CredentialJson }),
+        response: { 200: Type.Object({ reauthenticated_until: Type.String() }), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { challenge_id: string; response: AuthenticationResponseJSON };
+      return {
+        reauthenticated_until: await passkeys.reauthenticate(
+          sessionOf(request),
+          { challengeId: body.challenge_id, response: body.response },
+          actorOf(request),
+        ),
+      };
+    },
+  );
+
   app.post(
     "/api/v1/auth/passkey/options",
     {

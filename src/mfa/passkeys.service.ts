@@ -316,6 +316,48 @@ export function createPasskeysService(deps: {
       return { challenge_id: challengeId, options };
     },
 
+    /**
+     * "Confirm it's you" with a passkey: options for navigator.credentials.get limited to the session
+     * user's passkeys, user verification required, the challenge bound to this session.
+     */
+    async reauthOptions(session: Session) {
+      const own = await passkeys.listForUser(db, session.userId);
+      if (own.length === 0)
+        throw new AppError("validation_failed", "Passkeys are not set up for your login", {
+          errors: [{ path: "method", code: "not_enrolled", message: "This method is not set up" }],
+        });
+      const options = await generateAuthenticationOptions({
+        rpID,
+        userVerification: "required",
+        timeout: WEBAUTHN_CHALLENGE_SECONDS * 1000,
+        allowCredentials: own.map((p) => ({ id: p.credentialId, transports: p.transports })),
+      });
+      const challengeId = await storeChallenge("reauth", options.challenge, {
+        userId: session.userId,
+        sessionId: session.id,
+      });
+      return { challenge_id: challengeId, options };
+    },
+
+    /** Verifies the answer to reauthOptions and marks the session fresh, as POST /auth/reauth does. */
+    async reauthenticate(
+      session: Session,
+      input: { challengeId: string; response: AuthenticationResponseJSON },
+      actor: Actor,
+    ) {
+      // Spent before the check: a refused answer does not leave its challenge open for another try.
+      const challenge = await passkeys.spendChallenge(db, input.challengeId, "reauth", now(), {
+        userId: session.userId,
+        sessionId: session.id,
+      });
+      if (!challenge) throw challengeInvalid();
+      const passkey = await passkeys.findByCredentialId(db, input.response.id);
+      if (!passkey || passkey.userId !== session.userId)
+        throw refuse("passkey_unknown", "This passkey is not registered for your login.");
+      const info = await verifyAssertion(passkey, input.response, challenge.challenge_hash, true);
+      return deps.mfa.markFresh(session, actor, "passkey", (trx) => recordUse(trx, passkey, info));
+    },
+
     /** Completes a passwordless log-in, or with an mfa_token the second step of a password log-in. */
     async login(
       input: { challengeId: string; response: AuthenticationResponseJSON; mfaToken?: string | undefined },

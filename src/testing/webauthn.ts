@@ -102,7 +102,13 @@ export function createSoftwareAuthenticator(origin: string) {
      */
     get(
       options: RequestOptions,
-      opts: { credentialId?: string; origin?: string; tamper?: boolean; counter?: number } = {},
+      opts: {
+        credentialId?: string;
+        origin?: string;
+        tamper?: boolean;
+        counter?: number;
+        userVerified?: boolean;
+      } = {},
     ) {
       const rpId = options.rpId ?? defaultRpId;
       const allowed = options.allowCredentials?.map((c) => c.id);
@@ -117,7 +123,7 @@ export function createSoftwareAuthenticator(origin: string) {
       credential.counter = opts.counter ?? credential.counter + 1;
       const authData = Buffer.concat([
         sha256(rpId),
-        Buffer.from([0x01 | 0x04]),
+        Buffer.from([0x01 | (opts.userVerified === false ? 0 : 0x04)]),
         counterBytes(credential.counter),
       ]);
       const clientDataJSON = JSON.stringify({

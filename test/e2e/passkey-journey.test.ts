@@ -69,7 +69,7 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
     await page.waitForURL(/\/login$/);
   };
 
-  it("registers a passkey in Settings, renames it, logs in with it alone and as the second factor", async () => {
+  it("registers a passkey in Settings, renames it, logs in with it alone and as the second factor, confirms it's you with it", async () => {
     await page.goto(`${base}/login`);
     await page.fill('input[name="email"]', EMAIL);
     await page.fill('input[name="password"]', PASSWORD);
@@ -135,5 +135,33 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
     await expect
       .poll(() => page.locator('[data-testid="passkey-row"] td[data-label="Last used"]').textContent())
       .not.toBe("Never");
+
+    // Eleven minutes later the session is no longer fresh: regenerating recovery codes asks to confirm
+    // it's you, and the passkey answers.
+    t.services.clock.advance(11 * 60);
+    await page.reload();
+    await page.click('[data-testid="recovery-regenerate"]');
+    await page.waitForSelector('[data-testid="reauth-dialog"]');
+    await page.waitForSelector('[data-testid="reauth-use-passkey"]');
+    // No user verification (the prompt is dismissed): the dialog stays open and says so.
+    await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified: false });
+    await page.click('[data-testid="reauth-use-passkey"]');
+    await expect
+      .poll(() => page.locator('[data-testid="reauth-error"]').textContent())
+      .toContain("cancelled");
+    expect(await page.locator('[data-testid="reauth-dialog"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="recovery-codes"]').count()).toBe(0);
+    await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified: true });
+    await page.click('[data-testid="reauth-use-passkey"]');
+    await page.waitForSelector('[data-testid="recovery-codes"]');
+    expect(await page.locator('[data-testid="recovery-code"]').count()).toBe(10);
+    expect(await page.locator('[data-testid="reauth-dialog"]').count()).toBe(0);
+    const reauths = await t.services.db
+      .selectFrom("audit_events")
+      .select("changes")
+      .where("action", "=", "auth.reauthenticated")
+      .where("actor_id", "=", me.user.id)
+      .execute();
+    expect(reauths.map((r) => (r.changes ? JSON.parse(r.changes) : null))).toEqual([{ method: "passkey" }]);
   });
 });

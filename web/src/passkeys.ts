@@ -43,6 +43,15 @@ export async function signInWithPasskey(api: ApiClient, mfaToken?: string): Prom
   return api.post<SessionInfo>("/auth/passkey", { ...body, challenge_id, response });
 }
 
+/** "Confirm it's you" with one of the user's passkeys: `POST /auth/reauth/passkey` (docs/api-mfa.md). */
+export async function reauthenticateWithPasskey(api: ApiClient) {
+  const { challenge_id, options } = await api.post<Options<PublicKeyCredentialRequestOptionsJSON>>(
+    "/auth/reauth/passkey/options",
+  );
+  const response = await startAuthentication({ optionsJSON: options });
+  return api.post<{ reauthenticated_until: string }>("/auth/reauth/passkey", { challenge_id, response });
+}
+
 /** Words for what went wrong, in the browser (cancelled, unsupported) or at the server. */
 export function passkeyErrorText(error: unknown): string {
   if (error instanceof ApiError) {

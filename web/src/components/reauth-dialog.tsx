@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api";
 import { explainError, toExplainedFormErrors } from "../error-messages";
 import { type FormErrors, NO_ERRORS } from "../form-errors";
+import { passkeyErrorText, reauthenticateWithPasskey } from "../passkeys";
 import type { MfaStatus } from "../types";
 import { useApi } from "../use-api";
 import { Dialog, DialogActions } from "./dialog";
@@ -67,7 +68,10 @@ function modesOf(status: MfaStatus | null): Mode[] {
   ];
 }
 
-/** "Confirm it's you": `POST /auth/reauth` with the password or a code of one of the user's factors. */
+/**
+ * "Confirm it's you": `POST /auth/reauth` with the password or a code of one of the user's factors, or
+ * (`POST /auth/reauth/passkey`) one of their passkeys.
+ */
 export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void }) {
   const api = useApi();
   const formRef = useRef<HTMLFormElement>(null);
@@ -75,10 +79,11 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
   const [mode, setMode] = useState<Mode>("password");
   const [value, setValue] = useState("");
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [busy, setBusy] = useState<"check" | "send" | null>(null);
+  const [busy, setBusy] = useState<"check" | "send" | "passkey" | null>(null);
   const [sent, setSent] = useState(false);
   const field = mode === "password" ? "password" : "code";
   const modes = modesOf(mfa);
+  const hasPasskey = mfa?.factors.some((factor) => factor.type === "passkey") ?? false;
 
   // Without the list (e.g. while a password change is forced) the password alone is offered.
   useEffect(() => {
@@ -117,6 +122,19 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
       setErrors({ fields: {}, form: explainError(error) });
     }
     setBusy(null);
+  }
+
+  /** The browser asks for the passkey; a cancelled prompt or a refusal is shown here, the dialog stays. */
+  async function confirmWithPasskey() {
+    setBusy("passkey");
+    setErrors(NO_ERRORS);
+    try {
+      await reauthenticateWithPasskey(api);
+      onDone(true);
+    } catch (error) {
+      setBusy(null);
+      setErrors({ fields: {}, form: passkeyErrorText(error) });
+    }
   }
 
   async function submit(event: FormEvent) {
@@ -205,6 +223,19 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
                   : "We sent a code to your email address. It is valid for 10 minutes."}
               </span>
             ) : null}
+          </p>
+        ) : null}
+        {hasPasskey ? (
+          <p className="form-aside">
+            <button
+              type="button"
+              className="button button-secondary"
+              onClick={confirmWithPasskey}
+              disabled={busy !== null}
+              data-testid="reauth-use-passkey"
+            >
+              {busy === "passkey" ? "Waiting for your passkey…" : "Use a passkey"}
+            </button>
           </p>
         ) : null}
         {modes.length > 1 ? (
