@@ -186,7 +186,7 @@ export async function createServices(deps: {
     roles: rolesRepository,
     access,
   });
-  const billing = createBillingService({ db, clock, plans: config.plans });
+  const billing = createBillingService({ db, clock, plans: config.plans, accounts, access });
   const authz = createAuthzService({ db, access });
   const audit = createAuditService({ db, accountsService });
 

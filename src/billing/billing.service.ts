@@ -1,26 +1,657 @@
-import type { Actor } from "../audit/audit.repository.js";
-import type { Db, Effects, Executor } from "../db/database.js";
+import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import { type Db, type Effects, type Executor, transact } from "../db/database.js";
+import type { SubscriptionsTable } from "../db/tables.js";
+import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
-import type { Plan } from "./plans.js";
+import { type AccessCache, loadAccess, requirePermission } from "../roles/access.js";
+import { createInvoice, type InvoiceLineInput, type InvoiceRecord } from "./invoices.repository.js";
+import { periodEnd, prorate, seatPricePerPeriod } from "./periods.js";
+import type { Interval, Plan, PlanId } from "./plans.js";
+
+export type Subscription = {
+  accountId: string;
+  plan: PlanId;
+  interval: Interval;
+  unitPrice: number;
+  seatLimit: number | null;
+  anchorDay: number;
+  periodStart: string;
+  periodEnd: string;
+  billedSeats: number;
+  endsWith: "free" | null;
+  creditBalance: number;
+  autoPay: boolean;
+};
+
+const toSubscription = (r: SubscriptionsTable): Subscription => ({
+  accountId: r.account_id,
+  plan: r.plan as PlanId,
+  interval: r.interval as Interval,
+  unitPrice: Number(r.unit_price),
+  seatLimit: r.seat_limit === null ? null : Number(r.seat_limit),
+  anchorDay: Number(r.anchor_day),
+  periodStart: r.period_start,
+  periodEnd: r.period_end,
+  billedSeats: Number(r.billed_seats),
+  endsWith: r.ends_with === "free" ? "free" : null,
+  creditBalance: Number(r.credit_balance),
+  autoPay: Number(r.auto_pay) === 1,
+});
+
+/** "$1,234.56" for invoice line descriptions. */
+export function dollars(cents: number): string {
+  const sign = cents < 0 ? "-" : "";
+  const abs = Math.abs(cents);
+  return `${sign}$${Math.floor(abs / 100).toLocaleString("en-US")}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+export type ChangePreview = {
+  effective: "now" | "period_end";
+  period: { start: string; end: string } | null;
+  lines: InvoiceLineInput[];
+  subtotal: number;
+  total: number;
+  currency: "USD";
+};
 
 /**
- * Subscriptions, proration and renewals. (Being built: the seat hook below is the contract the
- * invitation and member paths call; it is a no-op until paid plans exist.)
+ * Subscriptions: plan changes with proration, seats added mid-period, renewals and cancellations. All
+ * amounts are integer cents; every change holds the account's row lock, so seat counts, billed seats
+ * and invoice numbers agree under concurrency.
  */
-export function createBillingService(deps: { db: Db; clock: Clock; plans: readonly Plan[] }) {
+export function createBillingService(deps: {
+  db: Db;
+  clock: Clock;
+  plans: readonly Plan[];
+  accounts: AccountsRepository;
+  access: AccessCache;
+  /** After an invoice is committed: try to collect it (auto-pay). */
+  onInvoiceCreated?: (invoice: InvoiceRecord) => Promise<void>;
+}) {
+  const { db, clock, accounts } = deps;
+  const planOf = (id: PlanId): Plan => deps.plans.find((p) => p.id === id) as Plan;
+
+  async function subscriptionOf(executor: Executor, accountId: string): Promise<Subscription | null> {
+    const row = await executor
+      .selectFrom("subscriptions")
+      .selectAll()
+      .where("account_id", "=", accountId)
+      .executeTakeFirst();
+    return row ? toSubscription(row) : null;
+  }
+
+  async function seatsUsed(executor: Executor, accountId: string): Promise<number> {
+    return (await accounts.seatCounts(executor, accountId, clock.now().toISOString())).used;
+  }
+
+  async function allowed(executor: Executor, userId: string, accountId: string, permission: string) {
+    const found =
+      executor === db
+        ? await deps.access.get(db, accountId, userId)
+        : await loadAccess(executor, accountId, userId);
+    return requirePermission(found, permission);
+  }
+
+  const audit = (
+    trx: Executor,
+    actor: Actor,
+    accountId: string,
+    action: string,
+    changes: Record<string, unknown>,
+  ) =>
+    recordAudit(
+      trx,
+      actor,
+      { accountId, action, targetType: "account", targetId: accountId, changes },
+      clock.now(),
+    );
+
+  /** A seats line for a whole period: `seats` × the seat's price for that period. */
+  function seatsLine(
+    plan: Plan,
+    interval: Interval,
+    unitPrice: number,
+    seats: number,
+    start: string,
+    end: string,
+  ) {
+    const perPeriod = seatPricePerPeriod(
+      { prices: { month: unitPrice, year_per_month: unitPrice } },
+      interval,
+    );
+    const what = interval === "month" ? "monthly" : `annual, ${dollars(unitPrice)} per seat per month`;
+    return {
+      kind: "seats" as const,
+      description: `${plan.name} plan (${what}): ${seats} seat${seats === 1 ? "" : "s"} × ${dollars(perPeriod)}`,
+      quantity: seats,
+      unit_amount: perPeriod,
+      amount: seats * perPeriod,
+      period_start: start,
+      period_end: end,
+    };
+  }
+
+  /** Uses the account's credit balance against `lines`; returns the lines and what balance is left. */
+  function applyBalance(lines: InvoiceLineInput[], balance: number, start: string, end: string) {
+    const due = lines.reduce((sum, l) => sum + l.amount, 0);
+    const out = [...lines];
+    if (due < 0) {
+      // More credit than charge: the rest is kept for later invoices.
+      out.push({
+        kind: "credit",
+        description: "Unused credit carried to your balance",
+        quantity: 1,
+        unit_amount: -due,
+        amount: -due,
+        period_start: start,
+        period_end: end,
+      });
+      return { lines: out, balance: balance - due };
+    }
+    const used = Math.min(balance, due);
+    if (used > 0) {
+      out.push({
+        kind: "credit",
+        description: "Credit balance applied",
+        quantity: 1,
+        unit_amount: -used,
+        amount: -used,
+        period_start: start,
+        period_end: end,
+      });
+    }
+    return { lines: out, balance: balance - used };
+  }
+
+  const totals = (lines: InvoiceLineInput[]) => ({
+    subtotal: lines.filter((l) => l.amount > 0).reduce((s, l) => s + l.amount, 0),
+    total: lines.reduce((s, l) => s + l.amount, 0),
+  });
+
+  async function hasPaymentMethod(executor: Executor, accountId: string) {
+    const row = await executor
+      .selectFrom("payment_methods")
+      .select("id")
+      .where("account_id", "=", accountId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async function issue(
+    trx: Executor,
+    effects: Effects,
+    accountId: string,
+    period: { start: string; end: string },
+    lines: InvoiceLineInput[],
+  ) {
+    const invoice = await createInvoice(trx, {
+      accountId,
+      periodStart: period.start,
+      periodEnd: period.end,
+      now: clock.now().toISOString(),
+      lines,
+    });
+    const collect = deps.onInvoiceCreated;
+    if (collect) effects.afterCommit(() => collect(invoice));
+    return invoice;
+  }
+
+  /** Builds (and unless previewing, applies) a change to a paid plan starting now. */
+  async function toPaidPlan(
+    trx: Executor,
+    accountId: string,
+    current: Subscription | null,
+    plan: Plan,
+    interval: Interval,
+  ) {
+    const now = clock.now();
+    const start = now.toISOString();
+    const end = periodEnd(now, interval).toISOString();
+    const seats = Math.max(1, await seatsUsed(trx, accountId));
+    const unitPrice = interval === "month" ? plan.prices.month : plan.prices.year_per_month;
+    const lines: InvoiceLineInput[] = [seatsLine(plan, interval, unitPrice, seats, start, end)];
+    if (current && current.periodEnd > start) {
+      const old = planOf(current.plan);
+      const unused = prorate(
+        current.billedSeats *
+          seatPricePerPeriod(
+            { prices: { month: current.unitPrice, year_per_month: current.unitPrice } },
+            current.interval,
+          ),
+        new Date(current.periodStart),
+        new Date(current.periodEnd),
+        now,
+      );
+      if (unused > 0) {
+        lines.push({
+          kind: "credit",
+          description: `Unused time on ${old.name} (${current.interval === "month" ? "monthly" : "annual"}), ${current.billedSeats} seat${current.billedSeats === 1 ? "" : "s"}, ${day(start)} – ${day(current.periodEnd)}`,
+          quantity: current.billedSeats,
+          unit_amount: -unused,
+          amount: -unused,
+          period_start: start,
+          period_end: current.periodEnd,
+        });
+      }
+    }
+    const applied = applyBalance(lines, current?.creditBalance ?? 0, start, end);
+    return { start, end, seats, unitPrice, lines: applied.lines, balance: applied.balance };
+  }
+
+  async function overviewOf(executor: Executor, accountId: string) {
+    const sub = await subscriptionOf(executor, accountId);
+    const plan = planOf(sub?.plan ?? "free");
+    const counts = await accounts.seatCounts(executor, accountId, clock.now().toISOString());
+    const month = clock.now().toISOString().slice(0, 7);
+    const usage = await executor
+      .selectFrom("usage_counters")
+      .select(["api_calls", "storage_bytes"])
+      .where("account_id", "=", accountId)
+      .where("month", "=", month)
+      .executeTakeFirst();
+    const method = await executor
+      .selectFrom("payment_methods")
+      .selectAll()
+      .where("account_id", "=", accountId)
+      .orderBy("is_default", "desc")
+      .orderBy("created_at", "desc")
+      .executeTakeFirst();
+    const renews = sub !== null && sub.endsWith === null;
+    const nextAmount = renews
+      ? Math.max(
+          0,
+          Math.max(1, counts.used) *
+            seatPricePerPeriod(
+              { prices: { month: sub.unitPrice, year_per_month: sub.unitPrice } },
+              sub.interval,
+            ) -
+            sub.creditBalance,
+        )
+      : null;
+    return {
+      plan: plan.id,
+      plan_name: plan.name,
+      interval: sub?.interval ?? null,
+      seats: {
+        used: counts.used,
+        billed: sub ? sub.billedSeats : counts.used,
+        limit: sub?.seatLimit ?? plan.seat_limit,
+      },
+      unit_price: sub?.unitPrice ?? 0,
+      monthly_equivalent: sub ? sub.billedSeats * sub.unitPrice : 0,
+      current_period: sub ? { start: sub.periodStart, end: sub.periodEnd } : null,
+      next_billing_date: renews ? sub.periodEnd : null,
+      estimated_next_amount: nextAmount,
+      ends_with: sub?.endsWith ?? null,
+      credit_balance: sub?.creditBalance ?? 0,
+      auto_pay: sub ? sub.autoPay : true,
+      currency: "USD" as const,
+      usage: { api_calls: Number(usage?.api_calls ?? 0), storage_bytes: Number(usage?.storage_bytes ?? 0) },
+      payment_method: method
+        ? {
+            id: method.id,
+            type: method.type,
+            brand: method.brand,
+            bank_name: method.bank_name,
+            last4: method.last4,
+            exp_month: method.exp_month === null ? null : Number(method.exp_month),
+            exp_year: method.exp_year === null ? null : Number(method.exp_year),
+            provider: method.provider,
+          }
+        : null,
+    };
+  }
+
+  /** One renewal step for one account, if its period has ended; true when something changed. */
+  async function renewOne(accountId: string, actor: Actor): Promise<boolean> {
+    return transact(db, async (trx, effects) => {
+      await accounts.lock(trx, accountId);
+      const sub = await subscriptionOf(trx, accountId);
+      const now = clock.now();
+      if (!sub || sub.periodEnd > now.toISOString()) return false;
+      if (sub.endsWith === "free") {
+        await trx.deleteFrom("subscriptions").where("account_id", "=", accountId).execute();
+        await audit(trx, actor, accountId, "billing.downgraded", { from: sub.plan, to: "free" });
+        return true;
+      }
+      const plan = planOf(sub.plan);
+      const start = sub.periodEnd;
+      const end = periodEnd(new Date(start), sub.interval, sub.anchorDay).toISOString();
+      const seats = Math.max(1, await seatsUsed(trx, accountId));
+      const applied = applyBalance(
+        [seatsLine(plan, sub.interval, sub.unitPrice, seats, start, end)],
+        sub.creditBalance,
+        start,
+        end,
+      );
+      await trx
+        .updateTable("subscriptions")
+        .set({
+          period_start: start,
+          period_end: end,
+          billed_seats: seats,
+          credit_balance: applied.balance,
+          updated_at: now.toISOString(),
+        })
+        .where("account_id", "=", accountId)
+        .execute();
+      const invoice = await issue(trx, effects, accountId, { start, end }, applied.lines);
+      await audit(trx, actor, accountId, "billing.renewed", {
+        seats,
+        invoice: invoice.number,
+        total: invoice.total,
+      });
+      return true;
+    });
+  }
+
   return {
     plans: deps.plans,
+    subscriptionOf,
+
+    async overview(userId: string, accountId: string) {
+      await allowed(db, userId, accountId, "billing:read");
+      return overviewOf(db, accountId);
+    },
+
+    /**
+     * Moves the account to `planId`/`interval`. A paid plan starts a new period now, billed in full,
+     * with the unused part of the current paid period credited on the same invoice (a credit larger
+     * than the charge stays on the account's balance). Free happens at the end of the period, and only
+     * when the seats in use fit. With `preview`, nothing changes.
+     */
+    async changePlan(
+      actor: Actor & { id: string },
+      accountId: string,
+      input: { plan: PlanId; interval: Interval; preview: boolean },
+    ) {
+      await allowed(db, actor.id, accountId, "billing:manage");
+      const plan = planOf(input.plan);
+      if (plan.custom) {
+        throw new AppError(
+          "forbidden",
+          "Enterprise prices and limits are set by your Gatehouse operator: contact sales",
+        );
+      }
+      return transact(db, async (trx, effects) => {
+        await accounts.lock(trx, accountId);
+        await allowed(trx, actor.id, accountId, "billing:manage");
+        const current = await subscriptionOf(trx, accountId);
+        if (plan.id === "free") {
+          if (!current) throw new AppError("conflict", "This account is already on the Free plan");
+          const used = await seatsUsed(trx, accountId);
+          const limit = plan.seat_limit ?? Number.POSITIVE_INFINITY;
+          if (used > limit) {
+            throw new AppError(
+              "conflict",
+              `Free allows ${limit} seats and ${used} are in use: remove ${used - limit} user${used - limit === 1 ? "" : "s"} or revoke invitations first`,
+            );
+          }
+          const preview: ChangePreview = {
+            effective: "period_end",
+            period: { start: current.periodEnd, end: current.periodEnd },
+            lines: [],
+            subtotal: 0,
+            total: 0,
+            currency: "USD",
+          };
+          if (input.preview) return { preview };
+          await trx
+            .updateTable("subscriptions")
+            .set({ ends_with: "free", updated_at: clock.now().toISOString() })
+            .where("account_id", "=", accountId)
+            .execute();
+          await audit(trx, actor, accountId, "billing.downgrade_scheduled", {
+            from: current.plan,
+            to: "free",
+            at: current.periodEnd,
+          });
+          return { billing: await overviewOf(trx, accountId), invoice: null };
+        }
+        if (current && current.plan === plan.id && current.interval === input.interval) {
+          if (current.endsWith === null)
+            throw new AppError("conflict", `This account is already on ${plan.name} (${input.interval}ly)`);
+          // Choosing the current plan again undoes a pending downgrade or cancellation.
+          if (input.preview) {
+            return {
+              preview: {
+                effective: "now",
+                period: { start: current.periodStart, end: current.periodEnd },
+                lines: [],
+                subtotal: 0,
+                total: 0,
+                currency: "USD",
+              } as ChangePreview,
+            };
+          }
+          await trx
+            .updateTable("subscriptions")
+            .set({ ends_with: null, updated_at: clock.now().toISOString() })
+            .where("account_id", "=", accountId)
+            .execute();
+          await audit(trx, actor, accountId, "billing.cancellation_undone", { plan: plan.id });
+          return { billing: await overviewOf(trx, accountId), invoice: null };
+        }
+        const change = await toPaidPlan(trx, accountId, current, plan, input.interval);
+        if (input.preview) {
+          const preview: ChangePreview = {
+            effective: "now",
+            period: { start: change.start, end: change.end },
+            lines: change.lines,
+            ...totals(change.lines),
+            currency: "USD",
+          };
+          return { preview };
+        }
+        if (!(await hasPaymentMethod(trx, accountId))) {
+          throw new AppError("payment_method_required", "Add a payment method before choosing a paid plan");
+        }
+        const values = {
+          plan: plan.id,
+          interval: input.interval,
+          unit_price: change.unitPrice,
+          anchor_day: new Date(change.start).getUTCDate(),
+          period_start: change.start,
+          period_end: change.end,
+          billed_seats: change.seats,
+          ends_with: null,
+          credit_balance: change.balance,
+          updated_at: change.start,
+        };
+        if (current) {
+          await trx.updateTable("subscriptions").set(values).where("account_id", "=", accountId).execute();
+        } else {
+          await trx
+            .insertInto("subscriptions")
+            .values({
+              account_id: accountId,
+              seat_limit: null,
+              auto_pay: 1,
+              created_at: change.start,
+              ...values,
+            })
+            .execute();
+        }
+        const invoice = await issue(
+          trx,
+          effects,
+          accountId,
+          { start: change.start, end: change.end },
+          change.lines,
+        );
+        await audit(trx, actor, accountId, "billing.plan_changed", {
+          from: current ? { plan: current.plan, interval: current.interval } : { plan: "free" },
+          to: { plan: plan.id, interval: input.interval },
+          invoice: invoice.number,
+          total: invoice.total,
+        });
+        return { billing: await overviewOf(trx, accountId), invoice };
+      });
+    },
+
+    /** Cancels at the end of the period: the account then returns to Free. */
+    async cancel(actor: Actor & { id: string }, accountId: string) {
+      await allowed(db, actor.id, accountId, "billing:manage");
+      return transact(db, async (trx) => {
+        await accounts.lock(trx, accountId);
+        const current = await subscriptionOf(trx, accountId);
+        if (!current) throw new AppError("conflict", "This account is on the Free plan: nothing to cancel");
+        if (current.endsWith)
+          throw new AppError("conflict", "The subscription already ends at the end of this period");
+        await trx
+          .updateTable("subscriptions")
+          .set({ ends_with: "free", updated_at: clock.now().toISOString() })
+          .where("account_id", "=", accountId)
+          .execute();
+        await audit(trx, actor, accountId, "billing.subscription_canceled", {
+          plan: current.plan,
+          at: current.periodEnd,
+        });
+        return overviewOf(trx, accountId);
+      });
+    },
+
     /**
      * Called inside the transaction (holding the account lock) of anything that may have raised the
      * account's seats in use. On a paid plan, seats above the period's billed seats are charged pro rata
-     * at once and become billed.
+     * for the rest of the period at once (one invoice), and become billed.
      */
-    async seatsChanged(
-      _trx: Executor,
-      _effects: Effects,
-      _accountId: string,
-      _actor: Actor,
-    ): Promise<void> {},
+    async seatsChanged(trx: Executor, effects: Effects, accountId: string, actor: Actor): Promise<void> {
+      const sub = await subscriptionOf(trx, accountId);
+      if (!sub || sub.unitPrice === 0) return;
+      const used = await seatsUsed(trx, accountId);
+      if (used <= sub.billedSeats) return;
+      const now = clock.now();
+      if (sub.periodEnd <= now.toISOString()) return;
+      const added = used - sub.billedSeats;
+      const perPeriod = seatPricePerPeriod(
+        { prices: { month: sub.unitPrice, year_per_month: sub.unitPrice } },
+        sub.interval,
+      );
+      const amount = prorate(added * perPeriod, new Date(sub.periodStart), new Date(sub.periodEnd), now);
+      await trx
+        .updateTable("subscriptions")
+        .set({ billed_seats: used, updated_at: now.toISOString() })
+        .where("account_id", "=", accountId)
+        .execute();
+      if (amount === 0) return;
+      const start = now.toISOString();
+      const applied = applyBalance(
+        [
+          {
+            kind: "proration",
+            description: `${added} seat${added === 1 ? "" : "s"} added: ${dollars(perPeriod)} per seat per ${sub.interval}, prorated for ${day(start)} – ${day(sub.periodEnd)}`,
+            quantity: added,
+            unit_amount: perPeriod,
+            amount,
+            period_start: start,
+            period_end: sub.periodEnd,
+          },
+        ],
+        sub.creditBalance,
+        start,
+        sub.periodEnd,
+      );
+      if (applied.balance !== sub.creditBalance) {
+        await trx
+          .updateTable("subscriptions")
+          .set({ credit_balance: applied.balance })
+          .where("account_id", "=", accountId)
+          .execute();
+      }
+      const invoice = await issue(trx, effects, accountId, { start, end: sub.periodEnd }, applied.lines);
+      await audit(trx, actor, accountId, "billing.seats_added", {
+        seats: added,
+        billed_seats: used,
+        invoice: invoice.number,
+        total: invoice.total,
+      });
+    },
+
+    /** Renews (or ends) every subscription whose period is over, period by period; the scheduled job. */
+    async renewDue(actor: Actor): Promise<number> {
+      let changed = 0;
+      for (;;) {
+        const due = await db
+          .selectFrom("subscriptions")
+          .select("account_id")
+          .where("period_end", "<=", clock.now().toISOString())
+          .limit(100)
+          .execute();
+        let progressed = false;
+        for (const { account_id } of due) {
+          if (await renewOne(account_id, actor)) {
+            changed++;
+            progressed = true;
+          }
+        }
+        if (!progressed) return changed;
+      }
+    },
+
+    /** An operator's Enterprise terms for an account: price per seat per month, seat limit, interval. */
+    async setEnterprise(
+      actor: Actor,
+      accountId: string,
+      terms: { unitPrice: number; seatLimit: number | null; interval: Interval },
+    ) {
+      if (!Number.isSafeInteger(terms.unitPrice) || terms.unitPrice < 0) {
+        throw new AppError("validation_failed", "The price is whole cents per seat per month, 0 or more");
+      }
+      if (terms.seatLimit !== null && (!Number.isSafeInteger(terms.seatLimit) || terms.seatLimit < 1)) {
+        throw new AppError("validation_failed", "The seat limit is a whole number of 1 or more, or none");
+      }
+      return transact(db, async (trx, effects) => {
+        if (!(await accounts.findById(trx, accountId))) throw notFound("Account");
+        await accounts.lock(trx, accountId);
+        const current = await subscriptionOf(trx, accountId);
+        const plan = planOf("enterprise");
+        const change = await toPaidPlan(
+          trx,
+          accountId,
+          current,
+          { ...plan, prices: { month: terms.unitPrice, year_per_month: terms.unitPrice } },
+          terms.interval,
+        );
+        const values = {
+          plan: "enterprise",
+          interval: terms.interval,
+          unit_price: terms.unitPrice,
+          seat_limit: terms.seatLimit,
+          anchor_day: new Date(change.start).getUTCDate(),
+          period_start: change.start,
+          period_end: change.end,
+          billed_seats: change.seats,
+          ends_with: null,
+          credit_balance: change.balance,
+          updated_at: change.start,
+        };
+        if (current)
+          await trx.updateTable("subscriptions").set(values).where("account_id", "=", accountId).execute();
+        else
+          await trx
+            .insertInto("subscriptions")
+            .values({ account_id: accountId, auto_pay: 1, created_at: change.start, ...values })
+            .execute();
+        const invoice = await issue(
+          trx,
+          effects,
+          accountId,
+          { start: change.start, end: change.end },
+          change.lines,
+        );
+        await audit(trx, actor, accountId, "billing.enterprise_terms_set", {
+          unit_price: terms.unitPrice,
+          seat_limit: terms.seatLimit,
+          interval: terms.interval,
+          invoice: invoice.number,
+        });
+        return overviewOf(trx, accountId);
+      });
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { SYSTEM_ACTOR } from "../audit/audit.repository.js";
 import { AppError } from "../http/errors.js";
 import { errorResponses, Str } from "../http/schemas.js";
 import { listOutbox } from "../mail/mailer.js";
@@ -73,8 +74,7 @@ export function registerDevRoutes(app: FastifyInstance, services: Services) {
 
   app.post(
     "/dev/jobs/run",
-    { config: dev, schema: { tags: ["dev"], summary: "Run every job that is due now" } },
-    // No scheduled jobs exist yet (email goes out right after each commit); billing renewals will add them.
-    async () => ({ ran: 0 }),
+    { config: dev, schema: { tags: ["dev"], summary: "Run every job that is due now (billing renewals)" } },
+    async () => ({ renewals: await services.billing.renewDue(SYSTEM_ACTOR) }),
   );
 }

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },
+  payment_method_required: { status: 402, title: "Add a payment method first" },
   builtin_role: { status: 409, title: "Built-in roles cannot be changed" },
   role_in_use: { status: 409, title: "Role in use" },
   last_root: { status: 409, title: "An account needs an active Root" },

@@ -2,22 +2,31 @@
 export type Clock = {
   now(): Date;
   set(now: Date): void;
+  /** Stops time at `now` (tests that need exact instants); `set`/`advance` move it, `reset` restarts it. */
+  freeze(now: Date): void;
   advance(seconds: number): void;
   reset(): void;
 };
 
 export function createClock(): Clock {
   let offsetMs = 0;
+  let frozenMs: number | null = null;
   return {
-    now: () => new Date(Date.now() + offsetMs),
+    now: () => new Date(frozenMs ?? Date.now() + offsetMs),
     set: (now) => {
-      offsetMs = now.getTime() - Date.now();
+      if (frozenMs !== null) frozenMs = now.getTime();
+      else offsetMs = now.getTime() - Date.now();
+    },
+    freeze: (now) => {
+      frozenMs = now.getTime();
     },
     advance: (seconds) => {
-      offsetMs += seconds * 1000;
+      if (frozenMs !== null) frozenMs += seconds * 1000;
+      else offsetMs += seconds * 1000;
     },
     reset: () => {
       offsetMs = 0;
+      frozenMs = null;
     },
   };
 }
