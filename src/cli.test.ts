@@ -6,6 +6,9 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "./db/database.js";
 
+// These start real processes (tsx compiles on the way): slow on a busy machine, so they get more time.
+const PROCESS_TEST_TIMEOUT = 120_000;
+
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-cli-"));
 const env = {
@@ -20,79 +23,91 @@ const cli = (...args: string[]) =>
 describe("gatehouse CLI", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("migrates, creates the first account with a Root user, and resets a password", async () => {
-    expect((await cli("migrate")).stdout).toMatch(/Applied: 0001-identity/);
-    expect((await cli("migrate")).stdout).toMatch(/up to date/);
+  it(
+    "migrates, creates the first account with a Root user, and resets a password",
+    async () => {
+      expect((await cli("migrate")).stdout).toMatch(/Applied: 0001-identity/);
+      expect((await cli("migrate")).stdout).toMatch(/up to date/);
 
-    const created = await cli(
-      "create-account",
-      "--email",
-      "op@example.com",
-      "--name",
-      "Olga Op",
-      "--account",
-      "Ops Inc",
-      "--password",
-      "operator-Lantern-1984",
-    );
-    expect(created.stdout).toMatch(/Created account acct_\S+ with Root user usr_\S+ <op@example.com>/);
+      const created = await cli(
+        "create-account",
+        "--email",
+        "op@example.com",
+        "--name",
+        "Olga Op",
+        "--account",
+        "Ops Inc",
+        "--password",
+        "operator-Lantern-1984",
+      );
+      expect(created.stdout).toMatch(/Created account acct_\S+ with Root user usr_\S+ <op@example.com>/);
 
-    const database = openDatabase(env.DATABASE_URL);
-    try {
-      const row = await database.db
-        .selectFrom("users as u")
-        .innerJoin("memberships as m", "m.user_id", "u.id")
-        .innerJoin("roles as r", "r.id", "m.role_id")
-        .select(["u.email_verified_at", "r.key", "u.must_change_password"])
-        .where("u.email_normalized", "=", "op@example.com")
-        .executeTakeFirstOrThrow();
-      expect(row.key).toBe("root");
-      expect(row.email_verified_at).not.toBeNull();
+      const database = openDatabase(env.DATABASE_URL);
+      try {
+        const row = await database.db
+          .selectFrom("users as u")
+          .innerJoin("memberships as m", "m.user_id", "u.id")
+          .innerJoin("roles as r", "r.id", "m.role_id")
+          .select(["u.email_verified_at", "r.key", "u.must_change_password"])
+          .where("u.email_normalized", "=", "op@example.com")
+          .executeTakeFirstOrThrow();
+        expect(row.key).toBe("root");
+        expect(row.email_verified_at).not.toBeNull();
 
-      const reset = await cli("reset-password", "--email", "op@example.com");
-      const temporary = /Temporary password \(shown once\): (\S+)/.exec(reset.stdout)?.[1];
-      expect(temporary).toMatch(/^\w{20}$/);
-      const after = await database.db
-        .selectFrom("users")
-        .select("must_change_password")
-        .where("email_normalized", "=", "op@example.com")
-        .executeTakeFirstOrThrow();
-      expect(after.must_change_password).toBe(1);
-    } finally {
-      await database.close();
-    }
-  });
+        const reset = await cli("reset-password", "--email", "op@example.com");
+        const temporary = /Temporary password \(shown once\): (\S+)/.exec(reset.stdout)?.[1];
+        expect(temporary).toMatch(/^\w{20}$/);
+        const after = await database.db
+          .selectFrom("users")
+          .select("must_change_password")
+          .where("email_normalized", "=", "op@example.com")
+          .executeTakeFirstOrThrow();
+        expect(after.must_change_password).toBe(1);
+      } finally {
+        await database.close();
+      }
+    },
+    PROCESS_TEST_TIMEOUT,
+  );
 
-  it("verifies the audit hash chains and fails on tampering", async () => {
-    expect((await cli("audit", "verify")).stdout).toMatch(/^ok\s+acct_\S+: \d+ events?/m);
-    const database = openDatabase(env.DATABASE_URL);
-    try {
-      await database.db
-        .updateTable("audit_events")
-        .set({ action: "account.renamed" })
-        .where("action", "=", "account.created")
-        .execute();
-    } finally {
-      await database.close();
-    }
-    await expect(cli("audit", "verify")).rejects.toMatchObject({
-      code: 1,
-      stdout: expect.stringMatching(/BROKEN/),
-    });
-  });
+  it(
+    "verifies the audit hash chains and fails on tampering",
+    async () => {
+      expect((await cli("audit", "verify")).stdout).toMatch(/^ok\s+acct_\S+: \d+ events?/m);
+      const database = openDatabase(env.DATABASE_URL);
+      try {
+        await database.db
+          .updateTable("audit_events")
+          .set({ action: "account.renamed" })
+          .where("action", "=", "account.created")
+          .execute();
+      } finally {
+        await database.close();
+      }
+      await expect(cli("audit", "verify")).rejects.toMatchObject({
+        code: 1,
+        stdout: expect.stringMatching(/BROKEN/),
+      });
+    },
+    PROCESS_TEST_TIMEOUT,
+  );
 
-  it("explains mistakes with a non-zero exit", async () => {
-    await expect(cli("create-account", "--email", "x@example.com")).rejects.toMatchObject({ code: 2 });
-    await expect(
-      cli("reset-password", "--email", "nobody@example.com", "--password", "whatever-Lantern-22"),
-    ).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringMatching(/No user with email/),
-    });
-    await expect(
-      cli("create-account", "--email", "weak@example.com", "--account", "W", "--password", "password"),
-    ).rejects.toMatchObject({
-      stderr: expect.stringMatching(/min_length|at least 12/),
-    });
-  });
+  it(
+    "explains mistakes with a non-zero exit",
+    async () => {
+      await expect(cli("create-account", "--email", "x@example.com")).rejects.toMatchObject({ code: 2 });
+      await expect(
+        cli("reset-password", "--email", "nobody@example.com", "--password", "whatever-Lantern-22"),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(/No user with email/),
+      });
+      await expect(
+        cli("create-account", "--email", "weak@example.com", "--account", "W", "--password", "password"),
+      ).rejects.toMatchObject({
+        stderr: expect.stringMatching(/min_length|at least 12/),
+      });
+    },
+    PROCESS_TEST_TIMEOUT,
+  );
 });

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { runAuditCommand } from "./audit/audit-cli.js";
+import { runBillingCommand } from "./billing/billing-cli.js";
 import { loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -20,6 +21,9 @@ Commands:
                                 set a new password for a user (ends their sessions; they must change it at next login)
   audit verify [--account acct_…]
                                 recompute the audit hash chains; exit 1 at the first break
+  billing enterprise --account acct_… --price-cents N [--seats N] [--interval month|year]
+                                put an account on Enterprise terms set by the operator
+  billing renew                 renew (or end) every subscription whose period is over
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, …) as for the server.`;
 
@@ -48,6 +52,7 @@ function generatedPassword(): string {
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "audit") return withServices((s) => runAuditCommand(rest, s));
+  if (command === "billing") return withServices((s) => runBillingCommand(rest, s));
   const { values } = parseArgs({
     args: rest,
     options: {

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { buildApp, loggerOptions } from "./app.js";
+import { SYSTEM_ACTOR } from "./audit/audit.repository.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -15,10 +16,19 @@ async function main() {
   const services = await createServices({ config, database, clock: createClock(), log });
   const app = await buildApp(config, services, { logger: log });
 
+  // Scheduled jobs: billing renewals (several instances may run them; each renewal locks its account).
+  const jobs = setInterval(() => {
+    services.billing
+      .renewDue(SYSTEM_ACTOR)
+      .catch((error: unknown) => log.error({ err: error }, "billing renewals"));
+  }, 60_000);
+  jobs.unref();
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(jobs);
     app.log.info({ signal }, "shutting down: finishing in-flight requests");
     // Fastify stops accepting, answers 503 to new requests and waits for in-flight ones.
     await app.close();

@@ -12,6 +12,7 @@ import {
   testDialects,
 } from "../testing/harness.js";
 import { seedMembers } from "../testing/seed.js";
+import { runBillingCommand } from "./billing-cli.js";
 
 describe.each(testDialects())("subscriptions and proration on %s", (dialect) => {
   let t: TestApp;
@@ -287,6 +288,36 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
       (await stranger.client.post(`${a.base}/billing/subscription`, { plan: "pro", interval: "month" }))
         .statusCode,
     ).toBe(404);
+  });
+
+  it("lets an operator set Enterprise terms from the CLI", async () => {
+    const a = await account(2, "2026-03-01T00:00:00.000Z");
+    const lines: string[] = [];
+    const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+    const args = ["enterprise", "--account", a.accountId, "--price-cents", "2500", "--seats", "50"];
+    expect(await runBillingCommand(args, t.services, out)).toBe(0);
+    expect(lines.at(-1)).toMatch(/Enterprise: 2500 cents per seat per month, 50 seat limit, 2 seats in use/);
+    expect((await a.client.get(`${a.base}/billing`)).body).toMatchObject({
+      plan: "enterprise",
+      seats: { limit: 50 },
+    });
+    expect(await runBillingCommand(["enterprise", "--account", a.accountId], t.services, out)).toBe(2);
+    expect(
+      await runBillingCommand(
+        ["enterprise", "--account", "acct_nope", "--price-cents", "1"],
+        t.services,
+        out,
+      ),
+    ).toBe(1);
+    expect(
+      await runBillingCommand(
+        ["enterprise", "--account", a.accountId, "--price-cents", "12.5"],
+        t.services,
+        out,
+      ),
+    ).toBe(1);
+    expect(await runBillingCommand(["bogus"], t.services, out)).toBe(2);
+    expect(await runBillingCommand(["renew"], t.services, out)).toBe(0);
   });
 
   it("lists the plan catalog publicly", async () => {
