@@ -54,7 +54,7 @@ export function BillingPlansCard({ overview, plans, manage, hasPaymentMethod, on
     const rank = PLAN_RANK[plan.id] - PLAN_RANK[overview.plan];
     const label =
       plan.id === overview.plan
-        ? `Switch to ${intervalLabel(interval).toLowerCase()} billing`
+        ? `Switch to ${intervalLabel(interval).toLowerCase()}`
         : rank > 0
           ? `Upgrade to ${plan.name}`
           : `Switch to ${plan.name}`;
@@ -124,7 +124,7 @@ export function BillingPlansCard({ overview, plans, manage, hasPaymentMethod, on
                     "Free forever."
                   ) : interval === "year" ? (
                     <>
-                      {formatPrice(plan.prices.year_per_month * 12)} per seat, billed annually
+                      {formatPrice(plan.prices.year_per_month * 12)} per seat per year
                       {plan.annual_saving_percent ? (
                         <>
                           {" "}

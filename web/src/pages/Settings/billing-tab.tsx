@@ -171,7 +171,7 @@ function PlanSummaryCard({
             ) : null}
           </dl>
           {manage && billing.plan !== "free" && !billing.ends_with ? (
-            <div className="actions">
+            <div className="actions billing-summary-actions">
               <button
                 type="button"
                 className="button button-danger button-small"
