@@ -7,7 +7,7 @@ import type { BillingOverview, Invoice, PaymentMethod, Plan } from "../../types"
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { type Resource, useResource } from "../../use-resource";
-import { intervalLabel, planName, useBillingPaths, useFormatDay } from "./billing-data";
+import { intervalLabel, paymentMethodLabel, planName, useBillingPaths, useFormatDay } from "./billing-data";
 import { BillingPlansCard } from "./billing-plans";
 import { InvoicesCard } from "./invoices-card";
 import { PaymentMethodsCard } from "./payment-methods-card";
@@ -92,6 +92,7 @@ function PlanSummaryCard({
   const formatDay = useFormatDay();
   const [cancelling, setCancelling] = useState(false);
   const billing = overview.data;
+  const freeLimit = plans?.find((plan) => plan.id === "free")?.seat_limit ?? 3;
 
   async function cancel() {
     await api.delete<BillingOverview>(paths.subscription);
@@ -161,6 +162,15 @@ function PlanSummaryCard({
                 )}
               </dd>
             </div>
+            {billing.payment_method ? (
+              <div>
+                <dt>Paid with</dt>
+                <dd data-testid="billing-payment-method">
+                  {paymentMethodLabel(billing.payment_method)}
+                  {billing.auto_pay ? ", automatically" : ", when you pay an invoice"}
+                </dd>
+              </div>
+            ) : null}
             {billing.credit_balance > 0 ? (
               <div>
                 <dt>Credit</dt>
@@ -207,7 +217,8 @@ function PlanSummaryCard({
           <p>
             {planName(plans, billing.plan)} stays active until{" "}
             {formatDay(billing.current_period?.end ?? billing.next_billing_date)}, already paid for. Then the
-            account returns to Free: at most 3 seats, and nothing more is charged. Nothing is refunded.
+            account returns to Free: at most {freeLimit} seats, and nothing more is charged. Nothing is
+            refunded.
           </p>
         </ConfirmDialog>
       ) : null}
