@@ -28,7 +28,7 @@ type Props = {
 
 /** Plan cards with a monthly/annual switch; choosing one previews the invoice before it is confirmed. */
 export function BillingPlansCard({ overview, plans, manage, hasPaymentMethod, onChanged }: Props) {
-  const [interval, setInterval] = useState<BillingInterval>(overview?.interval ?? "month");
+  const [interval, setBillingInterval] = useState<BillingInterval>(overview?.interval ?? "month");
   const [choice, setChoice] = useState<Choice | null>(null);
   const [contact, setContact] = useState(false);
   const catalog = plans.data?.data;
@@ -37,7 +37,7 @@ export function BillingPlansCard({ overview, plans, manage, hasPaymentMethod, on
   // Show the account's own interval once the overview arrives.
   const accountInterval = overview?.interval ?? null;
   useEffect(() => {
-    if (accountInterval) setInterval(accountInterval);
+    if (accountInterval) setBillingInterval(accountInterval);
   }, [accountInterval]);
 
   function action(plan: Plan): { label: string; disabled: boolean } | null {
@@ -74,7 +74,7 @@ export function BillingPlansCard({ overview, plans, manage, hasPaymentMethod, on
                 name="billing-interval"
                 value={value}
                 checked={interval === value}
-                onChange={() => setInterval(value)}
+                onChange={() => setBillingInterval(value)}
                 data-testid={`billing-interval-${value}`}
               />
               {value === "month" ? "Monthly" : "Annual"}
