@@ -268,3 +268,86 @@ export type AuditEvent = {
 };
 
 export type AuthzResult = { allowed: boolean; reason: string };
+
+// Plans, seats and billing (docs/api-billing.md). Money is integer cents; `unit_amount`s are per seat per month.
+
+export type PlanId = "free" | "pro" | "team" | "enterprise";
+export type BillingInterval = "month" | "year";
+export type Period = { start: string; end: string };
+
+export type Plan = {
+  id: PlanId;
+  name: string;
+  /** Most seats the plan allows; null = no limit. */
+  seat_limit: number | null;
+  prices: { month: number; year_per_month: number };
+  currency: string;
+  /** "Save 20%" on annual billing; null when annual saves nothing. */
+  annual_saving_percent: number | null;
+  /** Enterprise: price and limits are agreed per account. */
+  custom: boolean;
+};
+
+export type PaymentMethod = {
+  id: string;
+  type: "card" | "ach";
+  brand: string | null;
+  bank_name: string | null;
+  last4: string;
+  exp_month: number | null;
+  exp_year: number | null;
+  default: boolean;
+  provider: string;
+};
+
+export type BillingOverview = {
+  plan: PlanId;
+  interval: BillingInterval | null;
+  seats: { used: number; billed: number; limit: number | null };
+  unit_price: number;
+  current_period: Period | null;
+  next_billing_date: string | null;
+  estimated_next_amount: number | null;
+  /** The subscription ends at the period's end and the account returns to this plan. */
+  ends_with: "free" | null;
+  credit_balance: number;
+  auto_pay: boolean;
+  usage: { api_calls: number; storage_bytes: number };
+  payment_method: Omit<PaymentMethod, "default"> | null;
+};
+
+export type InvoiceLine = {
+  kind: "seats" | "proration" | "credit";
+  description: string;
+  quantity: number;
+  unit_amount: number;
+  amount: number;
+  period: Period | null;
+};
+
+export type SubscriptionPreview = {
+  effective: "now" | "period_end";
+  period: Period;
+  lines: InvoiceLine[];
+  subtotal: number;
+  total: number;
+  currency: string;
+};
+
+export type InvoiceStatus = "draft" | "open" | "paid" | "void";
+
+export type Invoice = {
+  id: string;
+  number: string;
+  status: InvoiceStatus;
+  period: Period;
+  subtotal: number;
+  total: number;
+  currency: string;
+  created_at: string;
+  paid_at: string | null;
+};
+
+export type InvoiceDetail = Invoice & { lines: InvoiceLine[] };
+
+export type SubscriptionChange = { billing: BillingOverview; invoice: InvoiceDetail | null };

@@ -16,6 +16,8 @@ export const UI_PERMISSIONS = [
   "audit:read",
   "security:read",
   "security:manage",
+  "billing:read",
+  "billing:manage",
 ] as const;
 
 export type UiPermission = (typeof UI_PERMISSIONS)[number];

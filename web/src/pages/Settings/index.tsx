@@ -8,6 +8,7 @@ import { type UiPermission, usePermissions } from "../../use-permissions";
 import { isMfaEnrollmentOverdue, isSecurityOnly, useSessionInfo } from "../../use-session";
 import { AccountTab } from "./account-tab";
 import { AuditTab } from "./audit-tab";
+import { BillingTab } from "./billing-tab";
 import { GeneralTab } from "./general-tab";
 import { ProfileTab } from "./profile-tab";
 import { RolesTab } from "./roles-tab";
@@ -27,6 +28,7 @@ export const SETTINGS_TABS = [
   { key: "teams", label: "Teams", permission: "teams:read" },
   { key: "roles", label: "Roles", permission: "roles:read" },
   { key: "audit", label: "Audit log", permission: "audit:read" },
+  { key: "billing", label: "Billing", permission: "billing:read" },
 ] as const satisfies readonly TabDefinition[];
 
 export type SettingsTabKey = (typeof SETTINGS_TABS)[number]["key"];
@@ -112,6 +114,7 @@ export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
             {tab === "teams" ? <TeamsTab /> : null}
             {tab === "roles" ? <RolesTab /> : null}
             {tab === "audit" ? <AuditTab /> : null}
+            {tab === "billing" ? <BillingTab /> : null}
           </div>
         )}
       </main>
