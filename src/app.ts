@@ -13,6 +13,7 @@ import { registerAuthRoutes } from "./auth/auth.routes.js";
 import { registerDeviceCookie } from "./auth/devices.js";
 import { registerEmailChangeRoutes } from "./auth/email-change.routes.js";
 import { registerAuthzRoutes } from "./authz/authz.routes.js";
+import { registerPaymentsRoutes } from "./billing/payments.routes.js";
 import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
 import { registerAuthHook } from "./http/auth-hook.js";
@@ -145,6 +146,7 @@ export async function buildApp(
   registerMfaRoutes(app, services);
   registerPasskeyRoutes(app, services, config);
   registerAuditRoutes(app, services);
+  registerPaymentsRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

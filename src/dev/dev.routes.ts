@@ -74,7 +74,10 @@ export function registerDevRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/dev/jobs/run",
     { config: dev, schema: { tags: ["dev"], summary: "Run every job that is due now" } },
-    // No scheduled jobs exist yet (email goes out right after each commit); billing renewals will add them.
-    async () => ({ ran: 0 }),
+    // Email goes out right after each commit; the scheduled jobs are billing's.
+    async () => {
+      const payments = await services.payments.retryDue();
+      return { ran: payments.attempted, payments };
+    },
   );
 }
