@@ -83,8 +83,9 @@ export function invoicePrefix(slug: string): string {
   const cleaned = slug
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, "-")
+    .replace(/^-+/, "")
     .slice(0, 12)
-    .replace(/^-+|-+$/g, "");
+    .replace(/-+$/, "");
   return cleaned || "INV";
 }
 
