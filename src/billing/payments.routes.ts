@@ -212,8 +212,10 @@ export function registerPaymentsRoutes(app: FastifyInstance, services: Services)
         tags,
         summary: "The invoice list as CSV (totals in dollars)",
         params: Params,
-        produces: ["text/csv"],
-        response: { 200: Type.String(), ...errorResponses(403, 404) },
+        response: {
+          200: { description: "CSV", content: { "text/csv": { schema: Type.String() } } },
+          ...errorResponses(403, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -252,8 +254,13 @@ export function registerPaymentsRoutes(app: FastifyInstance, services: Services)
         tags,
         summary: "The invoice as a PDF",
         params: InvoiceParams,
-        produces: ["application/pdf"],
-        response: { 200: Type.Unsafe({ type: "string", format: "binary" }), ...errorResponses(403, 404) },
+        response: {
+          200: {
+            description: "PDF",
+            content: { "application/pdf": { schema: Type.Unsafe({ type: "string", format: "binary" }) } },
+          },
+          ...errorResponses(403, 404),
+        },
       },
     },
     async (request, reply) => {
