@@ -60,7 +60,8 @@ const Params = Type.Object({ account_id: Str(64) });
 const InvoiceParams = Type.Object({ account_id: Str(64), invoice_id: Str(64) });
 const MethodParams = Type.Object({ account_id: Str(64), method_id: Str(64) });
 
-const methodView = (m: PaymentMethodRecord, provider: PaymentProvider) => ({
+/** The API shape of a payment method (the billing overview shows the default one the same way). */
+export const paymentMethodView = (m: PaymentMethodRecord, provider: PaymentProvider) => ({
   id: m.id,
   type: m.type,
   brand: m.brand,
@@ -98,7 +99,7 @@ export function registerPaymentsRoutes(app: FastifyInstance, services: Services)
     },
     async (request) => ({
       data: (await payments.listMethods(userActor(request).id, params(request).account_id)).map((m) =>
-        methodView(m, provider),
+        paymentMethodView(m, provider),
       ),
       provider: providerView,
     }),
@@ -126,7 +127,7 @@ export function registerPaymentsRoutes(app: FastifyInstance, services: Services)
         token: body.token,
         ...(body.default !== undefined ? { makeDefault: body.default } : {}),
       });
-      return reply.status(201).send(methodView(method, provider));
+      return reply.status(201).send(paymentMethodView(method, provider));
     },
   );
 
@@ -142,7 +143,7 @@ export function registerPaymentsRoutes(app: FastifyInstance, services: Services)
       },
     },
     async (request) =>
-      methodView(
+      paymentMethodView(
         await payments.makeDefault(userActor(request), params(request).account_id, params(request).method_id),
         provider,
       ),
