@@ -14,6 +14,7 @@ import { registerDeviceCookie } from "./auth/devices.js";
 import { registerEmailChangeRoutes } from "./auth/email-change.routes.js";
 import { registerAuthzRoutes } from "./authz/authz.routes.js";
 import { registerBillingRoutes } from "./billing/billing.routes.js";
+import { registerPaymentsRoutes } from "./billing/payments.routes.js";
 import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
 import { registerAuthHook } from "./http/auth-hook.js";
@@ -147,6 +148,7 @@ export async function buildApp(
   registerPasskeyRoutes(app, services, config);
   registerAuditRoutes(app, services);
   registerBillingRoutes(app, services);
+  registerPaymentsRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

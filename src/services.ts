@@ -20,6 +20,9 @@ import { createSessionsRepository } from "./auth/sessions.repository.js";
 import { createSessionsService } from "./auth/sessions.service.js";
 import { createAuthzService } from "./authz/authz.service.js";
 import { createBillingService } from "./billing/billing.service.js";
+import { createPaymentMethodsRepository } from "./billing/payment-methods.repository.js";
+import { createOfflineProvider, type PaymentProvider } from "./billing/payment-provider.js";
+import { createPaymentsService } from "./billing/payments.service.js";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { createInvitationsRepository } from "./invitations/invitations.repository.js";
@@ -51,6 +54,8 @@ export async function createServices(deps: {
   mailer?: Mailer;
   sms?: SmsSender;
   hasher?: PasswordHasher;
+  /** A real payment processor; without one, the offline test provider (no real charges). */
+  paymentProvider?: PaymentProvider;
 }) {
   const { config, database, clock, log } = deps;
   const db = database.db;
@@ -186,7 +191,26 @@ export async function createServices(deps: {
     roles: rolesRepository,
     access,
   });
-  const billing = createBillingService({ db, clock, plans: config.plans, accounts, access });
+  const payments = createPaymentsService({
+    db,
+    clock,
+    mailer,
+    access,
+    accounts,
+    methods: createPaymentMethodsRepository(),
+    provider: deps.paymentProvider ?? createOfflineProvider(),
+    publicUrl: config.publicUrl,
+  });
+  const billing = createBillingService({
+    db,
+    clock,
+    plans: config.plans,
+    accounts,
+    access,
+    onInvoiceCreated: async (invoice) => {
+      await payments.collect(invoice.id);
+    },
+  });
   const authz = createAuthzService({ db, access });
   const audit = createAuditService({ db, accountsService });
 
@@ -212,6 +236,7 @@ export async function createServices(deps: {
     authz,
     audit,
     billing,
+    payments,
     mfa,
     passkeys,
     async close() {

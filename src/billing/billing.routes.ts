@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Str } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import { type InvoiceRecord, invoiceView, listInvoiceLines } from "./invoices.repository.js";
 import { annualSaving, type Interval, type PlanId } from "./plans.js";
 
 const Period = Type.Object({ start: Type.String(), end: Type.String() });
@@ -147,7 +148,11 @@ export function registerBillingRoutes(app: FastifyInstance, services: Services) 
       if ("preview" in result && result.preview) {
         return { ...result.preview, lines: result.preview.lines.map(lineView) };
       }
-      return result;
+      const { billing: overview, invoice } = result as { billing: unknown; invoice: InvoiceRecord | null };
+      return {
+        billing: overview,
+        invoice: invoice ? invoiceView(invoice, await listInvoiceLines(services.db, invoice.id)) : null,
+      };
     },
   );
 

@@ -33,23 +33,11 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
       mfa: { required_role_ids: [] },
     });
     if (seats > 1) await seedMembers(t.services.db, root.accountId, seats - 1, { prefix: `b${n}x` });
-    await t.services.db
-      .insertInto("payment_methods")
-      .values({
-        id: newId("paymentMethod"),
-        account_id: root.accountId,
-        type: "card",
-        provider: "offline",
-        provider_ref: "tok_visa",
-        brand: "Visa",
-        bank_name: null,
-        last4: "4242",
-        exp_month: 12,
-        exp_year: 2030,
-        is_default: 1,
-        created_at: startsAt,
-      })
-      .execute();
+    const card = await root.client.post(`/api/v1/accounts/${root.accountId}/payment-methods`, {
+      type: "card",
+      token: "tok_visa",
+    });
+    expect(card.statusCode, card.payload).toBe(201);
     const base = `/api/v1/accounts/${root.accountId}`;
     return { ...root, base, prefix: `b${n}x`, email: `billing-${n}@example.com` };
   }
@@ -111,6 +99,8 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
     expect((await renew()).body.renewals).toBeGreaterThanOrEqual(1);
     const all = await invoices(a.accountId);
     expect(all.map((i) => i.total)).toEqual([19000, 1961, 22800]);
+    // Auto-pay with the test card paid each one as it was made.
+    expect(all.map((i) => i.status)).toEqual(["paid", "paid", "paid"]);
     expect(all[1]?.lines[0]).toMatchObject({
       kind: "proration",
       quantity: 2,

@@ -74,7 +74,14 @@ export function registerDevRoutes(app: FastifyInstance, services: Services) {
 
   app.post(
     "/dev/jobs/run",
-    { config: dev, schema: { tags: ["dev"], summary: "Run every job that is due now (billing renewals)" } },
-    async () => ({ renewals: await services.billing.renewDue(SYSTEM_ACTOR) }),
+    {
+      config: dev,
+      schema: { tags: ["dev"], summary: "Run every job that is due now (renewals, payment retries)" },
+    },
+    async () => {
+      const renewals = await services.billing.renewDue(SYSTEM_ACTOR);
+      const payments = await services.payments.retryDue();
+      return { renewals, payments };
+    },
   );
 }

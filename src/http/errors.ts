@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   invalid_credentials: { status: 401, title: "Invalid credentials" },
   incorrect_password: { status: 400, title: "Incorrect password" },
   unauthenticated: { status: 401, title: "Not signed in" },
+  payment_failed: { status: 402, title: "Payment failed" },
   csrf_failed: { status: 403, title: "CSRF check failed" },
   forbidden: { status: 403, title: "Forbidden" },
   reauth_required: { status: 403, title: "Confirm it's you" },

@@ -95,6 +95,31 @@ export const mails = {
         "If you did not try to sign in, change your password.",
       ],
     }),
+  paymentFailed: (
+    to: string,
+    name: string,
+    input: {
+      accountName: string;
+      invoiceNumber: string;
+      amount: string;
+      error: string;
+      nextAttempt: string | null;
+      url: string;
+    },
+  ) =>
+    render({
+      to,
+      subject: `Payment failed for invoice ${input.invoiceNumber}`,
+      greeting: hello(name),
+      lines: [
+        `We could not collect ${input.amount} for invoice ${input.invoiceNumber} of ${input.accountName}: ${input.error}`,
+        input.nextAttempt
+          ? `We will try again on ${input.nextAttempt}.`
+          : "We will not try again automatically.",
+        "To fix it, add or choose another payment method in Settings → Billing, then pay the invoice there.",
+      ],
+      action: { label: "Open billing", url: input.url },
+    }),
   securityNotice: (to: string, name: string, subject: string, line: string) =>
     render({
       to,

@@ -36,7 +36,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable("invoices")
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("account_id", "text", (c) => c.notNull().references("accounts.id").onDelete("cascade"))
-    .addColumn("number", "text", (c) => c.notNull().unique())
+    // Sequential per account (`ACME-0001`); unique within the account, see the index below.
+    .addColumn("number", "text", (c) => c.notNull())
     .addColumn("status", "text", (c) => c.notNull())
     .addColumn("period_start", "text", (c) => c.notNull())
     .addColumn("period_end", "text", (c) => c.notNull())
@@ -54,6 +55,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createIndex("invoices_account_idx")
     .on("invoices")
     .columns(["account_id", "created_at"])
+    .execute();
+  await db.schema
+    .createIndex("invoices_account_number_idx")
+    .on("invoices")
+    .columns(["account_id", "number"])
+    .unique()
     .execute();
   await db.schema
     .createIndex("invoices_retry_idx")
