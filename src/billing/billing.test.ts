@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../audit/audit.repository.js";
 import { transact } from "../db/database.js";
-import { newId } from "../lib/ids.js";
 import {
   addMember,
   createClient,
