@@ -164,6 +164,7 @@ export async function createServices(deps: {
     repository: mfaRepository,
     sessions,
   });
+  const billing = createBillingService({ db, clock, plans: config.plans });
   const invitations = createInvitationsService({
     db,
     clock,
@@ -178,6 +179,8 @@ export async function createServices(deps: {
     access,
     sessions,
     ipAllowlist,
+    plans: config.plans,
+    billing,
   });
   const teams = createTeamsService({
     db,
@@ -186,7 +189,6 @@ export async function createServices(deps: {
     roles: rolesRepository,
     access,
   });
-  const billing = createBillingService({ db, clock, plans: config.plans });
   const authz = createAuthzService({ db, access });
   const audit = createAuditService({ db, accountsService });
 

@@ -12,7 +12,8 @@ const EXPLANATIONS: Record<string, string> = {
   not_found: "It no longer exists, or you are no longer a member of this account.",
   builtin_role: "Built-in roles can't be changed or deleted.",
   role_in_use: "Members still have this role. Choose a role to move them to.",
-  seat_limit_reached: "The account has no free seats. Upgrade the plan or remove someone first.",
+  seat_limit_reached:
+    "No free seat: the plan's seat limit is reached. Upgrade the plan (Settings → Billing), or remove users or revoke pending invitations first.",
   already_member: "Already a member of this account.",
   already_invited: "Already has a pending invitation.",
   invalid_email: "Not a valid email address.",
