@@ -276,7 +276,11 @@ export function UsersTab() {
         <InviteDialog
           roles={roleOptions}
           teams={teamList}
-          onClose={() => setInviting(false)}
+          onClose={() => {
+            setInviting(false);
+            // A refused invitation may mean someone else took the last seat meanwhile.
+            seats.reload();
+          }}
           onInvited={refreshAll}
         />
       ) : null}
