@@ -306,6 +306,29 @@ describe.each(testDialects())("seats and their limit on %s", (dialect) => {
       ).toBe(204);
     }
 
+    // Accepting converts a pending seat into a member's while another admin invites: never 4 seats.
+    for (let round = 0; round < 3; round++) {
+      const email = `accept-race-${round}@example.com`;
+      expect((await invite(owner, email)).statusCode).toBe(201);
+      const token = new URL(await t.linkFor(email, /invited/)).searchParams.get("token");
+      const [accepted, invited] = await Promise.all([
+        createClient(t.app).post("/api/v1/invitations/accept", {
+          token,
+          password: STRONG_PASSWORD,
+          first_name: "Racing",
+          last_name: "Person",
+        }),
+        invite(second, `accept-race-${round}-other@example.com`),
+      ]);
+      expect(accepted.statusCode, accepted.payload).toBe(200);
+      expect(invited.statusCode, invited.payload).toBe(402);
+      expect(await seats(owner)).toMatchObject({ used: 3, active: 3, pending: 0 });
+      const removed = await owner.client.delete(
+        `/api/v1/accounts/${owner.accountId}/members/${accepted.body.user.id}`,
+      );
+      expect(removed.statusCode, removed.payload).toBe(204);
+    }
+
     // Bulk requests racing for the last seats: 2 + 2 addresses for 1 free seat.
     const [a, b] = await Promise.all([
       invite(owner, "bulk-race-1@example.com", "bulk-race-2@example.com"),
