@@ -169,28 +169,6 @@ export async function createServices(deps: {
     repository: mfaRepository,
     sessions,
   });
-  const invitations = createInvitationsService({
-    db,
-    clock,
-    publicUrl: config.publicUrl,
-    mailer,
-    hasher,
-    invitations: invitationsRepository,
-    roles: rolesRepository,
-    accounts,
-    accountsService,
-    users,
-    access,
-    sessions,
-    ipAllowlist,
-  });
-  const teams = createTeamsService({
-    db,
-    clock,
-    teams: createTeamsRepository(),
-    roles: rolesRepository,
-    access,
-  });
   const payments = createPaymentsService({
     db,
     clock,
@@ -210,6 +188,30 @@ export async function createServices(deps: {
     onInvoiceCreated: async (invoice) => {
       await payments.collect(invoice.id);
     },
+  });
+  const invitations = createInvitationsService({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    mailer,
+    hasher,
+    invitations: invitationsRepository,
+    roles: rolesRepository,
+    accounts,
+    accountsService,
+    users,
+    access,
+    sessions,
+    ipAllowlist,
+    plans: config.plans,
+    billing,
+  });
+  const teams = createTeamsService({
+    db,
+    clock,
+    teams: createTeamsRepository(),
+    roles: rolesRepository,
+    access,
   });
   const authz = createAuthzService({ db, access });
   const audit = createAuditService({ db, accountsService });

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { sessionStateFor } from "../auth/session-response.js";
+import { seatLimitOf } from "../billing/seats.js";
 import type { Config } from "../config.js";
 import { sessionOf, userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, SessionStateSchema, Str, Timestamp } from "../http/schemas.js";
@@ -172,7 +173,12 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
         params: Params,
         response: {
           200: Type.Object({
-            plan: Type.String(),
+            plan: Type.Union([
+              Type.Literal("free"),
+              Type.Literal("pro"),
+              Type.Literal("team"),
+              Type.Literal("enterprise"),
+            ]),
             limit: Nullable(Type.Integer()),
             used: Type.Integer(),
             active: Type.Integer(),
@@ -184,12 +190,10 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
       },
     },
     async (request) => {
-      const seats = await accountsService.seats(
-        userActor(request).id,
-        (request.params as { account_id: string }).account_id,
-      );
-      // Plans and their limits arrive with billing; until then every account is on Free, unenforced.
-      return { plan: "free", limit: null, ...seats };
+      const accountId = (request.params as { account_id: string }).account_id;
+      const seats = await accountsService.seats(userActor(request).id, accountId);
+      const { plan, limit } = await seatLimitOf(services.db, services.billing.plans, accountId);
+      return { plan, limit, ...seats };
     },
   );
 }

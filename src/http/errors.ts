@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   passkey_counter_regressed: { status: 400, title: "Passkey signature counter went back" },
   passkey_challenge_invalid: { status: 400, title: "Passkey request expired or used" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
+  seat_limit_reached: { status: 402, title: "Seat limit reached" },
   incorrect_password: { status: 400, title: "Incorrect password" },
   unauthenticated: { status: 401, title: "Not signed in" },
   payment_failed: { status: 402, title: "Payment failed" },

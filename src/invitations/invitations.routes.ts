@@ -88,7 +88,7 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
               }),
             ),
           }),
-          ...errorResponses(400, 403, 404),
+          ...errorResponses(400, 402, 403, 404),
         },
       },
     },
@@ -155,7 +155,7 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
         tags,
         summary: "Send again with a new link (≥ 1 minute apart, ≤ 5 times)",
         params: InvitationParams,
-        response: { 200: InvitationSchema, ...errorResponses(403, 404, 409, 429) },
+        response: { 200: InvitationSchema, ...errorResponses(402, 403, 404, 409, 429) },
       },
     },
     async (request) => {

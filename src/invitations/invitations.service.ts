@@ -6,6 +6,9 @@ import { checkPassword, type PasswordPolicy, strictestPolicy } from "../auth/pas
 import type { PasswordHasher } from "../auth/passwords.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
+import type { BillingService } from "../billing/billing.service.js";
+import type { Plan } from "../billing/plans.js";
+import { seatLimitError, seatRoom } from "../billing/seats.js";
 import { type Db, type Executor, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
@@ -56,6 +59,8 @@ export function createInvitationsService(deps: {
   access: AccessCache;
   sessions: SessionsService;
   ipAllowlist: IpAllowlistGuard;
+  plans: readonly Plan[];
+  billing: BillingService;
 }) {
   const { db, clock, invitations, access } = deps;
   const now = () => clock.now().toISOString();
@@ -183,6 +188,10 @@ export function createInvitationsService(deps: {
         await invitations.expireStale(trx, accountId, normalized, now());
         const members = await invitations.memberEmails(trx, accountId, normalized);
         const pending = await invitations.pendingEmails(trx, accountId, normalized, now());
+        // Counted under the account lock that every seat-adding path takes: concurrent invitations
+        // see each other's seats. The addresses that fit are invited in the order given.
+        const room = await seatRoom(trx, deps, accountId, now());
+        let free = room.free;
         for (const result of results) {
           if (result.error) continue;
           const email = result.email;
@@ -194,6 +203,11 @@ export function createInvitationsService(deps: {
             result.error = { code: "already_invited", detail: "Already has an open invitation" };
             continue;
           }
+          if (free <= 0) {
+            result.error = { code: "seat_limit_reached", detail: seatLimitError(room).message };
+            continue;
+          }
+          free -= 1;
           const token = newSecretToken();
           const id = newId("invitation");
           await invitations.insert(trx, {
@@ -225,8 +239,21 @@ export function createInvitationsService(deps: {
           result.invitation = invitation;
           sent.push({ invitation, token });
         }
-        // Open invitations count as seats and show in the member list.
-        if (sent.length) await access.publishAccountChange(trx, effects.afterCommit, accountId);
+        if (sent.length === 0 && results.some((r) => r.error?.code === "seat_limit_reached")) {
+          // Nothing fitted: the request as a whole is refused, with each address's reason.
+          throw seatLimitError(room, {
+            errors: results.flatMap((r, index) =>
+              r.error
+                ? [{ path: `emails.${index}`, code: r.error.code, message: `${r.email}: ${r.error.detail}` }]
+                : [],
+            ),
+          });
+        }
+        if (sent.length) {
+          // Open invitations count as seats and show in the member list; paid plans bill new seats.
+          await deps.billing.seatsChanged(trx, effects, accountId, actor);
+          await access.publishAccountChange(trx, effects.afterCommit, accountId);
+        }
         effects.afterCommit(async () => {
           for (const { invitation, token } of sent) await inviteMail(invitation, token, inviterName);
         });
@@ -271,10 +298,17 @@ export function createInvitationsService(deps: {
       const caller = requirePermission(await access.get(db, accountId, actor.id), "members:invite");
       const token = newSecretToken();
       const invitation = await transact(db, async (trx, effects) => {
+        await deps.accounts.lock(trx, accountId);
         const current = await invitations.find(trx, accountId, invitationId, now());
         if (!current) throw notFound("Invitation");
         if (current.status !== "pending" && current.status !== "expired") {
           throw new AppError("conflict", `This invitation is ${current.status}`);
+        }
+        // An expired invitation holds no seat; sending it again takes one.
+        const takesSeat = current.status === "expired";
+        if (takesSeat) {
+          const room = await seatRoom(trx, deps, accountId, now());
+          if (room.free <= 0) throw seatLimitError(room);
         }
         assertCanGrant(
           caller,
@@ -303,6 +337,7 @@ export function createInvitationsService(deps: {
           addSeconds(clock.now(), INVITATION_LIFETIME_SECONDS).toISOString(),
           now(),
         );
+        if (takesSeat) await deps.billing.seatsChanged(trx, effects, accountId, actor);
         await access.publishAccountChange(trx, effects.afterCommit, accountId);
         await recordAudit(
           trx,
@@ -412,6 +447,9 @@ export function createInvitationsService(deps: {
       return transact(db, async (trx, effects) => {
         const at = now();
         const userId = existing?.id ?? newId("user");
+        // The invitation's seat becomes the member's: serialised with the seat count of concurrent
+        // invitations, which must not see the seat in neither place.
+        await deps.accounts.lock(trx, invitation.accountId);
         const claimed = await invitations.claim(trx, hashToken(input.token), userId, at);
         if (!claimed)
           throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");

@@ -3,6 +3,7 @@ import {
   addMember,
   createClient,
   createTestApp,
+  onPaidPlan,
   STRONG_PASSWORD,
   signUpAndLogin,
   type TestApp,
@@ -30,6 +31,8 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
 
   it("invites several addresses with per-address results, mails each a 7-day link, and lists them as pending", async () => {
     const owner = await signUpAndLogin(t, { email: "owner-inv@example.com", account: "Inviters" });
+    // Four seats: more than Free has (the limit itself is tested in src/billing/seats.test.ts).
+    await onPaidPlan(t, owner.accountId);
     const roles = await rolesOf(owner.client, owner.accountId);
     await addMember(t, owner, { email: "already@example.com", roleKey: "developer" });
     const response = await owner.client.post(`/api/v1/accounts/${owner.accountId}/invitations`, {
@@ -231,6 +234,7 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
 
   it("applies the role rules: no self-change, Root only by Root, no escalation, always one active Root", async () => {
     const root = await signUpAndLogin(t, { email: "root-rules@example.com" });
+    await onPaidPlan(t, root.accountId);
     const roles = await rolesOf(root.client, root.accountId);
     const admin = await addMember(t, root, { email: "admin-rules@example.com", roleKey: "admin" });
     const dev = await addMember(t, root, { email: "dev-rules@example.com", roleKey: "developer" });
@@ -414,6 +418,7 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
 
   it("searches, filters, sorts and pages the member list", async () => {
     const root = await signUpAndLogin(t, { email: "root-list@example.com", name: "Zed Root" });
+    await onPaidPlan(t, root.accountId);
     await root.client.patch(`/api/v1/accounts/${root.accountId}/security`, {
       mfa: { required_role_ids: [] },
     });

@@ -3,6 +3,7 @@ import {
   addMember,
   createClient,
   createTestApp,
+  onPaidPlan,
   STRONG_PASSWORD,
   signUpAndLogin,
   type TestApp,
@@ -187,6 +188,8 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
 
   it("is for security managers only, never on yourself, never on another account's member", async () => {
     const { root, base } = await setup();
+    // Five people: more seats than Free has.
+    await onPaidPlan(t, root.accountId);
     for (const roleKey of ["monitor", "developer", "billing"]) {
       const caller = await addMember(t, root, { email: `caller-${roleKey}-${serial}@example.com`, roleKey });
       for (const [method, path] of [

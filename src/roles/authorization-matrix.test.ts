@@ -3,6 +3,7 @@ import {
   addMember,
   type Client,
   createTestApp,
+  onPaidPlan,
   signUpAndLogin,
   type TestApp,
   testDialects,
@@ -258,6 +259,8 @@ describe.each(testDialects())("authorization matrix on %s", (dialect) => {
     t = await createTestApp(dialect);
     const owner = await signUpAndLogin(t, { email: "matrix-root@example.com", account: "Matrix" });
     const accountId = owner.accountId;
+    // One member per built-in role and spares: more seats than Free has.
+    await onPaidPlan(t, accountId);
     const root: Actor = { client: owner.client, userId: owner.userId };
     const base = `/api/v1/accounts/${accountId}`;
     const asRoot = async (method: Method, path: string, body?: unknown) => {

@@ -6,7 +6,10 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import pg from "pg";
 import pino from "pino";
 import { SMTPServer } from "smtp-server";
+import { createAccountsRepository } from "../accounts/accounts.repository.js";
 import { buildApp } from "../app.js";
+import { periodEnd } from "../billing/periods.js";
+import type { PlanId } from "../billing/plans.js";
 import { type Config, loadConfig } from "../config.js";
 import { type DatabaseHandle, openDatabase } from "../db/database.js";
 import { migrateToLatest } from "../db/migrate.js";
@@ -350,4 +353,41 @@ export async function addMember(
   });
   if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.payload}`);
   return { client, userId: accepted.body.user.id as string, password, roleId: role.id };
+}
+
+/**
+ * Puts the account on a paid plan directly in the database (as if it had upgraded now), for tests
+ * that need more seats than Free has and are not about billing: Pro monthly at the catalog price,
+ * billed for the seats in use. `seatLimit` sets an operator's Enterprise-style limit.
+ */
+export async function onPaidPlan(
+  t: TestApp,
+  accountId: string,
+  options: { plan?: PlanId; seatLimit?: number | null } = {},
+) {
+  const db = t.services.db;
+  const plan = options.plan ?? "pro";
+  const now = t.services.clock.now();
+  const { used } = await createAccountsRepository().seatCounts(db, accountId, now.toISOString());
+  const catalog = t.config.plans.find((p) => p.id === plan);
+  await db.deleteFrom("subscriptions").where("account_id", "=", accountId).execute();
+  await db
+    .insertInto("subscriptions")
+    .values({
+      account_id: accountId,
+      plan,
+      interval: "month",
+      unit_price: catalog?.prices.month ?? 0,
+      seat_limit: options.seatLimit ?? null,
+      anchor_day: now.getUTCDate(),
+      period_start: now.toISOString(),
+      period_end: periodEnd(now, "month").toISOString(),
+      billed_seats: used,
+      ends_with: null,
+      credit_balance: 0,
+      auto_pay: 1,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    })
+    .execute();
 }

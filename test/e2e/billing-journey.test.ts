@@ -56,9 +56,9 @@ describe("billing journey in a real browser", () => {
 
     // At 3 seats on Free the Users page offers the upgrade instead of the invite button.
     await page.reload();
-    await page.waitForSelector('[data-testid="seat-upgrade-prompt"]');
+    await page.waitForSelector('[data-testid="seat-limit-prompt"]');
     expect(await page.locator('[data-testid="invite-open"]').count()).toBe(0);
-    await page.click('[data-testid="seat-upgrade-prompt"] [data-testid="seat-upgrade-link"]');
+    await page.click('[data-testid="seat-limit-prompt"] [data-testid="upgrade-link"]');
     await page.waitForURL(/\/settings\/billing$/);
 
     const usage = page.locator('[data-testid="seat-usage"]');

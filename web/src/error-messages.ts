@@ -13,7 +13,7 @@ const EXPLANATIONS: Record<string, string> = {
   builtin_role: "Built-in roles can't be changed or deleted.",
   role_in_use: "Members still have this role. Choose a role to move them to.",
   seat_limit_reached:
-    "The account has no free seats on its plan. Upgrade the plan (Settings → Billing) or remove someone first.",
+    "No free seat: the plan's seat limit is reached. Upgrade the plan (Settings → Billing), or remove users or revoke pending invitations first.",
   payment_method_required: "Add a payment method first: paid plans charge it for each invoice.",
   already_member: "Already a member of this account.",
   already_invited: "Already has a pending invitation.",

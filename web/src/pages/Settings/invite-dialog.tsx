@@ -6,11 +6,13 @@ import { SelectField, TextAreaField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { explainItemError, toExplainedFormErrors } from "../../error-messages";
 import { NO_ERRORS, withoutFieldError } from "../../form-errors";
+import { Link } from "../../router";
 import type { Account, InviteResult, RoleRef, Team } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { useResource } from "../../use-resource";
 import { useAccountPath } from "./account-data";
+import { BILLING_PATH } from "./seat-usage";
 
 const FIELDS = ["emails", "first_name", "last_name", "role_id", "team_ids"] as const;
 const MAX_EMAILS = 100;
@@ -68,6 +70,13 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
     };
   }
 
+  function showResults(data: InviteResult[]) {
+    setResults(data.map((result, position) => ({ ...result, key: String(position) })));
+    // What failed stays in the box, ready to be corrected and sent again.
+    const failed = data.filter((result) => result.error).map((result) => result.email);
+    setForm((current) => ({ ...current, emails: failed.join("\n") }));
+  }
+
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (emails.length === 0 || emails.length > MAX_EMAILS) {
@@ -93,12 +102,15 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
         ...(form.role_id ? { role_id: form.role_id } : {}),
         ...(form.team_ids.length > 0 ? { team_ids: form.team_ids } : {}),
       });
-      setResults(answer.data.map((result, position) => ({ ...result, key: String(position) })));
-      // What failed stays in the box, ready to be corrected and sent again.
-      const failed = answer.data.filter((result) => result.error).map((result) => result.email);
-      setForm((current) => ({ ...current, emails: failed.join("\n") }));
+      showResults(answer.data);
       if (answer.data.some((result) => !result.error)) onInvited();
     } catch (caught) {
+      // No seat for any of them: a 402 whose errors say, per address, why it was not invited.
+      const refused = seatLimitResults(caught, emails);
+      if (refused) {
+        showResults(refused);
+        return;
+      }
       const next = toExplainedFormErrors(caught, FIELDS);
       // Per-address validation comes as "emails/3" or "emails.3": it belongs to the emails box.
       const emailProblem =
@@ -114,6 +126,7 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
 
   const sent = results?.filter((result) => !result.error).length ?? 0;
   const failedCount = (results?.length ?? 0) - sent;
+  const noSeats = results?.some((result) => result.error?.code === "seat_limit_reached") ?? false;
 
   return (
     <Dialog title="Invite people" onClose={onClose} busy={busy} wide>
@@ -127,6 +140,13 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
                 ? ` ${failedCount} address${failedCount === 1 ? "" : "es"} need attention.`
                 : ""}
             </FormAlert>
+            {noSeats ? (
+              <FormAlert testId="invite-seat-limit" code="seat_limit_reached">
+                The account's seats are all in use, so some addresses were not invited.{" "}
+                <Link to={BILLING_PATH}>Upgrade the plan</Link>, or remove users or revoke pending
+                invitations, then send them again.
+              </FormAlert>
+            ) : null}
             <ul className="result-list" aria-label="Invitation results">
               {results.map((result) => (
                 <li
@@ -220,4 +240,29 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
       </form>
     </Dialog>
   );
+}
+
+/**
+ * The per-address results of a 402 `seat_limit_reached` (nothing was invited): `errors[].path` is
+ * `emails.N`, the message "<email>: reason". Undefined for any other error.
+ */
+function seatLimitResults(error: unknown, emails: readonly string[]): InviteResult[] | undefined {
+  if (!(error instanceof ApiError) || error.code !== "seat_limit_reached") return undefined;
+  const byIndex = new Map<number, { code: string; detail: string }>();
+  for (const entry of error.errors) {
+    const index = /emails[./](\d+)/.exec(entry.path)?.[1];
+    if (index === undefined) continue;
+    const email = emails[Number(index)] ?? "";
+    const detail = entry.message.startsWith(`${email}: `)
+      ? entry.message.slice(email.length + 2)
+      : entry.message;
+    byIndex.set(Number(index), { code: entry.code, detail });
+  }
+  if (byIndex.size === 0) {
+    return emails.map((email) => ({ email, error: { code: error.code, detail: error.message } }));
+  }
+  return emails.flatMap((email, index) => {
+    const refusal = byIndex.get(index);
+    return refusal ? [{ email, error: refusal }] : [];
+  });
 }

@@ -25,6 +25,7 @@ import { memberName, rolesSeenOn, useAccountPath, useRoles, useTeams } from "./a
 import { InvitationsCard } from "./invitations-card";
 import { InviteDialog } from "./invite-dialog";
 import { MemberActions } from "./member-actions";
+import { isAtSeatLimit, SeatLimitPrompt, SeatUsage, useSeats } from "./seat-usage";
 
 type Filters = {
   q: string;
@@ -75,6 +76,7 @@ export function UsersTab() {
   const members = usePagedList<Member, MembersPage>(listPath, pageSize);
   const roles = useRoles();
   const teams = useTeams();
+  const seats = useSeats();
   const [invitationsVersion, setInvitationsVersion] = useState(0);
   const [inviting, setInviting] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
@@ -102,6 +104,7 @@ export function UsersTab() {
 
   function refreshAll() {
     members.reload();
+    seats.reload();
     setInvitationsVersion((version) => version + 1);
   }
 
@@ -136,6 +139,7 @@ export function UsersTab() {
     );
     setSelected(results.filter((result) => result.error).map((result) => result.user_id));
     members.reload();
+    seats.reload();
   }
 
   const counts: MemberCounts | undefined = members.head?.counts;
@@ -146,7 +150,9 @@ export function UsersTab() {
       <section className="card" aria-labelledby="members-heading">
         <div className="card-header">
           <h2 id="members-heading">Members</h2>
-          {can("members:invite") ? (
+          {can("members:invite") && seats.data && isAtSeatLimit(seats.data) ? (
+            <SeatLimitPrompt seats={seats.data} />
+          ) : can("members:invite") ? (
             <button
               type="button"
               className="button button-small"
@@ -158,6 +164,7 @@ export function UsersTab() {
           ) : null}
         </div>
 
+        <SeatUsage seats={seats.data} />
         <MemberCountsRow counts={counts} />
 
         <MemberFilters
@@ -257,13 +264,23 @@ export function UsersTab() {
         ) : null}
       </section>
 
-      <InvitationsCard key={invitationsVersion} onChanged={() => members.reload()} />
+      <InvitationsCard
+        key={invitationsVersion}
+        onChanged={() => {
+          members.reload();
+          seats.reload();
+        }}
+      />
 
       {inviting ? (
         <InviteDialog
           roles={roleOptions}
           teams={teamList}
-          onClose={() => setInviting(false)}
+          onClose={() => {
+            setInviting(false);
+            // A refused invitation may mean someone else took the last seat meanwhile.
+            seats.reload();
+          }}
           onInvited={refreshAll}
         />
       ) : null}
