@@ -48,6 +48,22 @@ const B_ENDPOINTS: Call[] = [
   { method: "PATCH", path: "/accounts/{B}", body: () => ({ name: "Taken over" }) },
   { method: "POST", path: "/accounts/{B}/switch" },
   { method: "GET", path: "/accounts/{B}/seats" },
+  { method: "GET", path: "/accounts/{B}/billing" },
+  {
+    method: "POST",
+    path: "/accounts/{B}/billing/subscription",
+    body: () => ({ plan: "pro", interval: "month", preview: true }),
+  },
+  { method: "DELETE", path: "/accounts/{B}/billing/subscription" },
+  { method: "PATCH", path: "/accounts/{B}/billing/auto-pay", body: () => ({ auto_pay: false }) },
+  { method: "GET", path: "/accounts/{B}/payment-methods" },
+  {
+    method: "POST",
+    path: "/accounts/{B}/payment-methods",
+    body: () => ({ type: "card", token: "tok_visa" }),
+  },
+  { method: "GET", path: "/accounts/{B}/invoices" },
+  { method: "GET", path: "/accounts/{B}/invoices.csv" },
   { method: "GET", path: "/accounts/{B}/security" },
   {
     method: "PATCH",

@@ -83,8 +83,8 @@ describe("the plan catalog", () => {
     expect(byId.pro).toMatchObject({ seat_limit: null, prices: { month: 1900, year_per_month: 1500 } });
     expect(byId.team).toMatchObject({ seat_limit: null, prices: { month: 3900, year_per_month: 3100 } });
     expect(byId.enterprise?.custom).toBe(true);
-    expect(annualSaving(byId.pro as never)).toBe(21);
-    expect(annualSaving(byId.team as never)).toBe(21);
+    expect(annualSaving(byId.pro as never)).toBe(20);
+    expect(annualSaving(byId.team as never)).toBe(20);
     expect(annualSaving(byId.free as never)).toBeNull();
   });
 
