@@ -217,7 +217,7 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
     // Another account's admin sees nothing.
     const stranger = await signUpAndLogin(t, { email: `stranger-${serial}@example.com` });
     const foreign = await stranger.client.get(
-      base.replace(root.accountId, stranger.accountId) + "/recovery-codes",
+      `${base.replace(root.accountId, stranger.accountId)}/recovery-codes`,
     );
     expect(foreign.statusCode).toBe(404);
     expect((await stranger.client.get(`${base}/recovery-codes`)).statusCode).toBe(404);

@@ -510,7 +510,7 @@ describe.each(testDialects())("two-factor authentication on %s", (dialect) => {
       },
     });
     expect(set.statusCode).toBe(200);
-    expect((await dev.client.get("/api/v1/accounts/" + root.accountId + "/members")).statusCode).toBe(200); // this session predates the rule
+    expect((await dev.client.get(`/api/v1/accounts/${root.accountId}/members`)).statusCode).toBe(200); // this session predates the rule
 
     const next = createClient(t.app);
     await next.post("/api/v1/auth/login", { email: "policy-dev@example.com", password: dev.password });
