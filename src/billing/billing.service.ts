@@ -377,7 +377,8 @@ export function createBillingService(deps: {
         );
       }
       return transact(db, async (trx, effects) => {
-        await accounts.lock(trx, accountId);
+        // A preview writes nothing, so it needs no lock (and does not queue behind real changes).
+        if (!input.preview) await accounts.lock(trx, accountId);
         await allowed(trx, actor.id, accountId, "billing:manage");
         const current = await subscriptionOf(trx, accountId);
         if (plan.id === "free") {
