@@ -241,6 +241,44 @@ export function createBillingService(deps: {
     return { start, end, seats, unitPrice, lines: applied.lines, balance: applied.balance };
   }
 
+  /** Writes the subscription for a period that starts now (a plan change) and invoices it. */
+  async function startPaidPeriod(
+    trx: Executor,
+    effects: Effects,
+    accountId: string,
+    current: Subscription | null,
+    next: {
+      plan: PlanId;
+      interval: Interval;
+      seatLimit: number | null;
+      change: Awaited<ReturnType<typeof toPaidPlan>>;
+    },
+  ) {
+    const { change } = next;
+    const values = {
+      plan: next.plan,
+      interval: next.interval,
+      unit_price: change.unitPrice,
+      seat_limit: next.seatLimit,
+      anchor_day: new Date(change.start).getUTCDate(),
+      period_start: change.start,
+      period_end: change.end,
+      billed_seats: change.seats,
+      ends_with: null,
+      credit_balance: change.balance,
+      updated_at: change.start,
+    };
+    if (current) {
+      await trx.updateTable("subscriptions").set(values).where("account_id", "=", accountId).execute();
+    } else {
+      await trx
+        .insertInto("subscriptions")
+        .values({ account_id: accountId, auto_pay: 1, created_at: change.start, ...values })
+        .execute();
+    }
+    return issue(trx, effects, accountId, { start: change.start, end: change.end }, change.lines);
+  }
+
   async function overviewOf(executor: Executor, accountId: string) {
     const sub = await subscriptionOf(executor, accountId);
     const plan = planOf(sub?.plan ?? "free");
@@ -450,39 +488,12 @@ export function createBillingService(deps: {
         if (!(await hasPaymentMethod(trx, accountId))) {
           throw new AppError("payment_method_required", "Add a payment method before choosing a paid plan");
         }
-        const values = {
+        const invoice = await startPaidPeriod(trx, effects, accountId, current, {
           plan: plan.id,
           interval: input.interval,
-          unit_price: change.unitPrice,
-          anchor_day: new Date(change.start).getUTCDate(),
-          period_start: change.start,
-          period_end: change.end,
-          billed_seats: change.seats,
-          ends_with: null,
-          credit_balance: change.balance,
-          updated_at: change.start,
-        };
-        if (current) {
-          await trx.updateTable("subscriptions").set(values).where("account_id", "=", accountId).execute();
-        } else {
-          await trx
-            .insertInto("subscriptions")
-            .values({
-              account_id: accountId,
-              seat_limit: null,
-              auto_pay: 1,
-              created_at: change.start,
-              ...values,
-            })
-            .execute();
-        }
-        const invoice = await issue(
-          trx,
-          effects,
-          accountId,
-          { start: change.start, end: change.end },
-          change.lines,
-        );
+          seatLimit: null,
+          change,
+        });
         await audit(trx, actor, accountId, "billing.plan_changed", {
           from: current ? { plan: current.plan, interval: current.interval } : { plan: "free" },
           to: { plan: plan.id, interval: input.interval },
@@ -617,33 +628,12 @@ export function createBillingService(deps: {
           { ...plan, prices: { month: terms.unitPrice, year_per_month: terms.unitPrice } },
           terms.interval,
         );
-        const values = {
+        const invoice = await startPaidPeriod(trx, effects, accountId, current, {
           plan: "enterprise",
           interval: terms.interval,
-          unit_price: terms.unitPrice,
-          seat_limit: terms.seatLimit,
-          anchor_day: new Date(change.start).getUTCDate(),
-          period_start: change.start,
-          period_end: change.end,
-          billed_seats: change.seats,
-          ends_with: null,
-          credit_balance: change.balance,
-          updated_at: change.start,
-        };
-        if (current)
-          await trx.updateTable("subscriptions").set(values).where("account_id", "=", accountId).execute();
-        else
-          await trx
-            .insertInto("subscriptions")
-            .values({ account_id: accountId, auto_pay: 1, created_at: change.start, ...values })
-            .execute();
-        const invoice = await issue(
-          trx,
-          effects,
-          accountId,
-          { start: change.start, end: change.end },
-          change.lines,
-        );
+          seatLimit: terms.seatLimit,
+          change,
+        });
         await audit(trx, actor, accountId, "billing.enterprise_terms_set", {
           unit_price: terms.unitPrice,
           seat_limit: terms.seatLimit,
