@@ -245,6 +245,9 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
     });
     expect(overview).toMatchObject({ plan: "enterprise", unit_price: 2500, seats: { used: 4, limit: 500 } });
     expect((await invoices(a.accountId))[0]?.total).toBe(4 * 2500);
+    // Back to a catalog plan: the operator's seat limit goes with the Enterprise terms.
+    const team = await a.client.post(`${a.base}/billing/subscription`, { plan: "team", interval: "month" });
+    expect(team.body.billing).toMatchObject({ plan: "team", seats: { limit: null } });
     await expect(
       t.services.billing.setEnterprise(SYSTEM_ACTOR, a.accountId, {
         unitPrice: -1,
