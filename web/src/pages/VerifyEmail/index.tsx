@@ -1,42 +1,19 @@
-import { useEffect, useRef, useState } from "react";
-import { ApiError, describeError } from "../../api";
+import { ApiError } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
 import { FormAlert } from "../../components/form-alert";
-import { Link, useSearchParam } from "../../router";
-import { useApi } from "../../use-api";
-import { useSession } from "../../use-session";
+import { Link } from "../../router";
+import { useTokenLink } from "../../use-token-link";
 
-type Outcome = { status: "working" } | { status: "ok" } | { status: "failed"; message: string };
+const explain = (error: unknown) =>
+  error instanceof ApiError && error.code === "invalid_token"
+    ? "This verification link is invalid, was already used, or has expired."
+    : undefined;
 
 export function VerifyEmailPage() {
-  const api = useApi();
-  const { state, reload } = useSession();
-  const token = useSearchParam("token");
-  const [outcome, setOutcome] = useState<Outcome>(
-    token ? { status: "working" } : { status: "failed", message: "This link has no verification token." },
-  );
-  // The token is single-use: StrictMode's second effect run must not spend it again.
-  const postedFor = useRef<string | null>(null);
-  const loggedIn = state.status === "authenticated";
-
-  useEffect(() => {
-    if (!token || postedFor.current === token) return;
-    postedFor.current = token;
-    api.post("/auth/verify-email", { token }).then(
-      () => {
-        setOutcome({ status: "ok" });
-        if (loggedIn) void reload();
-      },
-      (error: unknown) =>
-        setOutcome({
-          status: "failed",
-          message:
-            error instanceof ApiError && error.code === "invalid_token"
-              ? "This verification link is invalid, was already used, or has expired."
-              : describeError(error),
-        }),
-    );
-  }, [api, token, loggedIn, reload]);
+  const { outcome, loggedIn } = useTokenLink("/auth/verify-email", {
+    noToken: "This link has no verification token.",
+    explain,
+  });
 
   if (outcome.status === "working") {
     return (
