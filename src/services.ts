@@ -184,7 +184,7 @@ export async function createServices(deps: {
     clock,
     plans: config.plans,
     accounts,
-    access,
+    requirePermission: accountsService.requirePermission,
     onInvoiceCreated: async (invoice) => {
       await payments.collect(invoice.id);
     },

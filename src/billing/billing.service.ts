@@ -1,10 +1,10 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { AccountsService } from "../accounts/accounts.service.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { type Db, type Effects, type Executor, transact } from "../db/database.js";
 import type { SubscriptionsTable } from "../db/tables.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
-import { type AccessCache, loadAccess, requirePermission } from "../roles/access.js";
 import { createInvoice, type InvoiceLineInput, type InvoiceRecord } from "./invoices.repository.js";
 import { periodEnd, prorate, seatPricePerPeriod } from "./periods.js";
 import type { Interval, Plan, PlanId } from "./plans.js";
@@ -67,7 +67,8 @@ export function createBillingService(deps: {
   clock: Clock;
   plans: readonly Plan[];
   accounts: AccountsRepository;
-  access: AccessCache;
+  /** 404 for non-members, 403 without the permission (fresh inside a transaction): the accounts service's. */
+  requirePermission: AccountsService["requirePermission"];
   /** After an invoice is committed: try to collect it (auto-pay). */
   onInvoiceCreated?: (invoice: InvoiceRecord) => Promise<void>;
 }) {
@@ -85,14 +86,6 @@ export function createBillingService(deps: {
 
   async function seatsUsed(executor: Executor, accountId: string): Promise<number> {
     return (await accounts.seatCounts(executor, accountId, clock.now().toISOString())).used;
-  }
-
-  async function allowed(executor: Executor, userId: string, accountId: string, permission: string) {
-    const found =
-      executor === db
-        ? await deps.access.get(db, accountId, userId)
-        : await loadAccess(executor, accountId, userId);
-    return requirePermission(found, permission);
   }
 
   const audit = (
@@ -391,7 +384,7 @@ export function createBillingService(deps: {
     subscriptionOf,
 
     async overview(userId: string, accountId: string) {
-      await allowed(db, userId, accountId, "billing:read");
+      await deps.requirePermission(db, userId, accountId, "billing:read");
       return overviewOf(db, accountId);
     },
 
@@ -406,7 +399,7 @@ export function createBillingService(deps: {
       accountId: string,
       input: { plan: PlanId; interval: Interval; preview: boolean },
     ) {
-      await allowed(db, actor.id, accountId, "billing:manage");
+      await deps.requirePermission(db, actor.id, accountId, "billing:manage");
       const plan = planOf(input.plan);
       if (plan.custom) {
         throw new AppError(
@@ -417,7 +410,7 @@ export function createBillingService(deps: {
       return transact(db, async (trx, effects) => {
         // A preview writes nothing, so it needs no lock (and does not queue behind real changes).
         if (!input.preview) await accounts.lock(trx, accountId);
-        await allowed(trx, actor.id, accountId, "billing:manage");
+        await deps.requirePermission(trx, actor.id, accountId, "billing:manage");
         const current = await subscriptionOf(trx, accountId);
         if (plan.id === "free") {
           if (!current) throw new AppError("conflict", "This account is already on the Free plan");
@@ -506,7 +499,7 @@ export function createBillingService(deps: {
 
     /** Cancels at the end of the period: the account then returns to Free. */
     async cancel(actor: Actor & { id: string }, accountId: string) {
-      await allowed(db, actor.id, accountId, "billing:manage");
+      await deps.requirePermission(db, actor.id, accountId, "billing:manage");
       return transact(db, async (trx) => {
         await accounts.lock(trx, accountId);
         const current = await subscriptionOf(trx, accountId);
