@@ -185,6 +185,7 @@ export async function createServices(deps: {
     plans: config.plans,
     accounts,
     requirePermission: accountsService.requirePermission,
+    defaultPaymentMethod: payments.defaultMethod,
     onInvoiceCreated: async (invoice) => {
       await payments.collect(invoice.id);
     },

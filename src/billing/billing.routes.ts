@@ -39,7 +39,10 @@ const Overview = Type.Object({
       last4: Type.String(),
       exp_month: Nullable(Type.Integer()),
       exp_year: Nullable(Type.Integer()),
+      default: Type.Boolean(),
       provider: Type.String(),
+      provider_label: Type.String(),
+      created_at: Type.String(),
     }),
   ),
 });

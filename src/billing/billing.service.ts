@@ -6,7 +6,8 @@ import type { SubscriptionsTable } from "../db/tables.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { createInvoice, type InvoiceLineInput, type InvoiceRecord } from "./invoices.repository.js";
-import { periodEnd, prorate, seatPricePerPeriod } from "./periods.js";
+import type { PaymentMethodView } from "./payment-methods.repository.js";
+import { periodEnd, periodPrice, prorate } from "./periods.js";
 import type { Interval, Plan, PlanId } from "./plans.js";
 
 export type Subscription = {
@@ -69,6 +70,8 @@ export function createBillingService(deps: {
   accounts: AccountsRepository;
   /** 404 for non-members, 403 without the permission (fresh inside a transaction): the accounts service's. */
   requirePermission: AccountsService["requirePermission"];
+  /** The default payment method as the API shows it, or null: the payments service's. */
+  defaultPaymentMethod: (executor: Executor, accountId: string) => Promise<PaymentMethodView | null>;
   /** After an invoice is committed: try to collect it (auto-pay). */
   onInvoiceCreated?: (invoice: InvoiceRecord) => Promise<void>;
 }) {
@@ -111,10 +114,7 @@ export function createBillingService(deps: {
     start: string,
     end: string,
   ) {
-    const perPeriod = seatPricePerPeriod(
-      { prices: { month: unitPrice, year_per_month: unitPrice } },
-      interval,
-    );
+    const perPeriod = periodPrice(unitPrice, interval);
     const what = interval === "month" ? "monthly" : `annual, ${dollars(unitPrice)} per seat per month`;
     return {
       kind: "seats" as const,
@@ -164,15 +164,6 @@ export function createBillingService(deps: {
     total: lines.reduce((s, l) => s + l.amount, 0),
   });
 
-  async function hasPaymentMethod(executor: Executor, accountId: string) {
-    const row = await executor
-      .selectFrom("payment_methods")
-      .select("id")
-      .where("account_id", "=", accountId)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   async function issue(
     trx: Executor,
     effects: Effects,
@@ -209,11 +200,7 @@ export function createBillingService(deps: {
     if (current && current.periodEnd > start) {
       const old = planOf(current.plan);
       const unused = prorate(
-        current.billedSeats *
-          seatPricePerPeriod(
-            { prices: { month: current.unitPrice, year_per_month: current.unitPrice } },
-            current.interval,
-          ),
+        current.billedSeats * periodPrice(current.unitPrice, current.interval),
         new Date(current.periodStart),
         new Date(current.periodEnd),
         now,
@@ -283,24 +270,9 @@ export function createBillingService(deps: {
       .where("account_id", "=", accountId)
       .where("month", "=", month)
       .executeTakeFirst();
-    const method = await executor
-      .selectFrom("payment_methods")
-      .selectAll()
-      .where("account_id", "=", accountId)
-      .orderBy("is_default", "desc")
-      .orderBy("created_at", "desc")
-      .executeTakeFirst();
     const renews = sub !== null && sub.endsWith === null;
     const nextAmount = renews
-      ? Math.max(
-          0,
-          Math.max(1, counts.used) *
-            seatPricePerPeriod(
-              { prices: { month: sub.unitPrice, year_per_month: sub.unitPrice } },
-              sub.interval,
-            ) -
-            sub.creditBalance,
-        )
+      ? Math.max(0, Math.max(1, counts.used) * periodPrice(sub.unitPrice, sub.interval) - sub.creditBalance)
       : null;
     return {
       plan: plan.id,
@@ -321,18 +293,7 @@ export function createBillingService(deps: {
       auto_pay: sub ? sub.autoPay : true,
       currency: "USD" as const,
       usage: { api_calls: Number(usage?.api_calls ?? 0), storage_bytes: Number(usage?.storage_bytes ?? 0) },
-      payment_method: method
-        ? {
-            id: method.id,
-            type: method.type,
-            brand: method.brand,
-            bank_name: method.bank_name,
-            last4: method.last4,
-            exp_month: method.exp_month === null ? null : Number(method.exp_month),
-            exp_year: method.exp_year === null ? null : Number(method.exp_year),
-            provider: method.provider,
-          }
-        : null,
+      payment_method: await deps.defaultPaymentMethod(executor, accountId),
     };
   }
 
@@ -478,7 +439,7 @@ export function createBillingService(deps: {
           };
           return { preview };
         }
-        if (!(await hasPaymentMethod(trx, accountId))) {
+        if (!(await deps.defaultPaymentMethod(trx, accountId))) {
           throw new AppError("payment_method_required", "Add a payment method before choosing a paid plan");
         }
         const invoice = await startPaidPeriod(trx, effects, accountId, current, {
@@ -532,10 +493,7 @@ export function createBillingService(deps: {
       const now = clock.now();
       if (sub.periodEnd <= now.toISOString()) return;
       const added = used - sub.billedSeats;
-      const perPeriod = seatPricePerPeriod(
-        { prices: { month: sub.unitPrice, year_per_month: sub.unitPrice } },
-        sub.interval,
-      );
+      const perPeriod = periodPrice(sub.unitPrice, sub.interval);
       const amount = prorate(added * perPeriod, new Date(sub.periodStart), new Date(sub.periodEnd), now);
       await trx
         .updateTable("subscriptions")

@@ -1,6 +1,6 @@
 import type { Executor } from "../db/database.js";
 import type { PaymentMethodsTable } from "../db/tables.js";
-import type { PaymentMethodType, TokenizedMethod } from "./payment-provider.js";
+import type { PaymentMethodType, PaymentProvider, TokenizedMethod } from "./payment-provider.js";
 
 export type PaymentMethodRecord = {
   id: string;
@@ -139,3 +139,20 @@ export function createPaymentMethodsRepository() {
 }
 
 export type PaymentMethodsRepository = ReturnType<typeof createPaymentMethodsRepository>;
+
+/** The API shape of a payment method (the billing overview shows the default one the same way). */
+export const paymentMethodView = (m: PaymentMethodRecord, provider: PaymentProvider) => ({
+  id: m.id,
+  type: m.type,
+  brand: m.brand,
+  bank_name: m.bankName,
+  last4: m.last4,
+  exp_month: m.expMonth,
+  exp_year: m.expYear,
+  default: m.isDefault,
+  provider: m.provider,
+  provider_label: m.provider === provider.name ? provider.label : m.provider,
+  created_at: m.createdAt,
+});
+
+export type PaymentMethodView = ReturnType<typeof paymentMethodView>;

@@ -4,8 +4,7 @@ import { userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { invoiceView } from "./invoices.repository.js";
-import type { PaymentMethodRecord } from "./payment-methods.repository.js";
-import type { PaymentProvider } from "./payment-provider.js";
+import { paymentMethodView } from "./payment-methods.repository.js";
 
 const Period = Type.Object({ start: Timestamp, end: Timestamp });
 const invoiceFields = {
@@ -59,21 +58,6 @@ const ProviderSchema = Type.Object({ name: Type.String(), label: Type.String(), 
 const Params = Type.Object({ account_id: Str(64) });
 const InvoiceParams = Type.Object({ account_id: Str(64), invoice_id: Str(64) });
 const MethodParams = Type.Object({ account_id: Str(64), method_id: Str(64) });
-
-/** The API shape of a payment method (the billing overview shows the default one the same way). */
-export const paymentMethodView = (m: PaymentMethodRecord, provider: PaymentProvider) => ({
-  id: m.id,
-  type: m.type,
-  brand: m.brand,
-  bank_name: m.bankName,
-  last4: m.last4,
-  exp_month: m.expMonth,
-  exp_year: m.expYear,
-  default: m.isDefault,
-  provider: m.provider,
-  provider_label: m.provider === provider.name ? provider.label : m.provider,
-  created_at: m.createdAt,
-});
 
 export function registerPaymentsRoutes(app: FastifyInstance, services: Services) {
   const { payments } = services;

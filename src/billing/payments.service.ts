@@ -20,7 +20,12 @@ import {
   markInvoicePaid,
   recordPaymentFailure,
 } from "./invoices.repository.js";
-import type { PaymentMethodRecord, PaymentMethodsRepository } from "./payment-methods.repository.js";
+import {
+  type PaymentMethodRecord,
+  type PaymentMethodsRepository,
+  type PaymentMethodView,
+  paymentMethodView,
+} from "./payment-methods.repository.js";
 import type { PaymentMethodType, PaymentProvider } from "./payment-provider.js";
 
 /** Days after a failed attempt until the next automatic one; after the last, no more. */
@@ -214,6 +219,12 @@ export function createPaymentsService(deps: {
   return {
     provider,
     collect,
+
+    /** The account's default payment method in its API shape (what the billing overview shows). */
+    async defaultMethod(executor: Executor, accountId: string): Promise<PaymentMethodView | null> {
+      const method = await methods.findDefault(executor, accountId);
+      return method ? paymentMethodView(method, provider) : null;
+    },
 
     /**
      * The scheduled job: every open invoice whose next attempt is due. A due invoice that cannot be

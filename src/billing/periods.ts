@@ -37,9 +37,14 @@ export function periodEnd(start: Date, interval: Interval, anchorDay = start.get
   return new Date(end.getTime() + (day - end.getUTCDate()) * DAY_MS);
 }
 
-/** One seat for one whole period of `interval`: the monthly price, or 12 × the annual per-month price. */
+/** One seat for one whole period at `unitPrice` cents a month: × 12 for an annual period. */
+export function periodPrice(unitPrice: number, interval: Interval): number {
+  return interval === "month" ? unitPrice : unitPrice * 12;
+}
+
+/** One seat of a plan for one whole period: the monthly price, or 12 × the annual per-month price. */
 export function seatPricePerPeriod(plan: Pick<Plan, "prices">, interval: Interval): number {
-  return interval === "month" ? plan.prices.month : plan.prices.year_per_month * 12;
+  return periodPrice(interval === "month" ? plan.prices.month : plan.prices.year_per_month, interval);
 }
 
 /** `numerator / denominator` rounded half up (both non-negative integers; BigInt so nothing overflows). */
