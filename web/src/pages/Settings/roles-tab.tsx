@@ -5,12 +5,12 @@ import { ConfirmDialog } from "../../components/confirm-dialog";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { errorCode, errorNotice, type Notice, toExplainedFormErrors } from "../../error-messages";
-import { NO_ERRORS, withoutFieldError } from "../../form-errors";
+import { errorCode, errorNotice, type Notice } from "../../error-messages";
 import type { PermissionInfo, RoleDetail, RoleTemplate } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { useResource } from "../../use-resource";
+import { useSaveDialog } from "../../use-save-dialog";
 import { useSessionInfo } from "../../use-session";
 import { useAccountPath, useRoles } from "./account-data";
 
@@ -290,18 +290,13 @@ function RoleEditor({
   onClose: () => void;
   onSaved: (role: RoleDetail) => void;
 }) {
-  const api = useApi();
   const base = useAccountPath();
   const [form, setForm] = useState({
     name: role?.name ?? "",
     description: role?.description ?? "",
     permissions: role?.permissions ?? [],
   });
-  const [errors, setErrors] = useState<ReturnType<typeof toExplainedFormErrors>>({
-    ...NO_ERRORS,
-    code: null,
-  });
-  const [busy, setBusy] = useState(false);
+  const { errors, busy, clearError, refuse, save } = useSaveDialog(ROLE_FIELDS);
 
   const groups = useMemo(() => {
     const byGroup = new Map<string, PermissionInfo[]>();
@@ -317,7 +312,7 @@ function RoleEditor({
       ...current,
       permissions: [...current.permissions.filter((key) => !groupKeys.includes(key)), ...chosen],
     }));
-    setErrors((current) => ({ ...withoutFieldError(current, "permissions"), code: current.code }));
+    clearError("permissions");
   }
 
   async function submit(event: FormEvent) {
@@ -326,25 +321,14 @@ function RoleEditor({
     if (!form.name.trim()) fields.name = "Give the role a name.";
     if (form.permissions.length === 0) fields.permissions = "Choose at least one permission.";
     if (Object.keys(fields).length > 0) {
-      setErrors({ fields, form: null, code: null });
+      refuse(fields);
       return;
     }
-    setBusy(true);
-    setErrors({ ...NO_ERRORS, code: null });
-    const body = {
-      name: form.name.trim(),
-      description: form.description.trim(),
-      permissions: form.permissions,
-    };
-    try {
-      const saved = role
-        ? await api.patch<RoleDetail>(`${base}/roles/${encodeURIComponent(role.id)}`, body)
-        : await api.post<RoleDetail>(`${base}/roles`, body);
-      onSaved(saved);
-    } catch (caught) {
-      setErrors(toExplainedFormErrors(caught, ROLE_FIELDS));
-      setBusy(false);
-    }
+    await save<RoleDetail>(
+      role ? { update: `${base}/roles/${encodeURIComponent(role.id)}` } : { create: `${base}/roles` },
+      { name: form.name.trim(), description: form.description.trim(), permissions: form.permissions },
+      onSaved,
+    );
   }
 
   return (
@@ -359,7 +343,7 @@ function RoleEditor({
             value={form.name}
             onValueChange={(name) => {
               setForm((current) => ({ ...current, name }));
-              setErrors((current) => ({ ...withoutFieldError(current, "name"), code: current.code }));
+              clearError("name");
             }}
             error={errors.fields.name}
             maxLength={100}

@@ -4,11 +4,11 @@ import { ConfirmDialog } from "../../components/confirm-dialog";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { errorCode, explainError, type Notice, toExplainedFormErrors } from "../../error-messages";
-import { NO_ERRORS, withoutFieldError } from "../../form-errors";
+import { errorCode, explainError, type Notice } from "../../error-messages";
 import type { Member, RoleRef, Team } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
+import { useSaveDialog } from "../../use-save-dialog";
 import { memberName, useAccountPath, useLoadAllMembers, useRoles, useTeams } from "./account-data";
 
 type OpenDialog =
@@ -177,18 +177,13 @@ function TeamDialog({
   onClose: () => void;
   onSaved: (team: Team) => void;
 }) {
-  const api = useApi();
   const base = useAccountPath();
   const [form, setForm] = useState({
     name: team?.name ?? "",
     description: team?.description ?? "",
     role_id: team?.role?.id ?? "",
   });
-  const [errors, setErrors] = useState<ReturnType<typeof toExplainedFormErrors>>({
-    ...NO_ERRORS,
-    code: null,
-  });
-  const [busy, setBusy] = useState(false);
+  const { errors, busy, clearError, refuse, save } = useSaveDialog(TEAM_FIELDS);
   // The team's current role stays listed even if the roles could not be read.
   const roleOptions =
     team?.role && !roles.some((role) => role.id === team.role?.id) ? [team.role, ...roles] : roles;
@@ -196,33 +191,26 @@ function TeamDialog({
   function set(field: keyof typeof form) {
     return (value: string) => {
       setForm((current) => ({ ...current, [field]: value }));
-      setErrors((current) => ({ ...withoutFieldError(current, field), code: current.code }));
+      clearError(field);
     };
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!form.name.trim()) {
-      setErrors({ fields: { name: "Give the team a name." }, form: null, code: null });
+      refuse({ name: "Give the team a name." });
       return;
     }
-    setBusy(true);
-    setErrors({ ...NO_ERRORS, code: null });
-    const body = {
-      name: form.name.trim(),
-      // The API keeps "no description" as an empty string, and "no role" as null.
-      description: form.description.trim(),
-      role_id: form.role_id || null,
-    };
-    try {
-      const saved = team
-        ? await api.patch<Team>(`${base}/teams/${encodeURIComponent(team.id)}`, body)
-        : await api.post<Team>(`${base}/teams`, body);
-      onSaved(saved);
-    } catch (caught) {
-      setErrors(toExplainedFormErrors(caught, TEAM_FIELDS));
-      setBusy(false);
-    }
+    await save<Team>(
+      team ? { update: `${base}/teams/${encodeURIComponent(team.id)}` } : { create: `${base}/teams` },
+      {
+        name: form.name.trim(),
+        // The API keeps "no description" as an empty string, and "no role" as null.
+        description: form.description.trim(),
+        role_id: form.role_id || null,
+      },
+      onSaved,
+    );
   }
 
   return (
