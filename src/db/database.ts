@@ -25,7 +25,12 @@ export type OpenOptions = {
   /** PostgreSQL only: the schema to work in (tests give each worker its own). */
   schema?: string;
   poolSize?: number;
+  /** PostgreSQL only: shown in pg_stat_activity; default `gatehouse` unless the URL names one. */
+  applicationName?: string;
 };
+
+/** How long a request waits for a PostgreSQL connection (a new one, or a free one from the pool). */
+export const CONNECT_TIMEOUT_MS = 5000;
 
 export function openDatabase(url: string, options: OpenOptions = {}): DatabaseHandle {
   return url.startsWith("sqlite:") ? openSqlite(url.slice("sqlite:".length)) : openPostgres(url, options);
@@ -39,6 +44,9 @@ function openSqlite(path: string): DatabaseHandle {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
+  // Savepoints journal the pages they change; in memory, rolling one back (sign-up with a taken address)
+  // costs what committing does instead of a temporary file's writes.
+  sqlite.pragma("temp_store = MEMORY");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
@@ -71,11 +79,22 @@ function withStatementCache(sqlite: SQLite.Database, maxStatements = 500) {
 }
 
 function openPostgres(url: string, options: OpenOptions): DatabaseHandle {
-  const pgConfig: pg.ClientConfig = { connectionString: url };
+  const pgConfig: pg.ClientConfig = {
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...(options.applicationName
+      ? { application_name: options.applicationName }
+      : { fallback_application_name: "gatehouse" }),
+  };
   if (options.schema) pgConfig.options = `-c search_path=${options.schema}`;
   const pool = new pg.Pool({ ...pgConfig, max: options.poolSize ?? 10 });
-  // A dropped idle connection must not crash the process; the pool replaces it.
+  // A connection that dies (restart, failover, terminated backend) emits 'error'; unheard, that kills
+  // the process. The pool hears it for idle clients; a checked-out client is heard here, and its query
+  // fails (a 503 for the request, see isConnectionLoss); the pool drops it when it is released.
   pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -87,6 +106,51 @@ function openPostgres(url: string, options: OpenOptions): DatabaseHandle {
     },
     close: () => db.destroy(),
   };
+}
+
+/** SQLSTATE classes and codes of a lost or refused connection (class 08; admin/crash shutdown; starting up; full). */
+const CONNECTION_LOSS_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const CONNECTION_LOSS_ERRNO = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+// pg's own messages for a connection that ended, never came, or broke earlier.
+const CONNECTION_LOSS_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+
+/**
+ * True when a query failed because the database connection was lost or could not be made: the
+ * database restarts, fails over or is out of reach. The request may succeed if retried shortly.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (CONNECTION_LOSS_SQLSTATE.test(code) || CONNECTION_LOSS_ERRNO.has(code)))
+      return true;
+    if (CONNECTION_LOSS_MESSAGE.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Unique violation, serialization failure, deadlock (PostgreSQL); constraint and busy codes (SQLite). */
+const CONCURRENT_CONFLICT_CODE =
+  /^(23505|40001|40P01|SQLITE_CONSTRAINT_UNIQUE|SQLITE_CONSTRAINT_PRIMARYKEY|SQLITE_BUSY(_\w+)?)$/;
+
+/**
+ * True when a write lost a race with another transaction (two requests creating the same name at
+ * once): the transaction rolled back and the request can be tried again. Checks that read before
+ * writing catch the usual case; this is the backstop for the race between the read and the write.
+ */
+export function isConcurrentConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && CONCURRENT_CONFLICT_CODE.test(code);
 }
 
 export type Effects = {

@@ -11,6 +11,17 @@ import * as passkeys from "./migrations/0008-passkeys.js";
 import * as emailChangeDevices from "./migrations/0010-email-change-devices.js";
 import * as smsAndViewableCodes from "./migrations/0011-sms-and-viewable-codes.js";
 import * as billing from "./migrations/0012-billing.js";
+import * as invoiceLineUnits from "./migrations/0013-invoice-line-units.js";
+import * as jobsAndMailQueue from "./migrations/0014-jobs-and-mail-queue.js";
+import * as apiKeys from "./migrations/0015-api-keys.js";
+import * as apiRateLimits from "./migrations/0016-api-rate-limits.js";
+import * as apiKeyUsage from "./migrations/0017-api-key-usage.js";
+import * as events from "./migrations/0018-events.js";
+import * as webhooks from "./migrations/0020-webhooks.js";
+import * as notifications from "./migrations/0021-notifications.js";
+import * as organizationProfile from "./migrations/0022-organization-profile.js";
+import * as accountBranding from "./migrations/0023-account-branding.js";
+import * as accountDomains from "./migrations/0024-account-domains.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -25,6 +36,17 @@ const migrations: Record<string, Migration> = {
   "0010-email-change-devices": emailChangeDevices,
   "0011-sms-and-viewable-codes": smsAndViewableCodes,
   "0012-billing": billing,
+  "0013-invoice-line-units": invoiceLineUnits,
+  "0014-jobs-and-mail-queue": jobsAndMailQueue,
+  "0015-api-keys": apiKeys,
+  "0016-api-rate-limits": apiRateLimits,
+  "0017-api-key-usage": apiKeyUsage,
+  "0018-events": events,
+  "0020-webhooks": webhooks,
+  "0021-notifications": notifications,
+  "0022-organization-profile": organizationProfile,
+  "0023-account-branding": accountBranding,
+  "0024-account-domains": accountDomains,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -38,6 +60,18 @@ export async function migrateToLatest(database: DatabaseHandle): Promise<string[
     ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** Applies pending migrations up to and including `name` (tests of a migration on an older schema). */
+export async function migrateUpTo(database: DatabaseHandle, name: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider,
+    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateTo(name);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }

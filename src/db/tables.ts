@@ -1,3 +1,5 @@
+import type { ColumnType } from "kysely";
+
 /**
  * Storage shapes. Timestamps are ISO 8601 UTC strings (same text on SQLite and PostgreSQL, so they
  * compare correctly as strings); booleans are 0/1 integers; documents are JSON text.
@@ -16,13 +18,17 @@ export interface UsersTable {
   mobile: string | null;
   timezone: string;
   locale: string;
-  avatar_url: string | null;
+  /** Storage keys of the uploaded avatar (256 px) and its 64 px copy (migration 0022). */
+  avatar_key: string | null;
+  avatar_small_key: string | null;
   preferences: string | null;
   last_login_at: string | null;
   last_login_ip: string | null;
   last_account_id: string | null;
   deactivated_at: string | null;
   mfa_required_since: string | null;
+  /** When the `mobile` number was proven by a texted code (migration 0021); null when unproven. */
+  mobile_verified_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -39,11 +45,22 @@ export interface AccountsTable {
   name: string;
   slug: string;
   settings: string;
-  logo_url: string | null;
   industry: string | null;
   contact_email: string | null;
   tax_id: string | null;
   default_role_id: string | null;
+  /** Organization profile (migration 0022). `address` is JSON text; `certifications` a JSON list. */
+  legal_name: string | null;
+  website: string | null;
+  industry_other: string | null;
+  phone: string | null;
+  address: string | null;
+  billing_email: string | null;
+  /** Defaults to "[]" (also for rows inserted by code older than the column). */
+  certifications: ColumnType<string, string | undefined, string>;
+  /** Storage keys of the uploaded logo (512 px) and its 128 px copy. */
+  logo_key: string | null;
+  logo_small_key: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -115,6 +132,8 @@ export interface AuditEventsTable {
   account_id: string | null;
   actor_type: string;
   actor_id: string | null;
+  /** The member an API key acted for (actor_type "api_key"); null for every other actor. */
+  actor_user_id: string | null;
   action: string;
   target_type: string | null;
   target_id: string | null;
@@ -137,12 +156,40 @@ export interface AuditChainHeadsTable {
   hash: string;
 }
 
-export interface MailOutboxTable {
+export interface JobsTable {
+  name: string;
+  interval_seconds: number;
+  next_run_at: string;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  last_status: "ok" | "failed" | null;
+  last_error: string | null;
+  last_result: string | null;
+  consecutive_failures: number;
+  locked_by: string | null;
+  locked_until: string | null;
+}
+
+export interface MailQueueTable {
   id: string;
   to_address: string;
   subject: string;
   text_body: string;
   html_body: string;
+  status: "queued" | "sending" | "sent" | "failed";
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  /** JSON object of extra headers (List-Unsubscribe…), or null. */
+  headers: string | null;
+}
+
+export interface PasswordResetRequestsTable {
+  id: string;
+  email: string;
+  actor: string;
   created_at: string;
 }
 
@@ -297,12 +344,63 @@ export interface UserDevicesTable {
   last_seen_at: string;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  description: string;
+  events: string;
+  enabled: number;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: string | null;
+  failing_since: string | null;
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: "pending" | "sending" | "succeeded" | "failed";
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  response_status: number | null;
+  response_body: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  account_id: string;
+  attempted_at: string;
+  response_status: number | null;
+  response_body: string | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface SubscriptionsTable {
   account_id: string;
   plan: string;
   interval: string;
   unit_price: number;
   seat_limit: number | null;
+  /** Enterprise: the operator's API rate per key per minute; null = the plan's. */
+  api_rate_per_minute: number | null;
+  /** Enterprise: the operator's limit of unrevoked API keys; null = the plan's. */
+  api_keys_limit: number | null;
+  /** Enterprise: the operator's limit of webhook endpoints; null = the plan's. */
+  webhooks_limit: number | null;
   anchor_day: number;
   period_start: string;
   period_end: string;
@@ -329,6 +427,8 @@ export interface InvoicesTable {
   last_payment_error: string | null;
   paid_at: string | null;
   voided_at: string | null;
+  /** JSON `{legal_name, address, tax_id}` as it was when the invoice was issued (migration 0022). */
+  bill_to: string | null;
   created_at: string;
 }
 
@@ -367,6 +467,149 @@ export interface UsageCountersTable {
   storage_bytes: number;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  created_by: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  previous_expires_at: string | null;
+  /** JSON array of permission keys. */
+  scopes: string;
+  /** JSON array of normalized IPs and CIDRs; empty = no restriction beyond the account's allowlist. */
+  allowed_ips: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiKeyUsageDaysTable {
+  account_id: string;
+  key_id: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  status_2xx: number;
+  status_4xx: number;
+  status_5xx: number;
+}
+
+export interface ApiKeyRequestLogsTable {
+  id: string;
+  account_id: string;
+  key_id: string;
+  at: string;
+  method: string;
+  /** The route pattern, never the concrete path or its query string. */
+  route: string;
+  status: number;
+  ip: string | null;
+  duration_ms: number;
+}
+
+/** Requests of one API key in one fixed minute (PostgreSQL's rate-limit store without Redis). */
+export interface ApiRateWindowsTable {
+  key_id: string;
+  /** Minutes since the Unix epoch: the window's start. */
+  minute: number;
+  count: number;
+}
+
+/** The event stream (migration 0018): one row per meaningful change, fanned out once. */
+export interface EventsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  occurred_at: string;
+  /** JSON: the resource as the API shows it. */
+  data: string;
+  actor_type: "user" | "api_key" | "system";
+  actor_id: string | null;
+  fanned_out_at: string | null;
+}
+
+/** In-app notifications (migration 0021): one row per recipient. */
+export interface NotificationsTable {
+  id: string;
+  user_id: string;
+  account_id: string | null;
+  event_id: string | null;
+  type: string;
+  title: string;
+  body: string;
+  link: string | null;
+  read_at: string | null;
+  created_at: string;
+}
+
+/** A person's notification choices that differ from the defaults (booleans 0/1). */
+export interface NotificationPreferencesTable {
+  user_id: string;
+  category: string;
+  email: number;
+  in_app: number;
+  sms: number;
+  updated_at: string;
+}
+
+/** Codes texted to prove the profile's mobile number. */
+export interface MobileCodesTable {
+  id: string;
+  user_id: string;
+  mobile: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/** Custom domains of accounts (migration 0024); a host name is verified by at most one account. */
+export interface AccountDomainsTable {
+  id: string;
+  account_id: string;
+  hostname: string;
+  verification_token: string;
+  status: "pending" | "verified" | "failed";
+  verified_at: string | null;
+  last_checked_at: string | null;
+  failure_reason: string | null;
+  created_at: string;
+}
+
+/** An account's branding (migration 0023); null fields are the defaults. */
+export interface AccountBrandingTable {
+  account_id: string;
+  primary_color: string | null;
+  login_message: string | null;
+  support_url: string | null;
+  support_email: string | null;
+  privacy_url: string | null;
+  terms_url: string | null;
+  invitation_subject: string | null;
+  invitation_intro: string | null;
+  welcome_subject: string | null;
+  welcome_intro: string | null;
+  updated_at: string;
+}
+
+/** Every file in storage with whose it is and its size (migration 0022). */
+export interface StoredFilesTable {
+  key: string;
+  /** The account whose storage it counts toward; null for a person's own files (avatars). */
+  account_id: string | null;
+  /** The person whose own file it is (avatars); null for account files. */
+  user_id: string | null;
+  kind: string;
+  content_type: string;
+  bytes: number;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -378,7 +621,9 @@ export interface Database {
   throttles: ThrottlesTable;
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;
-  mail_outbox: MailOutboxTable;
+  jobs: JobsTable;
+  mail_queue: MailQueueTable;
+  password_reset_requests: PasswordResetRequestsTable;
   sms_outbox: SmsOutboxTable;
   invitations: InvitationsTable;
   teams: TeamsTable;
@@ -398,4 +643,18 @@ export interface Database {
   invoice_lines: InvoiceLinesTable;
   payment_methods: PaymentMethodsTable;
   usage_counters: UsageCountersTable;
+  api_keys: ApiKeysTable;
+  api_key_usage_days: ApiKeyUsageDaysTable;
+  api_key_request_logs: ApiKeyRequestLogsTable;
+  api_rate_windows: ApiRateWindowsTable;
+  events: EventsTable;
+  notifications: NotificationsTable;
+  notification_preferences: NotificationPreferencesTable;
+  mobile_codes: MobileCodesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  account_domains: AccountDomainsTable;
+  account_branding: AccountBrandingTable;
+  stored_files: StoredFilesTable;
 }
