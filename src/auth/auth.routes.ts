@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Config } from "../config.js";
 import { SESSION_COOKIE } from "../http/auth-hook.js";
 import { actorOf, sessionOf } from "../http/context.js";
+import { AppError } from "../http/errors.js";
 import {
   Body,
   Email,
@@ -13,16 +14,15 @@ import {
   Str,
   Token,
 } from "../http/schemas.js";
+import { attachedValidation } from "../http/validation.js";
 import { meView } from "../http/views.js";
-import { newId } from "../lib/ids.js";
-import { BUILTIN_ROLES, type BuiltinRole } from "../roles/permissions.js";
 import type { Services } from "../services.js";
 import { policyView, strictestPolicy } from "./password-policy.js";
 import { sessionStateFor, setSessionCookie } from "./session-response.js";
 import type { Session } from "./sessions.repository.js";
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services, config: Config) {
-  const { auth, users } = services;
+  const { auth } = services;
   const publicRoute = { auth: "none" as const };
 
   const sessionState = (session: Session) => sessionStateFor(services, config, session);
@@ -32,7 +32,9 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.post(
     "/api/v1/auth/signup",
     {
-      config: publicRoute,
+      config: { ...publicRoute, anonymousWrites: "signup" },
+      // The password policy and the name checks run even when the schema refuses the request.
+      attachValidation: true,
       schema: {
         tags: ["auth"],
         summary: "Create a user and a new account with that user as Root",
@@ -48,20 +50,29 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
             account_id: Type.String(),
             verification_sent: Type.Boolean(),
           }),
-          ...errorResponses(400, 422),
+          ...errorResponses(400, 422, 429),
         },
       },
     },
     async (request, reply) => {
+      const { found, text } = attachedValidation(request);
+      if (found.length > 0) {
+        const input = {
+          email: text("email"),
+          password: text("password"),
+          name: text("name"),
+          accountName: text("account_name"),
+        };
+        throw (await services.signup.refusal(input, found)) ?? new AppError("validation_failed");
+      }
       const body = request.body as { email: string; password: string; name: string; account_name: string };
-      const result = await auth.signup(
+      const result = await services.signup.signup(
         { email: body.email, password: body.password, name: body.name, accountName: body.account_name },
         actorOf(request),
       );
-      const user = result.user
-        ? meView(await users.getMe(result.userId))
-        : decoyUser(result.userId, body, result.accountId, services.clock.now().toISOString());
-      return reply.status(201).send({ user, account_id: result.accountId, verification_sent: true });
+      return reply
+        .status(201)
+        .send({ user: meView(result.me), account_id: result.accountId, verification_sent: true });
     },
   );
 
@@ -77,7 +88,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
       },
     },
     async (request) => {
-      await auth.verifyEmail((request.body as { token: string }).token, actorOf(request));
+      await services.signup.verifyEmail((request.body as { token: string }).token, actorOf(request));
       return { verified: true };
     },
   );
@@ -92,7 +103,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
       },
     },
     async (request, reply) => {
-      await auth.resendVerification(sessionOf(request).userId);
+      await services.signup.resendVerification(sessionOf(request).userId, actorOf(request));
       return reply.status(202).send({ accepted: true });
     },
   );
@@ -124,8 +135,10 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
     },
     async (request, reply) => {
       const body = request.body as { email: string; password: string; account_id?: string };
+      // On a verified custom domain the Host decides the account (docs/custom-domains.md).
+      const hostAccountId = await services.domains.accountForHost(request.host);
       const result = await auth.login(
-        { email: body.email, password: body.password, accountId: body.account_id },
+        { email: body.email, password: body.password, accountId: body.account_id, hostAccountId },
         actorOf(request),
       );
       if ("mfaRequired" in result)
@@ -162,7 +175,12 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         code: string;
       };
       const result = await auth.completeMfaLogin(
-        { mfaToken: body.mfa_token, method: body.method, code: body.code },
+        {
+          mfaToken: body.mfa_token,
+          method: body.method,
+          code: body.code,
+          hostAccountId: await services.domains.accountForHost(request.host),
+        },
         actorOf(request),
       );
       setCookie(reply, result.token, result.session);
@@ -207,7 +225,10 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
           ),
           code: Type.Optional(Str(64, { minLength: 1 })),
         }),
-        response: { 200: Type.Object({ reauthenticated_until: Type.String() }), ...errorResponses(400) },
+        response: {
+          200: Type.Object({ reauthenticated_until: Type.String() }),
+          ...errorResponses(400, 429),
+        },
       },
     },
     async (request) => {
@@ -279,24 +300,37 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
   app.post(
     "/api/v1/auth/password/forgot",
     {
-      config: publicRoute,
+      config: { ...publicRoute, anonymousWrites: "password_forgot" },
       schema: {
         tags: ["auth"],
         summary: "Mail a password reset link (same answer whether or not the email exists)",
         body: Body({ email: Str(254, { minLength: 1 }) }),
-        response: { 202: Type.Object({ accepted: Type.Boolean() }), ...errorResponses(400) },
+        response: { 202: Type.Object({ accepted: Type.Boolean() }), ...errorResponses(400, 429) },
       },
     },
     async (request, reply) => {
       const email = (request.body as { email: string }).email;
       const actor = actorOf(request);
-      // Answer first: the work (and its timing) happens after the response is on its way.
-      setImmediate(() => {
-        auth
-          .forgotPassword(email, actor)
-          .catch((error) => request.log.error({ err: error }, "forgot-password failed"));
-      });
+      // Only records the request (the same write for every address); the job loop does the work.
+      await services.resetRequests.record(email, actor);
       return reply.status(202).send({ accepted: true });
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/password/reset/check",
+    {
+      config: { ...publicRoute, anonymousWrites: "password_reset_check" },
+      schema: {
+        tags: ["auth"],
+        summary: "Whether a reset link still works (unused, unexpired), without using it",
+        body: Body({ token: Token }),
+        response: { 200: Type.Object({ valid: Type.Literal(true) }), ...errorResponses(400, 429) },
+      },
+    },
+    async (request) => {
+      await auth.checkResetToken((request.body as { token: string }).token);
+      return { valid: true as const };
     },
   );
 
@@ -347,39 +381,28 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
     },
     async (request) => sessionState(sessionOf(request)),
   );
-}
 
-/** The answer to a sign-up with an email that already has an account: same shape, nothing real. */
-function decoyUser(
-  id: string,
-  body: { email: string; name: string; account_name: string },
-  accountId: string,
-  now: string,
-) {
-  const root = BUILTIN_ROLES[0] as BuiltinRole;
-  const [first = "", ...rest] = body.name.trim().split(/\s+/);
-  return {
-    id,
-    email: body.email.trim(),
-    email_verified: false,
-    username: null,
-    first_name: first,
-    last_name: rest.join(" "),
-    full_name: body.name.trim().replace(/\s+/g, " "),
-    mobile: null,
-    timezone: "UTC",
-    locale: "en",
-    avatar_url: null,
-    mfa_enabled: false,
-    created_at: now,
-    updated_at: now,
-    last_login_at: null,
-    memberships: [
-      {
-        account_id: accountId,
-        account_name: body.account_name.trim(),
-        role: { id: newId("role"), key: root.key, name: root.name, description: root.description },
+  // For the web app's first look: a signed-out visitor is an answer, not an error, so browsers log
+  // no failed request. GET /session keeps its 401 for clients that rely on it.
+  app.get(
+    "/api/v1/session/status",
+    {
+      config: publicRoute,
+      schema: {
+        tags: ["auth"],
+        summary:
+          "Whether the caller is signed in: 200 {authenticated: false}, or {authenticated: true} with the session state of GET /session",
+        response: {
+          200: Type.Union([
+            Type.Object({ authenticated: Type.Literal(false) }),
+            Type.Object({ authenticated: Type.Literal(true), ...SessionStateSchema.properties }),
+          ]),
+        },
       },
-    ],
-  };
+    },
+    async (request) =>
+      request.session
+        ? { authenticated: true as const, ...(await sessionState(request.session)) }
+        : { authenticated: false as const },
+  );
 }

@@ -6,12 +6,13 @@ import {
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
 import { clientIp, type IpAllowlistGuard, IpNotAllowedError } from "../accounts/ip-allowlist.js";
-import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import { type Actor, type AuditEvent, recordAudit } from "../audit/audit.repository.js";
 import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
 import { AppError, type FieldError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
-import type { Mailer } from "../mail/mailer.js";
+import type { MailLimits } from "../mail/mail-limits.js";
+import type { MailQueue } from "../mail/mail-queue.js";
 import { mails } from "../mail/templates.js";
 import {
   CHALLENGE_ATTEMPTS,
@@ -22,9 +23,17 @@ import {
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
 import { recognizeDevice } from "./devices.js";
 import type { DevicesRepository } from "./devices.repository.js";
+import type { EmailChangeRepository } from "./email-change.repository.js";
 import type { EmailTokensRepository } from "./email-tokens.repository.js";
+import type { FactorThrottle } from "./factor-throttle.js";
 import type { LoginThrottle } from "./login-throttle.js";
-import { checkPassword, type PasswordPolicy, ruleError, strictestPolicy } from "./password-policy.js";
+import {
+  checkPassword,
+  type PasswordPolicy,
+  passwordPolicyError,
+  ruleError,
+  strictestPolicy,
+} from "./password-policy.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.repository.js";
 import type { SessionsService } from "./sessions.service.js";
@@ -37,14 +46,18 @@ export type AuthDeps = {
   clock: Clock;
   publicUrl: string;
   hasher: PasswordHasher;
-  mailer: Mailer;
+  mailQueue: MailQueue;
+  mailLimits: MailLimits;
   users: UsersRepository;
   accounts: AccountsRepository;
   accountsService: AccountsService;
   emailTokens: EmailTokensRepository;
+  emailChanges: EmailChangeRepository;
   devices: DevicesRepository;
   sessions: SessionsService;
   throttle: LoginThrottle;
+  /** Second factors and passwords typed inside a session, per user and IP. */
+  factorThrottle: FactorThrottle;
   mfa: MfaService;
   ipAllowlist: IpAllowlistGuard;
 };
@@ -60,7 +73,7 @@ class LoginRefusedByIp extends IpNotAllowedError {
   }
 }
 
-function splitName(name: string): { firstName: string; lastName: string } {
+export function splitName(name: string): { firstName: string; lastName: string } {
   const trimmed = name.trim().replace(/\s+/g, " ");
   const space = trimmed.indexOf(" ");
   return space < 0
@@ -69,7 +82,8 @@ function splitName(name: string): { firstName: string; lastName: string } {
 }
 
 export function createAuthService(deps: AuthDeps) {
-  const { db, clock, hasher, mailer, users, accounts, emailTokens, sessions, throttle } = deps;
+  const { db, clock, hasher, mailQueue, users, accounts, emailTokens, sessions, throttle, factorThrottle } =
+    deps;
   const link = (page: string, token: string) =>
     `${deps.publicUrl}/${page}?token=${encodeURIComponent(token)}`;
 
@@ -86,10 +100,11 @@ export function createAuthService(deps: AuthDeps) {
     path: string,
     policy: PasswordPolicy,
   ) {
-    const errors: FieldError[] = checkPassword(
+    const accountNames = (await accounts.membershipsOfUser(executor, user.id)).map((m) => m.accountName);
+    const errors: FieldError[] = await checkPassword(
       password,
       policy,
-      { email: user.email, firstName: user.firstName, lastName: user.lastName },
+      { email: user.email, firstName: user.firstName, lastName: user.lastName, accountNames },
       path,
     );
     if (errors.length === 0 && policy.history > 0) {
@@ -100,8 +115,7 @@ export function createAuthService(deps: AuthDeps) {
         }
       }
     }
-    if (errors.length)
-      throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+    if (errors.length) throw passwordPolicyError(errors);
   }
 
   async function setPassword(executor: Executor, userId: string, password: string) {
@@ -114,6 +128,31 @@ export function createAuthService(deps: AuthDeps) {
       now,
     );
     await users.addPasswordHistory(executor, { id: newId("history"), userId, hash, now });
+    // Links mailed before the change must not outlive it: reset links, and confirmations of a new login
+    // address (which whoever knew the old password may have asked for).
+    await emailTokens.spendAll(executor, userId, "password_reset", now);
+    await deps.emailChanges.cancelPending(executor, userId, now);
+  }
+
+  /** A password typed again inside a session: guessing it counts like a wrong second factor. */
+  async function confirmPassword(
+    session: Session,
+    actor: Actor,
+    password: string,
+    field: { path: string; message: string },
+  ): Promise<User> {
+    const user = (await users.findById(db, session.userId)) as User;
+    const hash = user.passwordHash;
+    const right = await factorThrottle.attempt(
+      { userId: user.id, actor, session },
+      async () => hash !== null && (await hasher.verify(hash, password)),
+    );
+    if (!right) {
+      throw new AppError("incorrect_password", field.message, {
+        errors: [{ path: field.path, code: "incorrect", message: field.message }],
+      });
+    }
+    return user;
   }
 
   function passwordExpired(user: User, policy: PasswordPolicy): boolean {
@@ -122,19 +161,19 @@ export function createAuthService(deps: AuthDeps) {
     return Date.parse(user.passwordChangedAt) + policy.expiry_days * 86_400_000 <= clock.now().getTime();
   }
 
-  function sessionPolicyOf(settings: AccountSettings | undefined): SessionPolicy {
-    return settings?.session ?? DEFAULT_SESSION_POLICY;
+  /**
+   * The audit event of an anonymous request naming an address: in the user's account when the address
+   * has a login, otherwise in the installation's log (without the address, which may be anyone's typo).
+   * One write either way, so its time says nothing about the address.
+   */
+  function aboutAddress(user: User | undefined, action: string): AuditEvent {
+    return user
+      ? { accountId: user.lastAccountId, action, targetType: "user", targetId: user.id }
+      : { accountId: null, action, changes: { unknown_email: true } };
   }
 
-  async function sendVerification(
-    user: Pick<User, "id" | "email" | "firstName">,
-    executor: Executor,
-    effects: Effects,
-  ) {
-    const token = await emailTokens.issue(executor, user.id, "verify_email", clock.now());
-    effects.afterCommit(() =>
-      mailer.send(mails.verifyEmail(user.email, user.firstName, link("verify-email", token))),
-    );
+  function sessionPolicyOf(settings: AccountSettings | undefined): SessionPolicy {
+    return settings?.session ?? DEFAULT_SESSION_POLICY;
   }
 
   /**
@@ -245,10 +284,11 @@ export function createAuthService(deps: AuthDeps) {
       clock.now(),
     );
     if (sighting.announce) {
-      const when = clock.now().toUTCString().replace("GMT", "UTC");
       const { device } = sighting;
-      effects.afterCommit(() =>
-        mailer.send(mails.newSignIn(user.email, user.firstName, { when, ...device })),
+      await mailQueue.enqueue(
+        trx,
+        effects,
+        mails.newSignIn(user.email, user.firstName, { at: clock.now(), ...device }, user),
       );
     }
     const fresh = (await users.findById(trx, user.id)) as User;
@@ -261,8 +301,10 @@ export function createAuthService(deps: AuthDeps) {
       // The password (or passkey) was right, so the owner may switch the login back on — through their mailbox.
       await transact(db, async (trx, effects) => {
         const token = await emailTokens.issue(trx, user.id, "reactivate", clock.now());
-        effects.afterCommit(() =>
-          mailer.send(mails.reactivate(user.email, user.firstName, link("reactivate", token))),
+        await mailQueue.enqueue(
+          trx,
+          effects,
+          mails.reactivate(user.email, user.firstName, link("reactivate", token)),
         );
       });
       throw new AppError(
@@ -283,95 +325,17 @@ export function createAuthService(deps: AuthDeps) {
   return {
     policyFor,
 
-    async signup(
-      input: { email: string; password: string; name: string; accountName: string },
-      actor: Actor,
-    ) {
-      const { firstName, lastName } = splitName(input.name);
-      const email = input.email.trim();
-      const policy = strictestPolicy([]);
-      const errors = checkPassword(input.password, policy, { email, firstName, lastName });
-      if (errors.length)
-        throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
-
-      const existing = await users.findByEmail(db, email);
-      if (existing) {
-        // Same work, same answer: the caller learns nothing about who already has an account.
-        await hasher.hash(input.password);
-        await mailer.send(mails.signupAttempt(existing.email, existing.firstName, `${deps.publicUrl}/login`));
-        return { userId: newId("user"), accountId: newId("account"), user: undefined };
-      }
-
-      const passwordHash = await hasher.hash(input.password);
-      const userId = newId("user");
-      try {
-        return await transact(db, async (trx, effects) => {
-          const now = clock.now().toISOString();
-          await users.insert(trx, {
-            id: userId,
-            email,
-            passwordHash,
-            firstName,
-            lastName,
-            emailVerifiedAt: null,
-            now,
-          });
-          await users.addPasswordHistory(trx, { id: newId("history"), userId, hash: passwordHash, now });
-          const accountId = await deps.accountsService.createWithRoot(trx, {
-            name: input.accountName.trim(),
-            ownerId: userId,
-            actor: { ...actor, type: "user", id: userId },
-          });
-          await users.update(trx, userId, { lastAccountId: accountId }, now);
-          await recordAudit(
-            trx,
-            { ...actor, type: "user", id: userId },
-            { accountId, action: "user.signed_up", targetType: "user", targetId: userId },
-            clock.now(),
-          );
-          await sendVerification({ id: userId, email, firstName }, trx, effects);
-          return { userId, accountId, user: (await users.findById(trx, userId)) as User };
-        });
-      } catch (error) {
-        // Two sign-ups racing for one email: the loser gets the same answer as an existing email.
-        if (await users.findByEmail(db, email))
-          return { userId: newId("user"), accountId: newId("account"), user: undefined };
-        throw error;
-      }
-    },
-
-    async verifyEmail(token: string, actor: Actor): Promise<void> {
-      await transact(db, async (trx) => {
-        const userId = await emailTokens.consume(trx, token, "verify_email", clock.now());
-        if (!userId)
-          throw new AppError("invalid_token", "This verification link is invalid, used or expired.");
-        const now = clock.now().toISOString();
-        await users.update(trx, userId, { emailVerifiedAt: now }, now);
-        const user = (await users.findById(trx, userId)) as User;
-        await recordAudit(
-          trx,
-          { ...actor, type: "user", id: userId },
-          {
-            accountId: user.lastAccountId,
-            action: "user.email_verified",
-            targetType: "user",
-            targetId: userId,
-          },
-          clock.now(),
-        );
-      });
-    },
-
-    async resendVerification(userId: string): Promise<void> {
-      await transact(db, async (trx, effects) => {
-        const user = await users.findById(trx, userId);
-        if (!user || user.emailVerifiedAt) return;
-        await sendVerification(user, trx, effects);
-      });
-    },
-
+    /**
+     * `hostAccountId`: the log-in happens on that account's custom domain, so it lands there; someone
+     * who is not a member of it gets the same answer as for a wrong password (no enumeration).
+     */
     async login(
-      input: { email: string; password: string; accountId?: string | undefined },
+      input: {
+        email: string;
+        password: string;
+        accountId?: string | undefined;
+        hostAccountId?: string | undefined;
+      },
       actor: Actor,
     ): Promise<LoginResult | MfaRequired> {
       const email = normalizeEmail(input.email);
@@ -381,25 +345,30 @@ export function createAuthService(deps: AuthDeps) {
 
       const ok = user?.passwordHash ? await hasher.verify(user.passwordHash, input.password) : false;
       if (!user?.passwordHash) await hasher.verifyDummy(input.password);
-      if (!user || !ok) {
+      // Looked up whether or not the password was right, so the answer's timing says nothing either.
+      const hostMembership =
+        user && input.hostAccountId !== undefined
+          ? (await accounts.membershipsOfUser(db, user.id)).find((m) => m.accountId === input.hostAccountId)
+          : undefined;
+      const outsider = input.hostAccountId !== undefined && hostMembership === undefined;
+      if (!user || !ok || outsider) {
         await throttle.fail({ email, ip });
-        if (user) {
-          await recordAudit(
-            db,
-            { ...actor, type: "user", id: user.id },
-            {
-              accountId: user.lastAccountId,
-              action: "auth.login_failed",
-              targetType: "user",
-              targetId: user.id,
-            },
-            clock.now(),
-          );
-        }
+        await recordAudit(
+          db,
+          user ? { ...actor, type: "user", id: user.id } : actor,
+          aboutAddress(user, "auth.login_failed"),
+          clock.now(),
+        );
         throw new AppError("invalid_credentials", "Email or password is incorrect.");
       }
       await throttle.succeed({ email, ip });
       await admit(user);
+      if (hostMembership && hostMembership.status !== "active")
+        throw new AppError(
+          "membership_suspended",
+          "Your access to this account has been suspended. Contact its administrator.",
+        );
+      const accountId = input.hostAccountId ?? input.accountId;
       if (hasher.needsRehash(user.passwordHash as string)) {
         await db
           .updateTable("users")
@@ -411,18 +380,30 @@ export function createAuthService(deps: AuthDeps) {
       if (methods.length > 0) {
         return {
           mfaRequired: true,
-          mfaToken: await deps.mfa.createChallenge(user.id, input.accountId, actor.ip),
+          mfaToken: await deps.mfa.createChallenge(user.id, accountId, actor.ip),
           methods,
         };
       }
-      return finishLogin((trx, effects) => startSession(trx, effects, user.id, input.accountId, actor));
+      return finishLogin((trx, effects) => startSession(trx, effects, user.id, accountId, actor));
     },
 
     /** The second half of a log-in with MFA. */
     async completeMfaLogin(
-      input: { mfaToken: string; method: SecondFactorMethod; code: string | FactorVerifier },
+      input: {
+        mfaToken: string;
+        method: SecondFactorMethod;
+        code: string | FactorVerifier;
+        /** On a custom domain: only a log-in that started there (for that account) completes. */
+        hostAccountId?: string | undefined;
+      },
       actor: Actor,
     ): Promise<LoginResult> {
+      const pending = await deps.mfa.liveChallenge(db, input.mfaToken);
+      if (input.hostAccountId !== undefined && pending.account_id !== input.hostAccountId)
+        throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
+      // Counted per user across mfa_tokens (a right password does not reset it) and per IP.
+      const guesser = { userId: pending.user_id, actor };
+      await factorThrottle.check(guesser);
       const outcome = await finishLogin(async (trx, effects) => {
         const result = await deps.mfa.completeChallenge(trx, input.mfaToken, input.method, input.code);
         if (!result.ok) return result;
@@ -436,7 +417,10 @@ export function createAuthService(deps: AuthDeps) {
         );
         return { ok: true as const, login };
       });
-      if (outcome.ok) return outcome.login;
+      if (outcome.ok) {
+        await factorThrottle.succeed(guesser);
+        return outcome.login;
+      }
       const attempts = await deps.mfa.countFailure(outcome.challenge.id);
       await recordAudit(
         db,
@@ -449,6 +433,7 @@ export function createAuthService(deps: AuthDeps) {
         },
         clock.now(),
       );
+      await factorThrottle.fail(guesser);
       if (attempts >= CHALLENGE_ATTEMPTS) {
         throw new AppError("rate_limited", "Too many wrong codes. Enter your password again.", {
           headers: { "retry-after": "1" },
@@ -520,19 +505,19 @@ export function createAuthService(deps: AuthDeps) {
     /** The user turns their own login off: every session ends; logging in again mails a reactivation link. */
     async deactivate(session: Session, password: string, actor: Actor): Promise<void> {
       sessions.requireFresh(session);
+      const user = await confirmPassword(session, actor, password, {
+        path: "password",
+        message: "The password is incorrect.",
+      });
       await transact(db, async (trx, effects) => {
-        const user = (await users.findById(trx, session.userId)) as User;
-        if (!user.passwordHash || !(await hasher.verify(user.passwordHash, password))) {
-          throw new AppError("incorrect_password", "The password is incorrect.", {
-            errors: [{ path: "password", code: "incorrect", message: "The password is incorrect." }],
-          });
-        }
         await users.update(
           trx,
           user.id,
           { deactivatedAt: clock.now().toISOString() },
           clock.now().toISOString(),
         );
+        // They show as deactivated (and authz denies) in every account they belong to.
+        await deps.accountsService.publishUserChange(trx, effects.afterCommit, user.id);
         await sessions.revokeAll(trx, effects, user.id);
         await recordAudit(
           trx,
@@ -544,11 +529,12 @@ export function createAuthService(deps: AuthDeps) {
     },
 
     async reactivate(token: string, actor: Actor): Promise<void> {
-      await transact(db, async (trx) => {
+      await transact(db, async (trx, effects) => {
         const userId = await emailTokens.consume(trx, token, "reactivate", clock.now());
         if (!userId)
           throw new AppError("invalid_token", "This reactivation link is invalid, used or expired.");
         await users.update(trx, userId, { deactivatedAt: null }, clock.now().toISOString());
+        await deps.accountsService.publishUserChange(trx, effects.afterCommit, userId);
         const user = (await users.findById(trx, userId)) as User;
         await recordAudit(
           trx,
@@ -595,27 +581,30 @@ export function createAuthService(deps: AuthDeps) {
       });
     },
 
-    /** Always the same answer; the caller answers before this finishes, so timing reveals nothing either. */
-    async forgotPassword(emailInput: string, actor: Actor): Promise<void> {
-      const user = await users.findByEmail(db, emailInput);
-      if (!user) return;
-      await transact(db, async (trx, effects) => {
-        const token = await emailTokens.issue(trx, user.id, "password_reset", clock.now());
-        await recordAudit(
-          trx,
-          actor,
-          {
-            accountId: user.lastAccountId,
-            action: "auth.password_reset_requested",
-            targetType: "user",
-            targetId: user.id,
-          },
-          clock.now(),
-        );
-        effects.afterCommit(() =>
-          mailer.send(mails.passwordReset(user.email, user.firstName, link("reset-password", token))),
-        );
-      });
+    /**
+     * One recorded password-reset request (src/auth/reset-requests.ts), in the job loop: the answer went
+     * out before, the same for every address. Over the mail limits nothing is sent (and the link already
+     * mailed stays valid).
+     */
+    async handleResetRequest(trx: Trx, effects: Effects, emailInput: string, actor: Actor): Promise<void> {
+      // Counted whether or not the address has a login: the same writes either way.
+      const allowed = await deps.mailLimits.allow(trx, emailInput, actor.ip, "password_reset");
+      const user = await users.findByEmail(trx, emailInput);
+      if (!allowed) return;
+      const token = user && (await emailTokens.issue(trx, user.id, "password_reset", clock.now()));
+      await recordAudit(trx, actor, aboutAddress(user, "auth.password_reset_requested"), clock.now());
+      if (!user || !token) return;
+      await mailQueue.enqueue(
+        trx,
+        effects,
+        mails.passwordReset(user.email, user.firstName, link("reset-password", token)),
+      );
+    },
+
+    /** Whether a reset link still works, without spending it: its page says so before anything is typed. */
+    async checkResetToken(token: string): Promise<void> {
+      if (!(await emailTokens.isLive(db, token, "password_reset", clock.now())))
+        throw new AppError("invalid_token", "This reset link is invalid, used or expired.");
     },
 
     async resetPassword(token: string, password: string, actor: Actor): Promise<void> {
@@ -645,23 +634,21 @@ export function createAuthService(deps: AuthDeps) {
           },
           clock.now(),
         );
-        effects.afterCommit(() =>
-          mailer.send(mails.passwordChanged(user.email, user.firstName, clock.now().toUTCString(), actor.ip)),
+        await mailQueue.enqueue(
+          trx,
+          effects,
+          mails.passwordChanged(user.email, user.firstName, clock.now(), actor.ip, user),
         );
       });
     },
 
     async changePassword(session: Session, current: string, next: string, actor: Actor): Promise<void> {
       sessions.requireFresh(session);
+      const user = await confirmPassword(session, actor, current, {
+        path: "current_password",
+        message: "The current password is incorrect.",
+      });
       await transact(db, async (trx, effects) => {
-        const user = (await users.findById(trx, session.userId)) as User;
-        if (!user.passwordHash || !(await hasher.verify(user.passwordHash, current))) {
-          throw new AppError("incorrect_password", "The current password is incorrect.", {
-            errors: [
-              { path: "current_password", code: "incorrect", message: "The current password is incorrect." },
-            ],
-          });
-        }
         await assertAcceptable(trx, user, next, "new_password", await policyFor(trx, user.id));
         await setPassword(trx, user.id, next);
         await sessions.revokeAll(trx, effects, user.id, session.id);
@@ -677,8 +664,10 @@ export function createAuthService(deps: AuthDeps) {
           },
           clock.now(),
         );
-        effects.afterCommit(() =>
-          mailer.send(mails.passwordChanged(user.email, user.firstName, clock.now().toUTCString(), actor.ip)),
+        await mailQueue.enqueue(
+          trx,
+          effects,
+          mails.passwordChanged(user.email, user.firstName, clock.now(), actor.ip, user),
         );
       });
     },
@@ -716,13 +705,13 @@ export function createAuthService(deps: AuthDeps) {
       if (await users.findByEmail(db, input.email))
         throw new AppError("conflict", "A user with this email already exists");
       const { firstName, lastName } = splitName(input.name);
-      const errors = checkPassword(input.password, strictestPolicy([]), {
+      const errors = await checkPassword(input.password, strictestPolicy([]), {
         email: input.email,
         firstName,
         lastName,
+        accountNames: [input.accountName],
       });
-      if (errors.length)
-        throw new AppError("password_policy", errors.map((e) => e.message).join(". "), { errors });
+      if (errors.length) throw passwordPolicyError(errors);
       const passwordHash = await hasher.hash(input.password);
       return transact(db, async (trx) => {
         const now = clock.now().toISOString();

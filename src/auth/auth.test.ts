@@ -86,6 +86,21 @@ describe.each(testDialects())("auth on %s", (dialect) => {
     expect(Number(count.n)).toBe(1);
   });
 
+  it("signs up several people naming their accounts alike at the same moment, each with its own slug", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => signup(`twin-${i}@example.com`, { account_name: "Twin Slug Co" })),
+    );
+    for (const response of responses) expect(response.statusCode, response.payload).toBe(201);
+    const slugs = await t.services.db
+      .selectFrom("accounts")
+      .select("slug")
+      .where("name", "=", "Twin Slug Co")
+      .execute();
+    expect(slugs).toHaveLength(6);
+    expect(new Set(slugs.map((r) => r.slug)).size).toBe(6);
+    expect(slugs.map((r) => r.slug)).toContain("twin-slug-co");
+  });
+
   it("gives the same answer for an unknown email and a wrong password", async () => {
     await signUpAndLogin(t, { email: "same@example.com" });
     const unknown = await createClient(t.app, { ip: "10.0.0.1" }).post("/api/v1/auth/login", {

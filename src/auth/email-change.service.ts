@@ -2,7 +2,7 @@ import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { type Db, transact } from "../db/database.js";
 import { AppError } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
-import type { Mailer } from "../mail/mailer.js";
+import type { MailQueue } from "../mail/mail-queue.js";
 import { mails } from "../mail/templates.js";
 import { maskEmail } from "../mfa/mfa.service.js";
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
@@ -21,12 +21,12 @@ export function createEmailChangeService(deps: {
   db: Db;
   clock: Clock;
   publicUrl: string;
-  mailer: Mailer;
+  mailQueue: MailQueue;
   users: UsersRepository;
   sessions: SessionsService;
   emailChanges: EmailChangeRepository;
 }) {
-  const { db, clock, mailer, users, sessions, emailChanges } = deps;
+  const { db, clock, mailQueue, users, sessions, emailChanges } = deps;
   const link = (token: string) => `${deps.publicUrl}/confirm-email-change?token=${encodeURIComponent(token)}`;
 
   return {
@@ -66,15 +66,18 @@ export function createEmailChangeService(deps: {
           },
           clock.now(),
         );
-        const when = clock.now().toUTCString().replace("GMT", "UTC");
-        effects.afterCommit(async () => {
-          await mailer.send(mails.emailChangeRequested(user.email, user.firstName, newEmail, when, actor.ip));
-          await mailer.send(
-            owner
-              ? mails.emailChangeAddressTaken(owner.email, owner.firstName)
-              : mails.confirmEmailChange(newEmail, user.firstName, link(token)),
-          );
-        });
+        await mailQueue.enqueue(
+          trx,
+          effects,
+          mails.emailChangeRequested(user.email, user.firstName, newEmail, clock.now(), actor.ip, user),
+        );
+        await mailQueue.enqueue(
+          trx,
+          effects,
+          owner
+            ? mails.emailChangeAddressTaken(owner.email, owner.firstName)
+            : mails.confirmEmailChange(newEmail, user.firstName, link(token)),
+        );
       });
     },
 
@@ -112,9 +115,10 @@ export function createEmailChangeService(deps: {
             },
             clock.now(),
           );
-          const when = clock.now().toUTCString().replace("GMT", "UTC");
-          effects.afterCommit(() =>
-            mailer.send(mails.emailChanged(user.email, user.firstName, pending.newEmail, when)),
+          await mailQueue.enqueue(
+            trx,
+            effects,
+            mails.emailChanged(user.email, user.firstName, pending.newEmail, clock.now(), user),
           );
           return { email: pending.newEmail };
         });

@@ -38,6 +38,31 @@ export function createEmailTokensRepository() {
       return token;
     },
 
+    /** Every unused token of `purpose` the user holds dies (a changed password ends its reset links). */
+    async spendAll(db: Executor, userId: string, purpose: TokenPurpose, now: string): Promise<void> {
+      await db
+        .updateTable("email_tokens")
+        .set({ used_at: now })
+        .where("user_id", "=", userId)
+        .where("purpose", "=", purpose)
+        .where("used_at", "is", null)
+        .execute();
+    },
+
+    /** Whether the token is known, unused and unexpired: what `consume` would accept, without spending it. */
+    async isLive(db: Executor, token: string, purpose: TokenPurpose, now: Date): Promise<boolean> {
+      if (token.length === 0 || token.length > 128) return false;
+      const row = await db
+        .selectFrom("email_tokens")
+        .select("id")
+        .where("token_hash", "=", hashToken(token))
+        .where("purpose", "=", purpose)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", now.toISOString())
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     /**
      * Marks the token used and returns its user, or undefined when it is unknown, used or expired.
      * The conditional update makes two concurrent redemptions of one token impossible.

@@ -13,106 +13,172 @@ type Rule = {
 };
 
 /**
- * Three counters per attempt:
+ * Passwords, three counters per attempt:
  * - email+IP: the guesser's own lane, locks quickly with doubling delays (1, 2, 4 … 15 min).
  * - IP: one address spraying many emails.
  * - email across IPs: a distributed attack on one person; it locks only strangers — an IP the user
  *   logged in from before is let through, so an attacker cannot keep the real user out.
+ *
+ * Everything guessed after the password step or inside a session (second factors at log-in,
+ * re-authentication, password confirmations, enrollment codes), two counters:
+ * - user, from every IP and across mfa_tokens and sessions: whoever guesses here already holds the
+ *   password or a session, so the lock holds for everyone (1, 2, 4 … 60 min);
+ * - IP: one address guessing for many users.
+ * A correct password clears neither.
  */
 export const THROTTLE_RULES = {
   emailIp: { threshold: 5, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 900 },
   ip: { threshold: 50, windowSeconds: 900, lockSeconds: 900, maxLockSeconds: 3600 },
   email: { threshold: 20, windowSeconds: 900, lockSeconds: 900, maxLockSeconds: 900 },
+  factorUser: { threshold: 10, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 3600 },
+  factorIp: { threshold: 50, windowSeconds: 900, lockSeconds: 900, maxLockSeconds: 3600 },
 } as const satisfies Record<string, Rule>;
 
 type Scope = keyof typeof THROTTLE_RULES;
+type Lane = { scope: Scope; key: string };
 
 export type AttemptKeys = { email: string; ip: string };
+export type FactorKeys = { userId: string; ip: string };
+/** A lock in force: the lane that holds it and the seconds left. */
+export type Lock = { scope: Scope; retryAfter: number };
 
-function keyFor(scope: Scope, attempt: AttemptKeys): string {
-  if (scope === "emailIp") return `login:email_ip:${attempt.email}|${attempt.ip}`;
-  if (scope === "ip") return `login:ip:${attempt.ip}`;
-  return `login:email:${attempt.email}`;
+const passwordLanes = (attempt: AttemptKeys): Lane[] => [
+  { scope: "emailIp", key: `login:email_ip:${attempt.email}|${attempt.ip}` },
+  { scope: "ip", key: `login:ip:${attempt.ip}` },
+  { scope: "email", key: `login:email:${attempt.email}` },
+];
+
+const factorLanes = (who: FactorKeys): Lane[] => [
+  { scope: "factorUser", key: `factor:user:${who.userId}` },
+  { scope: "factorIp", key: `factor:ip:${who.ip}` },
+];
+
+/** The 429 every throttled attempt gets. */
+export function rateLimited(lock: Lock, what = "failed attempts", then = "Try again"): AppError {
+  return new AppError("rate_limited", `Too many ${what}. ${then} in ${lock.retryAfter} seconds.`, {
+    headers: { "retry-after": String(lock.retryAfter) },
+  });
 }
 
 export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
-  async function lockedUntil(key: string): Promise<string | null> {
-    const row = await db
+  /** The longest lock in force on these lanes. */
+  async function lockOn(lanes: Lane[]): Promise<Lock | undefined> {
+    const now = clock.now();
+    const rows = await db
       .selectFrom("throttles")
-      .select("locked_until")
-      .where("key", "=", key)
-      .executeTakeFirst();
-    return row?.locked_until ?? null;
+      .select(["key", "locked_until"])
+      .where(
+        "key",
+        "in",
+        lanes.map((l) => l.key),
+      )
+      .where("locked_until", ">", now.toISOString())
+      .execute();
+    let longest: Lock | undefined;
+    for (const row of rows) {
+      const lane = lanes.find((l) => l.key === row.key) as Lane;
+      const retryAfter = Math.max(
+        1,
+        Math.ceil((Date.parse(row.locked_until as string) - now.getTime()) / 1000),
+      );
+      if (!longest || retryAfter > longest.retryAfter) longest = { scope: lane.scope, retryAfter };
+    }
+    return longest;
+  }
+
+  /**
+   * Counts a failure on every lane atomically (concurrent guesses cannot slip past the threshold) and
+   * locks those that are due. Returns the locks this very failure started: of concurrent failures
+   * past a threshold, exactly one starts the lock.
+   */
+  async function count(lanes: Lane[]): Promise<Lock[]> {
+    const now = clock.now();
+    const iso = now.toISOString();
+    const started: Lock[] = [];
+    for (const { scope, key } of lanes) {
+      const rule: Rule = THROTTLE_RULES[scope];
+      const windowStart = addSeconds(now, -rule.windowSeconds).toISOString();
+      const row = await db
+        .insertInto("throttles")
+        .values({
+          key,
+          failures: 1,
+          window_started_at: iso,
+          locked_until: null,
+          lock_level: 0,
+          updated_at: iso,
+        })
+        .onConflict((oc) =>
+          oc.column("key").doUpdateSet({
+            failures: sql<number>`case when throttles.window_started_at < ${windowStart} then 1 else throttles.failures + 1 end`,
+            window_started_at: sql<string>`case when throttles.window_started_at < ${windowStart} then ${iso} else throttles.window_started_at end`,
+            updated_at: iso,
+          }),
+        )
+        .returning(["failures", "lock_level"])
+        .executeTakeFirstOrThrow();
+      if (row.failures < rule.threshold) continue;
+      const seconds = Math.min(rule.maxLockSeconds, rule.lockSeconds * 2 ** Math.min(row.lock_level, 20));
+      const locked = await db
+        .updateTable("throttles")
+        .set({
+          failures: 0,
+          window_started_at: iso,
+          locked_until: addSeconds(now, seconds).toISOString(),
+          lock_level: row.lock_level + 1,
+          updated_at: iso,
+        })
+        .where("key", "=", key)
+        .where("lock_level", "=", row.lock_level)
+        .executeTakeFirst();
+      if (Number(locked.numUpdatedRows) > 0) started.push({ scope, retryAfter: seconds });
+    }
+    return started;
+  }
+
+  async function clear(lanes: Lane[]): Promise<void> {
+    await db
+      .deleteFrom("throttles")
+      .where(
+        "key",
+        "in",
+        lanes.map((l) => l.key),
+      )
+      .execute();
   }
 
   return {
     /** Throws 429 with retry-after when a lock applies. `knownIp`: the user logged in from here before. */
     async check(attempt: AttemptKeys, knownIp: boolean): Promise<void> {
-      const now = clock.now().toISOString();
-      const scopes: Scope[] = knownIp ? ["emailIp", "ip"] : ["emailIp", "ip", "email"];
-      let until: string | null = null;
-      for (const scope of scopes) {
-        const locked = await lockedUntil(keyFor(scope, attempt));
-        if (locked && locked > now && (!until || locked > until)) until = locked;
-      }
-      if (!until) return;
-      const retryAfter = Math.max(1, Math.ceil((Date.parse(until) - Date.parse(now)) / 1000));
-      throw new AppError("rate_limited", `Too many failed attempts. Try again in ${retryAfter} seconds.`, {
-        headers: { "retry-after": String(retryAfter) },
-      });
+      const lanes = passwordLanes(attempt).filter((l) => !(knownIp && l.scope === "email"));
+      const lock = await lockOn(lanes);
+      if (lock) throw rateLimited(lock);
     },
 
-    /** Counts a failure atomically (concurrent guesses cannot slip past the threshold) and locks when due. */
     async fail(attempt: AttemptKeys): Promise<void> {
-      const now = clock.now();
-      const iso = now.toISOString();
-      for (const scope of Object.keys(THROTTLE_RULES) as Scope[]) {
-        const rule: Rule = THROTTLE_RULES[scope];
-        const key = keyFor(scope, attempt);
-        const windowStart = addSeconds(now, -rule.windowSeconds).toISOString();
-        const row = await db
-          .insertInto("throttles")
-          .values({
-            key,
-            failures: 1,
-            window_started_at: iso,
-            locked_until: null,
-            lock_level: 0,
-            updated_at: iso,
-          })
-          .onConflict((oc) =>
-            oc.column("key").doUpdateSet({
-              failures: sql<number>`case when throttles.window_started_at < ${windowStart} then 1 else throttles.failures + 1 end`,
-              window_started_at: sql<string>`case when throttles.window_started_at < ${windowStart} then ${iso} else throttles.window_started_at end`,
-              updated_at: iso,
-            }),
-          )
-          .returning(["failures", "lock_level"])
-          .executeTakeFirstOrThrow();
-        if (row.failures < rule.threshold) continue;
-        const seconds = Math.min(rule.maxLockSeconds, rule.lockSeconds * 2 ** Math.min(row.lock_level, 20));
-        await db
-          .updateTable("throttles")
-          .set({
-            failures: 0,
-            window_started_at: iso,
-            locked_until: addSeconds(now, seconds).toISOString(),
-            lock_level: row.lock_level + 1,
-            updated_at: iso,
-          })
-          .where("key", "=", key)
-          .execute();
-      }
+      await count(passwordLanes(attempt));
     },
 
     /** A correct password clears the counters that concern this person (not the IP's). */
     async succeed(attempt: AttemptKeys): Promise<void> {
-      await db
-        .deleteFrom("throttles")
-        .where("key", "in", [keyFor("emailIp", attempt), keyFor("email", attempt)])
-        .execute();
+      await clear(passwordLanes(attempt).filter((l) => l.scope !== "ip"));
+    },
+
+    /** The lock in force on a user's (or the IP's) second-factor guessing, if any. */
+    factorLock(who: FactorKeys): Promise<Lock | undefined> {
+      return lockOn(factorLanes(who));
+    },
+
+    /** Counts a wrong second factor; returns the locks it started (`factorUser` first). */
+    failFactor(who: FactorKeys): Promise<Lock[]> {
+      return count(factorLanes(who));
+    },
+
+    /** A right second factor (or re-authentication) clears the user's counter, not the IP's. */
+    async succeedFactor(userId: string): Promise<void> {
+      await clear(factorLanes({ userId, ip: "" }).filter((l) => l.scope === "factorUser"));
     },
   };
 }

@@ -28,6 +28,7 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     expect(response.body.errors.map((e: { code: string }) => e.code).sort()).toEqual([
       "common_password",
       "min_length",
+      "min_strength",
     ]);
     expect(response.body.errors[0].path).toBe("password");
     const users = await t.services.db
@@ -40,7 +41,13 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
 
   it("publishes the sign-up policy and each user's effective policy", async () => {
     const policy = await createClient(t.app).get("/api/v1/auth/password-policy");
-    expect(policy.body).toMatchObject({ min_length: 12, history: 5, disallow_common: true, max_length: 256 });
+    expect(policy.body).toMatchObject({
+      min_length: 12,
+      history: 5,
+      disallow_common: true,
+      max_length: 256,
+      min_strength: 3,
+    });
     const { client, accountId } = await signUpAndLogin(t, { email: "policy@example.com" });
     await client.patch(`/api/v1/accounts/${accountId}/security`, {
       password_policy: { min_length: 20, require_digit: true },
@@ -207,5 +214,126 @@ describe.each(testDialects())("password flows on %s", (dialect) => {
     } finally {
       t.services.clock.reset();
     }
+  });
+
+  it("refuses a long but guessable password by default, with the strength estimate's feedback", async () => {
+    const response = await createClient(t.app).post("/api/v1/auth/signup", {
+      email: "guessable@example.com",
+      password: "password123456",
+      name: "Guess Able",
+      account_name: "Guessers",
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body.code).toBe("password_policy");
+    expect(response.body.errors).toEqual([
+      {
+        path: "password",
+        code: "min_strength",
+        message: "This is similar to a commonly used password. Add more words that are less common.",
+      },
+    ]);
+    expect(response.body.detail).toBe(
+      "This is similar to a commonly used password. Add more words that are less common",
+    );
+  });
+
+  it("gives accounts whose stored settings predate min_strength the default of 3", async () => {
+    const { client, accountId } = await signUpAndLogin(t, { email: "old-settings@example.com" });
+    const account = await t.services.db
+      .selectFrom("accounts")
+      .select("settings")
+      .where("id", "=", accountId)
+      .executeTakeFirstOrThrow();
+    const stored = JSON.parse(account.settings);
+    delete stored.password_policy.min_strength;
+    stored.password_policy.min_length = 16;
+    await t.services.db
+      .updateTable("accounts")
+      .set({ settings: JSON.stringify(stored) })
+      .where("id", "=", accountId)
+      .execute();
+
+    const security = await client.get(`/api/v1/accounts/${accountId}/security`);
+    expect(security.body.password_policy).toMatchObject({ min_length: 16, min_strength: 3 });
+    expect((await client.get("/api/v1/me/password-policy")).body.min_strength).toBe(3);
+    const weak = await client.post("/api/v1/me/password", {
+      current_password: STRONG_PASSWORD,
+      new_password: "password123456",
+    });
+    expect(weak.statusCode).toBe(422);
+    expect(weak.body.errors.map((e: { code: string }) => e.code)).toEqual(["min_length", "min_strength"]);
+  });
+
+  it("lets an admin set min_strength from 0 to 4 and refuses anything else", async () => {
+    const { client, accountId } = await signUpAndLogin(t, { email: "strength-admin@example.com" });
+    const path = `/api/v1/accounts/${accountId}/security`;
+    for (const bad of [5, -1, "x", 2.5, null, "3"]) {
+      const response = await client.patch(path, { password_policy: { min_strength: bad } });
+      expect(response.statusCode, `min_strength ${JSON.stringify(bad)}`).toBe(400);
+      expect(response.body.code).toBe("validation_failed");
+      expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    }
+    expect((await client.get(path)).body.password_policy.min_strength).toBe(3);
+
+    const off = await client.patch(path, { password_policy: { min_strength: 0 } });
+    expect(off.statusCode, off.payload).toBe(200);
+    expect(off.body.password_policy.min_strength).toBe(0);
+    expect((await client.get("/api/v1/me/password-policy")).body.min_strength).toBe(0);
+    const weak = await client.post("/api/v1/me/password", {
+      current_password: STRONG_PASSWORD,
+      new_password: "password123456",
+    });
+    expect(weak.statusCode, weak.payload).toBe(200);
+
+    const strictest = await client.patch(path, { password_policy: { min_strength: 4 } });
+    expect(strictest.body.password_policy.min_strength).toBe(4);
+    // Strength 3 ("Garden2024!!" scores 3) is no longer enough; zxcvbn says nothing, so the generic hint.
+    const three = await client.post("/api/v1/me/password", {
+      current_password: "password123456",
+      new_password: "Garden2024!!",
+    });
+    expect(three.statusCode).toBe(422);
+    expect(three.body.errors).toEqual([
+      {
+        path: "new_password",
+        code: "min_strength",
+        message: "Too easy to guess: add another word or two that are less common.",
+      },
+    ]);
+  });
+
+  it("refuses name parts of 4 or more characters and the email's local part, but not a 3-letter name", async () => {
+    const signup = (email: string, name: string, password: string) =>
+      createClient(t.app).post("/api/v1/auth/signup", { email, password, name, account_name: "Names" });
+    const one = await signup("ada-one@example.com", "Ada One", "Onerous-Harbor-sunrise-42");
+    expect(one.statusCode, one.payload).toBe(201);
+    const name = await signup("a.b@example.com", "Adaline Onerous", "Onerous-Harbor-sunrise-42");
+    expect(name.statusCode).toBe(422);
+    expect(name.body.errors.map((e: { code: string }) => e.code)).toEqual(["contains_name"]);
+    const local = await signup("harbor.sunrise@example.com", "Ada One", "Onerous-Harbor-sunrise-42");
+    expect(local.statusCode).toBe(422);
+    expect(local.body.errors.map((e: { code: string }) => e.code)).toEqual(["contains_email"]);
+  });
+
+  it("tells the invitation page the inviting account's policy", async () => {
+    const { client, accountId } = await signUpAndLogin(t, { email: "policy-inviter@example.com" });
+    await client.patch(`/api/v1/accounts/${accountId}/security`, {
+      password_policy: { min_length: 18, min_strength: 4, require_digit: true },
+    });
+    const roles = await client.get(`/api/v1/accounts/${accountId}/roles`);
+    const monitor = (roles.body.data as Array<{ id: string; key: string }>).find((r) => r.key === "monitor");
+    await client.post(`/api/v1/accounts/${accountId}/invitations`, {
+      emails: ["policy-invitee@example.com"],
+      role_id: monitor?.id,
+    });
+    const token = tokenOf(await t.linkFor("policy-invitee@example.com", /invited/));
+    const lookup = await createClient(t.app).get(`/api/v1/invitations/lookup?token=${token}`);
+    expect(lookup.statusCode).toBe(200);
+    expect(lookup.body.password_policy).toMatchObject({
+      min_length: 18,
+      min_strength: 4,
+      require_digit: true,
+      max_length: 256,
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { FieldError } from "../http/errors.js";
+import { AppError, type FieldError } from "../http/errors.js";
+import { passwordStrength, strengthMessage } from "./password-strength.js";
 
 export type PasswordPolicy = {
   min_length: number;
@@ -9,6 +10,8 @@ export type PasswordPolicy = {
   require_special: boolean;
   history: number;
   expiry_days: number | null;
+  /** The lowest zxcvbn score (0–4) accepted; 0 turns the strength estimate off. */
+  min_strength: number;
 };
 
 /** The longest password accepted, in characters; longer ones are refused, never truncated. */
@@ -18,6 +21,7 @@ export const POLICY_BOUNDS = {
   min_length: { min: 8, max: 128 },
   history: { min: 0, max: 24 },
   expiry_days: { min: 1, max: 3650 },
+  min_strength: { min: 0, max: 4 },
 } as const;
 
 export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicy> = Object.freeze({
@@ -28,6 +32,7 @@ export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicy> = Object.freeze({
   require_special: false,
   history: 5,
   expiry_days: null,
+  min_strength: 3,
 });
 
 export type PolicyRuleCode =
@@ -40,6 +45,7 @@ export type PolicyRuleCode =
   | "contains_email"
   | "contains_name"
   | "common_password"
+  | "min_strength"
   | "reused";
 
 /** A user in several accounts lives under the strictest combination of their accounts' policies. */
@@ -54,6 +60,7 @@ export function strictestPolicy(policies: readonly PasswordPolicy[]): PasswordPo
     require_special: policies.some((p) => p.require_special),
     history: Math.max(...policies.map((p) => p.history)),
     expiry_days: expiries.length ? Math.min(...expiries) : null,
+    min_strength: Math.max(...policies.map((p) => p.min_strength)),
   };
 }
 
@@ -73,33 +80,71 @@ export function isCommonPassword(password: string): boolean {
   return commonPasswords.has(password.toLowerCase());
 }
 
-export type PersonalInfo = { email: string; firstName?: string; lastName?: string };
+export type PersonalInfo = {
+  email: string;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  /** The names of the accounts the password is for: easy guesses too, for the strength estimate. */
+  accountNames?: readonly string[] | undefined;
+};
 
-const MESSAGES: Record<PolicyRuleCode, (p: PasswordPolicy) => string> = {
+/** Name fragments shorter than this are too common as parts of words ("One", "Li", "Ng") to refuse. */
+export const MIN_PERSONAL_PART = 4;
+
+const words = (text: string) => text.toLowerCase().split(/[^\p{L}\p{M}\p{N}]+/u);
+const atLeast = (min: number) => (word: string) => [...word].length >= min;
+
+/**
+ * What `contains_email` and `contains_name` look for: the email's local part, whole and split at
+ * its separators ("grace.hopper" → grace, hopper), and each part of the first and last names, all
+ * of at least 4 characters.
+ */
+export function personalParts(person: PersonalInfo): { email: string[]; name: string[] } {
+  const local = (person.email.split("@")[0] ?? "").toLowerCase();
+  const email = [local, ...words(local)].filter(atLeast(MIN_PERSONAL_PART));
+  const name = [person.firstName ?? "", person.lastName ?? ""]
+    .flatMap(words)
+    .filter(atLeast(MIN_PERSONAL_PART));
+  return { email: [...new Set(email)], name: [...new Set(name)] };
+}
+
+/** Words zxcvbn treats as easy guesses for this person: the email, its parts, names, account names. */
+export function strengthInputs(person: PersonalInfo): string[] {
+  const local = person.email.split("@")[0] ?? "";
+  const texts = [local, person.firstName ?? "", person.lastName ?? "", ...(person.accountNames ?? [])];
+  const all = [person.email, ...texts, ...texts.flatMap(words)].map((w) => w.trim().toLowerCase());
+  return [...new Set(all)].filter(atLeast(3));
+}
+
+const MESSAGES: Record<Exclude<PolicyRuleCode, "min_strength">, (p: PasswordPolicy) => string> = {
   min_length: (p) => `Use at least ${p.min_length} characters`,
   max_length: () => `Use at most ${MAX_PASSWORD_LENGTH} characters`,
   require_upper: () => "Include an upper-case letter",
   require_lower: () => "Include a lower-case letter",
   require_digit: () => "Include a digit",
   require_special: () => "Include a symbol or punctuation character",
-  contains_email: () => "Must not contain your email address",
+  contains_email: () => "Must not contain your email address or a part of it",
   contains_name: () => "Must not contain your name",
   common_password: () => "Too common: this password appears in lists of leaked passwords",
   reused: (p) => `Must differ from your last ${p.history} passwords`,
 };
 
-export function ruleError(policy: PasswordPolicy, code: PolicyRuleCode, path: string): FieldError {
+export function ruleError(
+  policy: PasswordPolicy,
+  code: Exclude<PolicyRuleCode, "min_strength">,
+  path: string,
+): FieldError {
   return { path, code, message: MESSAGES[code](policy) };
 }
 
 /** Every rule the password breaks (except history, which needs the stored hashes). */
-export function checkPassword(
+export async function checkPassword(
   password: string,
   policy: PasswordPolicy,
   person: PersonalInfo,
   path = "password",
-): FieldError[] {
-  const failed: PolicyRuleCode[] = [];
+): Promise<FieldError[]> {
+  const failed: Array<Exclude<PolicyRuleCode, "min_strength">> = [];
   const length = [...password].length;
   if (length < policy.min_length) failed.push("min_length");
   if (length > MAX_PASSWORD_LENGTH) failed.push("max_length");
@@ -108,12 +153,21 @@ export function checkPassword(
   if (policy.require_digit && !/\p{Nd}/u.test(password)) failed.push("require_digit");
   if (policy.require_special && !/[^\p{L}\p{N}]/u.test(password)) failed.push("require_special");
   const lower = password.toLowerCase();
-  const local = person.email.split("@")[0]?.toLowerCase() ?? "";
-  if (local.length >= 3 && lower.includes(local)) failed.push("contains_email");
-  const names = [person.firstName, person.lastName]
-    .map((n) => n?.trim().toLowerCase() ?? "")
-    .filter((n) => [...n].length >= 3);
-  if (names.some((n) => lower.includes(n))) failed.push("contains_name");
+  const personal = personalParts(person);
+  if (personal.email.some((part) => lower.includes(part))) failed.push("contains_email");
+  if (personal.name.some((part) => lower.includes(part))) failed.push("contains_name");
   if (isCommonPassword(password)) failed.push("common_password");
-  return failed.map((code) => ruleError(policy, code, path));
+  const errors = failed.map((code) => ruleError(policy, code, path));
+  if (policy.min_strength > 0) {
+    const strength = await passwordStrength(password, strengthInputs(person));
+    if (strength.score < policy.min_strength)
+      errors.push({ path, code: "min_strength", message: strengthMessage(strength) });
+  }
+  return errors;
+}
+
+/** The 422 for a refused password: every failed rule in `errors[]`, their messages in `detail`. */
+export function passwordPolicyError(errors: readonly FieldError[]): AppError {
+  const detail = errors.map((e) => e.message.replace(/\.$/, "")).join(". ");
+  return new AppError("password_policy", detail, { errors: [...errors] });
 }

@@ -35,33 +35,91 @@ export function createLocalInvalidator(): Invalidator {
 
 const CHANNEL = "gatehouse_sessions";
 
-export async function createPostgresInvalidator(config: pg.ClientConfig, onError: (e: unknown) => void) {
+/** Reconnection of the LISTEN connection: 0.25 s doubling to 10 s, each delay jittered. */
+export const LISTEN_RECONNECT = { initialMs: 250, maxMs: 10_000 };
+
+/**
+ * The wait before reconnection attempt `attempt` (0 = the first): a random point in the upper half of
+ * 0.25 s · 2^attempt, capped at 10 s, so processes that lost the database together do not return in step.
+ */
+export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(LISTEN_RECONNECT.maxMs, LISTEN_RECONNECT.initialMs * 2 ** Math.min(attempt, 16));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export type InvalidatorEvents = {
+  /** The LISTEN connection failed or an attempt to restore it did. */
+  error(error: unknown): void;
+  /** Listening again after a loss; everything cached before was dropped. */
+  restored(): void;
+};
+
+/**
+ * While the LISTEN connection is down this process cannot hear invalidations, so `healthy()` is false
+ * (caches are bypassed) and it reconnects with backoff. Every cache is emptied when the connection is
+ * lost and again once it listens again: a value loaded while deaf may predate an invalidation it missed.
+ */
+export async function createPostgresInvalidator(config: pg.ClientConfig, events: InvalidatorEvents) {
   const listeners: Array<(userId: string) => void> = [];
   let client: pg.Client | undefined;
-  let connected = false;
   let closed = false;
+  let attempt = 0;
+  let retry: NodeJS.Timeout | undefined;
+  const dropEverything = () => {
+    for (const l of listeners) l("*");
+  };
 
-  const connect = async () => {
-    const next = new pg.Client(config);
+  const scheduleReconnect = () => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      listen().then(
+        () => {
+          if (!closed) events.restored();
+        },
+        (error: unknown) => {
+          events.error(error);
+          scheduleReconnect();
+        },
+      );
+    }, reconnectDelayMs(attempt++));
+    retry.unref();
+  };
+
+  const lost = (which: pg.Client) => {
+    which.end().catch(() => {});
+    if (which !== client) return;
+    client = undefined;
+    dropEverything();
+    scheduleReconnect();
+  };
+
+  const listen = async () => {
+    const next = new pg.Client({ ...config, keepAlive: true });
     next.on("notification", (message) => {
       if (message.channel === CHANNEL && message.payload) for (const l of listeners) l(message.payload);
     });
     next.on("error", (error) => {
-      connected = false;
-      onError(error);
+      if (next === client) events.error(error);
+      lost(next);
     });
-    next.on("end", () => {
-      connected = false;
-      // Whatever was cached may have been revoked while we were not listening.
-      for (const l of listeners) l("*");
-      if (!closed) setTimeout(() => connect().catch(onError), 1000).unref();
-    });
-    await next.connect();
-    await next.query(`LISTEN ${CHANNEL}`);
+    next.on("end", () => lost(next));
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      lost(next);
+      throw error;
+    }
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
+    }
     client = next;
-    connected = true;
+    attempt = 0;
+    dropEverything();
   };
-  await connect();
+  await listen();
 
   const invalidator: Invalidator = {
     publish: async (trx, userId) => {
@@ -70,13 +128,16 @@ export async function createPostgresInvalidator(config: pg.ClientConfig, onError
     onInvalidate: (listener) => {
       listeners.push(listener);
     },
-    healthy: () => connected,
+    healthy: () => client !== undefined,
     deliverLocally: (message) => {
       for (const l of listeners) l(message);
     },
     close: async () => {
       closed = true;
-      await client?.end().catch(() => {});
+      clearTimeout(retry);
+      const last = client;
+      client = undefined;
+      await last?.end().catch(() => {});
     },
   };
   return invalidator;
@@ -87,7 +148,8 @@ type Entry = { session: Session; cachedAt: number };
 /**
  * Sessions by token hash, so most authenticated requests cost no query. Entries live at most
  * `ttlMs` (a bound even if a notification were lost) and are dropped the moment any process revokes
- * a session of that user.
+ * a session of that user, or announces a change to the account a session is in (`acct:<id>`: its
+ * session limits may have changed).
  */
 export function createSessionCache(
   invalidator: Invalidator,
@@ -95,16 +157,29 @@ export function createSessionCache(
 ) {
   const byHash = new Map<string, Entry>();
   const hashesByUser = new Map<string, Set<string>>();
+  const hashesByAccount = new Map<string, Set<string>>();
   // Bumped on every invalidation: a lookup that started before one must not be cached after it.
   let generation = 0;
+
+  const index = (map: Map<string, Set<string>>, key: string | null, tokenHash: string) => {
+    if (key === null) return;
+    const hashes = map.get(key) ?? new Set<string>();
+    hashes.add(tokenHash);
+    map.set(key, hashes);
+  };
+  const unindex = (map: Map<string, Set<string>>, key: string | null, tokenHash: string) => {
+    if (key === null) return;
+    const hashes = map.get(key);
+    hashes?.delete(tokenHash);
+    if (hashes?.size === 0) map.delete(key);
+  };
 
   const forget = (tokenHash: string) => {
     const entry = byHash.get(tokenHash);
     if (!entry) return;
     byHash.delete(tokenHash);
-    const hashes = hashesByUser.get(entry.session.userId);
-    hashes?.delete(tokenHash);
-    if (hashes?.size === 0) hashesByUser.delete(entry.session.userId);
+    unindex(hashesByUser, entry.session.userId, tokenHash);
+    unindex(hashesByAccount, entry.session.accountId, tokenHash);
   };
 
   const evictUser = (userId: string) => {
@@ -112,12 +187,21 @@ export function createSessionCache(
     if (userId === "*") {
       byHash.clear();
       hashesByUser.clear();
+      hashesByAccount.clear();
       return;
     }
-    for (const hash of hashesByUser.get(userId) ?? []) byHash.delete(hash);
-    hashesByUser.delete(userId);
+    for (const hash of [...(hashesByUser.get(userId) ?? [])]) forget(hash);
   };
-  invalidator.onInvalidate(evictUser);
+  const evictAccount = (accountId: string) => {
+    generation++;
+    for (const hash of [...(hashesByAccount.get(accountId) ?? [])]) forget(hash);
+  };
+  // Messages are a user id, `*`, `acct:<id>`, or another cache's (`key:…`, `ntf:…`), which must not
+  // evict anything here nor keep a session from being cached.
+  invalidator.onInvalidate((message) => {
+    if (message.startsWith("acct:")) evictAccount(message.slice(5));
+    else if (!message.includes(":")) evictUser(message);
+  });
 
   return {
     get(tokenHash: string): Session | undefined {
@@ -134,16 +218,18 @@ export function createSessionCache(
     generation: () => generation,
     set(session: Session, startedAt = generation): void {
       if (!invalidator.healthy() || startedAt !== generation) return;
+      // A touched session replaces its entry (it may be in another account now).
+      forget(session.tokenHash);
       if (byHash.size >= options.maxEntries) {
         const oldest = byHash.keys().next().value;
         if (oldest !== undefined) forget(oldest);
       }
       byHash.set(session.tokenHash, { session, cachedAt: Date.now() });
-      const hashes = hashesByUser.get(session.userId) ?? new Set<string>();
-      hashes.add(session.tokenHash);
-      hashesByUser.set(session.userId, hashes);
+      index(hashesByUser, session.userId, session.tokenHash);
+      index(hashesByAccount, session.accountId, session.tokenHash);
     },
     evictUser,
+    evictAccount,
     size: () => byHash.size,
   };
 }

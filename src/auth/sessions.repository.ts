@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { SessionsTable } from "../db/tables.js";
 
@@ -88,13 +88,66 @@ export function createSessionsRepository() {
         .execute();
       return rows.map(toSession);
     },
-    async touch(db: Executor, id: string, lastSeenAt: string, idleExpiresAt: string): Promise<void> {
-      await db
+    /**
+     * False when the session was revoked or put under other limits since `idleMinutes` was read: then
+     * the caller's copy is stale and must not extend it.
+     */
+    async touch(
+      db: Executor,
+      id: string,
+      touched: { lastSeenAt: string; idleExpiresAt: string; idleMinutes: number },
+    ): Promise<boolean> {
+      const result = await db
         .updateTable("sessions")
-        .set({ last_seen_at: lastSeenAt, idle_expires_at: idleExpiresAt })
+        .set({ last_seen_at: touched.lastSeenAt, idle_expires_at: touched.idleExpiresAt })
         .where("id", "=", id)
         .where("revoked_at", "is", null)
+        .where("idle_minutes", "=", touched.idleMinutes)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    /** Sessions whose active account it is and that have not ended. */
+    async listLiveInAccount(db: Executor, accountId: string, now: string): Promise<Session[]> {
+      const rows = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("account_id", "=", accountId)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .where("idle_expires_at", ">", now)
         .execute();
+      return rows.map(toSession);
+    },
+    /**
+     * One idle limit and per-session deadlines for many sessions: a statement per 500 sessions (a
+     * portable CASE; deadlines are computed in code, as everywhere, not with dialect date functions).
+     */
+    async setLimits(
+      db: Executor,
+      idleMinutes: number,
+      deadlines: ReadonlyArray<{ id: string; idleExpiresAt: string; expiresAt: string }>,
+    ): Promise<void> {
+      for (let start = 0; start < deadlines.length; start += 500) {
+        const chunk = deadlines.slice(start, start + 500);
+        const byId = (value: (deadline: (typeof chunk)[number]) => string) =>
+          sql<string>`case id ${sql.join(
+            chunk.map((deadline) => sql`when ${deadline.id} then ${value(deadline)}`),
+            sql` `,
+          )} end`;
+        await db
+          .updateTable("sessions")
+          .set({
+            idle_minutes: idleMinutes,
+            idle_expires_at: byId((deadline) => deadline.idleExpiresAt),
+            expires_at: byId((deadline) => deadline.expiresAt),
+          })
+          .where(
+            "id",
+            "in",
+            chunk.map((limit) => limit.id),
+          )
+          .execute();
+      }
     },
     async revoke(db: Executor, userId: string, id: string, now: string): Promise<boolean> {
       const result = await db
@@ -137,8 +190,23 @@ export function createSessionsRepository() {
         .where("revoked_at", "is", null)
         .execute();
     },
-    async setAccount(db: Executor, id: string, accountId: string): Promise<void> {
-      await db.updateTable("sessions").set({ account_id: accountId }).where("id", "=", id).execute();
+    async setAccount(
+      db: Executor,
+      id: string,
+      accountId: string,
+      limits: { lastSeenAt: string; idleMinutes: number; idleExpiresAt: string; expiresAt: string },
+    ): Promise<void> {
+      await db
+        .updateTable("sessions")
+        .set({
+          account_id: accountId,
+          last_seen_at: limits.lastSeenAt,
+          idle_minutes: limits.idleMinutes,
+          idle_expires_at: limits.idleExpiresAt,
+          expires_at: limits.expiresAt,
+        })
+        .where("id", "=", id)
+        .execute();
     },
     async clearPasswordChangeRequired(db: Executor, id: string): Promise<void> {
       await db.updateTable("sessions").set({ password_change_required: 0 }).where("id", "=", id).execute();

@@ -1,4 +1,5 @@
-import type { SessionPolicy } from "../accounts/account-settings.js";
+import { DEFAULT_SESSION_POLICY, type SessionPolicy } from "../accounts/account-settings.js";
+import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { Db, Effects, Executor } from "../db/database.js";
 import { AppError } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
@@ -13,10 +14,24 @@ const MAX_TOKEN_LENGTH = 128;
 /** How long a password or second factor entered again unlocks sensitive actions. */
 export const REAUTH_SECONDS = 10 * 60;
 
+/**
+ * A session's limits under an account's policy: idle time counted from its last activity, its lifetime
+ * from the log-in. A lifetime is only ever shortened: the browser's cookie keeps the expiry it got.
+ */
+function limitsUnder(session: Session, policy: SessionPolicy) {
+  const lifetimeEnd = addSeconds(new Date(session.createdAt), policy.absolute_hours * 3600).toISOString();
+  return {
+    idleMinutes: policy.idle_minutes,
+    idleExpiresAt: addSeconds(new Date(session.lastSeenAt), policy.idle_minutes * 60).toISOString(),
+    expiresAt: lifetimeEnd < session.expiresAt ? lifetimeEnd : session.expiresAt,
+  };
+}
+
 export function createSessionsService(deps: {
   db: Db;
   clock: Clock;
   sessions: SessionsRepository;
+  accounts: AccountsRepository;
   cache: SessionCache;
   invalidator: Invalidator;
 }) {
@@ -88,9 +103,14 @@ export function createSessionsService(deps: {
           lastSeenAt: now.toISOString(),
           idleExpiresAt: addSeconds(now, session.idleMinutes * 60).toISOString(),
         };
-        await sessions.touch(db, session.id, touched.lastSeenAt, touched.idleExpiresAt);
-        cache.set(touched, startedAt);
-        session = touched;
+        if (await sessions.touch(db, session.id, touched)) {
+          cache.set(touched, startedAt);
+          return touched;
+        }
+        // Revoked or put under other limits since this copy was read (its invalidation may still be on
+        // the way): the stored session decides.
+        const stored = await sessions.findActiveByTokenHash(db, tokenHash);
+        return stored && isLive(stored, now) ? stored : undefined;
       }
       return session;
     },
@@ -146,10 +166,44 @@ export function createSessionsService(deps: {
       }
     },
 
-    /** Points a session at another account (the account switcher). */
-    async switchAccount(trx: Executor, effects: Effects, session: Session, accountId: string): Promise<void> {
-      await sessions.setAccount(trx, session.id, accountId);
+    /**
+     * Points a session at another account (the account switcher, joining an account): from now on it
+     * lives under that account's limits, and it counts as a visit there (the member list's last log-in).
+     * Undefined when those limits have ended it already (it is older than the account allows).
+     */
+    async switchAccount(
+      trx: Executor,
+      effects: Effects,
+      session: Session,
+      accountId: string,
+    ): Promise<Session | undefined> {
+      const now = clock.now();
+      const account = await deps.accounts.findById(trx, accountId);
+      const active = { ...session, accountId, lastSeenAt: now.toISOString() };
+      const moved = {
+        ...active,
+        ...limitsUnder(active, account?.settings.session ?? DEFAULT_SESSION_POLICY),
+      };
+      await sessions.setAccount(trx, session.id, accountId, moved);
       await publishRevocation(trx, effects, session.userId);
+      if (!isLive(moved, now)) return undefined;
+      await deps.accounts.recordMemberLogin(trx, accountId, session.userId, now.toISOString());
+      return moved;
+    },
+
+    /**
+     * Puts every live session in the account under its (changed) session policy at once; every process
+     * drops those sessions from its cache when the change commits.
+     */
+    async applyPolicy(trx: Executor, effects: Effects, accountId: string, policy: SessionPolicy) {
+      const live = await sessions.listLiveInAccount(trx, accountId, clock.now().toISOString());
+      await sessions.setLimits(
+        trx,
+        policy.idle_minutes,
+        live.map((session) => ({ id: session.id, ...limitsUnder(session, policy) })),
+      );
+      await invalidator.publish(trx, `acct:${accountId}`);
+      effects.afterCommit(() => invalidator.deliverLocally(`acct:${accountId}`));
     },
 
     async clearPasswordChangeRequired(trx: Executor, effects: Effects, session: Session) {

@@ -6,6 +6,7 @@ import {
   signUpAndLogin,
   type TestApp,
   testDialects,
+  tokenOf,
 } from "../testing/harness.js";
 
 const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
@@ -79,6 +80,8 @@ describe.each(testDialects())("sessions on %s", (dialect) => {
   });
 
   it("ends a session after its absolute lifetime even when in use", async () => {
+    // Stopped, so only the steps below move time (a slow run adds nothing to the idle gaps).
+    t.services.clock.freeze(new Date());
     const { client } = await signUpAndLogin(t, { email: "absolute@example.com" });
     for (let i = 0; i < 49; i++) {
       t.services.clock.advance(29 * 60);
@@ -103,6 +106,96 @@ describe.each(testDialects())("sessions on %s", (dialect) => {
     await fresh.post("/api/v1/auth/login", { email: "policy-s@example.com", password: STRONG_PASSWORD });
     t.services.clock.advance(6 * 60);
     expect((await fresh.get("/api/v1/me")).statusCode).toBe(401);
+  });
+
+  it("a tighter idle limit applies to existing sessions at once, even cached ones", async () => {
+    const { client: old, accountId } = await signUpAndLogin(t, { email: "tighten-idle@example.com" });
+    expect((await old.get("/api/v1/me")).statusCode).toBe(200); // now cached
+    t.services.clock.advance(6 * 60);
+    const admin = createClient(t.app);
+    await admin.post("/api/v1/auth/login", { email: "tighten-idle@example.com", password: STRONG_PASSWORD });
+    const saved = await admin.patch(`/api/v1/accounts/${accountId}/security`, {
+      session: { idle_minutes: 5 },
+    });
+    expect(saved.statusCode).toBe(200);
+    // Idle for 6 minutes, beyond the new 5.
+    expect((await old.get("/api/v1/me")).statusCode).toBe(401);
+    expect((await admin.get("/api/v1/me")).statusCode).toBe(200);
+    const [current] = (await admin.get("/api/v1/me/sessions")).body.data;
+    expect(Date.parse(current.expires_at) - Date.parse(current.last_seen_at)).toBe(5 * 60_000);
+    // The new limit slides like the old one did.
+    t.services.clock.advance(4 * 60);
+    expect((await admin.get("/api/v1/me")).statusCode).toBe(200);
+    t.services.clock.advance(4 * 60);
+    expect((await admin.get("/api/v1/me")).statusCode).toBe(200);
+    t.services.clock.advance(6 * 60);
+    expect((await admin.get("/api/v1/me")).statusCode).toBe(401);
+  });
+
+  it("a shorter absolute lifetime ends older sessions at once", async () => {
+    t.services.clock.freeze(new Date());
+    const { client: old, accountId } = await signUpAndLogin(t, { email: "tighten-abs@example.com" });
+    for (let i = 0; i < 6; i++) {
+      t.services.clock.advance(20 * 60);
+      expect((await old.get("/api/v1/session")).statusCode).toBe(200);
+    }
+    const admin = createClient(t.app);
+    await admin.post("/api/v1/auth/login", { email: "tighten-abs@example.com", password: STRONG_PASSWORD });
+    await admin.patch(`/api/v1/accounts/${accountId}/security`, { session: { absolute_hours: 1 } });
+    // Two hours old, beyond the new one hour.
+    expect((await old.get("/api/v1/session")).statusCode).toBe(401);
+    const state = await admin.get("/api/v1/session");
+    expect(state.statusCode).toBe(200);
+    const sessions = (await admin.get("/api/v1/me/sessions")).body.data;
+    expect(sessions).toHaveLength(1);
+    expect(Date.parse(sessions[0].expires_at) - Date.parse(sessions[0].created_at)).toBeLessThanOrEqual(
+      3600_000,
+    );
+  });
+
+  it("a session switched into another account lives under that account's limits", async () => {
+    const strict = await signUpAndLogin(t, { email: "strict-owner@example.com", account: "Strict" });
+    await strict.client.patch(`/api/v1/accounts/${strict.accountId}/security`, {
+      session: { idle_minutes: 5, absolute_hours: 1 },
+    });
+    const user = await signUpAndLogin(t, { email: "switcher@example.com", account: "Lax" });
+    await strict.client.post(`/api/v1/accounts/${strict.accountId}/invitations`, {
+      emails: ["switcher@example.com"],
+    });
+    const token = tokenOf(await t.linkFor("switcher@example.com", /invited to join Strict/));
+    expect((await user.client.post("/api/v1/invitations/accept", { token })).statusCode).toBe(200);
+    expect((await user.client.post(`/api/v1/accounts/${user.accountId}/switch`)).statusCode).toBe(200);
+
+    // Idle: 20 minutes are fine in Lax; in Strict 5 are not.
+    t.services.clock.advance(20 * 60);
+    const switched = await user.client.post(`/api/v1/accounts/${strict.accountId}/switch`);
+    expect(switched.statusCode).toBe(200);
+    expect(
+      Date.parse(switched.body.session.expires_at) - t.services.clock.now().getTime(),
+    ).toBeLessThanOrEqual(5 * 60_000);
+    t.services.clock.advance(6 * 60);
+    expect((await user.client.get("/api/v1/me")).statusCode).toBe(401);
+
+    // Absolute: a session older than Strict allows cannot move there; the next log-in lands there.
+    const other = createClient(t.app);
+    await other.post("/api/v1/auth/login", {
+      email: "switcher@example.com",
+      password: STRONG_PASSWORD,
+      account_id: user.accountId,
+    });
+    for (let i = 0; i < 4; i++) {
+      t.services.clock.advance(20 * 60);
+      expect((await other.get("/api/v1/me")).statusCode).toBe(200);
+    }
+    const late = await other.post(`/api/v1/accounts/${strict.accountId}/switch`);
+    expect(late.statusCode).toBe(401);
+    expect(late.body.code).toBe("unauthenticated");
+    expect((await other.get("/api/v1/me")).statusCode).toBe(401);
+    const again = await other.post("/api/v1/auth/login", {
+      email: "switcher@example.com",
+      password: STRONG_PASSWORD,
+    });
+    expect(again.body.account_id).toBe(strict.accountId);
   });
 
   it("keeps other accounts' security settings out of reach", async () => {
@@ -136,6 +229,24 @@ describe.runIf(testDialects().includes("postgres"))("session revocation across p
     t = await createTestApp("postgres");
   });
   afterAll(() => t?.close());
+
+  it("a tighter idle limit saved through one process ends an idle session cached in another", async () => {
+    const other = await t.sibling();
+    const { client, accountId } = await signUpAndLogin(t, { email: "multi-idle@example.com" });
+    const elsewhere = createClient(other.app);
+    elsewhere.cookie = client.cookie;
+    expect((await elsewhere.get("/api/v1/me")).statusCode).toBe(200); // cached in the other process
+    t.services.clock.advance(6 * 60);
+    const admin = createClient(t.app);
+    await admin.post("/api/v1/auth/login", { email: "multi-idle@example.com", password: STRONG_PASSWORD });
+    expect(
+      (await admin.patch(`/api/v1/accounts/${accountId}/security`, { session: { idle_minutes: 5 } }))
+        .statusCode,
+    ).toBe(200);
+    await expect
+      .poll(async () => (await elsewhere.get("/api/v1/me")).statusCode, { timeout: 2000, interval: 5 })
+      .toBe(401);
+  });
 
   it("a session revoked through one process stops working in another at once", async () => {
     const other = await t.sibling();

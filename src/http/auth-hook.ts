@@ -1,8 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { IpAllowlistGuard } from "../accounts/ip-allowlist.js";
+import type { KeyAuthentication } from "../api-keys/key-authentication.js";
+import { type KeyRateLimit, rateLimitedError, rateLimitHeaders } from "../api-keys/rate-limit.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { hmac, safeEqual } from "../lib/crypto.js";
-import { AppError } from "./errors.js";
+import { sessionRequired } from "./context.js";
+import { AppError, notFound } from "./errors.js";
 
 export const SESSION_COOKIE = "gatehouse_session";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -22,20 +25,56 @@ export function assertCsrf(request: FastifyRequest, secret: Buffer) {
   }
 }
 
+/** The credential of `authorization: Bearer <credential>`; undefined without a Bearer header. */
+function bearerCredential(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer(?:\s+(.*))?$/i.exec(header.trim());
+  return match ? (match[1] ?? "").trim() : undefined;
+}
+
+/** An account route takes API keys unless it says otherwise; other routes only when they say so. */
+function acceptsApiKeys(request: FastifyRequest): boolean {
+  return request.routeOptions.config.apiKeys ?? /\/:account_id(\/|$)/.test(request.routeOptions.url ?? "");
+}
+
 /**
- * Resolves the session cookie for every /api/v1 route before the body is read, then applies the route's
- * `auth` setting, the CSRF rule for unsafe methods, the accounts' IP allowlists and the "change your
- * password first" restriction.
+ * Resolves the credential for every /api/v1 route before the body is read — an API key from
+ * `authorization: Bearer` (counted against its per-minute rate limit), else the session cookie — then applies the route's `auth` and `apiKeys`
+ * settings, the CSRF rule for cookie requests with unsafe methods, the accounts' IP allowlists and the
+ * "change your password first" restriction. A key needs no CSRF token (a browser never attaches one
+ * on its own) and acts only in its own account.
  */
 export function registerAuthHook(
   app: FastifyInstance,
-  deps: { sessions: SessionsService; secret: Buffer; now: () => Date; ipAllowlist: IpAllowlistGuard },
+  deps: {
+    sessions: SessionsService;
+    apiKeys: KeyAuthentication;
+    keyRateLimit: KeyRateLimit;
+    secret: Buffer;
+    now: () => Date;
+    ipAllowlist: IpAllowlistGuard;
+  },
 ) {
   app.decorateRequest("session", undefined);
-  app.addHook("onRequest", async (request: FastifyRequest) => {
+  app.decorateRequest("apiKey", undefined);
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     // Unknown routes fall through to the 404 handler whether or not the caller is logged in.
     if (!request.url.startsWith("/api/") || request.routeOptions.url === undefined) return;
     const config = request.routeOptions.config;
+    const bearer = config.auth === "none" ? undefined : bearerCredential(request.headers.authorization);
+    if (bearer !== undefined) {
+      const key = await deps.apiKeys.authenticate(bearer, request.ip);
+      // Counted before anything else is decided, so every answer to a key (errors too) says where it
+      // stands; over the limit nothing else runs.
+      const rate = await deps.keyRateLimit.hit(key);
+      reply.headers(rateLimitHeaders(rate));
+      if (!rate.allowed) throw rateLimitedError(rate);
+      if (!acceptsApiKeys(request)) throw sessionRequired();
+      const pathAccountId = (request.params as { account_id?: string } | undefined)?.account_id;
+      // Another account's id looks exactly like one that does not exist.
+      if (pathAccountId !== undefined && pathAccountId !== key.accountId) throw notFound("Account");
+      request.apiKey = key;
+      return;
+    }
     const token = request.cookies[SESSION_COOKIE];
     if (token) request.session = await deps.sessions.authenticate(token);
     if (config.auth === "none") return;

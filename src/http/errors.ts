@@ -1,20 +1,26 @@
 export const ERROR_CODES = {
   validation_failed: { status: 400, title: "Invalid request" },
   invalid_json: { status: 400, title: "Malformed JSON" },
+  invalid_url: { status: 400, title: "Malformed URL" },
+  bad_request: { status: 400, title: "Malformed request" },
   invalid_token: { status: 400, title: "Invalid or expired link" },
   invalid_code: { status: 400, title: "Invalid code" },
+  invalid_image: { status: 400, title: "Image not accepted" },
   passkey_unknown: { status: 400, title: "Unknown passkey" },
   passkey_invalid: { status: 400, title: "Passkey not accepted" },
   passkey_counter_regressed: { status: 400, title: "Passkey signature counter went back" },
   passkey_challenge_invalid: { status: 400, title: "Passkey request expired or used" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
   seat_limit_reached: { status: 402, title: "Seat limit reached" },
+  plan_limit_reached: { status: 402, title: "Plan limit reached" },
   incorrect_password: { status: 400, title: "Incorrect password" },
   unauthenticated: { status: 401, title: "Not signed in" },
+  invalid_api_key: { status: 401, title: "Invalid API key" },
   payment_failed: { status: 402, title: "Payment failed" },
   csrf_failed: { status: 403, title: "CSRF check failed" },
   forbidden: { status: 403, title: "Forbidden" },
   reauth_required: { status: 403, title: "Confirm it's you" },
+  session_required: { status: 403, title: "Sign in as a person for this" },
   password_change_required: { status: 403, title: "Password change required" },
   mfa_enrollment_required: { status: 403, title: "Set up two-factor authentication first" },
   privilege_escalation: { status: 403, title: "Cannot grant what you do not hold" },
@@ -26,15 +32,18 @@ export const ERROR_CODES = {
   ip_not_allowed: { status: 403, title: "Not allowed from this IP address" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
+  request_timeout: { status: 408, title: "Request timeout" },
   conflict: { status: 409, title: "Conflict" },
   payment_method_required: { status: 402, title: "Add a payment method first" },
   builtin_role: { status: 409, title: "Built-in roles cannot be changed" },
   role_in_use: { status: 409, title: "Role in use" },
   last_root: { status: 409, title: "An account needs an active Root" },
   payload_too_large: { status: 413, title: "Payload too large" },
+  uri_too_long: { status: 414, title: "URI too long" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   password_policy: { status: 422, title: "Password does not meet the policy" },
   rate_limited: { status: 429, title: "Too many requests" },
+  headers_too_large: { status: 431, title: "Request headers too large" },
   internal_error: { status: 500, title: "Internal server error" },
   unavailable: { status: 503, title: "Service unavailable" },
 } as const;
@@ -84,6 +93,19 @@ export function toProblem(error: AppError, requestId: string): Problem {
   };
   if (error.errors?.length) problem.errors = error.errors;
   return problem;
+}
+
+/**
+ * 400 `validation_failed` naming every field problem at once. The detail is their messages, as
+ * sentences: it must read well on its own, without the field paths that `errors[]` carries.
+ */
+export function invalidFields(errors: readonly FieldError[]): AppError {
+  return new AppError("validation_failed", detailOf(errors) || "Invalid request", { errors: [...errors] });
+}
+
+/** The distinct messages of `errors` as one text: "Enter an email address. Enter a name". */
+export function detailOf(errors: readonly FieldError[]): string {
+  return [...new Set(errors.map((e) => e.message.replace(/\.$/, "")))].join(". ");
 }
 
 export function notFound(what = "Resource"): AppError {

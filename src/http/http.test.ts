@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createClient,
@@ -121,6 +122,22 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it("answers writes that lose a race for one name with 409, never a 500", async () => {
+    const owner = await signUpAndLogin(t, { email: "racer@example.com" });
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        owner.client.post(`/api/v1/accounts/${owner.accountId}/teams`, { name: "Racers" }),
+      ),
+    );
+    const statuses = responses.map((r) => r.statusCode).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    for (const r of responses.filter((r) => r.statusCode !== 201)) {
+      expect(r.statusCode, r.payload).toBe(409);
+      expect(r.headers["content-type"]).toContain("application/problem+json");
+      expect(r.body.code).toBe("conflict");
+    }
+  });
+
   it("answers unknown API routes and missing sessions with problems", async () => {
     const missing = await t.app.inject({ url: "/api/v1/nope" });
     expect(missing.statusCode).toBe(404);
@@ -145,12 +162,134 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     expect(Math.abs(Date.parse((await client.get("/dev/clock")).body.now) - Date.now())).toBeLessThan(5000);
   });
 
-  it("sets security headers", async () => {
+  it("sets security headers, and a Permissions-Policy on HTML", async () => {
     const r = await t.app.inject({ url: "/healthz" });
     expect(r.headers["x-content-type-options"]).toBe("nosniff");
     expect(r.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(r.headers["permissions-policy"]).toBeUndefined();
+    const page = await t.app.inject({ url: "/docs/" });
+    expect(page.headers["content-type"]).toContain("text/html");
+    expect(page.headers["permissions-policy"]).toContain("camera=()");
+    expect(page.headers["permissions-policy"]).toContain("publickey-credentials-get=(self)");
+  });
+
+  it("refuses control characters in bodies, path ids and query strings with a 400, on login too", async () => {
+    const login = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      payload: { email: "nul\u0000@example.com", password: "pass\u0001word" },
+    });
+    expect(login.statusCode).toBe(400);
+    expect(login.headers["content-type"]).toContain("application/problem+json");
+    expect(login.json().errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: "email", code: "invalid_characters" }),
+        expect.objectContaining({ path: "password", code: "invalid_characters" }),
+      ]),
+    );
+    const { client, accountId } = await signUpAndLogin(t, { email: "controls@example.com" });
+    const cases = [
+      await client.get("/api/v1/accounts/acct%00x"),
+      await client.get(`/api/v1/accounts/${accountId}/members/usr%00x`),
+      await client.get(`/api/v1/accounts/${accountId}/members?q=a%00b`),
+      await client.get(`/api/v1/accounts/${accountId}/members?q=a%0Ab`),
+      await client.get("/api/v1/permissions?account_id=%07"),
+      await client.post(`/api/v1/accounts/${accountId}/teams`, { name: "Team\u0000" }),
+      await client.post(`/api/v1/accounts/${accountId}/teams`, { name: "Team\u007f" }),
+      await client.put("/api/v1/me/preferences", { "the\u0000key": 1 }),
+    ];
+    for (const r of cases) {
+      expect(r.statusCode, r.payload).toBe(400);
+      expect(r.body.code).toBe("validation_failed");
+      expect(r.body.errors[0].code).toBe("invalid_characters");
+    }
+    // Multi-line text keeps its newlines and tabs.
+    const team = await client.post(`/api/v1/accounts/${accountId}/teams`, {
+      name: "Ops",
+      description: "Line one\r\n\tLine two",
+    });
+    expect(team.statusCode, team.payload).toBe(201);
+  });
+
+  it("answers unknown and wrongly-asked paths with problems: 404 and 405 with Allow", async () => {
+    for (const url of ["/dev/nope", "/files/nope", "/api/v1/nope", "/docs/nope.json", "/style.css"]) {
+      const r = await t.app.inject({ url });
+      expect(r.statusCode, url).toBe(404);
+      expect(r.headers["content-type"], url).toContain("application/problem+json");
+      expect(r.json().code).toBe("not_found");
+    }
+    const wrong = await t.app.inject({ method: "DELETE", url: "/api/v1/auth/login" });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe("POST");
+    expect(wrong.json().code).toBe("method_not_allowed");
+    const withParams = await t.app.inject({ method: "PUT", url: "/api/v1/accounts/acct_x/roles/role_y" });
+    expect(withParams.statusCode).toBe(405);
+    expect(withParams.headers.allow).toBe("PATCH, DELETE");
+  });
+
+  it("answers over-long ids and bad percent-escapes with problems that do not echo the URL", async () => {
+    const long = await t.app.inject({ url: `/api/v1/accounts/${"a".repeat(150)}/roles` });
+    expect(long.statusCode).toBe(414);
+    expect(long.headers["content-type"]).toContain("application/problem+json");
+    expect(long.json().code).toBe("uri_too_long");
+    expect(long.payload).not.toContain("aaaaaaaaaa");
+    expect(long.headers["x-request-id"]).toBeTruthy();
+    expect(long.headers["x-content-type-options"]).toBe("nosniff");
+    const badEscape = await t.app.inject({ url: "/api/v1/accounts/%E0%A4%A/roles" });
+    expect(badEscape.statusCode).toBe(400);
+    expect(badEscape.json().code).toBe("invalid_url");
+    expect(badEscape.payload).not.toContain("%E0");
+  });
+
+  it("answers framework-level errors on a real socket with problems", async () => {
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = t.app.server.address() as { port: number };
+    const send = (head: string) => rawRequest(port, head);
+    const get = (path: string) =>
+      send(`GET ${path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n`);
+
+    const cases: Array<[Promise<RawResponse>, number, string]> = [
+      [get(`/api/v1/accounts/${"a".repeat(150)}`), 414, "uri_too_long"],
+      [get("/api/v1/accounts/%E0%A4%A/roles"), 400, "invalid_url"],
+      [get(`/api/v1/accounts/acct_x/members?q=${"x".repeat(20_000)}`), 431, "headers_too_large"],
+      [get("/files/nope"), 404, "not_found"],
+      [send("BREW /coffee HTCPCP/1.0\r\n\r\n"), 400, "bad_request"],
+      [send("GET / HTTP/1.1\r\nhost: localhost\r\nbad header: x\r\n\r\n"), 400, "bad_request"],
+    ];
+    for (const [pending, status, code] of cases) {
+      const r = await pending;
+      expect(r.status, r.body).toBe(status);
+      expect(r.headers["content-type"]).toContain("application/problem+json");
+      expect(JSON.parse(r.body)).toMatchObject({ status, code });
+      expect(r.body).not.toContain("xxxxxxxxxx");
+      expect(r.headers["x-request-id"]).toBeTruthy();
+    }
   });
 });
+
+type RawResponse = { status: number; headers: Record<string, string>; body: string };
+
+/** One request written byte for byte (no client library would send these), read until the server closes. */
+function rawRequest(port: number, head: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const [top = "", body = ""] = text.split("\r\n\r\n", 2);
+      const [statusLine = "", ...lines] = top.split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(" ")[1]), headers, body });
+    });
+    socket.write(head);
+  });
+}
 
 describe("development outbox and production mode", () => {
   it("keeps mails in the outbox at /dev/mail when SMTP_URL is unset", async () => {

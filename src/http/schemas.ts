@@ -3,12 +3,17 @@ import { type TSchema, Type } from "@sinclair/typebox";
 /** Every string has a cap: nothing unbounded reaches the services or the database. */
 export const Str = (
   maxLength: number,
-  options: { minLength?: number; pattern?: string; description?: string } = {},
+  options: { minLength?: number; pattern?: string; format?: string; description?: string } = {},
 ) => Type.String({ maxLength, ...options });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const Email = Type.String({ format: "email", maxLength: 254, description: "Email address" });
+export const Email = Type.String({
+  format: "email",
+  minLength: 1,
+  maxLength: 254,
+  description: "Email address",
+});
 /** The body cap is generous; the policy decides (and reports) the real maximum. */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 export const Token = Type.String({ minLength: 1, maxLength: 256 });
@@ -59,9 +64,11 @@ export const MeSchema = Type.Object(
     last_name: Type.String(),
     full_name: Type.String(),
     mobile: Nullable(Type.String()),
+    mobile_verified: Type.Boolean(),
     timezone: Type.String(),
     locale: Type.String(),
-    avatar_url: Nullable(Type.String()),
+    avatar_url: Nullable(Type.String({ description: "The uploaded avatar, 256×256 (PUT /me/avatar)" })),
+    avatar_thumb_url: Nullable(Type.String({ description: "The same, 64×64" })),
     mfa_enabled: Type.Boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -96,6 +103,11 @@ export const PasswordPolicySchema = Type.Object(
     expiry_days: Nullable(Type.Integer()),
     disallow_personal_info: Type.Boolean(),
     disallow_common: Type.Boolean(),
+    min_strength: Type.Integer({
+      minimum: 0,
+      maximum: 4,
+      description: "The lowest zxcvbn strength score (0–4) a password must reach; 0 = not checked",
+    }),
   },
   { $id: "PasswordPolicy" },
 );

@@ -31,10 +31,37 @@ export function securityHeaders(): Record<string, string> {
   return headers;
 }
 
+/**
+ * Browser features the web app never uses are off for it and anything it could embed; passkeys
+ * (WebAuthn) stay on for the app's own origin.
+ */
+export const PERMISSIONS_POLICY = [
+  "accelerometer=()",
+  "autoplay=()",
+  "camera=()",
+  "display-capture=()",
+  "geolocation=()",
+  "gyroscope=()",
+  "hid=()",
+  "magnetometer=()",
+  "microphone=()",
+  "midi=()",
+  "payment=()",
+  "publickey-credentials-create=(self)",
+  "publickey-credentials-get=(self)",
+  "serial=()",
+  "usb=()",
+].join(", ");
+
 export function registerSecurityHeaders(app: FastifyInstance) {
   const headers = securityHeaders();
   app.addHook("onRequest", (_request, reply, done) => {
     reply.headers(headers);
     done();
+  });
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (String(reply.getHeader("content-type") ?? "").startsWith("text/html"))
+      reply.header("permissions-policy", PERMISSIONS_POLICY);
+    done(null, payload);
   });
 }

@@ -24,6 +24,14 @@ export const ID_PREFIXES = {
   invoice: "in",
   invoiceLine: "il",
   paymentMethod: "pm",
+  resetRequest: "prq",
+  apiKey: "key",
+  requestLog: "rlog",
+  notification: "ntf",
+  webhook: "wh",
+  webhookDelivery: "whd",
+  webhookAttempt: "wha",
+  domain: "dom",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -31,4 +39,9 @@ export type IdKind = keyof typeof ID_PREFIXES;
 /** Prefixed, random, URL-safe: 16 random bytes → 22 base64url characters. */
 export function newId(kind: IdKind): string {
   return `${ID_PREFIXES[kind]}_${randomBytes(16).toString("base64url")}`;
+}
+
+/** API keys act as principals wherever a user id is taken (src/roles/access.ts). */
+export function isApiKeyId(id: string): boolean {
+  return id.startsWith(`${ID_PREFIXES.apiKey}_`);
 }

@@ -1,99 +1,115 @@
+import { formatMailDate, type MailReader } from "./dates.js";
 import type { MailMessage } from "./mailer.js";
+import { type MailBranding, renderMail } from "./render.js";
 
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-type Content = {
-  to: string;
-  subject: string;
-  greeting: string;
-  lines: string[];
-  action?: { label: string; url: string };
-};
+/** The notification settings page, where every notification mail's footer points. */
+export function notificationSettingsUrl(publicUrl: string): string {
+  return `${publicUrl}/settings/notifications`;
+}
 
-/** Plain text + HTML with at most one action link, as API.md requires. */
-function render({ to, subject, greeting, lines, action }: Content): MailMessage {
-  const text = [
-    greeting,
-    "",
-    ...lines,
-    ...(action ? ["", `${action.label}: ${action.url}`] : []),
-    "",
-    "— Gatehouse",
-  ].join("\n");
-  const paragraphs = lines.map((l) => `<p>${escapeHtml(l)}</p>`).join("");
-  const button = action
-    ? `<p><a href="${escapeHtml(action.url)}" style="display:inline-block;padding:10px 16px;background:#2f5bea;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(action.label)}</a></p>`
-    : "";
-  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1b1f24"><p>${escapeHtml(greeting)}</p>${paragraphs}${button}<p style="color:#667">— Gatehouse</p></body></html>`;
-  return { to, subject, text, html };
+/** Appends the footer that links to the notification settings (text and HTML). */
+export function withSettingsFooter(message: MailMessage, publicUrl: string): MailMessage {
+  const url = notificationSettingsUrl(publicUrl);
+  const line = message.headers?.["List-Unsubscribe"]
+    ? "You get this mail because of your notification settings. Change them"
+    : "This security mail cannot be turned off. Your other notification settings";
+  const html = message.html.replace(
+    "</body>",
+    `<p style="color:#667;font-size:12px">${escapeHtml(line)}: <a href="${escapeHtml(url)}">${escapeHtml(url)}</a></p></body>`,
+  );
+  return { ...message, text: `${message.text}\n\n${line}: ${url}`, html, settingsFooter: false };
 }
 
 const hello = (name: string) => (name ? `Hello ${name},` : "Hello,");
 
+/** The paragraphs of an intro: one per non-empty line. */
+const paragraphs = (text: string) =>
+  text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+
+/**
+ * Every mail Gatehouse sends, rendered from the files in src/mail/templates/ (HTML + plain text; see
+ * render.ts). Mails about an account take its `MailBranding`; dates are written for the `reader`.
+ */
 export const mails = {
   verifyEmail: (to: string, name: string, url: string) =>
-    render({
+    renderMail("verify-email", {
       to,
       subject: "Confirm your email address",
-      greeting: hello(name),
-      lines: ["Please confirm your email address for Gatehouse. The link is valid for 24 hours."],
-      action: { label: "Confirm email", url },
+      values: { greeting: hello(name), url },
     }),
   signupAttempt: (to: string, name: string, url: string) =>
-    render({
+    renderMail("signup-attempt", {
       to,
       subject: "Someone tried to sign up with your email",
-      greeting: hello(name),
-      lines: [
-        "Someone tried to create a Gatehouse account with this address, which already has one.",
-        "If that was you, log in instead. If you forgot your password, reset it from the log-in page.",
-      ],
-      action: { label: "Log in", url },
+      values: { greeting: hello(name), url },
     }),
   passwordReset: (to: string, name: string, url: string) =>
-    render({
+    renderMail("password-reset", {
       to,
       subject: "Reset your password",
-      greeting: hello(name),
-      lines: [
-        "Someone asked to reset your Gatehouse password. The link is valid for 30 minutes and works once.",
-        "If you did not ask for this, you can ignore this mail; your password stays as it is.",
-      ],
-      action: { label: "Choose a new password", url },
+      values: { greeting: hello(name), url },
     }),
-  invitation: (to: string, name: string, accountName: string, inviterName: string, url: string) =>
-    render({
+  /**
+   * `custom`: the account's subject and intro overrides, variables already substituted (plain text;
+   * escaped by the template like every value).
+   */
+  invitation: (
+    to: string,
+    name: string,
+    accountName: string,
+    inviterName: string,
+    url: string,
+    options: { branding?: MailBranding; custom?: { subject: string | null; intro: string | null } } = {},
+  ) =>
+    renderMail("invitation", {
       to,
-      subject: `You're invited to join ${accountName}`,
-      greeting: hello(name),
-      lines: [
-        `${inviterName || "An administrator"} invited you to join ${accountName} on Gatehouse.`,
-        "The invitation is valid for 7 days.",
-      ],
-      action: { label: "Accept invitation", url },
+      subject: options.custom?.subject || `You're invited to join ${accountName}`,
+      branding: options.branding,
+      values: {
+        greeting: hello(name),
+        url,
+        intro: paragraphs(
+          options.custom?.intro ||
+            `${inviterName || "An administrator"} invited you to join ${accountName} on Gatehouse.`,
+        ),
+      },
+    }),
+  /** To a new member once they accepted an invitation: where to sign in. */
+  welcome: (
+    to: string,
+    name: string,
+    accountName: string,
+    url: string,
+    options: { branding?: MailBranding; custom?: { subject: string | null; intro: string | null } } = {},
+  ) =>
+    renderMail("welcome", {
+      to,
+      subject: options.custom?.subject || `Welcome to ${accountName}`,
+      branding: options.branding,
+      values: {
+        greeting: hello(name),
+        url,
+        intro: paragraphs(options.custom?.intro || `You are now a member of ${accountName} on Gatehouse.`),
+      },
     }),
   reactivate: (to: string, name: string, url: string) =>
-    render({
+    renderMail("reactivate", {
       to,
       subject: "Reactivate your Gatehouse login",
-      greeting: hello(name),
-      lines: [
-        "You deactivated your Gatehouse login, and someone (hopefully you) just logged in with your password.",
-        "To turn your login back on, confirm with the link below. It is valid for 24 hours.",
-      ],
-      action: { label: "Reactivate my login", url },
+      values: { greeting: hello(name), url },
     }),
   signInCode: (to: string, name: string, code: string) =>
-    render({
+    renderMail("sign-in-code", {
       to,
       subject: `Your Gatehouse code: ${code}`,
-      greeting: hello(name),
-      lines: [
-        `Your sign-in code is ${code}. It is valid for 10 minutes and works once.`,
-        "If you did not try to sign in, change your password.",
-      ],
+      values: { greeting: hello(name), code },
     }),
   paymentFailed: (
     to: string,
@@ -106,96 +122,134 @@ export const mails = {
       nextAttempt: string | null;
       url: string;
     },
+    options: { branding?: MailBranding; reader?: MailReader } = {},
   ) =>
-    render({
+    renderMail("payment-failed", {
       to,
       subject: `Payment failed for invoice ${input.invoiceNumber}`,
-      greeting: hello(name),
-      lines: [
-        `We could not collect ${input.amount} for invoice ${input.invoiceNumber} of ${input.accountName}: ${input.error}`,
-        input.nextAttempt
-          ? `We will try again on ${input.nextAttempt}.`
-          : "We will not try again automatically.",
-        "To fix it, add or choose another payment method in Settings → Billing, then pay the invoice there.",
-      ],
-      action: { label: "Open billing", url: input.url },
+      settingsFooter: true,
+      branding: options.branding,
+      values: {
+        greeting: hello(name),
+        ...input,
+        nextAttempt: input.nextAttempt ? formatMailDate(input.nextAttempt, options.reader) : null,
+      },
     }),
-  securityNotice: (to: string, name: string, subject: string, line: string) =>
-    render({
+  /** A notification of an event (src/notifications): its title, text and where to look. */
+  notification: (
+    to: string,
+    name: string,
+    input: { subject: string; lines: string[]; url: string },
+    options: { branding?: MailBranding } = {},
+  ) =>
+    renderMail("notification", {
+      to,
+      subject: input.subject,
+      settingsFooter: true,
+      branding: options.branding,
+      values: { greeting: hello(name), lines: input.lines, url: input.url },
+    }),
+  /** `branding`: the notice is about something done in that account (an administrator's action). */
+  securityNotice: (
+    to: string,
+    name: string,
+    subject: string,
+    line: string,
+    options: { branding?: MailBranding } = {},
+  ) =>
+    renderMail("security-notice", {
       to,
       subject,
-      greeting: hello(name),
-      lines: [line, "If this was not you, reset your password now and contact your administrator."],
+      settingsFooter: true,
+      branding: options.branding,
+      values: { greeting: hello(name), line },
     }),
-  passwordChanged: (to: string, name: string, when: string, ip: string | null) =>
-    render({
+  /** Once per lock of the user's second-factor lane (see login-throttle.ts). */
+  guessingLocked: (to: string, name: string, minutes: number) =>
+    renderMail("guessing-locked", {
+      to,
+      subject: `Too many wrong codes: your sign-in is locked for ${minutes} minute${minutes === 1 ? "" : "s"}`,
+      settingsFooter: true,
+      values: { greeting: hello(name), minutes, oneMinute: minutes === 1 },
+    }),
+  passwordChanged: (to: string, name: string, at: Date, ip: string | null, reader?: MailReader) =>
+    renderMail("password-changed", {
       to,
       subject: "Your password was changed",
-      greeting: hello(name),
-      lines: [
-        `The password of your Gatehouse account was changed at ${when}${ip ? ` from ${ip}` : ""}.`,
-        "If this was not you, reset your password now and contact your administrator.",
-      ],
+      settingsFooter: true,
+      values: { greeting: hello(name), when: formatMailDate(at, reader), ip },
     }),
   confirmEmailChange: (to: string, name: string, url: string) =>
-    render({
+    renderMail("confirm-email-change", {
       to,
       subject: "Confirm your new email address",
-      greeting: hello(name),
-      lines: [
-        "Someone (hopefully you) asked to make this address the login email of a Gatehouse account.",
-        "Confirm with the link below; it is valid for 24 hours and works once. Until then nothing changes.",
-        "If you did not ask for this, ignore this mail.",
-      ],
-      action: { label: "Confirm new email", url },
+      values: { greeting: hello(name), url },
     }),
-  emailChangeRequested: (to: string, name: string, newEmail: string, when: string, ip: string | null) =>
-    render({
+  emailChangeRequested: (
+    to: string,
+    name: string,
+    newEmail: string,
+    at: Date,
+    ip: string | null,
+    reader?: MailReader,
+  ) =>
+    renderMail("email-change-requested", {
       to,
       subject: "Someone asked to change your email address",
-      greeting: hello(name),
-      lines: [
-        `At ${when}${ip ? ` from ${ip}` : ""} someone asked to change the login email of your Gatehouse account to ${newEmail}.`,
-        "Nothing changes until that address is confirmed.",
-        "If it wasn't you, someone may be using your login: reset your password now, end your other sessions under Settings → Security, and contact your administrator.",
-      ],
+      settingsFooter: true,
+      values: { greeting: hello(name), newEmail, when: formatMailDate(at, reader), ip },
     }),
   emailChangeAddressTaken: (to: string, name: string) =>
-    render({
+    renderMail("email-change-address-taken", {
       to,
       subject: "Someone tried to use your email address",
-      greeting: hello(name),
-      lines: [
-        "Someone asked to make this address the login email of another Gatehouse login. It already belongs to your login, so nothing changed.",
-        "If you meant to merge two logins, that is not possible; log in with this address instead. Otherwise you can ignore this mail.",
-      ],
+      values: { greeting: hello(name) },
     }),
-  emailChanged: (to: string, name: string, newEmail: string, when: string) =>
-    render({
+  emailChanged: (to: string, name: string, newEmail: string, at: Date, reader?: MailReader) =>
+    renderMail("email-changed", {
       to,
       subject: "Your email address was changed",
-      greeting: hello(name),
-      lines: [
-        `The login email of your Gatehouse account was changed to ${newEmail} at ${when}. This address no longer works for logging in.`,
-        "If this was not you, contact your administrator right away.",
-      ],
+      settingsFooter: true,
+      values: { greeting: hello(name), newEmail, when: formatMailDate(at, reader) },
     }),
   newSignIn: (
     to: string,
     name: string,
-    sighting: { when: string; ip: string | null; browser: string; os: string },
+    sighting: { at: Date; ip: string | null; browser: string; os: string },
+    reader?: MailReader,
   ) =>
-    render({
+    renderMail("new-sign-in", {
       to,
       subject: "New sign-in to your account",
-      greeting: hello(name),
-      lines: [
-        "Your Gatehouse login was just used from a device or browser it has not been used from before.",
-        `When: ${sighting.when}`,
-        `IP address: ${sighting.ip ?? "unknown"}`,
-        `Device: ${sighting.browser} on ${sighting.os}`,
-        "If this was you, there is nothing to do.",
-        "If it wasn't you, reset your password now (\"Forgot password?\" on the log-in page), end the sessions you don't recognise under Settings → Security, and contact your administrator.",
-      ],
+      settingsFooter: true,
+      values: { greeting: hello(name), ...sighting, when: formatMailDate(sighting.at, reader) },
+    }),
+  webhookDisabled: (
+    to: string,
+    name: string,
+    input: { accountName: string; endpointUrl: string; failingSince: string; url: string },
+    options: { branding?: MailBranding; reader?: MailReader } = {},
+  ) =>
+    renderMail("webhook-disabled", {
+      to,
+      subject: `Webhook endpoint disabled for ${input.accountName}`,
+      branding: options.branding,
+      values: {
+        greeting: hello(name),
+        ...input,
+        failingSince: formatMailDate(input.failingSince, options.reader),
+      },
+    }),
+  domainFailed: (
+    to: string,
+    name: string,
+    input: { accountName: string; hostname: string; reason: string; url: string },
+    options: { branding?: MailBranding } = {},
+  ) =>
+    renderMail("domain-failed", {
+      to,
+      subject: `Custom domain ${input.hostname} stopped working for ${input.accountName}`,
+      branding: options.branding,
+      values: { greeting: hello(name), ...input },
     }),
 };
