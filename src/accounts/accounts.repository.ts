@@ -1,20 +1,53 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { memberStatusSql } from "../members/members.repository.js";
+import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
 import { type AccountSettings, parseAccountSettings } from "./account-settings.js";
+import { type PostalAddress, parseAddress } from "./organization.js";
 
 export type Account = {
   id: string;
   name: string;
   slug: string;
   settings: AccountSettings;
+  /** Storage keys of the uploaded logo (512 px) and its 128 px copy; null without one. */
+  logoKey: string | null;
+  logoSmallKey: string | null;
+  /** Where they are served (`{PUBLIC_URL}/files/<key>`). */
   logoUrl: string | null;
+  logoThumbUrl: string | null;
+  legalName: string | null;
+  website: string | null;
   industry: string | null;
+  industryOther: string | null;
+  phone: string | null;
+  address: PostalAddress | null;
   contactEmail: string | null;
+  billingEmail: string | null;
   taxId: string | null;
+  certifications: string[];
   defaultRoleId: string | null;
   createdAt: string;
   updatedAt: string;
 };
+
+/** The columns PATCH /accounts/{id} may set, as stored (`address` and `certifications` are JSON). */
+export type AccountProfileColumns = Partial<
+  Record<
+    | "name"
+    | "legal_name"
+    | "website"
+    | "industry"
+    | "industry_other"
+    | "phone"
+    | "address"
+    | "contact_email"
+    | "billing_email"
+    | "tax_id"
+    | "default_role_id",
+    string | null
+  > & { certifications: string }
+>;
 
 export type Role = {
   id: string;
@@ -29,6 +62,7 @@ export type Membership = {
   id: string;
   accountId: string;
   accountName: string;
+  accountSlug: string;
   status: string;
   role: Role;
 };
@@ -38,7 +72,8 @@ export function memberSortName(firstName: string, lastName: string, emailNormali
   return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
 }
 
-export function createAccountsRepository() {
+export function createAccountsRepository(options: { fileUrl?: FileUrl } = {}) {
+  const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async findById(db: Executor, id: string): Promise<Account | undefined> {
       const row = await db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
@@ -48,10 +83,20 @@ export function createAccountsRepository() {
           name: row.name,
           slug: row.slug,
           settings: parseAccountSettings(row.settings),
-          logoUrl: row.logo_url,
+          logoKey: row.logo_key,
+          logoSmallKey: row.logo_small_key,
+          logoUrl: urlOrNull(fileUrl, row.logo_key),
+          logoThumbUrl: urlOrNull(fileUrl, row.logo_small_key),
+          legalName: row.legal_name,
+          website: row.website,
           industry: row.industry,
+          industryOther: row.industry_other,
+          phone: row.phone,
+          address: parseAddress(row.address),
           contactEmail: row.contact_email,
+          billingEmail: row.billing_email,
           taxId: row.tax_id,
+          certifications: JSON.parse(row.certifications) as string[],
           defaultRoleId: row.default_role_id,
           createdAt: row.created_at,
           updatedAt: row.updated_at,
@@ -73,33 +118,38 @@ export function createAccountsRepository() {
       const row = await db.selectFrom("accounts").select("id").where("slug", "=", slug).executeTakeFirst();
       return row !== undefined;
     },
+    /**
+     * False when the slug is taken (also by a concurrent transaction): nothing is written then. Bills
+     * go to the creator's address until someone sets another.
+     */
     async insert(
       db: Executor,
-      account: { id: string; name: string; slug: string; settings: AccountSettings; now: string },
-    ) {
-      await db
+      account: {
+        id: string;
+        name: string;
+        slug: string;
+        settings: AccountSettings;
+        ownerId: string;
+        now: string;
+      },
+    ): Promise<boolean> {
+      const inserted = await db
         .insertInto("accounts")
-        .values({
+        .values((eb) => ({
           id: account.id,
           name: account.name,
           slug: account.slug,
           settings: JSON.stringify(account.settings),
+          billing_email: eb.selectFrom("users").select("email").where("id", "=", account.ownerId),
           created_at: account.now,
           updated_at: account.now,
-        })
-        .execute();
+        }))
+        .onConflict((oc) => oc.column("slug").doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      return inserted !== undefined;
     },
-    async updateProfile(
-      db: Executor,
-      accountId: string,
-      changes: Partial<
-        Record<
-          "name" | "logo_url" | "industry" | "contact_email" | "tax_id" | "default_role_id",
-          string | null
-        >
-      >,
-      now: string,
-    ) {
+    async updateProfile(db: Executor, accountId: string, changes: AccountProfileColumns, now: string) {
       const values = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
       if (typeof values.name === "string") values.name = values.name.trim();
       await db
@@ -108,13 +158,18 @@ export function createAccountsRepository() {
         .where("id", "=", accountId)
         .execute();
     },
-    /** Seats used = active + suspended members + open invitations. */
+    /**
+     * Members by status (`active` = active members only) and seats used = active + suspended +
+     * deactivated members + open invitations.
+     */
     async seatCounts(db: Executor, accountId: string, now: string) {
+      const status = memberStatusSql();
       const rows = await db
-        .selectFrom("memberships")
-        .select(["status", sql<number>`count(*)`.as("n")])
-        .where("account_id", "=", accountId)
-        .groupBy("status")
+        .selectFrom("memberships as m")
+        .innerJoin("users as u", "u.id", "m.user_id")
+        .select([status.as("status"), sql<number>`count(*)`.as("n")])
+        .where("m.account_id", "=", accountId)
+        .groupBy(status)
         .execute();
       const pending = await db
         .selectFrom("invitations")
@@ -126,7 +181,27 @@ export function createAccountsRepository() {
       const of = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
       const active = of("active");
       const suspended = of("suspended");
-      return { active, suspended, pending: Number(pending.n), used: active + suspended + Number(pending.n) };
+      const deactivated = of("deactivated");
+      return {
+        active,
+        suspended,
+        deactivated,
+        pending: Number(pending.n),
+        used: active + suspended + deactivated + Number(pending.n),
+      };
+    },
+    /** The uploaded logo's keys (both null: no logo). */
+    async setLogo(
+      db: Executor,
+      accountId: string,
+      keys: { large: string | null; small: string | null },
+      now: string,
+    ) {
+      await db
+        .updateTable("accounts")
+        .set({ logo_key: keys.large, logo_small_key: keys.small, updated_at: now })
+        .where("id", "=", accountId)
+        .execute();
     },
     async updateSettings(db: Executor, accountId: string, settings: AccountSettings, now: string) {
       await db
@@ -157,7 +232,7 @@ export function createAccountsRepository() {
     ) {
       const user = await db
         .selectFrom("users")
-        .select(["first_name", "last_name", "email_normalized", "last_login_at"])
+        .select(["first_name", "last_name", "email_normalized"])
         .where("id", "=", m.userId)
         .executeTakeFirstOrThrow();
       await db
@@ -170,10 +245,20 @@ export function createAccountsRepository() {
           status: m.status,
           sort_name: memberSortName(user.first_name, user.last_name, user.email_normalized),
           email_normalized: user.email_normalized,
-          last_login_at: user.last_login_at,
+          // The last log-in to this account: none yet (log-in and switching in set it).
+          last_login_at: null,
           created_at: m.now,
           updated_at: m.now,
         })
+        .execute();
+    },
+    /** A log-in to the account, or a session switched into it (the member list's "last log-in"). */
+    async recordMemberLogin(db: Executor, accountId: string, userId: string, at: string) {
+      await db
+        .updateTable("memberships")
+        .set({ last_login_at: at })
+        .where("account_id", "=", accountId)
+        .where("user_id", "=", userId)
         .execute();
     },
     /** The user's memberships with account name and role, in one query. */
@@ -188,6 +273,7 @@ export function createAccountsRepository() {
           "m.id as id",
           "m.account_id as account_id",
           "a.name as account_name",
+          "a.slug as account_slug",
           "m.status as status",
           "r.id as role_id",
           "r.key as role_key",
@@ -204,6 +290,7 @@ export function createAccountsRepository() {
         id: r.id,
         accountId: r.account_id,
         accountName: r.account_name,
+        accountSlug: r.account_slug,
         status: r.status,
         role: {
           id: r.role_id,

@@ -4,37 +4,29 @@ import { sessionStateFor } from "../auth/session-response.js";
 import { seatLimitOf } from "../billing/seats.js";
 import type { Config } from "../config.js";
 import { sessionOf, userActor } from "../http/context.js";
+import { refuseReadOnly } from "../http/read-only.js";
 import { Body, errorResponses, Nullable, SessionStateSchema, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
-import type { Account } from "./accounts.repository.js";
 import type { AccountProfileChanges } from "./accounts.service.js";
+import { accountView } from "./accounts.views.js";
+import { OrganizationFields, OrganizationInput } from "./organization.js";
 
-const AccountSchema = Type.Object({
+export const AccountSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   slug: Type.String(),
-  logo_url: Nullable(Type.String()),
-  industry: Nullable(Type.String()),
+  logo_url: Nullable(
+    Type.String({ description: "The uploaded logo, within 512×512 (PUT …/logo); read-only" }),
+  ),
+  logo_thumb_url: Nullable(Type.String({ description: "The same, within 128×128" })),
+  ...OrganizationFields,
   contact_email: Nullable(Type.String()),
-  tax_id: Nullable(Type.String()),
   default_role_id: Nullable(Type.String()),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+const LOGO_READ_ONLY = "The logo is set by uploading an image: PUT /api/v1/accounts/{id}/logo";
 const Params = Type.Object({ account_id: Str(64) });
-
-const accountView = (a: Account) => ({
-  id: a.id,
-  name: a.name,
-  slug: a.slug,
-  logo_url: a.logoUrl,
-  industry: a.industry,
-  contact_email: a.contactEmail,
-  tax_id: a.taxId,
-  default_role_id: a.defaultRoleId,
-  created_at: a.createdAt,
-  updated_at: a.updatedAt,
-});
 
 export function registerAccountsRoutes(app: FastifyInstance, services: Services, config: Config) {
   const { accountsService } = services;
@@ -53,6 +45,7 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
               Type.Object({
                 id: Type.String(),
                 name: Type.String(),
+                slug: Type.String(),
                 role: Type.Object({ id: Type.String(), key: Type.String(), name: Type.String() }),
                 current: Type.Boolean(),
               }),
@@ -68,6 +61,7 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
         data: list.map((m) => ({
           id: m.accountId,
           name: m.accountName,
+          slug: m.accountSlug,
           role: { id: m.role.id, key: m.role.key, name: m.role.name },
           current: m.accountId === session.accountId,
         })),
@@ -117,18 +111,15 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
   app.patch(
     "/api/v1/accounts/:account_id",
     {
+      preValidation: refuseReadOnly({ logo_url: LOGO_READ_ONLY, logo_thumb_url: LOGO_READ_ONLY }),
       schema: {
         tags,
         summary: "Change the account profile",
         params: Params,
         body: Body({
           name: Type.Optional(Str(200, { minLength: 1 })),
-          logo_url: Type.Optional(
-            Nullable(Type.String({ maxLength: 2048, format: "uri", pattern: "^https?://" })),
-          ),
-          industry: Type.Optional(Nullable(Str(100))),
+          ...OrganizationInput,
           contact_email: Type.Optional(Nullable(Type.String({ format: "email", maxLength: 254 }))),
-          tax_id: Type.Optional(Nullable(Str(64))),
           default_role_id: Type.Optional(Nullable(Str(64))),
         }),
         response: { 200: AccountSchema, ...errorResponses(400, 403, 404) },
@@ -148,19 +139,19 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
     "/api/v1/accounts/:account_id/switch",
     {
       // Leaving a blocked account is allowed; the account switched to must allow the IP (path check).
-      config: { allowOutsideIpAllowlist: true },
+      // It moves a person's session: no API key.
+      config: { allowOutsideIpAllowlist: true, apiKeys: false },
       schema: {
         tags,
-        summary: "Make this the session's active account",
+        summary: "Make this the session's active account (under its session limits)",
         params: Params,
-        response: { 200: SessionStateSchema, ...errorResponses(403, 404) },
+        response: { 200: SessionStateSchema, ...errorResponses(401, 403, 404) },
       },
     },
     async (request) => {
       const session = sessionOf(request);
       const accountId = (request.params as { account_id: string }).account_id;
-      await accountsService.switchTo(session, accountId);
-      return sessionStateFor(services, config, { ...session, accountId });
+      return sessionStateFor(services, config, await accountsService.switchTo(session, accountId));
     },
   );
 
@@ -169,7 +160,7 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
     {
       schema: {
         tags,
-        summary: "Seat usage: active + suspended members + open invitations",
+        summary: "Seat usage: active + suspended + deactivated members + open invitations",
         params: Params,
         response: {
           200: Type.Object({
@@ -183,6 +174,7 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
             used: Type.Integer(),
             active: Type.Integer(),
             suspended: Type.Integer(),
+            deactivated: Type.Integer(),
             pending: Type.Integer(),
           }),
           ...errorResponses(403, 404),

@@ -3,9 +3,11 @@ import type { PasswordPolicy } from "../auth/password-policy.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { type Db, type Executor, transact } from "../db/database.js";
-import { AppError, notFound } from "../http/errors.js";
+import type { EventLog } from "../events/event-log.js";
+import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
+import { normalizePhone, PHONE_NUMBER_MESSAGE } from "../lib/phone.js";
 import { type AccessCache, requirePermission as checkPermission, loadAccess } from "../roles/access.js";
 import { BUILTIN_ROLES, type Permission } from "../roles/permissions.js";
 import {
@@ -14,17 +16,115 @@ import {
   type MfaPolicy,
   type SessionPolicy,
 } from "./account-settings.js";
-import type { Account, AccountsRepository, Membership } from "./accounts.repository.js";
+import type {
+  Account,
+  AccountProfileColumns,
+  AccountsRepository,
+  Membership,
+} from "./accounts.repository.js";
+import { accountView } from "./accounts.views.js";
 import { clientIp, compileAllowlist, normalizeIpAllowlist } from "./ip-allowlist.js";
+import {
+  blankToNull,
+  CERTIFICATIONS,
+  type Certification,
+  COUNTRIES,
+  COUNTRY_MESSAGE,
+  type Industry,
+  normalizeAddress,
+} from "./organization.js";
 
 export type AccountProfileChanges = Partial<{
   name: string;
-  logo_url: string | null;
-  industry: string | null;
+  legal_name: string | null;
+  website: string | null;
+  industry: Industry | null;
+  industry_other: string | null;
+  phone: string | null;
+  address: {
+    line1: string;
+    line2?: string | null;
+    city: string;
+    region?: string | null;
+    postal_code?: string | null;
+    country: string;
+  } | null;
   contact_email: string | null;
+  billing_email: string | null;
   tax_id: string | null;
+  certifications: Certification[];
   default_role_id: string | null;
 }>;
+
+/**
+ * The profile changes as stored, after the checks the schema cannot make (a website's host, the
+ * industry_other rule); `before` is the account as it is.
+ */
+function profileColumns(changes: AccountProfileChanges, before: Account): AccountProfileColumns {
+  const problems: FieldError[] = [];
+  const website = blankToNull(changes.website);
+  if (website && !isWebAddress(website))
+    problems.push({
+      path: "website",
+      code: "invalid_format",
+      message: "Website must be a web address like https://example.com",
+    });
+  const phone =
+    changes.phone === undefined || changes.phone === null ? changes.phone : normalizePhone(changes.phone);
+  if (phone === undefined && typeof changes.phone === "string")
+    problems.push({ path: "phone", code: "invalid_format", message: PHONE_NUMBER_MESSAGE });
+  if (changes.address && !COUNTRIES.has(changes.address.country.toUpperCase()))
+    problems.push({ path: "address.country", code: "invalid_country", message: COUNTRY_MESSAGE });
+  const industry = changes.industry === undefined ? before.industry : changes.industry;
+  const industryOther = blankToNull(changes.industry_other);
+  if (industryOther && industry !== "other")
+    problems.push({
+      path: "industry_other",
+      code: "requires_other",
+      message: 'Describe the industry only when it is "other"',
+    });
+  const certifications = changes.certifications;
+  if (certifications && new Set(certifications).size !== certifications.length)
+    problems.push({
+      path: "certifications",
+      code: "duplicate",
+      message: "Certifications must not list an item twice",
+    });
+  if (problems.length) throw invalidFields(problems);
+  return {
+    name: changes.name,
+    legal_name: blankToNull(changes.legal_name),
+    website,
+    industry: changes.industry,
+    // Another industry than "other" needs no description: the old one goes.
+    industry_other: industry === "other" ? industryOther : before.industryOther === null ? undefined : null,
+    phone: phone === undefined ? undefined : phone,
+    address:
+      changes.address === undefined
+        ? undefined
+        : changes.address === null
+          ? null
+          : JSON.stringify(normalizeAddress(changes.address)),
+    contact_email: changes.contact_email,
+    billing_email: changes.billing_email,
+    tax_id: blankToNull(changes.tax_id),
+    certifications: certifications
+      ? JSON.stringify(
+          [...certifications].sort((a, b) => CERTIFICATIONS.indexOf(a) - CERTIFICATIONS.indexOf(b)),
+        )
+      : undefined,
+    default_role_id: changes.default_role_id,
+  };
+}
+
+function isWebAddress(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
 
 export type SecurityChanges = {
   password_policy?: Partial<PasswordPolicy>;
@@ -50,8 +150,19 @@ export function createAccountsService(deps: {
   accounts: AccountsRepository;
   access: AccessCache;
   sessions: SessionsService;
+  events: Pick<EventLog, "record">;
 }) {
-  const { db, clock, accounts } = deps;
+  const { db, clock, accounts, events } = deps;
+
+  /** The top-level fields whose values differ between two API shapes (what `changed` lists). */
+  const changedKeys = (
+    before: Record<string, unknown>,
+    after: Record<string, unknown>,
+    except: string[] = [],
+  ) =>
+    Object.keys(after).filter(
+      (k) => !except.includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+    );
 
   /** The caller's membership in an account; 404 when they have none, so existence is not revealed. */
   async function membershipOf(executor: Executor, userId: string, accountId: string): Promise<Membership> {
@@ -86,16 +197,21 @@ export function createAccountsService(deps: {
     ): Promise<string> {
       const now = clock.now().toISOString();
       const accountId = newId("account");
-      let slug = slugify(input.name);
-      if (await accounts.slugExists(trx, slug))
-        slug = `${slug}-${newId("account").slice(5, 11).toLowerCase()}`;
-      await accounts.insert(trx, {
-        id: accountId,
-        name: input.name,
-        slug,
-        settings: defaultAccountSettings(),
-        now,
-      });
+      const base = slugify(input.name);
+      const suffixed = () => `${base}-${newId("account").slice(5, 11).toLowerCase()}`;
+      // A taken slug gets a random suffix; two sign-ups with one name at once both succeed.
+      let slug = (await accounts.slugExists(trx, base)) ? suffixed() : base;
+      while (
+        !(await accounts.insert(trx, {
+          id: accountId,
+          name: input.name,
+          slug,
+          settings: defaultAccountSettings(),
+          ownerId: input.ownerId,
+          now,
+        }))
+      )
+        slug = suffixed();
       // Root and Admin must use a second factor in new accounts (7 days' grace to enroll).
       const roleIds = new Map(BUILTIN_ROLES.map((role) => [role.key, newId("role")]));
       const settings = defaultAccountSettings();
@@ -155,7 +271,10 @@ export function createAccountsService(deps: {
       changes: AccountProfileChanges,
     ): Promise<Account> {
       await requirePermission(db, actor.id, accountId, "account:update");
-      await transact(db, async (trx) => {
+      await transact(db, async (trx, effects) => {
+        const account = (await accounts.findById(trx, accountId)) as Account;
+        const before = accountView(account);
+        const columns = profileColumns(changes, account);
         if (changes.default_role_id) {
           const role = await trx
             .selectFrom("roles")
@@ -174,7 +293,8 @@ export function createAccountsService(deps: {
               ],
             });
         }
-        await accounts.updateProfile(trx, accountId, changes, clock.now().toISOString());
+        await accounts.updateProfile(trx, accountId, columns, clock.now().toISOString());
+        const after = accountView((await accounts.findById(trx, accountId)) as Account);
         await recordAudit(
           trx,
           actor,
@@ -183,31 +303,61 @@ export function createAccountsService(deps: {
             action: "account.updated",
             targetType: "account",
             targetId: accountId,
-            changes: { ...changes },
+            // What was stored (the phone in E.164, the address tidied), for the fields sent.
+            changes: Object.fromEntries(
+              Object.keys(changes).map((k) => [k, after[k as keyof typeof after] ?? null]),
+            ),
           },
           clock.now(),
         );
+        const changed = changedKeys(before, after, ["updated_at"]);
+        // Sending what it already says is no change to announce.
+        if (changed.length)
+          await events.record(trx, effects, actor, {
+            accountId,
+            type: "account.updated",
+            data: { ...after, changed },
+          });
       });
       return (await accounts.findById(db, accountId)) as Account;
     },
 
-    /** The account switcher: the session moves, and the next log-in lands there too. */
-    async switchTo(session: Session, accountId: string): Promise<void> {
+    /**
+     * The account switcher: the session moves (under that account's session limits), and the next
+     * log-in lands there too. A session older than that account allows ends: 401, log in again.
+     */
+    async switchTo(session: Session, accountId: string): Promise<Session> {
       const found = await deps.access.get(db, accountId, session.userId);
       if (found?.status !== "active") throw notFound("Account");
-      await transact(db, async (trx, effects) => {
-        await deps.sessions.switchAccount(trx, effects, session, accountId);
+      const moved = await transact(db, async (trx, effects) => {
         await trx
           .updateTable("users")
           .set({ last_account_id: accountId })
           .where("id", "=", session.userId)
           .execute();
+        return deps.sessions.switchAccount(trx, effects, session, accountId);
       });
+      if (!moved) {
+        throw new AppError(
+          "unauthenticated",
+          "Sessions in that account last a shorter time than yours has: log in again to open it.",
+        );
+      }
+      return moved;
     },
 
     async seats(userId: string, accountId: string) {
       await requirePermission(db, userId, accountId, "members:read");
       return accounts.seatCounts(db, accountId, clock.now().toISOString());
+    },
+
+    /**
+     * Inside a transaction that changed how the user shows in every account (turning their own login
+     * off or on): each of their accounts drops what it cached (access, member counts) at commit.
+     */
+    async publishUserChange(trx: Executor, afterCommit: (effect: () => unknown) => void, userId: string) {
+      for (const membership of await accounts.membershipsOfUser(trx, userId))
+        await deps.access.publishAccountChange(trx, afterCommit, membership.accountId);
     },
 
     async getSecurity(userId: string, accountId: string): Promise<AccountSettings> {
@@ -273,6 +423,8 @@ export function createAccountsService(deps: {
         await accounts.updateSettings(trx, accountId, settings, clock.now().toISOString());
         // Every process drops its cached allowlist of this account at commit (checked on each request).
         if (ipAllowlist) await deps.access.publishAccountChange(trx, effects.afterCommit, accountId);
+        // Session limits apply to the sessions already in the account, not only to new ones.
+        if (changes.session) await deps.sessions.applyPolicy(trx, effects, accountId, settings.session);
         await recordAudit(
           trx,
           actor,
@@ -285,6 +437,18 @@ export function createAccountsService(deps: {
           },
           clock.now(),
         );
+        // Which settings changed, as `section.field` (`ip_allowlist` as a whole).
+        const changed = (Object.keys(settings) as Array<keyof AccountSettings>).flatMap((section) => {
+          const [before, after] = [account.settings[section], settings[section]];
+          if (Array.isArray(after)) return JSON.stringify(before) === JSON.stringify(after) ? [] : [section];
+          return changedKeys(before as Record<string, unknown>, after).map((field) => `${section}.${field}`);
+        });
+        if (changed.length)
+          await events.record(trx, effects, actor, {
+            accountId,
+            type: "security.policy_changed",
+            data: { ...settings, changed },
+          });
         return settings;
       });
     },

@@ -19,6 +19,11 @@ const PasswordPolicyFields = {
   require_special: Type.Boolean(),
   history: int(POLICY_BOUNDS.history),
   expiry_days: Nullable(int(POLICY_BOUNDS.expiry_days)),
+  min_strength: Type.Integer({
+    minimum: POLICY_BOUNDS.min_strength.min,
+    maximum: POLICY_BOUNDS.min_strength.max,
+    description: "The lowest zxcvbn strength score (0–4) a new password must reach; 0 = not checked",
+  }),
 };
 const SessionFields = {
   idle_minutes: int(SESSION_BOUNDS.idle_minutes),

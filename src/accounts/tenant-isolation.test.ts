@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUILTIN_ROLES } from "../roles/permissions.js";
+import { BUILTIN_ROLES, PERMISSIONS } from "../roles/permissions.js";
 import {
   addMember,
   type Client,
+  createApiKey,
   createTestApp,
   signUpAndLogin,
   type TestApp,
@@ -30,6 +31,7 @@ type Ids = {
   B_custom_role: string;
   B_team: string;
   B_invitation: string;
+  B_key: string;
 };
 
 type Call = {
@@ -37,6 +39,8 @@ type Call = {
   /** Under /api/v1, with `{key}` of Ids. */
   path: string;
   body?: (ids: Ids) => unknown;
+  /** Only a person may call it: an API key gets 403 `session_required` before any account is looked at. */
+  personOnly?: boolean;
 };
 
 const MONITOR_PERMISSIONS = [...(BUILTIN_ROLES.find((r) => r.key === "monitor")?.permissions ?? [])];
@@ -46,7 +50,7 @@ const KEEP_TEAM = { reassign_members_to: null, transfer_resources_to: "account" 
 const B_ENDPOINTS: Call[] = [
   { method: "GET", path: "/accounts/{B}" },
   { method: "PATCH", path: "/accounts/{B}", body: () => ({ name: "Taken over" }) },
-  { method: "POST", path: "/accounts/{B}/switch" },
+  { method: "POST", path: "/accounts/{B}/switch", personOnly: true },
   { method: "GET", path: "/accounts/{B}/seats" },
   { method: "GET", path: "/accounts/{B}/billing" },
   {
@@ -77,9 +81,9 @@ const B_ENDPOINTS: Call[] = [
   { method: "POST", path: "/accounts/{B}/members/{B_member}/reactivate" },
   { method: "POST", path: "/accounts/{B}/members/{B_member}/logout" },
   { method: "POST", path: "/accounts/{B}/members/{B_member}/force-password-reset" },
-  { method: "POST", path: "/accounts/{B}/members/{B_member}/mfa/reset" },
-  { method: "POST", path: "/accounts/{B}/members/{B_member}/recovery-codes" },
-  { method: "GET", path: "/accounts/{B}/members/{B_member}/recovery-codes" },
+  { method: "POST", path: "/accounts/{B}/members/{B_member}/mfa/reset", personOnly: true },
+  { method: "POST", path: "/accounts/{B}/members/{B_member}/recovery-codes", personOnly: true },
+  { method: "POST", path: "/accounts/{B}/members/{B_member}/recovery-codes/reveal", personOnly: true },
   { method: "DELETE", path: "/accounts/{B}/members/{B_member}" },
   { method: "POST", path: "/accounts/{B}/members/{B_root}/suspend" },
   { method: "DELETE", path: "/accounts/{B}/members/{B_root}" },
@@ -125,6 +129,20 @@ const B_ENDPOINTS: Call[] = [
   { method: "DELETE", path: "/accounts/{B}/teams/{B_team}", body: () => KEEP_TEAM },
   { method: "GET", path: "/accounts/{B}/audit-events" },
   { method: "GET", path: "/accounts/{B}/audit-events?target_id={B_member}" },
+  { method: "GET", path: "/accounts/{B}/audit-events?actor_id={B_key}" },
+  { method: "GET", path: "/accounts/{B}/api-keys" },
+  {
+    method: "POST",
+    path: "/accounts/{B}/api-keys",
+    body: () => ({ name: "Intruder", scopes: ["members:read"] }),
+    personOnly: true,
+  },
+  { method: "GET", path: "/accounts/{B}/api-keys/{B_key}" },
+  { method: "PATCH", path: "/accounts/{B}/api-keys/{B_key}", body: () => ({ allowed_ips: [] }) },
+  { method: "POST", path: "/accounts/{B}/api-keys/{B_key}/rotate", body: () => ({ grace_seconds: 0 }) },
+  { method: "GET", path: "/accounts/{B}/api-keys/{B_key}/usage" },
+  { method: "GET", path: "/accounts/{B}/api-keys/{B_key}/logs" },
+  { method: "DELETE", path: "/accounts/{B}/api-keys/{B_key}" },
 ];
 
 /** A's own endpoints, addressed with B's object ids in the path. */
@@ -139,9 +157,9 @@ const A_PATHS_WITH_B_IDS: Call[] = [
   { method: "POST", path: "/accounts/{A}/members/{B_member}/reactivate" },
   { method: "POST", path: "/accounts/{A}/members/{B_member}/logout" },
   { method: "POST", path: "/accounts/{A}/members/{B_member}/force-password-reset" },
-  { method: "POST", path: "/accounts/{A}/members/{B_member}/mfa/reset" },
-  { method: "POST", path: "/accounts/{A}/members/{B_member}/recovery-codes" },
-  { method: "GET", path: "/accounts/{A}/members/{B_member}/recovery-codes" },
+  { method: "POST", path: "/accounts/{A}/members/{B_member}/mfa/reset", personOnly: true },
+  { method: "POST", path: "/accounts/{A}/members/{B_member}/recovery-codes", personOnly: true },
+  { method: "POST", path: "/accounts/{A}/members/{B_member}/recovery-codes/reveal", personOnly: true },
   { method: "DELETE", path: "/accounts/{A}/members/{B_member}" },
   { method: "POST", path: "/accounts/{A}/invitations/{B_invitation}/resend" },
   { method: "DELETE", path: "/accounts/{A}/invitations/{B_invitation}" },
@@ -165,6 +183,12 @@ const A_PATHS_WITH_B_IDS: Call[] = [
   },
   { method: "PUT", path: "/accounts/{A}/teams/{B_team}/members", body: () => ({ user_ids: [] }) },
   { method: "DELETE", path: "/accounts/{A}/teams/{B_team}", body: () => KEEP_TEAM },
+  { method: "GET", path: "/accounts/{A}/api-keys/{B_key}" },
+  { method: "PATCH", path: "/accounts/{A}/api-keys/{B_key}", body: () => ({ allowed_ips: [] }) },
+  { method: "POST", path: "/accounts/{A}/api-keys/{B_key}/rotate", body: () => ({ grace_seconds: 0 }) },
+  { method: "GET", path: "/accounts/{A}/api-keys/{B_key}/usage" },
+  { method: "GET", path: "/accounts/{A}/api-keys/{B_key}/logs" },
+  { method: "DELETE", path: "/accounts/{A}/api-keys/{B_key}" },
 ];
 
 /**
@@ -218,14 +242,23 @@ function fill(path: string, ids: Ids): string {
   });
 }
 
-/** A request with the caller's session; unlike the harness client it can send a body with DELETE. */
-async function send(t: TestApp, client: Client, method: Method, url: string, body?: unknown) {
+/**
+ * A request with the caller's session, or with an API key's secret (no cookie, no CSRF token); unlike
+ * the harness client it can send a body with DELETE.
+ */
+async function send(t: TestApp, caller: Client | string, method: Method, url: string, body?: unknown) {
+  const credentials =
+    typeof caller === "string"
+      ? { authorization: `Bearer ${caller}` }
+      : {
+          cookie: `gatehouse_session=${caller.cookie}`,
+          ...(method === "GET" ? {} : { "x-csrf-token": caller.csrf ?? "" }),
+        };
   const response = await t.app.inject({
     method,
     url: `/api/v1${url}`,
     headers: {
-      cookie: `gatehouse_session=${client.cookie}`,
-      ...(method === "GET" ? {} : { "x-csrf-token": client.csrf ?? "" }),
+      ...credentials,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
@@ -240,6 +273,8 @@ async function send(t: TestApp, client: Client, method: Method, url: string, bod
 describe.each(testDialects())("tenant isolation on %s", (dialect) => {
   let t: TestApp;
   let aRoot: Client;
+  /** An API key of A's Root holding every permission. */
+  let aKey: string;
   let ids: Ids;
   let before: Awaited<ReturnType<typeof snapshotOfB>>;
   let aTeamBefore: unknown;
@@ -296,11 +331,19 @@ describe.each(testDialects())("tenant isolation on %s", (dialect) => {
         .where("user_id", "in", people)
         .orderBy("id")
         .execute(),
+      apiKeys: await db
+        .selectFrom("api_keys")
+        .selectAll()
+        .where("account_id", "=", ids.B)
+        .orderBy("id")
+        .execute(),
     };
   }
 
   beforeAll(async () => {
-    t = await createTestApp(dialect);
+    // One key calls every endpoint here, more than Free's 60 requests a minute: the rate limit is
+    // tested in src/api-keys/rate-limit.test.ts, not here.
+    t = await createTestApp(dialect, { BILLING_PLANS: '{"free":{"api_rate_per_minute":100000}}' });
     const a = await signUpAndLogin(t, { email: "a-root@example.com", account: "Tenant A" });
     const b = await signUpAndLogin(t, { email: "b-root@example.com", account: "Tenant B" });
     aRoot = a.client;
@@ -337,6 +380,8 @@ describe.each(testDialects())("tenant isolation on %s", (dialect) => {
         team_ids: [bTeam.body.id],
       }),
     );
+    const bKey = await createApiKey(b, ["members:read", "api_keys:manage"]);
+    aKey = (await createApiKey(a, Object.keys(PERMISSIONS))).secret;
     ids = {
       A: a.accountId,
       B: b.accountId,
@@ -350,6 +395,7 @@ describe.each(testDialects())("tenant isolation on %s", (dialect) => {
       B_custom_role: bRole.body.id,
       B_team: bTeam.body.id,
       B_invitation: bInvitation.body.data[0].invitation.id,
+      B_key: bKey.id,
     };
     // Past the resend interval: a resend that slipped through would succeed, not be rate-limited.
     t.services.clock.advance(61);
@@ -371,6 +417,29 @@ describe.each(testDialects())("tenant isolation on %s", (dialect) => {
       const response = await send(t, aRoot, c.method, fill(c.path, ids), c.body?.(ids));
       expect(response.status, response.payload).toBe(404);
       expect(response.body.code).toBe("not_found");
+    });
+  });
+
+  describe("A's API key (every scope) on every /accounts/{B}/… endpoint gets 404 not_found", () => {
+    it.each(B_ENDPOINTS.map((c) => [nameOf(c), c] as const))("%s", async (_name, c) => {
+      const response = await send(t, aKey, c.method, fill(c.path, ids), c.body?.(ids));
+      const expected = c.personOnly ? [403, "session_required"] : [404, "not_found"];
+      expect([response.status, response.body.code], response.payload).toEqual(expected);
+    });
+  });
+
+  describe("A's API key on A's paths with B's object ids gets 404 not_found", () => {
+    it.each(A_PATHS_WITH_B_IDS.map((c) => [nameOf(c), c] as const))("%s", async (_name, c) => {
+      const response = await send(t, aKey, c.method, fill(c.path, ids), c.body?.(ids));
+      const expected = c.personOnly ? [403, "session_required"] : [404, "not_found"];
+      expect([response.status, response.body.code], response.payload).toEqual(expected);
+    });
+  });
+
+  describe("A's API key cannot point A's objects at B's", () => {
+    it.each(A_BODIES_WITH_B_IDS.map((c) => [nameOf(c), c] as const))("%s is refused", async (_name, c) => {
+      const response = await send(t, aKey, c.method, fill(c.path, ids), c.body?.(ids));
+      expect([400, 404, 409], response.payload).toContain(response.status);
     });
   });
 
