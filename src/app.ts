@@ -8,6 +8,8 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerAccountsRoutes } from "./accounts/accounts.routes.js";
 import { registerSecurityRoutes } from "./accounts/security.routes.js";
+import { registerApiKeysRoutes } from "./api-keys/api-keys.routes.js";
+import { registerApiKeyUsageRoutes, registerKeyUsageHook } from "./api-keys/usage.routes.js";
 import { registerAuditRoutes } from "./audit/audit.routes.js";
 import { registerAuthRoutes } from "./auth/auth.routes.js";
 import { registerDeviceCookie } from "./auth/devices.js";
@@ -15,22 +17,36 @@ import { registerEmailChangeRoutes } from "./auth/email-change.routes.js";
 import { registerAuthzRoutes } from "./authz/authz.routes.js";
 import { registerBillingRoutes } from "./billing/billing.routes.js";
 import { registerPaymentsRoutes } from "./billing/payments.routes.js";
+import { registerBrandingRoutes } from "./branding/branding.routes.js";
 import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
+import { registerDomainsRoutes } from "./domains/domains.routes.js";
+import { registerEventsRoutes } from "./events/events.routes.js";
+import { registerAnonymousWriteLimits } from "./http/anonymous-writes.js";
 import { registerAuthHook } from "./http/auth-hook.js";
-import { registerErrorHandling, sendProblem } from "./http/error-handler.js";
-import { AppError } from "./http/errors.js";
+import {
+  clientErrorHandler,
+  databaseUnavailable,
+  frameworkErrorHandler,
+  registerErrorHandling,
+  sendProblem,
+} from "./http/error-handler.js";
+import { recordRoutes, registerNotFoundHandler } from "./http/not-found.js";
 import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js";
-import { registerSecurityHeaders } from "./http/security-headers.js";
-import { createValidatorCompiler } from "./http/validation.js";
+import { registerSecurityHeaders, securityHeaders } from "./http/security-headers.js";
+import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
+import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
+import { registerFilesRoutes } from "./storage/files.routes.js";
 import { registerTeamsRoutes } from "./teams/teams.routes.js";
+import { registerUploadsRoutes } from "./uploads/uploads.routes.js";
 import { registerUsersRoutes } from "./users/users.routes.js";
+import { registerWebhooksRoutes } from "./webhooks/webhooks.routes.js";
 
 const WEB_DIST = fileURLToPath(new URL("../web/dist/", import.meta.url));
 
@@ -73,7 +89,10 @@ export async function buildApp(
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors: frameworkErrorHandler(securityHeaders()),
+    clientErrorHandler,
   });
+  const routes = recordRoutes(app);
   const sharedSchemas = [ProblemSchema, MeSchema, PasswordPolicySchema];
   for (const schema of sharedSchemas) app.addSchema(schema);
   app.setValidatorCompiler(createValidatorCompiler(sharedSchemas));
@@ -83,6 +102,8 @@ export async function buildApp(
   let draining = false;
   app.addHook("preClose", async () => {
     draining = true;
+    // Live streams never end on their own: end them, or closing would wait for them forever.
+    services.notificationHub.closeAll();
   });
   app.addHook("onSend", async (request, reply) => {
     if (draining) reply.header("connection", "close");
@@ -91,6 +112,7 @@ export async function buildApp(
   });
 
   registerSecurityHeaders(app);
+  registerControlCharacterGuard(app);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -106,6 +128,11 @@ export async function buildApp(
         securitySchemes: {
           session: { type: "apiKey", in: "cookie", name: "gatehouse_session" },
           csrf: { type: "apiKey", in: "header", name: "x-csrf-token" },
+          apiKey: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API key (`gh_…`): account routes and POST /authz/check; no CSRF token",
+          },
         },
       },
     },
@@ -117,11 +144,15 @@ export async function buildApp(
 
   registerAuthHook(app, {
     sessions: services.sessions,
+    apiKeys: services.keyAuthentication,
+    keyRateLimit: services.keyRateLimit,
     secret: config.secretKey,
     now: services.clock.now,
     ipAllowlist: services.ipAllowlist,
   });
+  registerKeyUsageHook(app, services);
   registerDeviceCookie(app, config);
+  registerAnonymousWriteLimits(app, services.rateLimiter);
 
   app.get("/healthz", { config: { auth: "none" }, schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { auth: "none" }, schema: { hide: true } }, async (_request, reply) => {
@@ -129,7 +160,7 @@ export async function buildApp(
       await services.database.ping();
       return { status: "ready" };
     } catch {
-      return sendProblem(reply, new AppError("unavailable", "The database is not reachable"));
+      return sendProblem(reply, databaseUnavailable());
     }
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
@@ -147,19 +178,23 @@ export async function buildApp(
   registerMfaRoutes(app, services);
   registerPasskeyRoutes(app, services, config);
   registerAuditRoutes(app, services);
+  registerApiKeysRoutes(app, services);
+  registerApiKeyUsageRoutes(app, services);
   registerBillingRoutes(app, services);
   registerPaymentsRoutes(app, services);
+  registerEventsRoutes(app);
+  registerNotificationsRoutes(app, services);
+  registerWebhooksRoutes(app, services);
+  registerDomainsRoutes(app, services);
+  registerBrandingRoutes(app, services);
+  await registerUploadsRoutes(app, services);
+  registerFilesRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: false });
 
-  app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split("?")[0] ?? "/";
-    const isPage = request.method === "GET" && !/^\/(api|dev)\//.test(path) && !/\.[a-z0-9]+$/i.test(path);
-    if (isPage && hasWeb) return reply.type("text/html; charset=utf-8").sendFile("index.html");
-    return sendProblem(reply, new AppError("not_found", `No route ${request.method} ${path}`));
-  });
+  registerNotFoundHandler(app, routes, { webIndex: hasWeb });
 
   return app;
 }

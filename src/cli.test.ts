@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { createApiKeysRepository } from "./api-keys/api-keys.repository.js";
 import { openDatabase } from "./db/database.js";
 
 // These start real processes (tsx compiles on the way): slow on a busy machine, so they get more time.
@@ -87,6 +88,54 @@ describe("gatehouse CLI", () => {
       await expect(cli("audit", "verify")).rejects.toMatchObject({
         code: 1,
         stdout: expect.stringMatching(/BROKEN/),
+      });
+    },
+    PROCESS_TEST_TIMEOUT,
+  );
+
+  it(
+    "lists and revokes an account's API keys",
+    async () => {
+      const database = openDatabase(env.DATABASE_URL);
+      let accountId: string;
+      try {
+        accountId = (await database.db.selectFrom("accounts").select("id").executeTakeFirstOrThrow()).id;
+        const creator = await database.db
+          .selectFrom("users")
+          .select("id")
+          .where("email_normalized", "=", "op@example.com")
+          .executeTakeFirstOrThrow();
+        const now = new Date().toISOString();
+        await createApiKeysRepository().insert(database.db, {
+          id: "key_cliTestKey0000000000000",
+          accountId,
+          createdBy: creator.id,
+          name: "CI deploys",
+          prefix: "gh_…Ab12",
+          secretHash: "not-a-real-hash",
+          scopes: ["members:read", "teams:read"],
+          allowedIps: [],
+          expiresAt: null,
+          now,
+        });
+      } finally {
+        await database.close();
+      }
+      const listed = await cli("api-keys", "list", "--account", accountId);
+      expect(listed.stdout).toMatch(/^ID\s+NAME\s+PREFIX\s+CREATED BY\s+SCOPES\s+LAST USED\s+EXPIRES$/m);
+      expect(listed.stdout).toMatch(
+        /^key_cliTestKey0000000000000\s+CI deploys\s+gh_…Ab12\s+usr_\S+\s+members:read,teams:read\s+never\s+never$/m,
+      );
+      expect(
+        (await cli("api-keys", "revoke", "--account", accountId, "key_cliTestKey0000000000000")).stdout,
+      ).toMatch(/^Revoked key_cliTestKey0000000000000/);
+      expect((await cli("api-keys", "list", "--account", accountId)).stdout.trim()).toBe("No API keys.");
+      await expect(
+        cli("api-keys", "revoke", "--account", accountId, "key_cliTestKey0000000000000"),
+      ).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/API key not found/) });
+      await expect(cli("api-keys", "list")).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/needs --account/),
       });
     },
     PROCESS_TEST_TIMEOUT,

@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { runApiKeysCommand } from "./api-keys/api-keys-cli.js";
 import { runAuditCommand } from "./audit/audit-cli.js";
 import { runBillingCommand } from "./billing/billing-cli.js";
 import { loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AppError } from "./http/errors.js";
+import { runJobsCommand } from "./jobs/jobs-cli.js";
 import { createClock } from "./lib/clock.js";
 import { createServices } from "./services.js";
 
@@ -22,8 +24,16 @@ Commands:
   audit verify [--account acct_…]
                                 recompute the audit hash chains; exit 1 at the first break
   billing enterprise --account acct_… --price-cents N [--seats N] [--interval month|year]
+                     [--api-rate N] [--api-keys N] [--webhooks N]
                                 put an account on Enterprise terms set by the operator
   billing renew                 renew (or end) every subscription whose period is over
+  jobs [--json]                 the background jobs: last run, outcome, next run, failures, who runs them
+                                now; and the mail queue
+  jobs run [name …]             run the named jobs (all when none is named) now
+  api-keys list --account acct_… [--json]
+                                the account's API keys (never their secrets)
+  api-keys revoke --account acct_… key_…
+                                revoke an API key at once
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, …) as for the server.`;
 
@@ -53,6 +63,8 @@ async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "audit") return withServices((s) => runAuditCommand(rest, s));
   if (command === "billing") return withServices((s) => runBillingCommand(rest, s));
+  if (command === "jobs") return withServices((s) => runJobsCommand(rest, s));
+  if (command === "api-keys") return withServices((s) => runApiKeysCommand(rest, s));
   const { values } = parseArgs({
     args: rest,
     options: {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { loadPlans, type Plan } from "./billing/plans.js";
 
@@ -11,7 +12,10 @@ export type Config = Readonly<{
   smtpUrl: string | undefined;
   mailFrom: string;
   secretKey: Buffer;
+  /** Shared API rate-limit counters (optional); see docs/api-keys.md "Rate limits". */
   redisUrl: string | undefined;
+  /** Starts every Redis key Gatehouse writes, so installations (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   production: boolean;
   secureCookies: boolean;
   logLevel: string;
@@ -20,11 +24,42 @@ export type Config = Readonly<{
   /** Text messages go to this JSON webhook; unset = the development SMS outbox. */
   smsWebhookUrl: string | undefined;
   smsWebhookToken: string | undefined;
+  /**
+   * Webhook URLs may reach loopback, private and link-local addresses (development and tests only):
+   * WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. See src/lib/outbound-http.ts.
+   */
+  webhookAllowPrivateNetworks: boolean;
   /** The plan catalog (defaults, changed by BILLING_PLANS). */
   plans: readonly Plan[];
   /** Host-product permission keys for every account (PERMISSIONS="flows:deploy=Deploy flows,flows:read"). */
   extraPermissions: ReadonlyArray<{ key: string; description: string }>;
+  /** CNAME target shown for custom domains (PUBLIC_HOSTNAME; default PUBLIC_URL's host name). */
+  publicHostname: string;
+  /** Resolvers (`ip` or `ip:port`) that verify custom domains (DNS_SERVERS); empty = the system's. */
+  dnsServers: readonly string[];
+  /** Graceful shutdown gets this long to finish in-flight requests; then the process exits non-zero. */
+  shutdownTimeoutSeconds: number;
+  /**
+   * The data folder (DATA_DIR; else the SQLite file's folder, or ./data): the generated secret key and,
+   * without STORAGE_URL, uploaded files (`<dataDir>/files`).
+   */
+  dataDir: string;
+  /** Where files are kept: the data folder, or S3-compatible object storage (STORAGE_URL=s3://…). */
+  storage: StorageConfig;
 }>;
+
+export type StorageConfig =
+  | { kind: "local"; dir: string }
+  | {
+      kind: "s3";
+      bucket: string;
+      /** Object keys start with it: "" or ending in "/". */
+      prefix: string;
+      /** An S3-compatible server (MinIO, R2, s3rver…); unset = AWS. */
+      endpoint: string | undefined;
+      region: string;
+      forcePathStyle: boolean;
+    };
 
 export class ConfigError extends Error {}
 
@@ -39,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!databaseUrl.startsWith("sqlite:") && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL must start with sqlite: or postgres://");
   }
+  const dataDir = dataDirOf(env.DATA_DIR, databaseUrl);
   if (env.SMTP_URL && !/^smtps?:\/\//.test(env.SMTP_URL)) {
     throw new ConfigError("SMTP_URL must be smtp://user:pass@host:port or smtps://…");
   }
@@ -49,17 +85,91 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? "Gatehouse <no-reply@localhost>",
-    secretKey: loadSecretKey(env.SECRET_KEY, databaseUrl, production),
-    redisUrl: env.REDIS_URL || undefined,
+    secretKey: loadSecretKey(env.SECRET_KEY, dataDir, production),
+    redisUrl: parseRedisUrl(env.REDIS_URL || undefined),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || "gatehouse:",
     production,
     secureCookies: publicUrl.startsWith("https:"),
     logLevel: env.LOG_LEVEL ?? (production ? "info" : "info"),
     trustProxy: parseTrustProxy(env.TRUST_PROXY ?? ""),
     smsWebhookUrl: env.SMS_WEBHOOK_URL ? parseUrl("SMS_WEBHOOK_URL", env.SMS_WEBHOOK_URL) : undefined,
     smsWebhookToken: env.SMS_WEBHOOK_TOKEN || undefined,
+    webhookAllowPrivateNetworks: parseBoolean(
+      "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+      env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? "",
+    ),
     plans: loadPlans(env.BILLING_PLANS),
     extraPermissions: parsePermissions(env.PERMISSIONS ?? ""),
+    shutdownTimeoutSeconds: parseShutdownTimeout(env.SHUTDOWN_TIMEOUT_SECONDS || "10"),
+    publicHostname: parsePublicHostname(env.PUBLIC_HOSTNAME || new URL(publicUrl).hostname),
+    dnsServers: parseDnsServers(env.DNS_SERVERS ?? ""),
+    dataDir,
+    storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir),
   });
+}
+
+/** DATA_DIR, else the folder of the SQLite file (an in-memory or PostgreSQL database: ./data). */
+function dataDirOf(value: string | undefined, databaseUrl: string): string {
+  if (value) return resolve(value);
+  const file = databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : "";
+  return file && file !== ":memory:" ? dirname(resolve(file)) : resolve("data");
+}
+
+const S3_PARAMETERS = new Set(["endpoint", "region", "force_path_style"]);
+
+/**
+ * STORAGE_URL=s3://bucket/prefix?endpoint=http://host:9000&region=eu-west-1&force_path_style=true;
+ * unset = `<dataDir>/files`. Credentials come from the standard AWS variables, never from the URL.
+ */
+export function parseStorageUrl(value: string | undefined, dataDir: string): StorageConfig {
+  if (value === undefined) return { kind: "local", dir: resolve(dataDir, "files") };
+  const bad = (why: string) =>
+    new ConfigError(`STORAGE_URL must be s3://bucket/prefix?endpoint=…&region=…: ${why}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad("not a URL");
+  }
+  if (url.protocol !== "s3:") throw bad(`unknown scheme ${url.protocol}`);
+  if (url.username || url.password)
+    throw bad("credentials do not belong in it (use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+  // S3's bucket naming rules: 3–63 lower-case letters, digits, dots and hyphens.
+  const bucket = url.hostname;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw bad(`"${bucket}" is not a bucket name`);
+  const path = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, "");
+  if (!/^[A-Za-z0-9._/-]*$/.test(path) || path.split("/").some((part) => part === "." || part === ".."))
+    throw bad("the prefix may hold letters, digits, . _ - and /, and no . or .. segments");
+  const unknown = [...url.searchParams.keys()].find((key) => !S3_PARAMETERS.has(key));
+  if (unknown !== undefined) throw bad(`unknown parameter ${unknown}`);
+  const endpoint = url.searchParams.get("endpoint") ?? undefined;
+  if (endpoint !== undefined) {
+    try {
+      const parsed = new URL(endpoint);
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
+    } catch {
+      throw bad(`endpoint must be an http(s) URL: ${endpoint}`);
+    }
+  }
+  const region = url.searchParams.get("region") ?? "us-east-1";
+  if (!/^[a-z0-9-]{1,32}$/.test(region)) throw bad(`"${region}" is not a region`);
+  const pathStyle = url.searchParams.get("force_path_style") ?? "false";
+  if (pathStyle !== "true" && pathStyle !== "false") throw bad("force_path_style must be true or false");
+  return {
+    kind: "s3",
+    bucket,
+    prefix: path ? `${path}/` : "",
+    endpoint,
+    region,
+    forcePathStyle: pathStyle === "true",
+  };
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  const normalized = value.trim().toLowerCase();
+  if (normalized === "" || normalized === "false" || normalized === "0") return false;
+  if (normalized === "true" || normalized === "1") return true;
+  throw new ConfigError(`${name} must be true or false`);
 }
 
 function parsePermissions(value: string): Array<{ key: string; description: string }> {
@@ -93,6 +203,54 @@ function parseTrustProxy(value: string): boolean | number | string[] {
   return entries;
 }
 
+function parsePublicHostname(value: string): string {
+  const name = value.trim().toLowerCase().replace(/\.$/, "");
+  const label = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+  if (name.length > 253 || !name.split(".").every((l) => label.test(l)))
+    throw new ConfigError(`PUBLIC_HOSTNAME must be a host name like gatehouse.example.com: ${value}`);
+  return name;
+}
+
+/**
+ * DNS_SERVERS: comma-separated resolvers as node's Resolver takes them: `1.1.1.1`, `1.1.1.1:53`,
+ * `2606:4700::1111` or `[2606:4700::1111]:53` (addresses only: a name would need a resolver itself).
+ */
+function parseDnsServers(value: string): string[] {
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+    const v4 = /^([\d.]+)(?::(\d{1,5}))?$/.exec(entry);
+    const [address, port] = bracketed
+      ? [bracketed[1], bracketed[2]]
+      : v4
+        ? [v4[1], v4[2]]
+        : [entry, undefined];
+    const family = isIP(address ?? "");
+    const portOk = port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+    if (family === 0 || !portOk || (bracketed && family !== 6) || (v4 && family !== 4))
+      throw new ConfigError(`DNS_SERVERS: "${entry}" is not an IP address with an optional port`);
+  }
+  return entries;
+}
+
+function parseShutdownTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!/^[0-9]+$/.test(value.trim()) || seconds < 1 || seconds > 3600)
+    throw new ConfigError(
+      `SHUTDOWN_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 3600: ${value}`,
+    );
+  return seconds;
+}
+
+function parseRedisUrl(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^rediss?:\/\//.test(value))
+    throw new ConfigError("REDIS_URL must be redis://[user:password@]host:port[/db] or rediss://…");
+  return value;
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -114,15 +272,12 @@ function parseUrl(name: string, value: string): string {
  * SECRET_KEY may be any string of ≥ 32 characters; it is stretched to 32 bytes with SHA-256 by its users.
  * Outside production a key is generated once into the data folder so a fresh clone just works.
  */
-function loadSecretKey(value: string | undefined, databaseUrl: string, production: boolean): Buffer {
+function loadSecretKey(value: string | undefined, dataDir: string, production: boolean): Buffer {
   if (value !== undefined && value !== "") {
     if (value.length < 32) throw new ConfigError("SECRET_KEY must be at least 32 characters");
     return Buffer.from(value, "utf8");
   }
   if (production) throw new ConfigError("SECRET_KEY is required when NODE_ENV=production");
-  const dataDir = databaseUrl.startsWith("sqlite:")
-    ? dirname(resolve(databaseUrl.slice("sqlite:".length)))
-    : resolve("data");
   const file = resolve(dataDir, "secret.key");
   if (existsSync(file)) return Buffer.from(readFileSync(file, "utf8").trim(), "utf8");
   mkdirSync(dataDir, { recursive: true });

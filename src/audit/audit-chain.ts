@@ -11,6 +11,11 @@ export type ChainedFields = {
   seq: number;
   actor_type: string;
   actor_id: string | null;
+  /**
+   * The member an API key acted for (migration 0015). Hashed only when set, so every event stored
+   * before it existed (and every event without a key) keeps its hash.
+   */
+  actor_user_id?: string | null;
   action: string;
   target_type: string | null;
   target_id: string | null;
@@ -44,6 +49,7 @@ export function canonicalEvent(event: ChainedFields): string {
     seq: Number(event.seq),
     actor_type: event.actor_type,
     actor_id: event.actor_id,
+    ...(event.actor_user_id != null ? { actor_user_id: event.actor_user_id } : {}),
     action: event.action,
     target_type: event.target_type,
     target_id: event.target_id,

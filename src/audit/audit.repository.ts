@@ -11,7 +11,10 @@ import {
 /** Who did it and from where; taken from the request and carried into every audit event. */
 export type Actor = {
   type: "user" | "system" | "api_key";
+  /** The user's id, or the API key's (`key_…`). */
   id: string | null;
+  /** For an API key: the member it acts for (its creator). */
+  userId?: string | null;
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
@@ -60,6 +63,7 @@ export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent,
     seq: Number(head.seq),
     actor_type: actor.type,
     actor_id: actor.id,
+    actor_user_id: actor.type === "api_key" ? (actor.userId ?? null) : null,
     action: event.action,
     target_type: event.targetType ?? null,
     target_id: event.targetId ?? null,
@@ -92,7 +96,8 @@ export type AuditEntry = {
   id: string;
   seq: number;
   action: string;
-  actor: { type: string; id: string | null; email: string | null };
+  /** `userId`: the member who acted — the user, or the member an API key acted for. */
+  actor: { type: string; id: string | null; email: string | null; userId: string | null };
   target: { type: string | null; id: string | null };
   changes: Record<string, unknown> | null;
   ip: string | null;
@@ -124,13 +129,17 @@ export async function listAccountEvents(
 ): Promise<AuditEntry[]> {
   let query = db
     .selectFrom("audit_events as e")
-    .leftJoin("users as u", "u.id", "e.actor_id")
+    // A key's events show the email of the member it acted for.
+    .leftJoin("users as u", (join) =>
+      join.on((eb) => eb("u.id", "=", eb.fn.coalesce("e.actor_user_id", "e.actor_id"))),
+    )
     .select([
       "e.id",
       "e.seq",
       "e.action",
       "e.actor_type",
       "e.actor_id",
+      "e.actor_user_id",
       "u.email as actor_email",
       "e.target_type",
       "e.target_id",
@@ -159,7 +168,12 @@ export async function listAccountEvents(
     id: row.id,
     seq: Number(row.seq),
     action: row.action,
-    actor: { type: row.actor_type, id: row.actor_id, email: row.actor_email },
+    actor: {
+      type: row.actor_type,
+      id: row.actor_id,
+      email: row.actor_email,
+      userId: row.actor_user_id ?? (row.actor_type === "user" ? row.actor_id : null),
+    },
     target: { type: row.target_type, id: row.target_id },
     changes: parseChanges(row.changes),
     ip: row.ip,
@@ -219,6 +233,7 @@ export async function listChainEvents(
       "seq",
       "actor_type",
       "actor_id",
+      "actor_user_id",
       "action",
       "target_type",
       "target_id",

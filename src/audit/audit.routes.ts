@@ -11,7 +11,12 @@ const DateTime = (description: string) => Type.String({ format: "date-time", max
 
 const AuditEventsQuery = Type.Object(
   {
-    actor_id: Type.Optional(Str(64, { minLength: 1, description: "Only events by this actor" })),
+    actor_id: Type.Optional(
+      Str(64, {
+        minLength: 1,
+        description: "Only events by this actor: a user id, or an API key id (key_…)",
+      }),
+    ),
     action: Type.Optional(
       Str(100, {
         pattern: "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*(\\.\\*)?$",
@@ -33,8 +38,13 @@ const AuditEventSchema = Type.Object({
   action: Type.String(),
   actor: Type.Object({
     type: Type.String({ description: "user, system or api_key" }),
-    id: Nullable(Type.String()),
-    email: Nullable(Type.String()),
+    id: Nullable(Type.String({ description: "The user's id, or the API key's (key_…)" })),
+    email: Nullable(
+      Type.String({ description: "The email of the member who acted (for a key, its creator)" }),
+    ),
+    user_id: Nullable(
+      Type.String({ description: "The member who acted: the user, or the member the API key acts for" }),
+    ),
   }),
   target: Type.Object({ type: Nullable(Type.String()), id: Nullable(Type.String()) }),
   changes: Nullable(
@@ -55,7 +65,12 @@ function auditEventView(event: AuditEntry): Static<typeof AuditEventSchema> {
   return {
     id: event.id,
     action: event.action,
-    actor: event.actor,
+    actor: {
+      type: event.actor.type,
+      id: event.actor.id,
+      email: event.actor.email,
+      user_id: event.actor.userId,
+    },
     target: event.target,
     changes: event.changes,
     ip: event.ip,

@@ -1,6 +1,6 @@
 import type { AccountsService } from "../accounts/accounts.service.js";
 import type { Db, Executor } from "../db/database.js";
-import { AppError } from "../http/errors.js";
+import { type AppError, invalidFields } from "../http/errors.js";
 import {
   type AuditEntry,
   type AuditFilter,
@@ -133,21 +133,23 @@ export function decodeCursor(cursor: string): number {
     seq = undefined;
   }
   if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1)
-    throw invalidQuery("cursor", "Not a valid cursor");
+    throw invalidQuery("cursor", "This cursor is not one a previous page gave");
   return seq;
 }
 
 /** Stored timestamps are UTC ISO strings and compare as text; so must the bounds. */
 function toUtc(value: string, path: string): string {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw invalidQuery(path, "Not a valid date-time");
+  if (Number.isNaN(date.getTime()))
+    throw invalidQuery(
+      path,
+      `${path === "from" ? "From" : "To"} must be a date and time like 2026-03-01T09:00:00Z`,
+    );
   return date.toISOString();
 }
 
 function invalidQuery(path: string, message: string): AppError {
-  return new AppError("validation_failed", `${path}: ${message}`, {
-    errors: [{ path, code: "invalid_value", message }],
-  });
+  return invalidFields([{ path, code: "invalid_value", message }]);
 }
 
 export function createAuditService(deps: {
@@ -163,7 +165,7 @@ export function createAuditService(deps: {
       const from = query.from === undefined ? undefined : toUtc(query.from, "from");
       const to = query.to === undefined ? undefined : toUtc(query.to, "to");
       if (from !== undefined && to !== undefined && from > to)
-        throw invalidQuery("to", "Must not be before from");
+        throw invalidQuery("to", "To must not be before from");
       const prefix = query.action?.endsWith(".*") ? query.action.slice(0, -1) : undefined;
       const filter: AuditFilter = {
         actorId: query.actorId,

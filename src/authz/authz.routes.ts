@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { sessionOf } from "../http/context.js";
+import { userActor } from "../http/context.js";
 import { errorResponses, Str } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import type { AuthzCheck } from "./authz.service.js";
@@ -19,6 +19,8 @@ export function registerAuthzRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/authz/check",
     {
+      // A host product's backend asks with an API key (scope members:read), about its own account.
+      config: { apiKeys: true },
       schema: {
         tags: ["authz"],
         summary: "Allow or deny: one check, or a batch of up to 100",
@@ -37,7 +39,8 @@ export function registerAuthzRoutes(app: FastifyInstance, services: Services) {
     },
     async (request) => {
       const body = request.body as AuthzCheck | { checks: AuthzCheck[] };
-      const callerId = sessionOf(request).userId;
+      // The user asking, or the API key (which may ask about users of its own account only).
+      const callerId = userActor(request).id;
       if ("checks" in body) return { results: await services.authz.check(callerId, body.checks) };
       const [result] = await services.authz.check(callerId, [body]);
       return result;

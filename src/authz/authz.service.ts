@@ -1,31 +1,38 @@
 import type { Db } from "../db/database.js";
+import { isApiKeyId } from "../lib/ids.js";
 import { type AccessCache, holds } from "../roles/access.js";
 
 export type AuthzCheck = { account_id: string; user_id: string; permission: string };
 export type AuthzResult = {
   allowed: boolean;
-  reason: "granted" | "not_member" | "suspended" | "missing_permission";
+  reason: "granted" | "not_member" | "suspended" | "deactivated" | "missing_permission";
 };
 
 /**
  * Answers "may this user do that in this account?" for host products, from the access cache (no query
- * when warm). A role change, suspension or removal publishes an account invalidation inside its
- * transaction, so no process keeps answering with a stale allow.
+ * when warm). A role change, suspension, removal or a member turning their own login off publishes
+ * an account invalidation inside its transaction, so no process keeps answering with a stale allow.
  */
 export function createAuthzService(deps: { db: Db; access: AccessCache }) {
   const { db, access } = deps;
 
   async function decide(check: AuthzCheck): Promise<AuthzResult> {
+    // The question is about people; an API key is not a member of anything.
+    if (isApiKeyId(check.user_id)) return { allowed: false, reason: "not_member" };
     const found = await access.get(db, check.account_id, check.user_id);
     if (!found) return { allowed: false, reason: "not_member" };
-    if (found.status !== "active") return { allowed: false, reason: "suspended" };
+    // Suspended by the account, or deactivated: the user turned their own login off.
+    if (found.status !== "active") return { allowed: false, reason: found.status };
     return holds(found, check.permission)
       ? { allowed: true, reason: "granted" }
       : { allowed: false, reason: "missing_permission" };
   }
 
   return {
-    /** A caller may ask about themselves, or about anyone in accounts where they can read members. */
+    /**
+     * A caller may ask about themselves, or about anyone in accounts where they can read members. An API
+     * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
+     */
     async check(callerId: string, checks: AuthzCheck[]): Promise<AuthzResult[]> {
       const visible = new Map<string, boolean>();
       const results: AuthzResult[] = [];

@@ -7,7 +7,7 @@ import { type InvoiceRecord, invoiceView, listInvoiceLines } from "./invoices.re
 import { annualSaving, type Interval, type PlanId } from "./plans.js";
 
 const Period = Type.Object({ start: Type.String(), end: Type.String() });
-const Line = Type.Object({
+export const InvoiceLineSchema = Type.Object({
   kind: Type.String(),
   description: Type.String(),
   quantity: Type.Integer(),
@@ -30,6 +30,15 @@ const Overview = Type.Object({
   auto_pay: Type.Boolean(),
   currency: Type.String(),
   usage: Type.Object({ api_calls: Type.Integer(), storage_bytes: Type.Integer() }),
+  limits: Type.Object({
+    api_rate_per_minute: Type.Integer({ description: "Requests each API key may make per minute" }),
+    api_keys: Nullable(
+      Type.Integer({ description: "Unrevoked API keys the account may hold; null = no limit" }),
+    ),
+    webhooks: Nullable(
+      Type.Integer({ description: "Webhook endpoints the account may have; null = no limit" }),
+    ),
+  }),
   payment_method: Nullable(
     Type.Object({
       id: Type.String(),
@@ -48,7 +57,8 @@ const Overview = Type.Object({
 });
 const Params = Type.Object({ account_id: Str(64) });
 
-const lineView = (l: {
+/** A line before it is on an invoice (a preview) in the API shape. */
+export const lineView = (l: {
   kind: string;
   description: string;
   quantity: number;
@@ -83,6 +93,10 @@ export function registerBillingRoutes(app: FastifyInstance, services: Services) 
                 id: Type.String(),
                 name: Type.String(),
                 seat_limit: Nullable(Type.Integer()),
+                api_rate_per_minute: Type.Integer(),
+                api_keys_limit: Nullable(Type.Integer()),
+                webhooks_limit: Nullable(Type.Integer()),
+                custom_domains: Type.Boolean({ description: "Whether accounts may add custom domains" }),
                 prices: Type.Object({ month: Type.Integer(), year_per_month: Type.Integer() }),
                 currency: Type.String(),
                 annual_saving_percent: Nullable(Type.Integer()),
@@ -130,7 +144,7 @@ export function registerBillingRoutes(app: FastifyInstance, services: Services) 
             Type.Object({
               effective: Type.String(),
               period: Nullable(Period),
-              lines: Type.Array(Line),
+              lines: Type.Array(InvoiceLineSchema),
               subtotal: Type.Integer(),
               total: Type.Integer(),
               currency: Type.String(),

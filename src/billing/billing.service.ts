@@ -3,9 +3,16 @@ import type { AccountsService } from "../accounts/accounts.service.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { type Db, type Effects, type Executor, transact } from "../db/database.js";
 import type { SubscriptionsTable } from "../db/tables.js";
+import type { EventLog } from "../events/event-log.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
-import { createInvoice, type InvoiceLineInput, type InvoiceRecord } from "./invoices.repository.js";
+import {
+  createInvoice,
+  findInvoice,
+  type InvoiceLineInput,
+  type InvoiceRecord,
+  invoiceView,
+} from "./invoices.repository.js";
 import type { PaymentMethodView } from "./payment-methods.repository.js";
 import { periodEnd, periodPrice, prorate } from "./periods.js";
 import type { Interval, Plan, PlanId } from "./plans.js";
@@ -16,6 +23,10 @@ export type Subscription = {
   interval: Interval;
   unitPrice: number;
   seatLimit: number | null;
+  /** Enterprise: the operator's API rate and key limit; null = the plan's. */
+  apiRatePerMinute: number | null;
+  apiKeysLimit: number | null;
+  webhooksLimit: number | null;
   anchorDay: number;
   periodStart: string;
   periodEnd: string;
@@ -31,6 +42,9 @@ const toSubscription = (r: SubscriptionsTable): Subscription => ({
   interval: r.interval as Interval,
   unitPrice: Number(r.unit_price),
   seatLimit: r.seat_limit === null ? null : Number(r.seat_limit),
+  apiRatePerMinute: r.api_rate_per_minute === null ? null : Number(r.api_rate_per_minute),
+  apiKeysLimit: r.api_keys_limit === null ? null : Number(r.api_keys_limit),
+  webhooksLimit: r.webhooks_limit === null ? null : Number(r.webhooks_limit),
   anchorDay: Number(r.anchor_day),
   periodStart: r.period_start,
   periodEnd: r.period_end,
@@ -48,6 +62,20 @@ export function dollars(cents: number): string {
 }
 
 const day = (iso: string) => iso.slice(0, 10);
+
+/** What accepting one invitation would charge now: nothing on Free, else one seat prorated. */
+export type SeatCost = { amount: number; currency: "USD"; lines: InvoiceLineInput[] };
+
+/** Why `subscription.changed` was announced (its `change`). */
+export type SubscriptionChange =
+  | "plan_changed"
+  | "downgrade_scheduled"
+  | "canceled"
+  | "cancellation_undone"
+  | "seats_added"
+  | "renewed"
+  | "downgraded"
+  | "enterprise_terms_set";
 
 export type ChangePreview = {
   effective: "now" | "period_end";
@@ -74,6 +102,11 @@ export function createBillingService(deps: {
   defaultPaymentMethod: (executor: Executor, accountId: string) => Promise<PaymentMethodView | null>;
   /** After an invoice is committed: try to collect it (auto-pay). */
   onInvoiceCreated?: (invoice: InvoiceRecord) => Promise<void>;
+  /** Inside the transaction that changes the account's plan or its terms (caches of plan limits). */
+  onPlanChanged?: (trx: Executor, effects: Effects, accountId: string) => Promise<void>;
+  events: Pick<EventLog, "record">;
+  /** Bytes the account's stored files take (logo, exports; not its members' avatars). */
+  storageBytes: (executor: Executor, accountId: string) => Promise<number>;
 }) {
   const { db, clock, accounts } = deps;
   const planOf = (id: PlanId): Plan => deps.plans.find((p) => p.id === id) as Plan;
@@ -89,6 +122,35 @@ export function createBillingService(deps: {
 
   async function seatsUsed(executor: Executor, accountId: string): Promise<number> {
     return (await accounts.seatCounts(executor, accountId, clock.now().toISOString())).used;
+  }
+
+  /**
+   * The seats that are billed: members holding a seat (everything `used` counts but pending
+   * invitations). An invitation is billed once it is accepted, never while pending.
+   */
+  async function seatsBillable(executor: Executor, accountId: string): Promise<number> {
+    const counts = await accounts.seatCounts(executor, accountId, clock.now().toISOString());
+    return counts.used - counts.pending;
+  }
+
+  /**
+   * A proration line for `seats` seats added at `now`: one seat's period price × the fraction of the
+   * period left, rounded half up, per seat. Per seat so that quantity × unit_amount = amount exactly,
+   * and what an invitation preview quotes for one seat is what its acceptance charges.
+   */
+  function prorationLine(sub: Subscription, seats: number, now: Date): InvoiceLineInput {
+    const perPeriod = periodPrice(sub.unitPrice, sub.interval);
+    const unit = prorate(perPeriod, new Date(sub.periodStart), new Date(sub.periodEnd), now);
+    const start = now.toISOString();
+    return {
+      kind: "proration",
+      description: `${seats} seat${seats === 1 ? "" : "s"} added: ${dollars(perPeriod)} per seat per ${sub.interval}, prorated for ${day(start)} – ${day(sub.periodEnd)}`,
+      quantity: seats,
+      unit_amount: unit,
+      amount: seats * unit,
+      period_start: start,
+      period_end: sub.periodEnd,
+    };
   }
 
   const audit = (
@@ -167,6 +229,7 @@ export function createBillingService(deps: {
   async function issue(
     trx: Executor,
     effects: Effects,
+    actor: Actor,
     accountId: string,
     period: { start: string; end: string },
     lines: InvoiceLineInput[],
@@ -178,6 +241,11 @@ export function createBillingService(deps: {
       now: clock.now().toISOString(),
       lines,
     });
+    const data = invoiceView(invoice);
+    await deps.events.record(trx, effects, actor, { accountId, type: "invoice.created", data });
+    // Covered by credit: paid as it is issued, and announced so (a receiver waits for invoice.paid).
+    if (invoice.status === "paid")
+      await deps.events.record(trx, effects, actor, { accountId, type: "invoice.paid", data });
     const collect = deps.onInvoiceCreated;
     if (collect) effects.afterCommit(() => collect(invoice));
     return invoice;
@@ -194,7 +262,7 @@ export function createBillingService(deps: {
     const now = clock.now();
     const start = now.toISOString();
     const end = periodEnd(now, interval).toISOString();
-    const seats = Math.max(1, await seatsUsed(trx, accountId));
+    const seats = Math.max(1, await seatsBillable(trx, accountId));
     const unitPrice = interval === "month" ? plan.prices.month : plan.prices.year_per_month;
     const lines: InvoiceLineInput[] = [seatsLine(plan, interval, unitPrice, seats, start, end)];
     if (current && current.periodEnd > start) {
@@ -206,10 +274,12 @@ export function createBillingService(deps: {
         now,
       );
       if (unused > 0) {
+        // Quantity 1: the credit is rounded once for all billed seats, so it is rarely a multiple of
+        // their number; one line of the whole amount always multiplies out (the seats are named).
         lines.push({
           kind: "credit",
           description: `Unused time on ${old.name} (${current.interval === "month" ? "monthly" : "annual"}), ${current.billedSeats} seat${current.billedSeats === 1 ? "" : "s"}, ${day(start)} – ${day(current.periodEnd)}`,
-          quantity: current.billedSeats,
+          quantity: 1,
           unit_amount: -unused,
           amount: -unused,
           period_start: start,
@@ -225,12 +295,16 @@ export function createBillingService(deps: {
   async function startPaidPeriod(
     trx: Executor,
     effects: Effects,
+    actor: Actor,
     accountId: string,
     current: Subscription | null,
     next: {
       plan: PlanId;
       interval: Interval;
       seatLimit: number | null;
+      apiRatePerMinute?: number | null;
+      apiKeysLimit?: number | null;
+      webhooksLimit?: number | null;
       change: Awaited<ReturnType<typeof toPaidPlan>>;
     },
   ) {
@@ -240,6 +314,9 @@ export function createBillingService(deps: {
       interval: next.interval,
       unit_price: change.unitPrice,
       seat_limit: next.seatLimit,
+      api_rate_per_minute: next.apiRatePerMinute ?? null,
+      api_keys_limit: next.apiKeysLimit ?? null,
+      webhooks_limit: next.webhooksLimit ?? null,
       anchor_day: new Date(change.start).getUTCDate(),
       period_start: change.start,
       period_end: change.end,
@@ -256,23 +333,25 @@ export function createBillingService(deps: {
         .values({ account_id: accountId, auto_pay: 1, created_at: change.start, ...values })
         .execute();
     }
-    return issue(trx, effects, accountId, { start: change.start, end: change.end }, change.lines);
+    await deps.onPlanChanged?.(trx, effects, accountId);
+    return issue(trx, effects, actor, accountId, { start: change.start, end: change.end }, change.lines);
   }
 
   async function overviewOf(executor: Executor, accountId: string) {
     const sub = await subscriptionOf(executor, accountId);
     const plan = planOf(sub?.plan ?? "free");
     const counts = await accounts.seatCounts(executor, accountId, clock.now().toISOString());
+    const billable = counts.used - counts.pending;
     const month = clock.now().toISOString().slice(0, 7);
     const usage = await executor
       .selectFrom("usage_counters")
-      .select(["api_calls", "storage_bytes"])
+      .select(["api_calls"])
       .where("account_id", "=", accountId)
       .where("month", "=", month)
       .executeTakeFirst();
     const renews = sub !== null && sub.endsWith === null;
     const nextAmount = renews
-      ? Math.max(0, Math.max(1, counts.used) * periodPrice(sub.unitPrice, sub.interval) - sub.creditBalance)
+      ? Math.max(0, Math.max(1, billable) * periodPrice(sub.unitPrice, sub.interval) - sub.creditBalance)
       : null;
     return {
       plan: plan.id,
@@ -280,7 +359,7 @@ export function createBillingService(deps: {
       interval: sub?.interval ?? null,
       seats: {
         used: counts.used,
-        billed: sub ? sub.billedSeats : counts.used,
+        billed: sub ? sub.billedSeats : billable,
         limit: sub?.seatLimit ?? plan.seat_limit,
       },
       unit_price: sub?.unitPrice ?? 0,
@@ -292,9 +371,40 @@ export function createBillingService(deps: {
       credit_balance: sub?.creditBalance ?? 0,
       auto_pay: sub ? sub.autoPay : true,
       currency: "USD" as const,
-      usage: { api_calls: Number(usage?.api_calls ?? 0), storage_bytes: Number(usage?.storage_bytes ?? 0) },
+      usage: {
+        api_calls: Number(usage?.api_calls ?? 0),
+        // What is stored now, exact (stored_files), not a monthly counter.
+        storage_bytes: await deps.storageBytes(executor, accountId),
+      },
+      limits: {
+        api_rate_per_minute: sub?.apiRatePerMinute ?? plan.api_rate_per_minute,
+        api_keys: sub?.apiKeysLimit ?? plan.api_keys_limit,
+        webhooks: sub?.webhooksLimit ?? plan.webhooks_limit,
+      },
       payment_method: await deps.defaultPaymentMethod(executor, accountId),
     };
+  }
+
+  /**
+   * Records `subscription.changed`: the billing overview as `GET …/billing` shows it after the change,
+   * why it changed, and the plan, interval and billed seats before it (Free: no interval, 0 billed).
+   */
+  async function announceChange(
+    trx: Executor,
+    effects: Effects,
+    actor: Actor,
+    accountId: string,
+    change: SubscriptionChange,
+    before: Subscription | null,
+  ) {
+    const previous = before
+      ? { plan: before.plan, interval: before.interval, billed_seats: before.billedSeats }
+      : { plan: "free", interval: null, billed_seats: 0 };
+    await deps.events.record(trx, effects, actor, {
+      accountId,
+      type: "subscription.changed",
+      data: { ...(await overviewOf(trx, accountId)), change, previous },
+    });
   }
 
   /** One renewal step for one account, if its period has ended; true when something changed. */
@@ -306,13 +416,15 @@ export function createBillingService(deps: {
       if (!sub || sub.periodEnd > now.toISOString()) return false;
       if (sub.endsWith === "free") {
         await trx.deleteFrom("subscriptions").where("account_id", "=", accountId).execute();
+        await deps.onPlanChanged?.(trx, effects, accountId);
         await audit(trx, actor, accountId, "billing.downgraded", { from: sub.plan, to: "free" });
+        await announceChange(trx, effects, actor, accountId, "downgraded", sub);
         return true;
       }
       const plan = planOf(sub.plan);
       const start = sub.periodEnd;
       const end = periodEnd(new Date(start), sub.interval, sub.anchorDay).toISOString();
-      const seats = Math.max(1, await seatsUsed(trx, accountId));
+      const seats = Math.max(1, await seatsBillable(trx, accountId));
       const applied = applyBalance(
         [seatsLine(plan, sub.interval, sub.unitPrice, seats, start, end)],
         sub.creditBalance,
@@ -330,12 +442,14 @@ export function createBillingService(deps: {
         })
         .where("account_id", "=", accountId)
         .execute();
-      const invoice = await issue(trx, effects, accountId, { start, end }, applied.lines);
+      const invoice = await issue(trx, effects, actor, accountId, { start, end }, applied.lines);
       await audit(trx, actor, accountId, "billing.renewed", {
         seats,
         invoice: invoice.number,
         total: invoice.total,
       });
+      // A renewal at the same seats changes nothing of the subscription's terms (invoice.created says it).
+      if (seats !== sub.billedSeats) await announceChange(trx, effects, actor, accountId, "renewed", sub);
       return true;
     });
   }
@@ -368,7 +482,7 @@ export function createBillingService(deps: {
           "Enterprise prices and limits are set by your Gatehouse operator: contact sales",
         );
       }
-      return transact(db, async (trx, effects) => {
+      const result = await transact(db, async (trx, effects) => {
         // A preview writes nothing, so it needs no lock (and does not queue behind real changes).
         if (!input.preview) await accounts.lock(trx, accountId);
         await deps.requirePermission(trx, actor.id, accountId, "billing:manage");
@@ -402,6 +516,7 @@ export function createBillingService(deps: {
             to: "free",
             at: current.periodEnd,
           });
+          await announceChange(trx, effects, actor, accountId, "downgrade_scheduled", current);
           return { billing: await overviewOf(trx, accountId), invoice: null };
         }
         if (current && current.plan === plan.id && current.interval === input.interval) {
@@ -426,6 +541,7 @@ export function createBillingService(deps: {
             .where("account_id", "=", accountId)
             .execute();
           await audit(trx, actor, accountId, "billing.cancellation_undone", { plan: plan.id });
+          await announceChange(trx, effects, actor, accountId, "cancellation_undone", current);
           return { billing: await overviewOf(trx, accountId), invoice: null };
         }
         const change = await toPaidPlan(trx, accountId, current, plan, input.interval);
@@ -442,7 +558,7 @@ export function createBillingService(deps: {
         if (!(await deps.defaultPaymentMethod(trx, accountId))) {
           throw new AppError("payment_method_required", "Add a payment method before choosing a paid plan");
         }
-        const invoice = await startPaidPeriod(trx, effects, accountId, current, {
+        const invoice = await startPaidPeriod(trx, effects, actor, accountId, current, {
           plan: plan.id,
           interval: input.interval,
           seatLimit: null,
@@ -454,14 +570,24 @@ export function createBillingService(deps: {
           invoice: invoice.number,
           total: invoice.total,
         });
+        await announceChange(trx, effects, actor, accountId, "plan_changed", current);
         return { billing: await overviewOf(trx, accountId), invoice };
       });
+      // Auto-pay collects the new invoice once the change is committed, within this call: answer the
+      // invoice as it is now (paid, or open with the declined attempt), not as it was created.
+      if ("invoice" in result && result.invoice) {
+        return {
+          ...result,
+          invoice: (await findInvoice(db, accountId, result.invoice.id)) ?? result.invoice,
+        };
+      }
+      return result;
     },
 
     /** Cancels at the end of the period: the account then returns to Free. */
     async cancel(actor: Actor & { id: string }, accountId: string) {
       await deps.requirePermission(db, actor.id, accountId, "billing:manage");
-      return transact(db, async (trx) => {
+      return transact(db, async (trx, effects) => {
         await accounts.lock(trx, accountId);
         const current = await subscriptionOf(trx, accountId);
         if (!current) throw new AppError("conflict", "This account is on the Free plan: nothing to cancel");
@@ -476,62 +602,71 @@ export function createBillingService(deps: {
           plan: current.plan,
           at: current.periodEnd,
         });
+        await announceChange(trx, effects, actor, accountId, "canceled", current);
         return overviewOf(trx, accountId);
       });
     },
 
     /**
      * Called inside the transaction (holding the account lock) of anything that may have raised the
-     * account's seats in use. On a paid plan, seats above the period's billed seats are charged pro rata
-     * for the rest of the period at once (one invoice), and become billed.
+     * account's billable seats: accepting an invitation. On a paid plan, members holding a seat above
+     * the period's billed seats are charged pro rata for the rest of the period at once (one invoice),
+     * and become billed. Pending invitations are never billed: they count toward the limit only.
      */
     async seatsChanged(trx: Executor, effects: Effects, accountId: string, actor: Actor): Promise<void> {
       const sub = await subscriptionOf(trx, accountId);
       if (!sub || sub.unitPrice === 0) return;
-      const used = await seatsUsed(trx, accountId);
-      if (used <= sub.billedSeats) return;
+      const billable = await seatsBillable(trx, accountId);
+      if (billable <= sub.billedSeats) return;
       const now = clock.now();
       if (sub.periodEnd <= now.toISOString()) return;
-      const added = used - sub.billedSeats;
-      const perPeriod = periodPrice(sub.unitPrice, sub.interval);
-      const amount = prorate(added * perPeriod, new Date(sub.periodStart), new Date(sub.periodEnd), now);
+      const added = billable - sub.billedSeats;
+      const line = prorationLine(sub, added, now);
       await trx
         .updateTable("subscriptions")
-        .set({ billed_seats: used, updated_at: now.toISOString() })
+        .set({ billed_seats: billable, updated_at: now.toISOString() })
         .where("account_id", "=", accountId)
         .execute();
-      if (amount === 0) return;
-      const start = now.toISOString();
-      const applied = applyBalance(
-        [
-          {
-            kind: "proration",
-            description: `${added} seat${added === 1 ? "" : "s"} added: ${dollars(perPeriod)} per seat per ${sub.interval}, prorated for ${day(start)} – ${day(sub.periodEnd)}`,
-            quantity: added,
-            unit_amount: perPeriod,
-            amount,
-            period_start: start,
-            period_end: sub.periodEnd,
-          },
-        ],
-        sub.creditBalance,
-        start,
-        sub.periodEnd,
-      );
-      if (applied.balance !== sub.creditBalance) {
-        await trx
-          .updateTable("subscriptions")
-          .set({ credit_balance: applied.balance })
-          .where("account_id", "=", accountId)
-          .execute();
+      // A seat added at the very end of the period costs nothing: no invoice, but more seats billed.
+      if (line.amount > 0) {
+        const period = { start: line.period_start, end: sub.periodEnd };
+        const applied = applyBalance([line], sub.creditBalance, period.start, period.end);
+        if (applied.balance !== sub.creditBalance) {
+          await trx
+            .updateTable("subscriptions")
+            .set({ credit_balance: applied.balance })
+            .where("account_id", "=", accountId)
+            .execute();
+        }
+        const invoice = await issue(trx, effects, actor, accountId, period, applied.lines);
+        await audit(trx, actor, accountId, "billing.seats_added", {
+          seats: added,
+          billed_seats: billable,
+          invoice: invoice.number,
+          total: invoice.total,
+        });
       }
-      const invoice = await issue(trx, effects, accountId, { start, end: sub.periodEnd }, applied.lines);
-      await audit(trx, actor, accountId, "billing.seats_added", {
-        seats: added,
-        billed_seats: used,
-        invoice: invoice.number,
-        total: invoice.total,
-      });
+      await announceChange(trx, effects, actor, accountId, "seats_added", sub);
+    },
+
+    /**
+     * What accepting each of `count` new invitations would charge if it happened now, in order: the
+     * first ones may take seats already billed this period (after the pending invitations, which are
+     * assumed to be accepted first) and cost nothing; each other costs one seat prorated to the period
+     * end. Free, a zero price or a period already over: nothing. Reads only.
+     */
+    async acceptanceCosts(executor: Executor, accountId: string, count: number): Promise<SeatCost[]> {
+      const none: SeatCost = { amount: 0, currency: "USD", lines: [] };
+      const sub = await subscriptionOf(executor, accountId);
+      const now = clock.now();
+      if (!sub || sub.unitPrice === 0 || sub.periodEnd <= now.toISOString()) {
+        return Array.from({ length: count }, () => none);
+      }
+      const line = prorationLine(sub, 1, now);
+      const paidFor = Math.max(0, sub.billedSeats - (await seatsUsed(executor, accountId)));
+      return Array.from({ length: count }, (_, i) =>
+        i < paidFor || line.amount === 0 ? none : { amount: line.amount, currency: "USD", lines: [line] },
+      );
     },
 
     /** Renews (or ends) every subscription whose period is over, period by period; the scheduled job. */
@@ -555,17 +690,45 @@ export function createBillingService(deps: {
       }
     },
 
-    /** An operator's Enterprise terms for an account: price per seat per month, seat limit, interval. */
+    /**
+     * An operator's Enterprise terms for an account: price per seat per month, seat limit, interval, and
+     * API limits (requests per key per minute, keys); a null limit is Enterprise's in the catalog.
+     */
     async setEnterprise(
       actor: Actor,
       accountId: string,
-      terms: { unitPrice: number; seatLimit: number | null; interval: Interval },
+      terms: {
+        unitPrice: number;
+        seatLimit: number | null;
+        interval: Interval;
+        apiRatePerMinute?: number | null;
+        apiKeysLimit?: number | null;
+        webhooksLimit?: number | null;
+      },
     ) {
       if (!Number.isSafeInteger(terms.unitPrice) || terms.unitPrice < 0) {
         throw new AppError("validation_failed", "The price is whole cents per seat per month, 0 or more");
       }
       if (terms.seatLimit !== null && (!Number.isSafeInteger(terms.seatLimit) || terms.seatLimit < 1)) {
         throw new AppError("validation_failed", "The seat limit is a whole number of 1 or more, or none");
+      }
+      const apiRatePerMinute = terms.apiRatePerMinute ?? null;
+      const apiKeysLimit = terms.apiKeysLimit ?? null;
+      const webhooksLimit = terms.webhooksLimit ?? null;
+      if (apiRatePerMinute !== null && (!Number.isSafeInteger(apiRatePerMinute) || apiRatePerMinute < 1)) {
+        throw new AppError(
+          "validation_failed",
+          "The API rate is a whole number of requests per minute, 1 or more",
+        );
+      }
+      if (apiKeysLimit !== null && (!Number.isSafeInteger(apiKeysLimit) || apiKeysLimit < 1)) {
+        throw new AppError("validation_failed", "The API key limit is a whole number of 1 or more, or none");
+      }
+      if (webhooksLimit !== null && (!Number.isSafeInteger(webhooksLimit) || webhooksLimit < 1)) {
+        throw new AppError(
+          "validation_failed",
+          "The webhook endpoint limit is a whole number of 1 or more, or none",
+        );
       }
       return transact(db, async (trx, effects) => {
         if (!(await accounts.findById(trx, accountId))) throw notFound("Account");
@@ -579,18 +742,25 @@ export function createBillingService(deps: {
           { ...plan, prices: { month: terms.unitPrice, year_per_month: terms.unitPrice } },
           terms.interval,
         );
-        const invoice = await startPaidPeriod(trx, effects, accountId, current, {
+        const invoice = await startPaidPeriod(trx, effects, actor, accountId, current, {
           plan: "enterprise",
           interval: terms.interval,
           seatLimit: terms.seatLimit,
+          apiRatePerMinute,
+          apiKeysLimit,
+          webhooksLimit,
           change,
         });
         await audit(trx, actor, accountId, "billing.enterprise_terms_set", {
           unit_price: terms.unitPrice,
           seat_limit: terms.seatLimit,
+          api_rate_per_minute: apiRatePerMinute,
+          api_keys_limit: apiKeysLimit,
+          webhooks_limit: webhooksLimit,
           interval: terms.interval,
           invoice: invoice.number,
         });
+        await announceChange(trx, effects, actor, accountId, "enterprise_terms_set", current);
         return overviewOf(trx, accountId);
       });
     },

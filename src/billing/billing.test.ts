@@ -10,6 +10,7 @@ import {
   type TestApp,
   testDialects,
 } from "../testing/harness.js";
+import { pdfText } from "../testing/pdf-text.js";
 import { seedMembers } from "../testing/seed.js";
 import { runBillingCommand } from "./billing-cli.js";
 
@@ -69,7 +70,7 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
     }));
   }
 
-  /** Seats added the way the invitation path adds them: in a transaction that then calls the hook. */
+  /** Seats added the way accepting an invitation adds them: members, then the hook in their transaction. */
   async function addSeats(accountId: string, count: number, prefix: string) {
     await seedMembers(t.services.db, accountId, count, { prefix });
     await transact(t.services.db, (trx, effects) =>
@@ -79,7 +80,19 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
 
   const renew = () => createClient(t.app).post("/dev/jobs/run");
 
-  it("Pro monthly, 10 seats: $190.00; +2 mid-cycle prorated; the next bill is 12 seats = $228.00", async () => {
+  /** Accepts the invitation mailed to `email` as a new user. */
+  async function accept(email: string) {
+    const link = await t.linkFor(email, /invited/);
+    const accepted = await createClient(t.app).post("/api/v1/invitations/accept", {
+      token: new URL(link).searchParams.get("token"),
+      password: STRONG_PASSWORD,
+      first_name: "New",
+      last_name: "Member",
+    });
+    expect(accepted.statusCode, accepted.payload).toBe(200);
+  }
+
+  it("Pro monthly, 10 seats: $190.00; 2 invitations accepted mid-cycle, prorated; the next bill is 12 seats = $228.00", async () => {
     const a = await account(10, "2026-03-01T00:00:00.000Z");
     const up = await a.client.post(`${a.base}/billing/subscription`, { plan: "pro", interval: "month" });
     expect(up.statusCode, up.payload).toBe(200);
@@ -91,22 +104,34 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
       next_billing_date: "2026-04-01T00:00:00.000Z",
       estimated_next_amount: 19000,
     });
-    // 16 of 31 days left: 2 × $19.00 × 16/31 = $19.61 (half up).
     await travel(a, "2026-03-16T00:00:00.000Z");
-    await addSeats(a.accountId, 2, `${a.prefix}y`);
+    const invited = await a.client.post(`${a.base}/invitations`, {
+      emails: [`${a.prefix}-1@example.com`, `${a.prefix}-2@example.com`],
+    });
+    expect(invited.statusCode, invited.payload).toBe(201);
+    // Sending charges nothing: the pending invitations hold seats, unbilled.
+    expect((await a.client.get(`${a.base}/billing`)).body.seats).toMatchObject({ used: 12, billed: 10 });
+    expect(await invoices(a.accountId)).toHaveLength(1);
+    // Each acceptance is charged at once: 16 of 31 days left, $19.00 × 16/31 = $9.81 (half up).
+    await accept(`${a.prefix}-1@example.com`);
+    await accept(`${a.prefix}-2@example.com`);
     await travel(a, "2026-04-01T00:00:00.000Z");
     expect((await renew()).body.renewals).toBeGreaterThanOrEqual(1);
     const all = await invoices(a.accountId);
-    expect(all.map((i) => i.total)).toEqual([19000, 1961, 22800]);
+    expect(all.map((i) => i.total)).toEqual([19000, 981, 981, 22800]);
     // Auto-pay with the test card paid each one as it was made.
-    expect(all.map((i) => i.status)).toEqual(["paid", "paid", "paid"]);
-    expect(all[1]?.lines[0]).toMatchObject({
-      kind: "proration",
-      quantity: 2,
-      period_start: "2026-03-16T00:00:00.000Z",
-      period_end: "2026-04-01T00:00:00.000Z",
-    });
-    expect(all[2]?.lines[0]).toMatchObject({ kind: "seats", quantity: 12, unit_amount: 1900, amount: 22800 });
+    expect(all.map((i) => i.status)).toEqual(["paid", "paid", "paid", "paid"]);
+    expect(all[1]?.lines).toMatchObject([
+      {
+        kind: "proration",
+        quantity: 1,
+        unit_amount: 981,
+        amount: 981,
+        period_start: "2026-03-16T00:00:00.000Z",
+        period_end: "2026-04-01T00:00:00.000Z",
+      },
+    ]);
+    expect(all[3]?.lines[0]).toMatchObject({ kind: "seats", quantity: 12, unit_amount: 1900, amount: 22800 });
     const overview = await a.client.get(`${a.base}/billing`);
     expect(overview.body).toMatchObject({
       seats: { used: 12, billed: 12 },
@@ -123,8 +148,10 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
     await travel(a, "2026-07-15T00:00:00.000Z");
     await addSeats(a.accountId, 5, `${a.prefix}y`);
     expect((await a.client.get(`${a.base}/billing`)).body.monthly_equivalent).toBe(93000);
-    // 5 × $372.00 a year for 184 of 365 days.
-    expect((await invoices(a.accountId))[1]?.total).toBe(Math.round((5 * 37200 * 184) / 365));
+    // 5 × ($372.00 a year for 184 of 365 days = $187.53, half up).
+    expect((await invoices(a.accountId))[1]?.lines).toMatchObject([
+      { kind: "proration", quantity: 5, unit_amount: 18753, amount: 5 * 18753 },
+    ]);
     await travel(a, "2027-01-15T00:00:00.000Z");
     await renew();
     expect((await invoices(a.accountId))[2]?.total).toBe(93000 * 12);
@@ -190,6 +217,81 @@ describe.each(testDialects())("subscriptions and proration on %s", (dialect) => 
       ["credit", -20000],
     ]);
     expect(yearly.body.total).toBe(180000 - 39000);
+  });
+
+  it("shows a credit line whose quantity × unit is its amount, in the API and the PDF", async () => {
+    const a = await account(8, "2026-03-01T00:00:00.000Z");
+    await a.client.post(`${a.base}/billing/subscription`, { plan: "pro", interval: "month" });
+    await travel(a, "2026-03-16T00:00:00.000Z");
+    // 8 × $19.00 × 16/31 = $78.45 (half up): one credit of the whole, rounded once.
+    const preview = await a.client.post(`${a.base}/billing/subscription`, {
+      plan: "team",
+      interval: "month",
+      preview: true,
+    });
+    const credit = { kind: "credit", quantity: 1, unit_amount: -7845, amount: -7845 };
+    expect(preview.body.lines[1]).toMatchObject(credit);
+    expect(preview.body.lines[1].description).toMatch(/Unused time on Pro \(monthly\), 8 seats/);
+    const changed = await a.client.post(`${a.base}/billing/subscription`, {
+      plan: "team",
+      interval: "month",
+    });
+    expect(changed.body.invoice.lines[1]).toMatchObject(credit);
+    const detail = await a.client.get(`${a.base}/invoices/${changed.body.invoice.id}`);
+    expect(detail.body.lines.map((l: { kind: string }) => l.kind)).toEqual(["seats", "credit"]);
+    for (const line of detail.body.lines) expect(line.quantity * line.unit_amount).toBe(line.amount);
+    expect(detail.body.lines[1]).toMatchObject(credit);
+
+    // The PDF's row: description (and the dates it covers), Qty, Unit, Amount.
+    const pdf = await a.client.get(`${a.base}/invoices/${changed.body.invoice.id}/pdf`);
+    expect(pdf.statusCode).toBe(200);
+    const rows = pdfText(pdf.rawPayload).split("\n");
+    const at = rows.findIndex((r) => r.startsWith("Unused time on Pro"));
+    expect(at).toBeGreaterThan(-1);
+    const cells = rows.slice(at).slice(rows.slice(at).findIndex((r) => /^\d+$/.test(r)));
+    expect(cells.slice(0, 3)).toEqual(["1", "-$78.45", "-$78.45"]);
+  });
+
+  it("answers a plan change with its invoice as auto-pay left it: paid, or open after a decline", async () => {
+    const paid = await account(2, "2026-03-01T00:00:00.000Z");
+    const up = await paid.client.post(`${paid.base}/billing/subscription`, {
+      plan: "pro",
+      interval: "month",
+    });
+    expect(up.statusCode, up.payload).toBe(200);
+    expect(up.body.invoice).toMatchObject({
+      total: 3800,
+      status: "paid",
+      paid_at: "2026-03-01T00:00:00.000Z",
+      payment_attempts: 1,
+      next_payment_at: null,
+      last_payment_error: null,
+    });
+    const stored = await paid.client.get(`${paid.base}/invoices/${up.body.invoice.id}`);
+    expect(up.body.invoice).toEqual(stored.body);
+
+    const declined = await account(2, "2026-03-01T00:00:00.000Z");
+    const card = await declined.client.post(`${declined.base}/payment-methods`, {
+      type: "card",
+      token: "tok_declined",
+      default: true,
+    });
+    expect(card.statusCode, card.payload).toBe(201);
+    const tried = await declined.client.post(`${declined.base}/billing/subscription`, {
+      plan: "pro",
+      interval: "month",
+    });
+    expect(tried.statusCode, tried.payload).toBe(200);
+    expect(tried.body.invoice).toMatchObject({
+      total: 3800,
+      status: "open",
+      paid_at: null,
+      payment_attempts: 1,
+      next_payment_at: "2026-03-02T00:00:00.000Z",
+      last_payment_error: expect.stringMatching(/declined/),
+    });
+    const open = await declined.client.get(`${declined.base}/invoices/${tried.body.invoice.id}`);
+    expect(tried.body.invoice).toEqual(open.body);
   });
 
   it("downgrades to Free only when the seats fit, at the end of the period; cancels at period end", async () => {

@@ -1,4 +1,5 @@
 import PDFDocument from "pdfkit";
+import type { PostalAddress } from "../accounts/organization.js";
 import type { InvoiceLine, InvoiceRecord } from "./invoices.repository.js";
 
 /** Cents as dollars with two decimals: 19000 → "190.00", -950 → "-9.50". */
@@ -41,16 +42,27 @@ export function invoicesCsv(invoices: readonly InvoiceRecord[]): string {
   return `${[header, ...rows].join("\r\n")}\r\n`;
 }
 
-/** The invoice as a PDF (A4, the built-in Helvetica: no font files needed). */
-export function invoicePdf(
-  invoice: InvoiceRecord,
-  lines: readonly InvoiceLine[],
-  account: { name: string; contactEmail: string | null; taxId: string | null },
-): Promise<Buffer> {
+/** An address as a letter shows it: street lines, "postal code city", region, country code. */
+export function addressLines(address: PostalAddress): string[] {
+  return [
+    address.line1,
+    address.line2,
+    [address.postal_code, address.city].filter(Boolean).join(" "),
+    address.region,
+    address.country,
+  ].filter((line): line is string => Boolean(line));
+}
+
+/**
+ * The invoice as a PDF (A4, the built-in Helvetica: no font files needed). The billed-to block is the
+ * invoice's own snapshot, so a PDF printed later says what it said when the invoice was issued.
+ */
+export function invoicePdf(invoice: InvoiceRecord, lines: readonly InvoiceLine[]): Promise<Buffer> {
+  const billTo = invoice.billTo;
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,
-    info: { Title: `Invoice ${invoice.number}`, Author: "Gatehouse", Subject: account.name },
+    info: { Title: `Invoice ${invoice.number}`, Author: "Gatehouse", Subject: billTo.legal_name },
   });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -58,7 +70,8 @@ export function invoicePdf(
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
-  const money = (cents: number) => `$${formatAmount(cents)}`;
+  // "-$98.06" for a credit, as people write it (not "$-98.06").
+  const money = (cents: number) => `${cents < 0 ? "-" : ""}$${formatAmount(Math.abs(cents))}`;
   const left = 50;
   const width = doc.page.width - 100;
 
@@ -70,9 +83,9 @@ export function invoicePdf(
   doc.text(`Status: ${invoice.status}${invoice.paidAt ? ` (paid ${day(invoice.paidAt)})` : ""}`);
   doc.moveDown();
   doc.fillColor("#000").font("Helvetica-Bold").text("Billed to");
-  doc.font("Helvetica").text(account.name);
-  if (account.contactEmail) doc.text(account.contactEmail);
-  if (account.taxId) doc.text(`Tax ID: ${account.taxId}`);
+  doc.font("Helvetica").text(billTo.legal_name);
+  for (const line of billTo.address ? addressLines(billTo.address) : []) doc.text(line);
+  if (billTo.tax_id) doc.text(`Tax ID: ${billTo.tax_id}`);
   doc.moveDown();
 
   const columns = [

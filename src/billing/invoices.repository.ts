@@ -1,3 +1,4 @@
+import { type PostalAddress, parseAddress } from "../accounts/organization.js";
 import type { Executor } from "../db/database.js";
 import type { InvoiceLinesTable, InvoicesTable } from "../db/tables.js";
 import { newId } from "../lib/ids.js";
@@ -28,6 +29,9 @@ export type InvoiceLine = {
   periodEnd: string;
 };
 
+/** Who an invoice bills, as the account's profile said when it was issued. */
+export type BillTo = { legal_name: string; address: PostalAddress | null; tax_id: string | null };
+
 export type InvoiceRecord = {
   id: string;
   accountId: string;
@@ -45,6 +49,7 @@ export type InvoiceRecord = {
   lastPaymentError: string | null;
   paidAt: string | null;
   voidedAt: string | null;
+  billTo: BillTo;
   createdAt: string;
 };
 
@@ -63,6 +68,8 @@ const toInvoice = (row: InvoicesTable): InvoiceRecord => ({
   lastPaymentError: row.last_payment_error,
   paidAt: row.paid_at,
   voidedAt: row.voided_at,
+  // Migration 0022 gave every earlier invoice one; the fallback only guards against a hand-made row.
+  billTo: row.bill_to ? (JSON.parse(row.bill_to) as BillTo) : { legal_name: "", address: null, tax_id: null },
   createdAt: row.created_at,
 });
 
@@ -97,7 +104,8 @@ function assertCents(value: number, what: string) {
  * Creates an invoice with its lines. The caller's transaction must hold the account lock
  * (`accounts.lock`): the number is the account's invoice count + 1, so two invoices created at once
  * would otherwise get the same one (the unique index would then refuse the second).
- * An invoice with nothing to pay is paid at once.
+ * An invoice with nothing to pay is paid at once. Every line multiplies out: quantity × unit_amount =
+ * amount, in whole cents (a line whose amount is not a multiple of a per-unit price is quantity 1).
  */
 export async function createInvoice(
   trx: Executor,
@@ -113,6 +121,12 @@ export async function createInvoice(
     assertCents(line.amount, `lines[${i}].amount`);
     assertCents(line.unit_amount, `lines[${i}].unit_amount`);
     if (!Number.isSafeInteger(line.quantity)) throw new RangeError(`lines[${i}].quantity must be an integer`);
+    // What the API, the web page and the PDF show must add up for a reader: quantity × unit = amount.
+    if (line.quantity * line.unit_amount !== line.amount) {
+      throw new RangeError(
+        `lines[${i}]: ${line.quantity} × ${line.unit_amount} is not the amount ${line.amount}`,
+      );
+    }
   }
   const subtotal = input.lines.reduce((sum, l) => (l.amount > 0 ? sum + l.amount : sum), 0);
   const total = input.lines.reduce((sum, l) => sum + l.amount, 0);
@@ -120,9 +134,15 @@ export async function createInvoice(
 
   const account = await trx
     .selectFrom("accounts")
-    .select("slug")
+    .select(["slug", "name", "legal_name", "address", "tax_id"])
     .where("id", "=", input.accountId)
     .executeTakeFirstOrThrow();
+  // Past invoices never change: who is billed is copied from the profile now, not read later.
+  const billTo: BillTo = {
+    legal_name: account.legal_name ?? account.name,
+    address: parseAddress(account.address),
+    tax_id: account.tax_id,
+  };
   const count = await trx
     .selectFrom("invoices")
     .select((eb) => eb.fn.countAll<number | string>().as("n"))
@@ -145,6 +165,7 @@ export async function createInvoice(
     last_payment_error: null,
     paid_at: total > 0 ? null : input.now,
     voided_at: null,
+    bill_to: JSON.stringify(billTo),
     created_at: input.now,
   };
   await trx.insertInto("invoices").values(row).execute();
@@ -304,6 +325,7 @@ export function invoiceView(record: InvoiceRecord, lines?: readonly InvoiceLine[
     payment_attempts: record.paymentAttempts,
     next_payment_at: record.nextPaymentAt,
     last_payment_error: record.lastPaymentError,
+    bill_to: record.billTo,
   };
 }
 

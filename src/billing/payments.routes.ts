@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { AddressSchema } from "../accounts/organization.js";
 import { userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -25,6 +26,10 @@ const invoiceFields = {
   payment_attempts: Type.Integer(),
   next_payment_at: Nullable(Timestamp),
   last_payment_error: Nullable(Type.String()),
+  bill_to: Type.Object(
+    { legal_name: Type.String(), address: Nullable(AddressSchema), tax_id: Nullable(Type.String()) },
+    { description: "Who is billed, as the account's profile said when the invoice was issued" },
+  ),
 };
 const InvoiceSummarySchema = Type.Object(invoiceFields);
 const InvoiceSchema = Type.Object({

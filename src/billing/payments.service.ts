@@ -1,18 +1,19 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { type Actor, recordAudit, SYSTEM_ACTOR } from "../audit/audit.repository.js";
-import { type Db, type Executor, transact } from "../db/database.js";
+import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
+import type { EventLog } from "../events/event-log.js";
 import { AppError, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
-import type { Mailer } from "../mail/mailer.js";
-import { mails } from "../mail/templates.js";
+import type { MailQueue } from "../mail/mail-queue.js";
 import { type AccessCache, requirePermission } from "../roles/access.js";
-import { formatAmount, invoicePdf, invoicesCsv } from "./invoice-documents.js";
+import { invoicePdf, invoicesCsv } from "./invoice-documents.js";
 import {
   claimPaymentAttempt,
   findInvoice,
   findInvoiceById,
   type InvoiceRecord,
+  invoiceView,
   listDueInvoices,
   listInvoiceLines,
   listInvoices,
@@ -61,14 +62,31 @@ export function nextPaymentAt(attempts: number, now: Date): string | null {
 export function createPaymentsService(deps: {
   db: Db;
   clock: Clock;
-  mailer: Mailer;
+  mailQueue: MailQueue;
   access: AccessCache;
   accounts: AccountsRepository;
   methods: PaymentMethodsRepository;
   provider: PaymentProvider;
   publicUrl: string;
+  events: Pick<EventLog, "record">;
 }) {
   const { db, clock, access, accounts, methods, provider } = deps;
+
+  /** Records `type` with the invoice as the API shows it after the attempt, in its transaction. */
+  async function announce(
+    trx: Trx,
+    effects: Effects,
+    actor: Actor,
+    type: "invoice.paid" | "payment.failed",
+    invoice: InvoiceRecord,
+  ) {
+    const current = (await findInvoice(trx, invoice.accountId, invoice.id)) as InvoiceRecord;
+    await deps.events.record(trx, effects, actor, {
+      accountId: invoice.accountId,
+      type,
+      data: invoiceView(current),
+    });
+  }
   const now = () => clock.now().toISOString();
 
   const canRead = async (userId: string, accountId: string) =>
@@ -80,41 +98,6 @@ export function createPaymentsService(deps: {
     const invoice = await findInvoice(db, accountId, invoiceId);
     if (!invoice) throw notFound("Invoice");
     return invoice;
-  }
-
-  /** Active members whose role holds billing:manage (Root holds everything). */
-  async function billingContacts(executor: Executor, accountId: string) {
-    const rows = await executor
-      .selectFrom("memberships as m")
-      .innerJoin("roles as r", (j) =>
-        j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
-      )
-      .innerJoin("users as u", "u.id", "m.user_id")
-      .select(["u.email", "u.first_name", "r.key", "r.permissions"])
-      .where("m.account_id", "=", accountId)
-      .where("m.status", "=", "active")
-      .where("u.deactivated_at", "is", null)
-      .execute();
-    return rows.filter(
-      (r) => r.key === "root" || (JSON.parse(r.permissions) as string[]).includes("billing:manage"),
-    );
-  }
-
-  async function mailPaymentFailed(invoice: InvoiceRecord, error: string, next: string | null) {
-    const account = await accounts.findById(db, invoice.accountId);
-    const contacts = await billingContacts(db, invoice.accountId);
-    for (const contact of contacts) {
-      await deps.mailer.send(
-        mails.paymentFailed(contact.email, contact.first_name, {
-          accountName: account?.name ?? "your account",
-          invoiceNumber: invoice.number,
-          amount: `$${formatAmount(invoice.total)} ${invoice.currency}`,
-          error,
-          nextAttempt: next ? `${next.slice(0, 16).replace("T", " ")} UTC` : null,
-          url: `${deps.publicUrl}/settings/billing`,
-        }),
-      );
-    }
   }
 
   /** One charge of `invoice` with `method`, recorded (and audited) whatever its outcome. */
@@ -165,6 +148,7 @@ export function createPaymentsService(deps: {
           },
           at,
         );
+        await announce(trx, effects, actor, "invoice.paid", invoice);
         return {
           outcome: "paid" as const,
           invoice: { ...claimed, status: "paid" as const, paidAt: at.toISOString(), nextPaymentAt: null },
@@ -185,7 +169,8 @@ export function createPaymentsService(deps: {
         },
         at,
       );
-      effects.afterCommit(() => mailPaymentFailed(invoice, error, next));
+      // Its billing contacts are mailed by the notifications consumer (their preferences decide).
+      await announce(trx, effects, actor, "payment.failed", invoice);
       return {
         outcome: "failed" as const,
         error,
@@ -415,9 +400,7 @@ export function createPaymentsService(deps: {
     async invoicePdf(userId: string, accountId: string, invoiceId: string) {
       await canRead(userId, accountId);
       const invoice = await getInvoiceRecord(accountId, invoiceId);
-      const account = await accounts.findById(db, accountId);
-      if (!account) throw notFound("Account");
-      const body = await invoicePdf(invoice, await listInvoiceLines(db, invoice.id), account);
+      const body = await invoicePdf(invoice, await listInvoiceLines(db, invoice.id));
       return { filename: `invoice-${invoice.number}.pdf`, body };
     },
 

@@ -1,7 +1,7 @@
-import { inflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccountsRepository } from "../accounts/accounts.repository.js";
 import { transact } from "../db/database.js";
+import { up as fixInvoiceLineUnits } from "../db/migrations/0013-invoice-line-units.js";
 import {
   addMember,
   type Client,
@@ -12,6 +12,7 @@ import {
   type TestApp,
   testDialects,
 } from "../testing/harness.js";
+import { pdfText } from "../testing/pdf-text.js";
 import { csvCell, formatAmount, invoicesCsv } from "./invoice-documents.js";
 import {
   createInvoice,
@@ -33,26 +34,6 @@ const seats = (quantity: number, unit = 1900): InvoiceLineInput => ({
   period_start: P_START,
   period_end: P_END,
 });
-
-/** The text a PDF shows: its content streams inflated, the hex strings of TJ/Tj decoded. */
-function pdfText(pdf: Buffer): string {
-  const raw = pdf.toString("latin1");
-  let text = "";
-  for (const match of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    let content: string;
-    try {
-      content = inflateSync(Buffer.from(match[1] ?? "", "latin1")).toString("latin1");
-    } catch {
-      continue;
-    }
-    for (const op of content.matchAll(/\[(.*?)\]\s*TJ/g)) {
-      for (const hex of (op[1] ?? "").matchAll(/<([0-9a-fA-F]*)>/g))
-        text += Buffer.from(hex[1] ?? "", "hex").toString("latin1");
-      text += "\n";
-    }
-  }
-  return text;
-}
 
 describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
   let t: TestApp;
@@ -154,7 +135,7 @@ describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
         kind: "proration",
         description: "2 seats from Jan 25",
         quantity: 2,
-        unit_amount: 1900,
+        unit_amount: 1563,
         amount: 3126,
         period_start: "2026-01-25T00:00:00.000Z",
         period_end: P_END,
@@ -188,8 +169,57 @@ describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
       ]),
     ).rejects.toThrow(/negative/);
     await expect(invoice(alpha.accountId, [{ ...seats(1), amount: 19.5 }])).rejects.toThrow(/cents/);
+    // Every line multiplies out: 8 × −$151.98 is not −$151.98.
+    await expect(
+      invoice(alpha.accountId, [
+        seats(10),
+        { ...seats(1), kind: "credit", quantity: 8, unit_amount: -15198, amount: -15198 },
+      ]),
+    ).rejects.toThrow(/8 × -15198 is not the amount -15198/);
     // The refused invoices took no number.
     expect((await invoice(alpha.accountId)).number).toBe("ALPHA-CO-0004");
+  });
+
+  it("corrects stored lines whose quantity × unit was not the amount, keeping amounts (migration 0013)", async () => {
+    const legacy = await invoice(beta.accountId, [
+      seats(10),
+      { ...seats(1), kind: "proration", quantity: 1, unit_amount: 1961, amount: 1961 },
+      { ...seats(1), kind: "credit", quantity: 1, unit_amount: -15198, amount: -15198 },
+    ]);
+    // As lines were stored before: N seats × the full price beside a prorated amount.
+    const stored = () =>
+      t.services.db
+        .selectFrom("invoice_lines")
+        .select(["kind", "quantity", "unit_amount", "amount"])
+        .where("invoice_id", "=", legacy.id)
+        .orderBy("position")
+        .execute()
+        .then((rows) =>
+          rows.map((r) => [r.kind, Number(r.quantity), Number(r.unit_amount), Number(r.amount)]),
+        );
+    await t.services.db
+      .updateTable("invoice_lines")
+      .set({ quantity: 2, unit_amount: 1900 })
+      .where("invoice_id", "=", legacy.id)
+      .where("kind", "=", "proration")
+      .execute();
+    await t.services.db
+      .updateTable("invoice_lines")
+      .set({ quantity: 8 })
+      .where("invoice_id", "=", legacy.id)
+      .where("kind", "=", "credit")
+      .execute();
+    expect(await stored()).toEqual([
+      ["seats", 10, 1900, 19000],
+      ["proration", 2, 1900, 1961],
+      ["credit", 8, -15198, -15198],
+    ]);
+    await fixInvoiceLineUnits(t.services.db);
+    expect(await stored()).toEqual([
+      ["seats", 10, 1900, 19000],
+      ["proration", 1, 1961, 1961],
+      ["credit", 1, -15198, -15198],
+    ]);
   });
 
   it("shows the list newest first without lines, and one invoice with its lines", async () => {
@@ -199,7 +229,7 @@ describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
         kind: "proration",
         description: "2 seats, Jan 25 – Feb 15",
         quantity: 2,
-        unit_amount: 1900,
+        unit_amount: 1287,
         amount: 2574,
         period_start: "2026-01-25T00:00:00.000Z",
         period_end: P_END,
@@ -233,7 +263,7 @@ describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
           kind: "proration",
           description: "2 seats, Jan 25 – Feb 15",
           quantity: 2,
-          unit_amount: 1900,
+          unit_amount: 1287,
           amount: 2574,
           period: { start: "2026-01-25T00:00:00.000Z", end: P_END },
         },
@@ -241,6 +271,7 @@ describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
       subtotal: 21574,
       total: 21574,
       currency: "USD",
+      bill_to: { legal_name: "Alpha Co", address: null, tax_id: null },
       created_at: created.createdAt,
       paid_at: null,
       payment_attempts: 0,
@@ -305,6 +336,7 @@ describe.each(testDialects())("invoices and payments (%s)", (dialect) => {
         lastPaymentError: null,
         paidAt: null,
         voidedAt: null,
+        billTo: { legal_name: "X", address: null, tax_id: null },
         createdAt: P_START,
       },
     ]);

@@ -44,6 +44,7 @@ describe.each(testDialects())("seats and their limit on %s", (dialect) => {
       used: 1,
       active: 1,
       suspended: 0,
+      deactivated: 0,
       pending: 0,
     });
     expect((await invite(owner, "second@example.com")).body.data[0].invitation.status).toBe("pending");
@@ -159,6 +160,7 @@ describe.each(testDialects())("seats and their limit on %s", (dialect) => {
       used: 1,
       active: 1,
       suspended: 0,
+      deactivated: 0,
       pending: 0,
     });
 
@@ -197,6 +199,7 @@ describe.each(testDialects())("seats and their limit on %s", (dialect) => {
       used: 3,
       active: 1,
       suspended: 1,
+      deactivated: 0,
       pending: 1,
     });
     expect((await invite(owner, "s-x@example.com")).statusCode).toBe(402);
@@ -251,27 +254,42 @@ describe.each(testDialects())("seats and their limit on %s", (dialect) => {
     expect(await seats(owner)).toMatchObject({ plan: "pro", limit: null, used: 8, pending: 7 });
   });
 
-  it("calls the billing hook inside the transaction after seats were added, and only then", async () => {
+  it("calls the billing hook inside the acceptance transaction, never when inviting or re-sending", async () => {
     const owner = await signUpAndLogin(t, { email: "hook-owner@example.com", account: "Hook Co" });
     await onPaidPlan(t, owner.accountId);
     const billing = t.services.billing;
     const original = billing.seatsChanged;
-    const calls: Array<{ accountId: string; actor: string | null; used: number }> = [];
+    const calls: Array<{ accountId: string; actor: string | null; status: string | undefined }> = [];
     billing.seatsChanged = async (trx, effects, accountId, actor) => {
-      // What the hook sees inside the transaction: the new invitations already count.
-      const counted = await trx
+      // What the hook sees inside the transaction: the invitation already accepted.
+      const invitation = await trx
         .selectFrom("invitations")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .select("status")
         .where("account_id", "=", accountId)
-        .where("status", "=", "pending")
-        .executeTakeFirstOrThrow();
-      calls.push({ accountId, actor: actor.id ?? null, used: 1 + Number(counted.n) });
+        .where("email_normalized", "=", "h1@example.com")
+        .executeTakeFirst();
+      calls.push({ accountId, actor: actor.id ?? null, status: invitation?.status });
       return original(trx, effects, accountId, actor);
     };
     try {
-      await invite(owner, "h1@example.com", "h2@example.com");
+      const sent = await invite(owner, "h1@example.com", "h2@example.com");
       await invite(owner, "h1@example.com");
-      expect(calls).toEqual([{ accountId: owner.accountId, actor: expect.stringMatching(/^usr_/), used: 3 }]);
+      t.services.clock.advance(61);
+      await owner.client.post(
+        `/api/v1/accounts/${owner.accountId}/invitations/${sent.body.data[1].invitation.id}/resend`,
+      );
+      expect(calls).toEqual([]);
+      const link = await t.linkFor("h1@example.com", /invited/);
+      const accepted = await createClient(t.app).post("/api/v1/invitations/accept", {
+        token: new URL(link).searchParams.get("token"),
+        password: STRONG_PASSWORD,
+        first_name: "Hook",
+        last_name: "Person",
+      });
+      expect(accepted.statusCode, accepted.payload).toBe(200);
+      expect(calls).toEqual([
+        { accountId: owner.accountId, actor: accepted.body.user.id, status: "accepted" },
+      ]);
     } finally {
       billing.seatsChanged = original;
     }

@@ -1,11 +1,10 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { SYSTEM_ACTOR } from "../audit/audit.repository.js";
 import { AppError } from "../http/errors.js";
 import { errorResponses, Str } from "../http/schemas.js";
-import { listOutbox } from "../mail/mailer.js";
 import type { Services } from "../services.js";
 import { listSmsOutbox } from "../sms/sms.js";
+import { prefersHtml, renderOutboxPage } from "./outbox-page.js";
 
 /** Test and demo helpers; never registered in production. */
 export function registerDevRoutes(app: FastifyInstance, services: Services) {
@@ -52,11 +51,29 @@ export function registerDevRoutes(app: FastifyInstance, services: Services) {
       config: dev,
       schema: {
         tags: ["dev"],
-        summary: "The development outbox, newest first",
+        summary:
+          "The development outbox: the mail queue, newest first (status queued, sending, sent or failed); a browser (Accept: text/html) gets a page",
         querystring: Type.Object({ to: Type.Optional(Str(254)) }),
       },
     },
-    async (request) => ({ data: await listOutbox(db, (request.query as { to?: string }).to) }),
+    async (request, reply) => {
+      const { to } = request.query as { to?: string };
+      const mails = await services.mailQueue.list(to);
+      // A browser gets a page to read and click through; API clients get JSON, as documented.
+      if (prefersHtml(request.headers.accept))
+        return reply.type("text/html; charset=utf-8").send(renderOutboxPage(mails, to));
+      return {
+        data: mails.map((m) => ({
+          id: m.id,
+          to: m.to,
+          subject: m.subject,
+          text: m.text,
+          html: m.html,
+          created_at: m.createdAt,
+          status: m.status,
+        })),
+      };
+    },
   );
 
   app.get(
@@ -76,12 +93,24 @@ export function registerDevRoutes(app: FastifyInstance, services: Services) {
     "/dev/jobs/run",
     {
       config: dev,
-      schema: { tags: ["dev"], summary: "Run every job that is due now (renewals, payment retries)" },
+      schema: {
+        tags: ["dev"],
+        summary:
+          "Run every job of the job loop now, each on what is due (renewals, payment retries, purge, reset requests, mail)",
+      },
     },
     async () => {
-      const renewals = await services.billing.renewDue(SYSTEM_ACTOR);
-      const payments = await services.payments.retryDue();
-      return { renewals, payments };
+      const outcomes = await services.jobs.runNow();
+      const resultOf = (name: string) => {
+        const outcome = outcomes[name];
+        return outcome?.status === "ok" ? (outcome.result as Record<string, unknown>) : null;
+      };
+      return {
+        renewals: resultOf("billing-renewals")?.renewed ?? null,
+        payments: resultOf("payment-retries"),
+        purged: resultOf("purge-expired"),
+        jobs: Object.entries(outcomes).map(([name, outcome]) => ({ name, ...outcome })),
+      };
     },
   );
 }

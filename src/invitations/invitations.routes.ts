@@ -1,6 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { policyView } from "../auth/password-policy.js";
 import { sessionStateFor, setSessionCookie } from "../auth/session-response.js";
+import { InvoiceLineSchema, lineView } from "../billing/billing.routes.js";
 import type { Config } from "../config.js";
 import { assertCsrf } from "../http/auth-hook.js";
 import { actorOf, userActor } from "../http/context.js";
@@ -15,7 +17,8 @@ import {
   Token,
 } from "../http/schemas.js";
 import type { Services } from "../services.js";
-import type { InvitationRecord, InvitationStatus } from "./invitations.repository.js";
+import type { InvitationStatus } from "./invitations.repository.js";
+import { invitationView } from "./invitations.views.js";
 
 const Status = Type.Union([
   Type.Literal("pending"),
@@ -39,25 +42,14 @@ export const InvitationSchema = Type.Object({
   send_count: Type.Integer(),
 });
 
-export function invitationView(i: InvitationRecord) {
-  return {
-    id: i.id,
-    email: i.email,
-    first_name: i.firstName,
-    last_name: i.lastName,
-    role: i.role,
-    role_id: i.role.id,
-    team_ids: i.teamIds,
-    status: i.status,
-    expires_at: i.expiresAt,
-    invited_by: { user_id: i.invitedBy.userId, name: i.invitedBy.name },
-    created_at: i.createdAt,
-    last_sent_at: i.lastSentAt,
-    send_count: i.sendCount,
-  };
-}
-
 const Params = Type.Object({ account_id: Str(64) });
+const ItemError = Type.Object({ code: Type.String(), detail: Type.String() });
+/** What accepting one invitation would charge now (a preview): one prorated seat, or nothing. */
+const SeatCostSchema = Type.Object({
+  amount: Type.Integer(),
+  currency: Type.String(),
+  lines: Type.Array(InvoiceLineSchema),
+});
 const InvitationParams = Type.Object({ account_id: Str(64), invitation_id: Str(64) });
 
 export function registerInvitationsRoutes(app: FastifyInstance, services: Services, config: Config) {
@@ -69,7 +61,8 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
     {
       schema: {
         tags,
-        summary: "Invite one or many addresses (≤ 100); per-address results",
+        summary:
+          "Invite one or many addresses (≤ 100); per-address results. With preview: true, what accepting each would cost, writing nothing",
         params: Params,
         body: Body({
           emails: Type.Array(Str(320), { minItems: 1, maxItems: 100 }),
@@ -77,14 +70,24 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
           last_name: Type.Optional(Str(100)),
           role_id: Type.Optional(Str(64)),
           team_ids: Type.Optional(Type.Array(Str(64), { maxItems: 50 })),
+          preview: Type.Optional(Type.Boolean()),
         }),
         response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({
+                email: Type.String(),
+                preview: Type.Optional(SeatCostSchema),
+                error: Type.Optional(ItemError),
+              }),
+            ),
+          }),
           201: Type.Object({
             data: Type.Array(
               Type.Object({
                 email: Type.String(),
                 invitation: Type.Optional(InvitationSchema),
-                error: Type.Optional(Type.Object({ code: Type.String(), detail: Type.String() })),
+                error: Type.Optional(ItemError),
               }),
             ),
           }),
@@ -100,14 +103,26 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
         last_name?: string;
         role_id?: string;
         team_ids?: string[];
+        preview?: boolean;
       };
+      const preview = body.preview === true;
       const results = await invitations.invite(userActor(request), account_id, {
         emails: body.emails,
         ...(body.first_name !== undefined ? { firstName: body.first_name } : {}),
         ...(body.last_name !== undefined ? { lastName: body.last_name } : {}),
         ...(body.role_id ? { roleId: body.role_id } : {}),
         ...(body.team_ids ? { teamIds: body.team_ids } : {}),
+        preview,
       });
+      if (preview) {
+        return reply.status(200).send({
+          data: results.map((r) => ({
+            email: r.email,
+            ...(r.preview ? { preview: { ...r.preview, lines: r.preview.lines.map(lineView) } } : {}),
+            ...(r.error ? { error: r.error } : {}),
+          })),
+        });
+      }
       return reply.status(201).send({
         data: results.map((r) => ({
           email: r.email,
@@ -197,6 +212,9 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
             role_name: Type.String(),
             existing_user: Type.Boolean(),
             expires_at: Timestamp,
+            password_policy: Type.Ref("PasswordPolicy", {
+              description: "The account's password policy, which a new user's password must meet",
+            }),
           }),
           ...errorResponses(400),
         },
@@ -211,6 +229,7 @@ export function registerInvitationsRoutes(app: FastifyInstance, services: Servic
         role_name: found.invitation.role.name,
         existing_user: found.existingUser,
         expires_at: found.invitation.expiresAt,
+        password_policy: policyView(found.passwordPolicy),
       };
     },
   );

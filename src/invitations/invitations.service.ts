@@ -1,31 +1,41 @@
-import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { Account, AccountsRepository } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
 import { clientIp, type IpAllowlistGuard, IpNotAllowedError } from "../accounts/ip-allowlist.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
-import { checkPassword, type PasswordPolicy, strictestPolicy } from "../auth/password-policy.js";
+import {
+  checkPassword,
+  type PasswordPolicy,
+  passwordPolicyError,
+  strictestPolicy,
+} from "../auth/password-policy.js";
 import type { PasswordHasher } from "../auth/passwords.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
-import type { BillingService } from "../billing/billing.service.js";
+import type { BillingService, SeatCost } from "../billing/billing.service.js";
 import type { Plan } from "../billing/plans.js";
 import { seatLimitError, seatRoom } from "../billing/seats.js";
-import { type Db, type Executor, transact } from "../db/database.js";
-import { AppError, notFound } from "../http/errors.js";
+import { accountMail } from "../branding/account-mails.js";
+import type { MailBrandingLoader } from "../branding/mail-branding.js";
+import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
+import type { EventLog } from "../events/event-log.js";
+import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
-import type { Mailer } from "../mail/mailer.js";
-import { mails } from "../mail/templates.js";
+import type { MailQueue } from "../mail/mail-queue.js";
+import type { MemberRecord, MembersRepository } from "../members/members.repository.js";
+import { memberView } from "../members/members.views.js";
 import {
   type Access,
   type AccessCache,
-  assertCanGrant,
+  assertCanAssign,
   loadAccess,
   requirePermission,
 } from "../roles/access.js";
 import type { RolesRepository } from "../roles/roles.repository.js";
 import type { UsersRepository } from "../users/users.repository.js";
 import type { InvitationRecord, InvitationStatus, InvitationsRepository } from "./invitations.repository.js";
+import { invitationView } from "./invitations.views.js";
 
 export const INVITATION_LIFETIME_SECONDS = 7 * 24 * 3600;
 export const RESEND_MIN_INTERVAL_SECONDS = 60;
@@ -38,10 +48,14 @@ export type InviteInput = {
   lastName?: string;
   roleId?: string;
   teamIds?: string[];
+  /** Only answer what accepting each address would cost: nothing is written, nobody is mailed. */
+  preview?: boolean;
 };
 export type InviteResult = {
   email: string;
   invitation?: InvitationRecord;
+  /** With `preview`: the charge its acceptance would make now. */
+  preview?: SeatCost;
   error?: { code: string; detail: string };
 };
 
@@ -49,7 +63,7 @@ export function createInvitationsService(deps: {
   db: Db;
   clock: Clock;
   publicUrl: string;
-  mailer: Mailer;
+  mailQueue: MailQueue;
   hasher: PasswordHasher;
   invitations: InvitationsRepository;
   roles: RolesRepository;
@@ -61,21 +75,54 @@ export function createInvitationsService(deps: {
   ipAllowlist: IpAllowlistGuard;
   plans: readonly Plan[];
   billing: BillingService;
+  members: Pick<MembersRepository, "find">;
+  events: Pick<EventLog, "record">;
+  mailBranding: MailBrandingLoader;
 }) {
-  const { db, clock, invitations, access } = deps;
+  const { db, clock, invitations, access, events } = deps;
   const now = () => clock.now().toISOString();
-  const link = (token: string) => `${deps.publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
 
-  async function inviteMail(invitation: InvitationRecord, token: string, inviterName: string) {
-    const account = await deps.accounts.findById(db, invitation.accountId);
-    await deps.mailer.send(
-      mails.invitation(
-        invitation.email,
-        invitation.firstName,
-        account?.name ?? "an account",
+  /** The invitation mail in the account's branding and wording; its link starts at the account's link base. */
+  async function inviteMail(
+    trx: Trx,
+    effects: Effects,
+    invitation: InvitationRecord,
+    token: string,
+    inviterName: string,
+  ) {
+    const account = await deps.mailBranding.load(trx, invitation.accountId);
+    if (!account) return;
+    await deps.mailQueue.enqueue(
+      trx,
+      effects,
+      accountMail(account, "invitation", {
+        to: invitation.email,
+        recipientName: invitation.firstName,
         inviterName,
-        link(token),
-      ),
+        roleName: invitation.role.name,
+        url: `${account.linkBase}/accept-invitation?token=${encodeURIComponent(token)}`,
+      }),
+    );
+  }
+
+  /** To the new member, in the account's branding and wording: where to sign in. */
+  async function welcomeMail(trx: Trx, effects: Effects, invitation: InvitationRecord, userId: string) {
+    const [account, user] = await Promise.all([
+      deps.mailBranding.load(trx, invitation.accountId),
+      deps.users.findById(trx, userId),
+    ]);
+    if (!account || !user) return;
+    const inviterId = invitation.invitedBy.userId;
+    const inviter = inviterId ? await deps.users.findById(trx, inviterId) : undefined;
+    await deps.mailQueue.enqueue(
+      trx,
+      effects,
+      accountMail(account, "welcome", {
+        to: user.email,
+        recipientName: user.firstName,
+        inviterName: invitation.invitedBy.name || (inviter?.email ?? ""),
+        roleName: invitation.role.name,
+      }),
     );
   }
 
@@ -86,18 +133,17 @@ export function createInvitationsService(deps: {
     accountId: string,
     roleId: string | undefined,
     teamIds: string[],
+    /** A stored invitation may name teams deleted since: they are skipped, as accepting skips them. */
+    missingTeams: "refuse" | "skip" = "refuse",
   ) {
     const account = await deps.accounts.findById(executor, accountId);
     const role = roleId
       ? await deps.roles.find(executor, accountId, roleId)
       : (account?.defaultRoleId && (await deps.roles.find(executor, accountId, account.defaultRoleId))) ||
         (await deps.roles.findByKey(executor, accountId, "monitor"));
-    if (!role) {
-      throw new AppError("validation_failed", "Unknown role", {
-        errors: [{ path: "role_id", code: "not_found", message: "No such role" }],
-      });
-    }
-    assertCanGrant(caller, role);
+    const problems: FieldError[] = role
+      ? []
+      : [{ path: "role_id", code: "not_found", message: "This role does not exist in the account" }];
     const teams = teamIds.length
       ? await executor
           .selectFrom("teams as t")
@@ -110,19 +156,24 @@ export function createInvitationsService(deps: {
           .execute()
       : [];
     const missing = teamIds.filter((id) => !teams.some((t) => t.id === id));
-    if (missing.length) {
-      throw new AppError("validation_failed", "Unknown team", {
-        errors: missing.map((id) => ({
-          path: `team_ids.${teamIds.indexOf(id)}`,
+    if (missingTeams === "refuse") {
+      for (const id of missing) {
+        const position = teamIds.indexOf(id);
+        problems.push({
+          path: `team_ids.${position}`,
           code: "not_found",
-          message: `No team ${id}`,
-        })),
-      });
+          message: `Team ${position + 1} of the list does not exist in the account`,
+        });
+      }
     }
-    for (const team of teams) {
-      if (team.key && team.permissions)
-        assertCanGrant(caller, { key: team.key, permissions: JSON.parse(team.permissions) as string[] });
-    }
+    // Both at once: a form learns everything it must fix in one answer.
+    if (problems.length || !role) throw invalidFields(problems);
+    assertCanAssign(caller, [
+      role,
+      ...teams.map((t) =>
+        t.key && t.permissions ? { key: t.key, permissions: JSON.parse(t.permissions) as string[] } : null,
+      ),
+    ]);
     return role;
   }
 
@@ -143,10 +194,8 @@ export function createInvitationsService(deps: {
     }
   }
 
-  async function policyOfAccount(executor: Executor, accountId: string): Promise<PasswordPolicy> {
-    const account = await deps.accounts.findById(executor, accountId);
-    return strictestPolicy(account ? [account.settings.password_policy] : []);
-  }
+  const policyOf = (account: Account | undefined): PasswordPolicy =>
+    strictestPolicy(account ? [account.settings.password_policy] : []);
 
   return {
     async invite(
@@ -154,10 +203,12 @@ export function createInvitationsService(deps: {
       accountId: string,
       input: InviteInput,
     ): Promise<InviteResult[]> {
-      const caller = requirePermission(await access.get(db, accountId, actor.id), "members:invite");
       const teamIds = [...new Set(input.teamIds ?? [])];
-      const role = await resolveGrant(db, caller, accountId, input.roleId, teamIds);
-      const inviter = await deps.users.findById(db, actor.id);
+      // Checked once from the cache for a quick answer, and again inside the transaction below.
+      const checked = requirePermission(await access.get(db, accountId, actor.id), "members:invite");
+      await resolveGrant(db, checked, accountId, input.roleId, teamIds);
+      // The person inviting: the user, or the member an API key acts for.
+      const inviter = await deps.users.findById(db, checked.userId);
       const inviterName =
         [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" ") || (inviter?.email ?? "");
 
@@ -183,15 +234,19 @@ export function createInvitationsService(deps: {
 
       const sent: Array<{ invitation: InvitationRecord; token: string }> = [];
       await transact(db, async (trx, effects) => {
-        await deps.accounts.lock(trx, accountId);
+        // A preview writes nothing, so it takes no lock (as the billing preview).
+        if (!input.preview) await deps.accounts.lock(trx, accountId);
+        const caller = requirePermission(await loadAccess(trx, accountId, actor.id), "members:invite");
+        const role = await resolveGrant(trx, caller, accountId, input.roleId, teamIds);
         const normalized = candidates.map((e) => e.toLowerCase());
-        await invitations.expireStale(trx, accountId, normalized, now());
+        if (!input.preview) await invitations.expireStale(trx, accountId, normalized, now());
         const members = await invitations.memberEmails(trx, accountId, normalized);
         const pending = await invitations.pendingEmails(trx, accountId, normalized, now());
         // Counted under the account lock that every seat-adding path takes: concurrent invitations
         // see each other's seats. The addresses that fit are invited in the order given.
         const room = await seatRoom(trx, deps, accountId, now());
         let free = room.free;
+        const admitted: InviteResult[] = [];
         for (const result of results) {
           if (result.error) continue;
           const email = result.email;
@@ -208,6 +263,27 @@ export function createInvitationsService(deps: {
             continue;
           }
           free -= 1;
+          admitted.push(result);
+        }
+        if (admitted.length === 0 && results.some((r) => r.error?.code === "seat_limit_reached")) {
+          // Nothing fitted: the request as a whole is refused, with each address's reason.
+          throw seatLimitError(room, {
+            errors: results.flatMap((r, index) =>
+              r.error
+                ? [{ path: `emails.${index}`, code: r.error.code, message: `${r.email}: ${r.error.detail}` }]
+                : [],
+            ),
+          });
+        }
+        if (input.preview) {
+          const costs = await deps.billing.acceptanceCosts(trx, accountId, admitted.length);
+          admitted.forEach((result, index) => {
+            result.preview = costs[index];
+          });
+          return;
+        }
+        for (const result of admitted) {
+          const email = result.email;
           const token = newSecretToken();
           const id = newId("invitation");
           await invitations.insert(trx, {
@@ -220,7 +296,7 @@ export function createInvitationsService(deps: {
             teamIds,
             tokenHash: hashToken(token),
             expiresAt: addSeconds(clock.now(), INVITATION_LIFETIME_SECONDS).toISOString(),
-            invitedBy: actor.id,
+            invitedBy: caller.userId,
             now: now(),
           });
           await recordAudit(
@@ -236,27 +312,20 @@ export function createInvitationsService(deps: {
             clock.now(),
           );
           const invitation = (await invitations.find(trx, accountId, id, now())) as InvitationRecord;
+          await events.record(trx, effects, actor, {
+            accountId,
+            type: "member.invited",
+            data: invitationView(invitation),
+          });
           result.invitation = invitation;
           sent.push({ invitation, token });
         }
-        if (sent.length === 0 && results.some((r) => r.error?.code === "seat_limit_reached")) {
-          // Nothing fitted: the request as a whole is refused, with each address's reason.
-          throw seatLimitError(room, {
-            errors: results.flatMap((r, index) =>
-              r.error
-                ? [{ path: `emails.${index}`, code: r.error.code, message: `${r.email}: ${r.error.detail}` }]
-                : [],
-            ),
-          });
-        }
         if (sent.length) {
-          // Open invitations count as seats and show in the member list; paid plans bill new seats.
-          await deps.billing.seatsChanged(trx, effects, accountId, actor);
+          // Open invitations count as seats and show in the member list; they are billed on acceptance.
           await access.publishAccountChange(trx, effects.afterCommit, accountId);
         }
-        effects.afterCommit(async () => {
-          for (const { invitation, token } of sent) await inviteMail(invitation, token, inviterName);
-        });
+        for (const { invitation, token } of sent)
+          await inviteMail(trx, effects, invitation, token, inviterName);
       });
       return results;
     },
@@ -295,25 +364,24 @@ export function createInvitationsService(deps: {
       accountId: string,
       invitationId: string,
     ): Promise<InvitationRecord> {
-      const caller = requirePermission(await access.get(db, accountId, actor.id), "members:invite");
+      requirePermission(await access.get(db, accountId, actor.id), "members:invite");
       const token = newSecretToken();
       const invitation = await transact(db, async (trx, effects) => {
         await deps.accounts.lock(trx, accountId);
+        const caller = requirePermission(await loadAccess(trx, accountId, actor.id), "members:invite");
         const current = await invitations.find(trx, accountId, invitationId, now());
         if (!current) throw notFound("Invitation");
         if (current.status !== "pending" && current.status !== "expired") {
           throw new AppError("conflict", `This invitation is ${current.status}`);
         }
-        // An expired invitation holds no seat; sending it again takes one.
+        // An expired invitation holds no seat; sending it again takes one (billed only on acceptance).
         const takesSeat = current.status === "expired";
         if (takesSeat) {
           const room = await seatRoom(trx, deps, accountId, now());
           if (room.free <= 0) throw seatLimitError(room);
         }
-        assertCanGrant(
-          caller,
-          (await deps.roles.find(trx, accountId, current.role.id)) ?? { key: "root", permissions: [] },
-        );
+        // Sending it again hands out its role and teams anew: the sender must be able to give them.
+        await resolveGrant(trx, caller, accountId, current.role.id, current.teamIds, "skip");
         const since = (clock.now().getTime() - Date.parse(current.lastSentAt)) / 1000;
         if (since < RESEND_MIN_INTERVAL_SECONDS) {
           const wait = Math.ceil(RESEND_MIN_INTERVAL_SECONDS - since);
@@ -337,7 +405,6 @@ export function createInvitationsService(deps: {
           addSeconds(clock.now(), INVITATION_LIFETIME_SECONDS).toISOString(),
           now(),
         );
-        if (takesSeat) await deps.billing.seatsChanged(trx, effects, accountId, actor);
         await access.publishAccountChange(trx, effects.afterCommit, accountId);
         await recordAudit(
           trx,
@@ -346,9 +413,13 @@ export function createInvitationsService(deps: {
           clock.now(),
         );
         const renewed = (await invitations.find(trx, accountId, invitationId, now())) as InvitationRecord;
-        const inviter = await deps.users.findById(trx, actor.id);
-        effects.afterCommit(() =>
-          inviteMail(renewed, token, [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" ")),
+        const inviter = await deps.users.findById(trx, caller.userId);
+        await inviteMail(
+          trx,
+          effects,
+          renewed,
+          token,
+          [inviter?.firstName, inviter?.lastName].filter(Boolean).join(" "),
         );
         return renewed;
       });
@@ -363,6 +434,14 @@ export function createInvitationsService(deps: {
         if (current.status === "accepted")
           throw new AppError("conflict", "This invitation was already accepted");
         await invitations.setStatus(trx, accountId, invitationId, "revoked", now());
+        if (current.status !== "revoked") {
+          const revoked = (await invitations.find(trx, accountId, invitationId, now())) as InvitationRecord;
+          await events.record(trx, effects, actor, {
+            accountId,
+            type: "invitation.revoked",
+            data: invitationView(revoked),
+          });
+        }
         await access.publishAccountChange(trx, effects.afterCommit, accountId);
         await recordAudit(
           trx,
@@ -380,7 +459,12 @@ export function createInvitationsService(deps: {
         throw new AppError("invalid_token", "This invitation is invalid, used, revoked or expired.");
       const account = await deps.accounts.findById(db, invitation.accountId);
       const existing = await deps.users.findByEmail(db, invitation.email);
-      return { invitation, accountName: account?.name ?? "", existingUser: existing !== undefined };
+      return {
+        invitation,
+        accountName: account?.name ?? "",
+        passwordPolicy: policyOf(account),
+        existingUser: existing !== undefined,
+      };
     },
 
     /**
@@ -421,27 +505,23 @@ export function createInvitationsService(deps: {
       const firstName = (input.firstName ?? invitation.firstName).trim();
       const lastName = (input.lastName ?? invitation.lastName).trim();
       if (!existing) {
-        const errors = [];
-        if (!input.password)
-          errors.push({ path: "password", code: "required", message: "Choose a password" });
-        if (!firstName)
-          errors.push({ path: "first_name", code: "required", message: "This field is required" });
-        if (errors.length) throw new AppError("validation_failed", "Missing fields", { errors });
-        const policyErrors = checkPassword(
-          input.password as string,
-          await policyOfAccount(db, invitation.accountId),
-          {
-            email: invitation.email,
-            firstName,
-            lastName,
-          },
-        );
-        if (policyErrors.length) {
-          throw new AppError("password_policy", policyErrors.map((e) => e.message).join(". "), {
-            errors: policyErrors,
-          });
+        const missing: FieldError[] = [];
+        if (!firstName) missing.push({ path: "first_name", code: "required", message: "Enter a first name" });
+        if (!input.password) {
+          missing.push({ path: "password", code: "required", message: "Choose a password" });
+          throw invalidFields(missing);
         }
-        passwordHash = await deps.hasher.hash(input.password as string);
+        const account = await deps.accounts.findById(db, invitation.accountId);
+        const policyErrors = await checkPassword(input.password, policyOf(account), {
+          email: invitation.email,
+          firstName,
+          lastName,
+          accountNames: account ? [account.name] : [],
+        });
+        // Every problem in one answer; a refused password alone stays 422 `password_policy`.
+        if (missing.length) throw invalidFields([...missing, ...policyErrors]);
+        if (policyErrors.length) throw passwordPolicyError(policyErrors);
+        passwordHash = await deps.hasher.hash(input.password);
       }
 
       return transact(db, async (trx, effects) => {
@@ -495,6 +575,21 @@ export function createInvitationsService(deps: {
           },
           clock.now(),
         );
+        const member = (await deps.members.find(trx, invitation.accountId, userId)) as MemberRecord;
+        await events.record(
+          trx,
+          effects,
+          { ...actor, type: "user", id: userId },
+          { accountId: invitation.accountId, type: "member.joined", data: memberView(member) },
+        );
+        // The pending seat becomes a member's: on a paid plan it is charged now, in this transaction,
+        // so a failed acceptance charges nothing.
+        await deps.billing.seatsChanged(trx, effects, invitation.accountId, {
+          ...actor,
+          type: "user",
+          id: userId,
+        });
+        await welcomeMail(trx, effects, invitation, userId);
         if (session) {
           await deps.sessions.switchAccount(trx, effects, session, invitation.accountId);
           return { userId, accountId: invitation.accountId };

@@ -1,27 +1,53 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { escapeLike } from "../lib/sql.js";
+import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
+
+/** `deactivated`: the user turned their own login off (in every account); still a seat. */
+export type MemberStatus = "active" | "suspended" | "deactivated";
+
+/**
+ * A member's status in an account, over `memberships as m` joined with `users as u`: the account's
+ * suspension first, then the user's own deactivation of their login.
+ */
+export function memberStatusSql() {
+  return sql<MemberStatus>`case when m.status = 'active' and u.deactivated_at is not null then 'deactivated' else m.status end`;
+}
+
+/**
+ * Whether the member (`memberships as m`) has a confirmed second factor. A login's factors are the
+ * user's, not the account's: the same answer in every account they belong to.
+ */
+function hasSecondFactorSql() {
+  return sql<boolean>`exists (select 1 from mfa_factors f where f.user_id = m.user_id and f.confirmed_at is not null)`;
+}
 
 export type MemberRecord = {
   userId: string;
   email: string;
   firstName: string;
   lastName: string;
-  status: "active" | "suspended";
+  status: MemberStatus;
   role: { id: string; key: string; name: string };
   teamIds: string[];
   lastLoginAt: string | null;
   joinedAt: string;
+  /** A confirmed second factor on their login. */
+  mfaEnabled: boolean;
+  /** Their uploaded avatar (256 px) and its 64 px copy, or null. */
+  avatarUrl: string | null;
+  avatarThumbUrl: string | null;
 };
 
 export type MemberSort = "name" | "email" | "last_login_at" | "joined_at";
 
 export type MemberQuery = {
-  status?: "active" | "suspended";
+  status?: MemberStatus;
   roleId?: string;
   teamId?: string;
   q?: string;
   inactiveSince?: string;
+  mfa?: "enabled" | "disabled";
   sort: MemberSort;
   order: "asc" | "desc";
   limit: number;
@@ -43,7 +69,8 @@ function sortExpression(sort: MemberSort) {
   }
 }
 
-export function createMembersRepository() {
+export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
+  const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async list(
       db: Executor,
@@ -59,14 +86,23 @@ export function createMembersRepository() {
           "u.email",
           "u.first_name",
           "u.last_name",
-          "m.status",
+          "u.avatar_key",
+          "u.avatar_small_key",
+          memberStatusSql().as("status"),
           "m.role_id",
-          "u.last_login_at",
+          "m.last_login_at",
           "m.created_at",
+          hasSecondFactorSql().as("mfa_enabled"),
           key.as("sort_key"),
         ])
         .where("m.account_id", "=", accountId);
-      if (query.status) select = select.where("m.status", "=", query.status);
+      if (query.status === "suspended") select = select.where("m.status", "=", "suspended");
+      else if (query.status) {
+        const deactivated = query.status === "deactivated";
+        select = select
+          .where("m.status", "=", "active")
+          .where("u.deactivated_at", deactivated ? "is not" : "is", null);
+      }
       if (query.roleId) select = select.where("m.role_id", "=", query.roleId);
       if (query.teamId) {
         const teamId = query.teamId;
@@ -80,6 +116,10 @@ export function createMembersRepository() {
               .where("tm.team_id", "=", teamId),
           ),
         );
+      }
+      if (query.mfa) {
+        const wanted = query.mfa === "enabled";
+        select = select.where(wanted ? hasSecondFactorSql() : sql<boolean>`not ${hasSecondFactorSql()}`);
       }
       if (query.q) {
         const pattern = `%${escapeLike(query.q.toLowerCase())}%`;
@@ -121,11 +161,15 @@ export function createMembersRepository() {
         email: r.email,
         firstName: r.first_name,
         lastName: r.last_name,
-        status: r.status as "active" | "suspended",
+        status: r.status,
         role: { id: r.role_id, key: roles.get(r.role_id)?.key ?? "", name: roles.get(r.role_id)?.name ?? "" },
         teamIds: teams.get(r.user_id) ?? [],
         lastLoginAt: r.last_login_at,
         joinedAt: r.created_at,
+        // SQLite answers 0/1, PostgreSQL a boolean.
+        mfaEnabled: Boolean(r.mfa_enabled),
+        avatarUrl: urlOrNull(fileUrl, r.avatar_key),
+        avatarThumbUrl: urlOrNull(fileUrl, r.avatar_small_key),
         sortKey: String(r.sort_key),
       }));
     },
@@ -156,12 +200,15 @@ export function createMembersRepository() {
           "u.email",
           "u.first_name",
           "u.last_name",
-          "m.status",
+          "u.avatar_key",
+          "u.avatar_small_key",
+          memberStatusSql().as("status"),
           "r.id as role_id",
           "r.key as role_key",
           "r.name as role_name",
-          "u.last_login_at",
+          "m.last_login_at",
           "m.created_at",
+          hasSecondFactorSql().as("mfa_enabled"),
         ])
         .where("m.account_id", "=", accountId)
         .where("m.user_id", "=", userId)
@@ -173,23 +220,29 @@ export function createMembersRepository() {
         email: row.email,
         firstName: row.first_name,
         lastName: row.last_name,
-        status: row.status as "active" | "suspended",
+        status: row.status,
         role: { id: row.role_id, key: row.role_key, name: row.role_name },
         teamIds: teams.get(userId) ?? [],
         lastLoginAt: row.last_login_at,
         joinedAt: row.created_at,
+        mfaEnabled: Boolean(row.mfa_enabled),
+        avatarUrl: urlOrNull(fileUrl, row.avatar_key),
+        avatarThumbUrl: urlOrNull(fileUrl, row.avatar_small_key),
       };
     },
 
+    /** Root members who can act: neither suspended nor with their login turned off. */
     async activeRootCount(db: Executor, accountId: string): Promise<number> {
       const row = await db
         .selectFrom("memberships as m")
+        .innerJoin("users as u", "u.id", "m.user_id")
         .innerJoin("roles as r", (j) =>
           j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
         )
         .select(sql<number>`count(*)`.as("n"))
         .where("m.account_id", "=", accountId)
         .where("m.status", "=", "active")
+        .where("u.deactivated_at", "is", null)
         .where("r.key", "=", "root")
         .executeTakeFirstOrThrow();
       return Number(row.n);

@@ -4,8 +4,8 @@ import { userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { InvitationRecord } from "../invitations/invitations.repository.js";
 import type { Services } from "../services.js";
-import type { MemberRecord } from "./members.repository.js";
 import type { MemberListInput, MemberRow } from "./members.service.js";
+import { memberView } from "./members.views.js";
 
 const RoleRef = Type.Object({ id: Type.String(), key: Type.String(), name: Type.String() });
 export const MemberSchema = Type.Object({
@@ -13,30 +13,23 @@ export const MemberSchema = Type.Object({
   email: Type.String(),
   first_name: Type.String(),
   last_name: Type.String(),
-  status: Type.String(),
+  status: Type.String({
+    description: "active | suspended | deactivated (turned their own login off) | pending",
+  }),
   role: RoleRef,
   team_ids: Type.Array(Type.String()),
   last_login_at: Nullable(Timestamp),
   joined_at: Nullable(Timestamp),
+  mfa_enabled: Type.Boolean({
+    description: "A confirmed second factor on their login (false for pending invitations)",
+  }),
   invitation_id: Type.Optional(Type.String()),
+  avatar_url: Nullable(Type.String({ description: "Their uploaded avatar, 256×256; null without one" })),
+  avatar_thumb_url: Nullable(Type.String({ description: "The same, 64×64" })),
 });
 
 const Params = Type.Object({ account_id: Str(64) });
 const MemberParams = Type.Object({ account_id: Str(64), user_id: Str(64) });
-
-export function memberView(m: MemberRecord) {
-  return {
-    user_id: m.userId,
-    email: m.email,
-    first_name: m.firstName,
-    last_name: m.lastName,
-    status: m.status,
-    role: m.role,
-    team_ids: m.teamIds,
-    last_login_at: m.lastLoginAt,
-    joined_at: m.joinedAt,
-  };
-}
 
 function pendingView(i: InvitationRecord) {
   return {
@@ -49,7 +42,10 @@ function pendingView(i: InvitationRecord) {
     team_ids: i.teamIds,
     last_login_at: null,
     joined_at: null,
+    mfa_enabled: false,
     invitation_id: i.id,
+    avatar_url: null,
+    avatar_thumb_url: null,
   };
 }
 
@@ -68,12 +64,22 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
         params: Params,
         querystring: Type.Object({
           status: Type.Optional(
-            Type.Union([Type.Literal("active"), Type.Literal("suspended"), Type.Literal("pending")]),
+            Type.Union([
+              Type.Literal("active"),
+              Type.Literal("suspended"),
+              Type.Literal("deactivated"),
+              Type.Literal("pending"),
+            ]),
           ),
           role_id: Type.Optional(Str(64)),
           team_id: Type.Optional(Str(64)),
           q: Type.Optional(Str(200)),
           inactive_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500 })),
+          mfa: Type.Optional(
+            Type.Union([Type.Literal("enabled"), Type.Literal("disabled")], {
+              description: "Members with (or without) a second factor; pending invitations are left out",
+            }),
+          ),
           sort: Type.Optional(
             Type.Union([
               Type.Literal("name"),
@@ -91,8 +97,9 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
             data: Type.Array(MemberSchema),
             next_cursor: Nullable(Type.String()),
             counts: Type.Object({
-              active: Type.Integer(),
+              active: Type.Integer({ description: "Active members (not pending invitations)" }),
               suspended: Type.Integer(),
+              deactivated: Type.Integer(),
               pending: Type.Integer(),
             }),
           }),
@@ -110,6 +117,7 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
         ...(q.team_id ? { teamId: String(q.team_id) } : {}),
         ...(q.q ? { q: String(q.q) } : {}),
         ...(q.inactive_days !== undefined ? { inactiveDays: Number(q.inactive_days) } : {}),
+        ...(q.mfa ? { mfa: q.mfa as "enabled" | "disabled" } : {}),
         ...(q.sort ? { sort: q.sort as "name" } : {}),
         ...(q.order ? { order: q.order as "asc" } : {}),
         ...(q.cursor ? { cursor: String(q.cursor) } : {}),
@@ -119,8 +127,9 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
         data: result.rows.map(rowView),
         next_cursor: result.nextCursor,
         counts: {
-          active: result.counts.active + result.counts.pending,
+          active: result.counts.active,
           suspended: result.counts.suspended,
+          deactivated: result.counts.deactivated,
           pending: result.counts.pending,
         },
       };

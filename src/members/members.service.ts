@@ -1,8 +1,10 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { ApiKeysService } from "../api-keys/api-keys.service.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import type { Invalidator } from "../auth/session-cache.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { type Db, type Effects, type Trx, transact } from "../db/database.js";
+import type { EventLog } from "../events/event-log.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { InvitationRecord, InvitationsRepository } from "../invitations/invitations.repository.js";
 import { createAccountCache } from "../lib/account-cache.js";
@@ -10,19 +12,28 @@ import type { Clock } from "../lib/clock.js";
 import {
   type Access,
   type AccessCache,
-  assertCanGrant,
+  assertCanAssign,
+  heldGrant,
   loadAccess,
   requirePermission,
 } from "../roles/access.js";
 import type { RolesRepository } from "../roles/roles.repository.js";
-import type { MemberQuery, MemberRecord, MemberSort, MembersRepository } from "./members.repository.js";
+import type {
+  MemberQuery,
+  MemberRecord,
+  MemberSort,
+  MemberStatus,
+  MembersRepository,
+} from "./members.repository.js";
+import { memberView } from "./members.views.js";
 
 export type MemberListInput = {
-  status?: "active" | "suspended" | "pending";
+  status?: MemberStatus | "pending";
   roleId?: string;
   teamId?: string;
   q?: string;
   inactiveDays?: number;
+  mfa?: "enabled" | "disabled";
   sort?: MemberSort;
   order?: "asc" | "desc";
   limit: number;
@@ -60,11 +71,11 @@ export function createMembersService(deps: {
   access: AccessCache;
   sessions: SessionsService;
   invalidator: Invalidator;
+  apiKeys: Pick<ApiKeysService, "deleteForMember">;
+  events: Pick<EventLog, "record">;
 }) {
-  const { db, clock, members, access, sessions } = deps;
-  const counts = createAccountCache<{ active: number; suspended: number; pending: number; used: number }>(
-    deps.invalidator,
-  );
+  const { db, clock, members, access, sessions, events } = deps;
+  const counts = createAccountCache<Awaited<ReturnType<AccountsRepository["seatCounts"]>>>(deps.invalidator);
 
   /**
    * Opens the transaction every member change runs in: locks the account (so "last Root" checks see
@@ -95,11 +106,13 @@ export function createMembersService(deps: {
   ): Promise<T> {
     const caller = requirePermission(await loadAccess(trx, accountId, actor.id), permission);
     const target = await members.find(trx, accountId, userId);
-    if (!target) throw notFound("Member");
+    const held = await loadAccess(trx, accountId, userId);
+    if (!target || !held) throw notFound("Member");
     if (target.userId === caller.userId)
       throw new AppError("self_change", "You cannot change your own membership here");
-    if (target.role.key === "root" && !caller.isRoot)
-      throw new AppError("root_only", "Only a Root member can change a Root member");
+    // Acting on a member takes away what they hold (a role, their sessions, their factors): only
+    // someone who could give them all of it may (so Root members, by role or team, only by Root).
+    assertCanAssign(caller, [heldGrant(held)]);
     const result = await work({ trx, effects, caller, target });
     await access.publishAccountChange(trx, effects.afterCommit, accountId);
     return result;
@@ -127,11 +140,27 @@ export function createMembersService(deps: {
       clock.now(),
     );
 
+  /** Records `type` with the member as the API shows them now (inside the change's transaction). */
+  async function announce(
+    trx: Trx,
+    effects: Effects,
+    actor: Actor,
+    accountId: string,
+    type: "member.role_changed" | "member.suspended" | "member.reactivated",
+    userId: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    const member = (await members.find(trx, accountId, userId)) as MemberRecord;
+    await events.record(trx, effects, actor, { accountId, type, data: { ...memberView(member), ...extra } });
+  }
+
   const removal =
     (actor: Actor, accountId: string, userId: string) =>
     async ({ trx, effects, target }: { trx: Trx; effects: Effects; target: MemberRecord }) => {
       await assertNotLastRoot(trx, accountId, target);
       await sessions.revokeInAccount(trx, effects, userId, accountId);
+      // Keys act for their creator: they leave with them.
+      const apiKeys = await deps.apiKeys.deleteForMember(trx, effects, actor, accountId, userId);
       await members.remove(trx, accountId, userId);
       if ((await members.membershipCount(trx, userId)) === 0) {
         // No account left: their personal settings and every session go too.
@@ -145,6 +174,13 @@ export function createMembersService(deps: {
       await audit(trx, actor, accountId, "member.removed", userId, {
         email: target.email,
         role: target.role.key,
+        ...(apiKeys.length ? { api_keys_deleted: apiKeys } : {}),
+      });
+      // As they were when they left: their status, role and teams just before.
+      await events.record(trx, effects, actor, {
+        accountId,
+        type: "member.removed",
+        data: memberView(target),
       });
     };
 
@@ -164,6 +200,7 @@ export function createMembersService(deps: {
           ...(input.roleId ? { roleId: input.roleId } : {}),
           ...(input.teamId ? { teamId: input.teamId } : {}),
           ...(input.q ? { q: input.q } : {}),
+          ...(input.mfa ? { mfa: input.mfa } : {}),
           ...(input.inactiveDays !== undefined
             ? {
                 inactiveSince: new Date(
@@ -179,15 +216,14 @@ export function createMembersService(deps: {
         const last = page.at(-1);
         if (found.length > input.limit && last) next = { phase: "m", key: last.sortKey, id: last.userId };
       }
-      // Open invitations are listed after the members (they have no name, login or team to sort by).
-      const wantInvitations = !input.status || input.status === "pending";
-      if (
-        !next &&
-        wantInvitations &&
+      // Open invitations are listed after the members (they have no name, login or team to sort by),
+      // and only when no filter asks about what they lack (a team, a log-in, a second factor).
+      const wantInvitations =
+        (!input.status || input.status === "pending") &&
         !input.teamId &&
         input.inactiveDays === undefined &&
-        rows.length < input.limit
-      ) {
+        !input.mfa;
+      if (!next && wantInvitations && rows.length < input.limit) {
         const room = input.limit - rows.length;
         const found = await deps.invitations.listPending(db, accountId, {
           limit: room + 1,
@@ -211,8 +247,8 @@ export function createMembersService(deps: {
     },
 
     /**
-     * Runs an action on a member under the shared rules (the permission, never yourself, Root members
-     * only by a Root) in one transaction that holds the account lock.
+     * Runs an action on a member under the shared rules (the permission, never yourself, only on members
+     * whose whole access the caller could assign) in one transaction that holds the account lock.
      */
     act: change,
 
@@ -224,22 +260,31 @@ export function createMembersService(deps: {
     },
 
     async changeRole(actor: Actor & { id: string }, accountId: string, userId: string, roleId: string) {
-      await change(actor, accountId, userId, "members:update_role", async ({ trx, caller, target }) => {
-        const role = await deps.roles.find(trx, accountId, roleId);
-        if (!role) {
-          throw new AppError("validation_failed", "Unknown role", {
-            errors: [{ path: "role_id", code: "not_found", message: "No such role in this account" }],
+      await change(
+        actor,
+        accountId,
+        userId,
+        "members:update_role",
+        async ({ trx, effects, caller, target }) => {
+          const role = await deps.roles.find(trx, accountId, roleId);
+          if (!role) {
+            throw new AppError("validation_failed", "Unknown role", {
+              errors: [{ path: "role_id", code: "not_found", message: "No such role in this account" }],
+            });
+          }
+          if (role.id === target.role.id) return;
+          assertCanAssign(caller, [role]);
+          if (role.key !== "root") await assertNotLastRoot(trx, accountId, target);
+          await members.setRole(trx, accountId, userId, role.id, clock.now().toISOString());
+          await audit(trx, actor, accountId, "member.role_changed", userId, {
+            from: target.role.key,
+            to: role.key,
           });
-        }
-        if (role.id === target.role.id) return;
-        assertCanGrant(caller, role);
-        if (role.key !== "root") await assertNotLastRoot(trx, accountId, target);
-        await members.setRole(trx, accountId, userId, role.id, clock.now().toISOString());
-        await audit(trx, actor, accountId, "member.role_changed", userId, {
-          from: target.role.key,
-          to: role.key,
-        });
-      });
+          await announce(trx, effects, actor, accountId, "member.role_changed", userId, {
+            previous_role: target.role,
+          });
+        },
+      );
       return (await members.find(db, accountId, userId)) as MemberRecord;
     },
 
@@ -250,15 +295,23 @@ export function createMembersService(deps: {
         await members.setStatus(trx, accountId, userId, "suspended", clock.now().toISOString());
         await sessions.revokeInAccount(trx, effects, userId, accountId);
         await audit(trx, actor, accountId, "member.suspended", userId);
+        await announce(trx, effects, actor, accountId, "member.suspended", userId);
       });
       return (await members.find(db, accountId, userId)) as MemberRecord;
     },
 
     async reactivate(actor: Actor & { id: string }, accountId: string, userId: string) {
-      await change(actor, accountId, userId, "members:suspend", async ({ trx, target }) => {
+      await change(actor, accountId, userId, "members:suspend", async ({ trx, effects, target }) => {
+        if (target.status === "deactivated") {
+          throw new AppError(
+            "conflict",
+            "They turned their own login off: only they can turn it back on (by logging in and confirming by email)",
+          );
+        }
         if (target.status === "active") return;
         await members.setStatus(trx, accountId, userId, "active", clock.now().toISOString());
         await audit(trx, actor, accountId, "member.reactivated", userId);
+        await announce(trx, effects, actor, accountId, "member.reactivated", userId);
       });
       return (await members.find(db, accountId, userId)) as MemberRecord;
     },

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { newTotp } from "../mfa/totp.js";
 import {
   addMember,
   createClient,
@@ -76,9 +77,11 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
       user_id: null,
       invitation_id: expect.stringMatching(/^inv_/),
     });
-    expect(list.body.counts).toEqual({ active: 4, suspended: 0, pending: 2 });
+    // "Active" means active members everywhere: pending invitations are counted only as pending.
+    expect(list.body.counts).toEqual({ active: 2, suspended: 0, deactivated: 0, pending: 2 });
     const seats = await owner.client.get(`/api/v1/accounts/${owner.accountId}/seats`);
-    expect(seats.body).toMatchObject({ used: 4, active: 2, suspended: 0, pending: 2 });
+    expect(seats.body).toMatchObject({ used: 4, active: 2, suspended: 0, deactivated: 0, pending: 2 });
+    expect(seats.body.active).toBe(list.body.counts.active);
   });
 
   it("lets a new person accept with name and password, and an existing user accept while logged in as that address", async () => {
@@ -150,6 +153,14 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
       "Acceptors",
       "Elsewhere",
     ]);
+    // Each item carries the account's slug, the same as the account itself says.
+    for (const item of accounts.body.data as Array<{ id: string; slug: string }>) {
+      const account = await (item.id === owner.accountId ? owner.client : other.client).get(
+        `/api/v1/accounts/${item.id}`,
+      );
+      expect(item.slug).toBe(account.body.slug);
+      expect(item.slug).toMatch(/^[a-z0-9-]+$/);
+    }
   });
 
   it("accepting one invitation twice at once creates one membership", async () => {
@@ -396,6 +407,127 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
     expect(reinvite.body.data[0].invitation.status).toBe("pending");
   });
 
+  it("shows a member who deactivated their own login as deactivated in every account: list, filter, counts, authz; still a seat", async () => {
+    const root = await signUpAndLogin(t, { email: "root-deact@example.com", account: "Deact One" });
+    const member = await addMember(t, root, { email: "gone@example.com", roleKey: "developer" });
+    // The same person is a member of a second account too.
+    const other = await signUpAndLogin(t, { email: "root-deact2@example.com", account: "Deact Two" });
+    await other.client.post(`/api/v1/accounts/${other.accountId}/invitations`, {
+      emails: ["gone@example.com"],
+    });
+    const token = tokenOf(await t.linkFor("gone@example.com", /invited to join Deact Two/));
+    expect((await member.client.post("/api/v1/invitations/accept", { token })).statusCode).toBe(200);
+
+    const check = (admin: typeof root) =>
+      admin.client.post("/api/v1/authz/check", {
+        account_id: admin.accountId,
+        user_id: member.userId,
+        permission: "members:read",
+      });
+    expect((await check(root)).body).toEqual({ allowed: true, reason: "granted" }); // now cached
+    const base = (admin: typeof root) => `/api/v1/accounts/${admin.accountId}/members`;
+    expect((await root.client.get(base(root))).body.counts.active).toBe(2); // now cached
+
+    expect(
+      (await member.client.post("/api/v1/me/deactivate", { password: member.password })).statusCode,
+    ).toBe(204);
+
+    for (const admin of [root, other]) {
+      const list = await admin.client.get(base(admin));
+      const row = list.body.data.find((m: { user_id: string }) => m.user_id === member.userId);
+      expect(row.status).toBe("deactivated");
+      expect((await admin.client.get(`${base(admin)}/${member.userId}`)).body.status).toBe("deactivated");
+      expect(list.body.counts).toEqual({ active: 1, suspended: 0, deactivated: 1, pending: 0 });
+      const only = await admin.client.get(`${base(admin)}?status=deactivated`);
+      expect(only.body.data.map((m: { user_id: string }) => m.user_id)).toEqual([member.userId]);
+      const active = await admin.client.get(`${base(admin)}?status=active`);
+      expect(active.body.data.map((m: { user_id: string }) => m.user_id)).toEqual([admin.userId]);
+      expect((await admin.client.get(`${base(admin)}?status=suspended`)).body.data).toEqual([]);
+      // Still a seat, like a suspended member.
+      const seats = await admin.client.get(`/api/v1/accounts/${admin.accountId}/seats`);
+      expect(seats.body).toMatchObject({ used: 2, active: 1, suspended: 0, deactivated: 1, pending: 0 });
+      expect((await check(admin)).body).toEqual({ allowed: false, reason: "deactivated" });
+    }
+    // Only they can turn their login back on: an admin's "reactivate" is for suspensions.
+    const adminReactivate = await root.client.post(`${base(root)}/${member.userId}/reactivate`);
+    expect(adminReactivate.statusCode).toBe(409);
+    expect((await root.client.get(`${base(root)}/${member.userId}`)).body.status).toBe("deactivated");
+    // A suspension by the account shows first; lifting it leaves the login's own state.
+    expect((await root.client.post(`${base(root)}/${member.userId}/suspend`)).body.status).toBe("suspended");
+    expect((await check(root)).body.reason).toBe("suspended");
+    expect((await root.client.post(`${base(root)}/${member.userId}/reactivate`)).body.status).toBe(
+      "deactivated",
+    );
+
+    // Reactivating through the mailed link makes them active again everywhere.
+    const attempt = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "gone@example.com",
+      password: member.password,
+    });
+    expect(attempt.body.code).toBe("account_deactivated");
+    const link = await t.linkFor("gone@example.com", /Reactivate/);
+    expect(
+      (await createClient(t.app).post("/api/v1/auth/reactivate", { token: tokenOf(link) })).statusCode,
+    ).toBe(200);
+    for (const admin of [root, other]) {
+      expect((await admin.client.get(`${base(admin)}/${member.userId}`)).body.status).toBe("active");
+      expect((await admin.client.get(base(admin))).body.counts).toEqual({
+        active: 2,
+        suspended: 0,
+        deactivated: 0,
+        pending: 0,
+      });
+      expect((await check(admin)).body).toEqual({ allowed: true, reason: "granted" });
+    }
+  });
+
+  it("filters and shows the last log-in to this account, not to any account", async () => {
+    const root = await signUpAndLogin(t, { email: "root-away@example.com", account: "Away One" });
+    const member = await addMember(t, root, { email: "roamer@example.com", roleKey: "developer" });
+    const other = await signUpAndLogin(t, { email: "root-away2@example.com", account: "Away Two" });
+    await other.client.post(`/api/v1/accounts/${other.accountId}/invitations`, {
+      emails: ["roamer@example.com"],
+    });
+    const token = tokenOf(await t.linkFor("roamer@example.com", /invited to join Away Two/));
+    // Accepting while logged in moves the session into Away Two: that is their first visit there.
+    expect((await member.client.post("/api/v1/invitations/accept", { token })).statusCode).toBe(200);
+
+    // (Not about second factors: the Roots' enrollment grace period would end in those 40 days.)
+    for (const admin of [root, other])
+      await admin.client.patch(`/api/v1/accounts/${admin.accountId}/security`, {
+        mfa: { required_role_ids: [] },
+      });
+    t.services.clock.advance(40 * 86400);
+    for (const email of ["root-away@example.com", "root-away2@example.com"]) {
+      const admin = email === "root-away@example.com" ? root : other;
+      await admin.client.post("/api/v1/auth/login", { email, password: STRONG_PASSWORD });
+    }
+    const roamer = createClient(t.app);
+    const login = await roamer.post("/api/v1/auth/login", {
+      email: "roamer@example.com",
+      password: member.password,
+      account_id: other.accountId,
+    });
+    expect(login.body.account_id).toBe(other.accountId);
+
+    const awayFrom = async (admin: typeof root) =>
+      (await admin.client.get(`/api/v1/accounts/${admin.accountId}/members?inactive_days=30`)).body.data.map(
+        (m: { email: string }) => m.email,
+      );
+    // Logged in to Away Two today, but not to Away One for 40 days.
+    expect(await awayFrom(root)).toEqual(["roamer@example.com"]);
+    expect(await awayFrom(other)).toEqual([]);
+    const inOne = await root.client.get(`/api/v1/accounts/${root.accountId}/members/${member.userId}`);
+    const inTwo = await other.client.get(`/api/v1/accounts/${other.accountId}/members/${member.userId}`);
+    const daysAgo = (at: string) => (t.services.clock.now().getTime() - Date.parse(at)) / 86_400_000;
+    expect(daysAgo(inTwo.body.last_login_at)).toBeLessThan(1);
+    expect(daysAgo(inOne.body.last_login_at)).toBeGreaterThan(39);
+
+    // Switching into an account counts as coming back to it.
+    expect((await roamer.post(`/api/v1/accounts/${root.accountId}/switch`)).statusCode).toBe(200);
+    expect(await awayFrom(root)).toEqual([]);
+  });
+
   it("bulk removal is all or nothing", async () => {
     const root = await signUpAndLogin(t, { email: "root-bulk@example.com" });
     const a = await addMember(t, root, { email: "bulk-a@example.com" });
@@ -462,5 +594,75 @@ describe.each(testDialects())("members and invitations on %s", (dialect) => {
     expect(names(inactive)).toEqual(["Alice", "Bob", "Carol", "Dave", "Eve"]);
     expect((await root.client.get(`${base}?cursor=garbage`)).statusCode).toBe(400);
     expect((await root.client.get(`${base}?limit=500`)).statusCode).toBe(400);
+  });
+
+  it("says which members have a second factor, filters by it, and keeps other accounts out of it", async () => {
+    const root = await signUpAndLogin(t, { email: "root-mfa@example.com", account: "Factors" });
+    await onPaidPlan(t, root.accountId);
+    const withApp = await addMember(t, root, { email: "app-mfa@example.com", firstName: "Ann" });
+    const started = await addMember(t, root, { email: "half-mfa@example.com", firstName: "Hal" });
+    await addMember(t, root, { email: "none-mfa@example.com", firstName: "Ned" });
+    const roles = await rolesOf(root.client, root.accountId);
+    await root.client.post(`/api/v1/accounts/${root.accountId}/invitations`, {
+      emails: ["invited-mfa@example.com"],
+      role_id: roles.monitor,
+    });
+    const enroll = async (client: ReturnType<typeof createClient>, verify: boolean) => {
+      const start = await client.post("/api/v1/me/mfa/totp", {});
+      expect(start.statusCode, start.payload).toBe(201);
+      if (!verify) return;
+      const done = await client.post(`/api/v1/me/mfa/totp/${start.body.factor_id}/verify`, {
+        code: newTotp(start.body.secret).generate({ timestamp: t.services.clock.now().getTime() }),
+      });
+      expect(done.statusCode, done.payload).toBe(200);
+    };
+    await enroll(withApp.client, true);
+    // An enrollment never confirmed is no second factor.
+    await enroll(started.client, false);
+    // Another account's member with a second factor stays in that account's list.
+    const other = await signUpAndLogin(t, { email: "other-mfa@example.com", account: "Elsewhere" });
+    const stranger = await addMember(t, other, { email: "stranger-mfa@example.com", firstName: "Sam" });
+    await enroll(stranger.client, true);
+
+    const base = `/api/v1/accounts/${root.accountId}/members`;
+    const all = await root.client.get(base);
+    expect(all.statusCode).toBe(200);
+    const byEmail = Object.fromEntries(
+      (all.body.data as Array<{ email: string; mfa_enabled: boolean }>).map((m) => [m.email, m.mfa_enabled]),
+    );
+    expect(byEmail).toEqual({
+      "root-mfa@example.com": false,
+      "app-mfa@example.com": true,
+      "half-mfa@example.com": false,
+      "none-mfa@example.com": false,
+      // An invitation has no login of its own in this account yet.
+      "invited-mfa@example.com": false,
+    });
+    const emails = (r: { body: Record<string, unknown> }) =>
+      (r.body.data as Array<{ email: string }>).map((m) => m.email).sort();
+    const enabled = await root.client.get(`${base}?mfa=enabled`);
+    expect(emails(enabled)).toEqual(["app-mfa@example.com"]);
+    // Counts stay the account's totals whatever the filter.
+    expect(enabled.body.counts).toEqual(all.body.counts);
+    // Pending invitations have no second factor to filter by: members only.
+    expect(emails(await root.client.get(`${base}?mfa=disabled`))).toEqual([
+      "half-mfa@example.com",
+      "none-mfa@example.com",
+      "root-mfa@example.com",
+    ]);
+    expect(emails(await root.client.get(`${base}?mfa=enabled&status=suspended`))).toEqual([]);
+    const one = await root.client.get(`${base}/${withApp.userId}`);
+    expect(one.body).toMatchObject({ email: "app-mfa@example.com", mfa_enabled: true });
+    expect((await root.client.get(`${base}/${started.userId}`)).body.mfa_enabled).toBe(false);
+    const bad = await root.client.get(`${base}?mfa=sometimes`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers["content-type"]).toMatch(/application\/problem\+json/);
+
+    // The other account sees its own member, and none of ours.
+    const theirs = await other.client.get(`/api/v1/accounts/${other.accountId}/members?mfa=enabled`);
+    expect(emails(theirs)).toEqual(["stranger-mfa@example.com"]);
+    expect(
+      (await other.client.get(`/api/v1/accounts/${root.accountId}/members?mfa=enabled`)).statusCode,
+    ).toBe(404);
   });
 });

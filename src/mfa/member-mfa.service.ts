@@ -9,6 +9,7 @@ import { decryptSecret } from "../lib/crypto.js";
 import type { MembersService } from "../members/members.service.js";
 import type { MfaRepository } from "./mfa.repository.js";
 import type { MfaService } from "./mfa.service.js";
+import type { MfaEvents } from "./mfa-events.js";
 
 /** Far enough in the past that any grace period has run out: "enroll before anything else". */
 const LONG_AGO = new Date(0).toISOString();
@@ -25,6 +26,7 @@ export function createMemberMfaService(deps: {
   mfa: MfaService;
   repository: MfaRepository;
   sessions: SessionsService;
+  mfaEvents: MfaEvents;
 }) {
   const { clock, members, mfa, repository, sessions } = deps;
   type Caller = Actor & { id: string };
@@ -75,12 +77,14 @@ export function createMemberMfaService(deps: {
           .execute();
         await sessions.revokeAll(trx, effects, userId);
         await audit(trx, actor, accountId, "member.mfa_reset", userId);
-        effects.afterCommit(() =>
-          mfa.securityMail(
-            userId,
-            "Your two-factor authentication was reset",
-            "An administrator removed the second factors and recovery codes of your Gatehouse login and signed you out. Set up two-factor authentication again at your next log-in.",
-          ),
+        await deps.mfaEvents.disabled(trx, effects, actor, userId, "admin");
+        await mfa.securityMail(
+          trx,
+          effects,
+          userId,
+          "Your two-factor authentication was reset",
+          "An administrator removed the second factors and recovery codes of your Gatehouse login and signed you out. Set up two-factor authentication again at your next log-in.",
+          accountId,
         );
       });
     },
@@ -93,12 +97,13 @@ export function createMemberMfaService(deps: {
         await assertEnabled(trx, userId);
         const codes = await mfa.issueRecoveryCodes(trx, userId);
         await audit(trx, actor, accountId, "member.recovery_codes_issued", userId);
-        effects.afterCommit(() =>
-          mfa.securityMail(
-            userId,
-            "New recovery codes were issued for you",
-            "An administrator made new recovery codes for your Gatehouse login; your old ones no longer work.",
-          ),
+        await mfa.securityMail(
+          trx,
+          effects,
+          userId,
+          "New recovery codes were issued for you",
+          "An administrator made new recovery codes for your Gatehouse login; your old ones no longer work.",
+          accountId,
         );
         return codes;
       });
@@ -107,7 +112,7 @@ export function createMemberMfaService(deps: {
     /** The member's unused recovery codes. They are told by mail; Root users' codes are never shown. */
     async viewRecoveryCodes(actor: Caller, session: Session, accountId: string, userId: string) {
       sessions.requireFresh(session);
-      return members.act(actor, accountId, userId, "security:manage", async ({ trx, effects }) => {
+      return members.act(actor, accountId, userId, "security:manage", async ({ trx, effects, caller }) => {
         if (await mfa.isRootAnywhere(trx, userId)) {
           throw new AppError(
             "root_only",
@@ -126,14 +131,15 @@ export function createMemberMfaService(deps: {
         const viewer = await trx
           .selectFrom("users")
           .select("email")
-          .where("id", "=", actor.id)
+          .where("id", "=", caller.userId)
           .executeTakeFirstOrThrow();
-        effects.afterCommit(() =>
-          mfa.securityMail(
-            userId,
-            "Security codes viewed",
-            `An administrator (${viewer.email}) viewed the recovery codes of your Gatehouse login. Anyone holding them can pass your second step once per code: ask for new ones if you did not expect this.`,
-          ),
+        await mfa.securityMail(
+          trx,
+          effects,
+          userId,
+          "Security codes viewed",
+          `An administrator (${viewer.email}) viewed the recovery codes of your Gatehouse login. Anyone holding them can pass your second step once per code: ask for new ones if you did not expect this.`,
+          accountId,
         );
         return sealed.map((code) => decryptSecret(deps.secretKey, code as string));
       });

@@ -127,7 +127,7 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
       .execute();
     expect(rows.every((r) => r.code_enc && !fresh.some((c) => r.code_enc?.includes(c)))).toBe(true);
     const before = t.mails.length;
-    const view = await root.client.get(`${base}/recovery-codes`);
+    const view = await root.client.post(`${base}/recovery-codes/reveal`);
     expect(view.statusCode, view.payload).toBe(200);
     expect([...view.body.recovery_codes].sort()).toEqual(fresh.slice(1).sort());
     await expect
@@ -140,6 +140,25 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
     const actions = await auditActions(root);
     expect(actions).toContain("member.recovery_codes_issued");
     expect(actions).toContain("member.recovery_codes_viewed");
+  });
+
+  it("reveals codes only on a POST with the CSRF token: the old GET answers 405, nothing is mailed", async () => {
+    const { root, base, email } = await setup();
+    const mailsBefore = t.mails.filter((m) => m.to === email).length;
+    const old = await root.client.get(`${base}/recovery-codes`);
+    expect(old.statusCode).toBe(405);
+    expect(old.headers["content-type"]).toContain("application/problem+json");
+    expect(old.body.code).toBe("method_not_allowed");
+    expect(old.headers.allow).toBe("POST");
+    const forged = await root.client.post(`${base}/recovery-codes/reveal`, {}, { "x-csrf-token": "forged" });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.body.code).toBe("csrf_failed");
+    expect(await auditActions(root)).not.toContain("member.recovery_codes_viewed");
+    const revealed = await root.client.post(`${base}/recovery-codes/reveal`);
+    expect(revealed.statusCode, revealed.payload).toBe(200);
+    expect(revealed.body.recovery_codes).toHaveLength(10);
+    await expect.poll(() => t.mails.filter((m) => m.to === email).length).toBe(mailsBefore + 1);
+    expect(await auditActions(root)).toContain("member.recovery_codes_viewed");
   });
 
   it("never shows a Root user's codes, and keeps no readable copy of them", async () => {
@@ -157,8 +176,8 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
       .execute();
     expect(sealed).toHaveLength(10);
     expect(sealed.every((r) => r.code_enc === null)).toBe(true);
-    const view = await root.client.get(
-      `/api/v1/accounts/${root.accountId}/members/${other.userId}/recovery-codes`,
+    const view = await root.client.post(
+      `/api/v1/accounts/${root.accountId}/members/${other.userId}/recovery-codes/reveal`,
     );
     expect(view.statusCode).toBe(403);
     expect(view.body.code).toBe("root_only");
@@ -171,9 +190,9 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
     for (const [method, path] of [
       ["POST", `${base}/mfa/reset`],
       ["POST", `${base}/recovery-codes`],
-      ["GET", `${base}/recovery-codes`],
+      ["POST", `${base}/recovery-codes/reveal`],
     ] as const) {
-      const response = await root.client.request(method, path, method === "POST" ? {} : undefined);
+      const response = await root.client.request(method, path, {});
       expect(response.statusCode, path).toBe(403);
       expect(response.body.code).toBe("root_only");
     }
@@ -195,15 +214,15 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
       for (const [method, path] of [
         ["POST", `${base}/mfa/reset`],
         ["POST", `${base}/recovery-codes`],
-        ["GET", `${base}/recovery-codes`],
+        ["POST", `${base}/recovery-codes/reveal`],
       ] as const) {
-        const response = await caller.client.request(method, path, method === "POST" ? {} : undefined);
+        const response = await caller.client.request(method, path, {});
         expect(response.statusCode, `${roleKey} ${method} ${path}`).toBe(403);
         expect(response.body.code).toBe("forbidden");
       }
     }
     const admin = await addMember(t, root, { email: `caller-admin-${serial}@example.com`, roleKey: "admin" });
-    expect((await admin.client.get(`${base}/recovery-codes`)).statusCode).toBe(200);
+    expect((await admin.client.post(`${base}/recovery-codes/reveal`)).statusCode).toBe(200);
     // An admin cannot act on a Root.
     const onRoot = await admin.client.post(
       `/api/v1/accounts/${root.accountId}/members/${root.userId}/mfa/reset`,
@@ -216,11 +235,11 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
     expect(self.statusCode).toBe(403);
     // Another account's admin sees nothing.
     const stranger = await signUpAndLogin(t, { email: `stranger-${serial}@example.com` });
-    const foreign = await stranger.client.get(
-      `${base.replace(root.accountId, stranger.accountId)}/recovery-codes`,
+    const foreign = await stranger.client.post(
+      `${base.replace(root.accountId, stranger.accountId)}/recovery-codes/reveal`,
     );
     expect(foreign.statusCode).toBe(404);
-    expect((await stranger.client.get(`${base}/recovery-codes`)).statusCode).toBe(404);
+    expect((await stranger.client.post(`${base}/recovery-codes/reveal`)).statusCode).toBe(404);
   });
 
   it("needs a fresh authentication of the admin", async () => {
@@ -229,13 +248,13 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
     t.services.clock.advance(6 * 60);
     await root.client.get("/api/v1/session");
     t.services.clock.advance(6 * 60);
-    const stale = await root.client.get(`${base}/recovery-codes`);
+    const stale = await root.client.post(`${base}/recovery-codes/reveal`);
     expect(stale.statusCode).toBe(403);
     expect(stale.body.code).toBe("reauth_required");
     expect((await root.client.post("/api/v1/auth/reauth", { password: STRONG_PASSWORD })).statusCode).toBe(
       200,
     );
-    expect((await root.client.get(`${base}/recovery-codes`)).statusCode).toBe(200);
+    expect((await root.client.post(`${base}/recovery-codes/reveal`)).statusCode).toBe(200);
   });
 
   it("answers 409 when the member has no second factor", async () => {
@@ -243,6 +262,6 @@ describe.each(testDialects())("admin actions on a member's second factors on %s"
     const plain = await addMember(t, root, { email: "plain@example.com" });
     const base = `/api/v1/accounts/${root.accountId}/members/${plain.userId}`;
     expect((await root.client.post(`${base}/recovery-codes`)).statusCode).toBe(409);
-    expect((await root.client.get(`${base}/recovery-codes`)).statusCode).toBe(409);
+    expect((await root.client.post(`${base}/recovery-codes/reveal`)).statusCode).toBe(409);
   });
 });

@@ -86,6 +86,15 @@ export function createMfaRepository() {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    /** Records a successful use of a factor without steps (email and text-message codes). */
+    async markUsed(db: Executor, userId: string, id: string, now: string) {
+      await db
+        .updateTable("mfa_factors")
+        .set({ last_used_at: now })
+        .where("user_id", "=", userId)
+        .where("id", "=", id)
+        .execute();
+    },
     async confirm(db: Executor, userId: string, id: string, now: string) {
       await db
         .updateTable("mfa_factors")

@@ -115,7 +115,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
           body: Body({ code: Str(16, { minLength: 1 }) }),
           response: {
             200: Type.Object({ factor: FactorSchema, recovery_codes: Type.Optional(Codes) }),
-            ...errorResponses(400, 404, 409),
+            ...errorResponses(400, 404, 409, 429),
           },
         },
       },
@@ -155,7 +155,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
         summary: "Remove a second factor (your password is required)",
         params: Type.Object({ factor_id: Str(64) }),
         body: Body({ password: Password }),
-        response: { 204: Type.Null(), ...errorResponses(400, 404) },
+        response: { 204: Type.Null(), ...errorResponses(400, 404, 429) },
       },
     },
     async (request, reply) => {
@@ -178,7 +178,7 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
         tags,
         summary: "Turn two-factor authentication off (your password is required)",
         body: Body({ password: Password }),
-        response: { 204: Type.Null(), ...errorResponses(400) },
+        response: { 204: Type.Null(), ...errorResponses(400, 429) },
       },
     },
     async (request, reply) => {
@@ -197,6 +197,8 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/accounts/:account_id/members/:user_id/mfa/reset",
     {
+      // Needs a person's fresh authentication: no API key.
+      config: { apiKeys: false },
       schema: {
         tags: adminTags,
         summary: "Remove a member's second factors and recovery codes and sign them out (security:manage)",
@@ -214,6 +216,8 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
   app.post(
     "/api/v1/accounts/:account_id/members/:user_id/recovery-codes",
     {
+      // Needs a person's fresh authentication: no API key.
+      config: { apiKeys: false },
       schema: {
         tags: adminTags,
         summary: "Issue new recovery codes for a member, shown once; their old ones stop working",
@@ -234,12 +238,16 @@ export function registerMfaRoutes(app: FastifyInstance, services: Services) {
     },
   );
 
-  app.get(
-    "/api/v1/accounts/:account_id/members/:user_id/recovery-codes",
+  // A POST, not a GET: it mails the member and writes an audit event, so it must carry the CSRF token.
+  app.post(
+    "/api/v1/accounts/:account_id/members/:user_id/recovery-codes/reveal",
     {
+      // Needs a person's fresh authentication: no API key.
+      config: { apiKeys: false },
       schema: {
         tags: adminTags,
-        summary: "View a member's unused recovery codes (they are told by mail; never a Root's)",
+        summary:
+          "Reveal a member's unused recovery codes (needs a fresh authentication; they are told by mail; never a Root's)",
         params: MemberParams,
         response: { 200: Type.Object({ recovery_codes: Codes }), ...errorResponses(403, 404, 409) },
       },

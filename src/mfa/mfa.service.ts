@@ -2,19 +2,23 @@ import { randomInt } from "node:crypto";
 import QRCode from "qrcode";
 import { type MfaMethod, parseAccountSettings } from "../accounts/account-settings.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { FactorThrottle } from "../auth/factor-throttle.js";
 import type { PasswordHasher } from "../auth/passwords.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
+import type { MailBrandingLoader } from "../branding/mail-branding.js";
 import { type Db, type Effects, type Executor, transact } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { decryptSecret, encryptSecret, hashToken, newSecretToken, safeEqual } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
-import type { Mailer } from "../mail/mailer.js";
+import { normalizePhone, PHONE_MESSAGE } from "../lib/phone.js";
+import type { MailQueue } from "../mail/mail-queue.js";
 import { mails } from "../mail/templates.js";
-import { maskPhone, normalizePhone, type SmsSender } from "../sms/sms.js";
+import { maskPhone, type SmsSender } from "../sms/sms.js";
 import type { User, UsersRepository } from "../users/users.repository.js";
 import type { Factor, MfaRepository } from "./mfa.repository.js";
+import type { MfaEvents } from "./mfa-events.js";
 import { matchingStep, newTotp, newTotpSecret } from "./totp.js";
 
 export type SecondFactorMethod = "totp" | "email" | "sms" | "recovery_code" | "passkey";
@@ -31,6 +35,16 @@ export function maskEmail(email: string): string {
   const [local = "", domain = ""] = email.split("@");
   return `${local.slice(0, 1)}…@${domain}`;
 }
+/** A 6-digit one-time code, as texted or mailed (second factors, the profile's mobile number). */
+export function newNumericCode(): string {
+  return String(randomInt(1_000_000)).padStart(6, "0");
+}
+
+/** How a sent code is stored: bound to its user, so a code hash proves nothing for anyone else. */
+export function sentCodeHash(userId: string, code: string): string {
+  return hashToken(`${userId}:${code.replace(/\s/g, "")}`);
+}
+
 export const CHALLENGE_SECONDS = 5 * 60;
 export const CHALLENGE_ATTEMPTS = 5;
 const RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
@@ -52,23 +66,42 @@ export function createMfaService(deps: {
   clock: Clock;
   secretKey: Buffer;
   hasher: PasswordHasher;
-  mailer: Mailer;
+  mailQueue: MailQueue;
   sms: SmsSender;
   mfa: MfaRepository;
   users: UsersRepository;
   sessions: SessionsService;
+  factorThrottle: FactorThrottle;
+  mfaEvents: MfaEvents;
+  /** A notice about an administrator's action in an account comes in that account's branding. */
+  mailBranding?: MailBrandingLoader;
 }) {
-  const { db, clock, mfa, users, sessions } = deps;
+  const { db, clock, mfa, users, sessions, factorThrottle } = deps;
   const now = () => clock.now().toISOString();
 
-  async function checkPassword(userId: string, password: string) {
-    const user = (await users.findById(db, userId)) as User;
-    if (!user.passwordHash || !(await deps.hasher.verify(user.passwordHash, password))) {
+  /** The password typed again inside a session; wrong ones count on the second-factor throttle. */
+  async function confirmPassword(session: Session, password: string, actor: Actor) {
+    const user = (await users.findById(db, session.userId)) as User;
+    const hash = user.passwordHash;
+    const right = await factorThrottle.attempt(
+      { userId: user.id, actor, session },
+      async () => hash !== null && (await deps.hasher.verify(hash, password)),
+    );
+    if (!right) {
       throw new AppError("incorrect_password", "The password is incorrect.", {
         errors: [{ path: "password", code: "incorrect", message: "The password is incorrect." }],
       });
     }
     return user;
+  }
+
+  /** The log-in attempt behind an mfa_token; 400 invalid_token when unknown, used or expired. */
+  async function liveChallenge(executor: Executor, token: string) {
+    const challenge = token.length <= 128 ? await mfa.findChallenge(executor, hashToken(token)) : undefined;
+    if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
+      throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
+    }
+    return challenge;
   }
 
   /**
@@ -157,29 +190,39 @@ export function createMfaService(deps: {
   }
 
   /** Stores a new 6-digit code for the factor and delivers it by mail or text message. */
-  async function sendCode(userId: string, factor: Pick<Factor, "id" | "type" | "secretEnc">) {
-    const code = String(randomInt(1_000_000)).padStart(6, "0");
-    await mfa.insertCode(db, {
+  async function sendCode(
+    trx: Executor,
+    effects: Effects,
+    userId: string,
+    factor: Pick<Factor, "id" | "type" | "secretEnc">,
+  ) {
+    const code = newNumericCode();
+    await mfa.insertCode(trx, {
       id: newId("code"),
       userId,
       factorId: factor.id,
-      hash: hashToken(`${userId}:${code}`),
+      hash: sentCodeHash(userId, code),
       expiresAt: addSeconds(clock.now(), EMAIL_CODE_SECONDS).toISOString(),
       now: now(),
     });
     if (factor.type === "sms") {
       const phone = decryptSecret(deps.secretKey, factor.secretEnc as string);
-      await deps.sms.send({
-        to: phone,
-        text: `${code} is your Gatehouse sign-in code. It expires in 10 minutes. Never share it.`,
-      });
+      effects.afterCommit(() =>
+        deps.sms.send({
+          to: phone,
+          text: `${code} is your Gatehouse sign-in code. It expires in 10 minutes. Never share it.`,
+        }),
+      );
       return;
     }
-    const user = (await users.findById(db, userId)) as User;
-    await deps.mailer.send(mails.signInCode(user.email, user.firstName, code));
+    const user = (await users.findById(trx, userId)) as User;
+    await deps.mailQueue.enqueue(trx, effects, mails.signInCode(user.email, user.firstName, code));
   }
 
-  /** The newest code sent for these factors, unexpired, unused, fewer than 5 wrong tries; a wrong try counts. */
+  /**
+   * The newest code sent for these factors, unexpired, unused, fewer than 5 wrong tries; a wrong try
+   * counts, a right one is spent and marks its factor used.
+   */
   async function checkCode(
     executor: Executor,
     userId: string,
@@ -194,11 +237,13 @@ export function createMfaService(deps: {
       Number(latest.attempts) >= CHALLENGE_ATTEMPTS
     )
       return false;
-    if (!safeEqual(latest.code_hash, hashToken(`${userId}:${code.replace(/\s/g, "")}`))) {
+    if (!safeEqual(latest.code_hash, sentCodeHash(userId, code))) {
       await mfa.failCode(executor, latest.id);
       return false;
     }
-    return mfa.spendCode(executor, latest.id, now());
+    if (!(await mfa.spendCode(executor, latest.id, now()))) return false;
+    await mfa.markUsed(executor, userId, latest.factor_id, now());
+    return true;
   }
 
   const FACTOR_ADDED: Record<string, string> = {
@@ -231,6 +276,7 @@ export function createMfaService(deps: {
         .execute();
       await sessions.clearMfaEnrollmentDue(trx, effects, session.userId);
     }
+    if (first) await deps.mfaEvents.enabled(trx, effects, actor, session.userId, type);
     await recordAudit(
       trx,
       actor,
@@ -243,12 +289,12 @@ export function createMfaService(deps: {
       },
       clock.now(),
     );
-    effects.afterCommit(() =>
-      securityMail(
-        session.userId,
-        type === "passkey" ? "A passkey was added" : "Two-factor authentication is on",
-        FACTOR_ADDED[type] ?? "A second factor was added to your Gatehouse login.",
-      ),
+    await securityMail(
+      trx,
+      effects,
+      session.userId,
+      type === "passkey" ? "A passkey was added" : "Two-factor authentication is on",
+      FACTOR_ADDED[type] ?? "A second factor was added to your Gatehouse login.",
     );
     return codes;
   }
@@ -261,6 +307,10 @@ export function createMfaService(deps: {
     actor: Actor,
     check: (trx: Executor, factor: Factor) => Promise<boolean>,
   ) {
+    // An enrollment code is a guess too; a right one proves the new factor, not the user, so it
+    // does not clear the counter.
+    const guesser = { userId: session.userId, actor };
+    await factorThrottle.check(guesser);
     const outcome = await transact(db, async (trx, effects) => {
       const factor = await mfa.find(trx, session.userId, factorId);
       if (factor?.type !== type || (type === "totp" && !factor.secretEnc)) throw notFound("Factor");
@@ -271,6 +321,7 @@ export function createMfaService(deps: {
       return { factor: (await mfa.find(trx, session.userId, factorId)) as Factor, codes };
     });
     if (!outcome) {
+      await factorThrottle.fail(guesser);
       throw new AppError("invalid_code", "That code is not right. Check it and try the current code.", {
         errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
       });
@@ -316,13 +367,31 @@ export function createMfaService(deps: {
     last_used_at: f.lastUsedAt,
   });
 
-  async function securityMail(userId: string, subject: string, line: string) {
-    const user = await users.findById(db, userId);
-    if (user) await deps.mailer.send(mails.securityNotice(user.email, user.firstName, subject, line));
+  /**
+   * A notice to the user about a change to their login's security, queued in the change's transaction.
+   * `accountId`: the change was made by an administrator of that account (the mail carries its branding).
+   */
+  async function securityMail(
+    trx: Executor,
+    effects: Effects,
+    userId: string,
+    subject: string,
+    line: string,
+    accountId?: string,
+  ) {
+    const user = await users.findById(trx, userId);
+    if (!user) return;
+    const branding = accountId ? await deps.mailBranding?.load(trx, accountId) : undefined;
+    await deps.mailQueue.enqueue(
+      trx,
+      effects,
+      mails.securityNotice(user.email, user.firstName, subject, line, branding ? { branding } : {}),
+    );
   }
 
   return {
     verifySecondFactor,
+    liveChallenge,
     factorView,
     issueRecoveryCodes,
     isRootAnywhere,
@@ -378,7 +447,8 @@ export function createMfaService(deps: {
     },
 
     async startTotp(session: Session, label: string | undefined, actor: Actor) {
-      if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      // Even the first factor: one added through a stolen session would let its holder re-authenticate.
+      sessions.requireFresh(session);
       await this.assertMethodAllowed(session.userId, "totp");
       const user = (await users.findById(db, session.userId)) as User;
       const secret = newTotpSecret();
@@ -426,7 +496,8 @@ export function createMfaService(deps: {
 
     /** Email codes as a factor: the address must be verified; a code is sent to confirm it. */
     async startEmail(session: Session, actor: Actor) {
-      if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      // Even the first factor: one added through a stolen session would let its holder re-authenticate.
+      sessions.requireFresh(session);
       await this.assertMethodAllowed(session.userId, "email");
       const user = (await users.findById(db, session.userId)) as User;
       if (!user.emailVerifiedAt) throw new AppError("conflict", "Verify your email address first");
@@ -452,7 +523,7 @@ export function createMfaService(deps: {
           },
           clock.now(),
         );
-        effects.afterCommit(() => sendCode(user.id, { id, type: "email", secretEnc: null }));
+        await sendCode(trx, effects, user.id, { id, type: "email", secretEnc: null });
       });
       return { factor_id: id };
     },
@@ -468,13 +539,13 @@ export function createMfaService(deps: {
      * number becomes a factor. It is stored sealed with SECRET_KEY and shown masked.
      */
     async startSms(session: Session, phoneInput: string, actor: Actor) {
-      if ((await mfa.confirmedFactors(db, session.userId)).length > 0) sessions.requireFresh(session);
+      // Even the first factor: one added through a stolen session would let its holder re-authenticate.
+      sessions.requireFresh(session);
       await this.assertMethodAllowed(session.userId, "sms");
       const phone = normalizePhone(phoneInput);
       if (!phone) {
-        const message = "Enter a mobile number with its country code, like +44 7700 900123";
-        throw new AppError("validation_failed", message, {
-          errors: [{ path: "phone", code: "invalid_phone", message }],
+        throw new AppError("validation_failed", PHONE_MESSAGE, {
+          errors: [{ path: "phone", code: "invalid_phone", message: PHONE_MESSAGE }],
         });
       }
       if ((await mfa.confirmedFactors(db, session.userId)).some((f) => f.type === "sms")) {
@@ -500,7 +571,7 @@ export function createMfaService(deps: {
           },
           clock.now(),
         );
-        effects.afterCommit(() => sendCode(session.userId, factor));
+        await sendCode(trx, effects, session.userId, factor);
       });
       return { factor_id: factor.id, phone: maskPhone(phone) };
     },
@@ -521,15 +592,12 @@ export function createMfaService(deps: {
         );
       }
       await assertCanSend(userId, method);
-      await sendCode(userId, factor);
+      await transact(db, (trx, effects) => sendCode(trx, effects, userId, factor));
     },
 
     /** During log-in: mail or text a code to the user behind a valid challenge. */
     async sendLoginCode(token: string, method: CodeMethod) {
-      const challenge = token.length <= 128 ? await mfa.findChallenge(db, hashToken(token)) : undefined;
-      if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
-        throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
-      }
+      const challenge = await liveChallenge(db, token);
       await this.sendCodeTo(challenge.user_id, method);
     },
 
@@ -551,12 +619,12 @@ export function createMfaService(deps: {
           },
           clock.now(),
         );
-        effects.afterCommit(() =>
-          securityMail(
-            session.userId,
-            "New recovery codes",
-            "New recovery codes were made for your Gatehouse login; the old ones no longer work.",
-          ),
+        await securityMail(
+          trx,
+          effects,
+          session.userId,
+          "New recovery codes",
+          "New recovery codes were made for your Gatehouse login; the old ones no longer work.",
         );
         return codes;
       });
@@ -564,13 +632,16 @@ export function createMfaService(deps: {
 
     async removeFactor(session: Session, factorId: string, password: string, actor: Actor) {
       sessions.requireFresh(session);
-      await checkPassword(session.userId, password);
+      await confirmPassword(session, password, actor);
       await transact(db, async (trx, effects) => {
         const factor = await mfa.find(trx, session.userId, factorId);
         if (!factor) throw notFound("Factor");
+        const hadFactors = (await mfa.confirmedFactors(trx, session.userId)).length > 0;
         await mfa.deleteFactor(trx, session.userId, factorId);
         const last = (await mfa.confirmedFactors(trx, session.userId)).length === 0;
         if (last) await mfa.deleteAll(trx, session.userId);
+        // Dropping an unconfirmed factor of someone without MFA turns nothing off.
+        if (last && hadFactors) await deps.mfaEvents.disabled(trx, effects, actor, session.userId, "user");
         await recordAudit(
           trx,
           actor,
@@ -584,21 +655,23 @@ export function createMfaService(deps: {
           clock.now(),
         );
         if (last)
-          effects.afterCommit(() =>
-            securityMail(
-              session.userId,
-              "Two-factor authentication is off",
-              "The last second factor was removed from your Gatehouse login.",
-            ),
+          await securityMail(
+            trx,
+            effects,
+            session.userId,
+            "Two-factor authentication is off",
+            "The last second factor was removed from your Gatehouse login.",
           );
       });
     },
 
     async disable(session: Session, password: string, actor: Actor) {
       sessions.requireFresh(session);
-      await checkPassword(session.userId, password);
+      await confirmPassword(session, password, actor);
       await transact(db, async (trx, effects) => {
+        const hadFactors = (await mfa.confirmedFactors(trx, session.userId)).length > 0;
         await mfa.deleteAll(trx, session.userId);
+        if (hadFactors) await deps.mfaEvents.disabled(trx, effects, actor, session.userId, "user");
         await recordAudit(
           trx,
           actor,
@@ -610,12 +683,12 @@ export function createMfaService(deps: {
           },
           clock.now(),
         );
-        effects.afterCommit(() =>
-          securityMail(
-            session.userId,
-            "Two-factor authentication is off",
-            "Two-factor authentication was turned off for your Gatehouse login.",
-          ),
+        await securityMail(
+          trx,
+          effects,
+          session.userId,
+          "Two-factor authentication is off",
+          "Two-factor authentication was turned off for your Gatehouse login.",
         );
       });
     },
@@ -645,10 +718,7 @@ export function createMfaService(deps: {
       method: SecondFactorMethod,
       code: string | FactorVerifier,
     ) {
-      const challenge = token.length <= 128 ? await mfa.findChallenge(trx, hashToken(token)) : undefined;
-      if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
-        throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
-      }
+      const challenge = await liveChallenge(trx, token);
       if (Number(challenge.attempts) >= CHALLENGE_ATTEMPTS) {
         throw new AppError("rate_limited", "Too many wrong codes. Enter your password again.", {
           headers: { "retry-after": "1" },
@@ -681,15 +751,19 @@ export function createMfaService(deps: {
       actor: Actor,
     ) {
       if (input.password !== undefined) {
-        await checkPassword(session.userId, input.password);
+        await confirmPassword(session, input.password, actor);
       } else if (input.method && input.code) {
+        const { method, code } = input;
         // Only the user's own confirmed methods: a pending enrollment code must not count.
-        if (!(await this.methodsFor(session.userId)).includes(input.method)) {
-          throw new AppError("validation_failed", `${input.method} is not set up for your login`, {
+        if (!(await this.methodsFor(session.userId)).includes(method)) {
+          throw new AppError("validation_failed", `${method} is not set up for your login`, {
             errors: [{ path: "method", code: "not_enrolled", message: "This method is not set up" }],
           });
         }
-        if (!(await verifySecondFactor(db, session.userId, input.method, input.code))) {
+        const right = await factorThrottle.attempt({ userId: session.userId, actor, session }, () =>
+          verifySecondFactor(db, session.userId, method, code),
+        );
+        if (!right) {
           throw new AppError("invalid_code", "That code is not right", {
             errors: [{ path: "code", code: "invalid_code", message: "That code is not right" }],
           });

@@ -122,7 +122,28 @@ describe.each(testDialects())("two-factor authentication on %s", (dialect) => {
     expect((await user.client.get("/api/v1/me/mfa")).body.enabled).toBe(false);
   });
 
+  it("counts wrong enrollment codes per user: the tenth locks verifying for a while, the session stays", async () => {
+    const user = await signUpAndLogin(t, { email: "enroll-guess@example.com" });
+    const start = await user.client.post("/api/v1/me/mfa/totp", {});
+    const secret = start.body.secret as string;
+    const valid = new Set([-1, 0, 1, 2].map((s) => codeFor(secret, s)));
+    const wrong = ["000000", "111111", "222222", "333333", "444444"].find((c) => !valid.has(c)) as string;
+    const verify = (code: string) =>
+      user.client.post(`/api/v1/me/mfa/totp/${start.body.factor_id}/verify`, { code });
+    const codes: string[] = [];
+    for (let i = 0; i < 10; i++) codes.push((await verify(wrong)).body.code);
+    expect(codes).toEqual([...Array(9).fill("invalid_code"), "rate_limited"]);
+    const locked = await verify(codeFor(secret));
+    expect(locked.statusCode).toBe(429);
+    expect((await user.client.get("/api/v1/session")).statusCode).toBe(200);
+    t.services.clock.advance(61);
+    const ok = await verify(codeFor(secret));
+    expect(ok.statusCode, ok.payload).toBe(200);
+  });
+
   it("asks for the second factor at log-in, accepts each TOTP code once, and a recovery code once", async () => {
+    // Stopped: a slow run must not cross into the next TOTP step between enrolling and the replay.
+    t.services.clock.freeze(new Date());
     const user = await enroll("login2fa@example.com");
     const anon = createClient(t.app);
     const first = await anon.post("/api/v1/auth/login", {
@@ -445,6 +466,62 @@ describe.each(testDialects())("two-factor authentication on %s", (dialect) => {
     });
     const start = await client.post("/api/v1/me/mfa/email");
     expect(start.statusCode).toBe(409);
+  });
+
+  it("records when email codes were last used: at enrollment, log-in and re-authentication", async () => {
+    t.services.clock.freeze(new Date());
+    const user = await signUpAndLogin(t, { email: "mailcode-used@example.com" });
+    const lastUsed = async () =>
+      (
+        (await user.client.get("/api/v1/me/mfa")).body.factors as Array<{
+          type: string;
+          last_used_at: string;
+        }>
+      )
+        .filter((f) => f.type === "email")
+        .map((f) => f.last_used_at);
+    let before = t.mails.length;
+    const start = await user.client.post("/api/v1/me/mfa/email");
+    const enrolledAt = t.services.clock.now().toISOString();
+    await user.client.post(`/api/v1/me/mfa/email/${start.body.factor_id}/verify`, {
+      code: await lastCode("mailcode-used@example.com", before),
+    });
+    expect(await lastUsed()).toEqual([enrolledAt]);
+
+    t.services.clock.advance(600);
+    const login = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "mailcode-used@example.com",
+      password: STRONG_PASSWORD,
+    });
+    before = t.mails.length;
+    await createClient(t.app).post("/api/v1/auth/login/mfa/send", {
+      mfa_token: login.body.mfa_token,
+      method: "email",
+    });
+    const signedIn = createClient(t.app);
+    const done = await signedIn.post("/api/v1/auth/login/mfa", {
+      mfa_token: login.body.mfa_token,
+      method: "email",
+      code: await lastCode("mailcode-used@example.com", before),
+    });
+    expect(done.statusCode, done.payload).toBe(200);
+    const loggedInAt = t.services.clock.now().toISOString();
+    expect(await lastUsed()).toEqual([loggedInAt]);
+
+    // A wrong code is not a use; a right one at re-authentication is.
+    t.services.clock.advance(600);
+    before = t.mails.length;
+    expect((await signedIn.post("/api/v1/auth/reauth/send", { method: "email" })).statusCode).toBe(202);
+    const code = await lastCode("mailcode-used@example.com", before);
+    const wrong = await signedIn.post("/api/v1/auth/reauth", {
+      method: "email",
+      code: code === "111111" ? "222222" : "111111",
+    });
+    expect(wrong.body.code).toBe("invalid_code");
+    expect(await lastUsed()).toEqual([loggedInAt]);
+    const reauth = await signedIn.post("/api/v1/auth/reauth", { method: "email", code });
+    expect(reauth.statusCode, reauth.payload).toBe(200);
+    expect(await lastUsed()).toEqual([t.services.clock.now().toISOString()]);
   });
 
   it("requires Root and Admin to enroll in new accounts, after a 7-day grace period", async () => {

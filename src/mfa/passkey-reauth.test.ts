@@ -319,4 +319,50 @@ describe.each(testDialects())("re-authentication with a passkey on %s", (dialect
     expect(enrolling.statusCode).toBe(400);
     expect(enrolling.body.code).toBe("validation_failed");
   });
+
+  it("counts refused passkeys like wrong codes: the tenth ends the guessing session", async () => {
+    const email = "rpk-guess@example.com";
+    const user = await staleUserWithPasskey(email);
+    // The owner's second session, signed in without a password by the same passkey.
+    const owner = createClient(t.app, { ip: "192.0.2.41" });
+    const start = await owner.post("/api/v1/auth/passkey/options", {});
+    const signedIn = await owner.post("/api/v1/auth/passkey", {
+      challenge_id: start.body.challenge_id,
+      response: user.device.get(start.body.options),
+    });
+    expect(signedIn.statusCode, signedIn.payload).toBe(200);
+
+    const answers = [];
+    for (let i = 0; i < 10; i++) {
+      const options = await user.client.post(OPTIONS);
+      answers.push(
+        await user.client.post(REAUTH, {
+          challenge_id: options.body.challenge_id,
+          response: user.device.get(options.body.options, { tamper: true }),
+        }),
+      );
+    }
+    expect(answers.map((r) => r.body.code)).toEqual([...Array(9).fill("passkey_invalid"), "rate_limited"]);
+    expect(answers[9]?.headers["retry-after"]).toBe("60");
+    expect((await user.client.post(OPTIONS)).statusCode).toBe(401);
+    expect((await user.client.get("/api/v1/session")).statusCode).toBe(401);
+
+    // The genuine passkey in the other session is refused while the lock holds; afterwards it works.
+    const during = await owner.post(OPTIONS);
+    const refused = await owner.post(REAUTH, {
+      challenge_id: during.body.challenge_id,
+      response: user.device.get(during.body.options),
+    });
+    expect(refused.statusCode).toBe(429);
+    await expect
+      .poll(() => t.mails.filter((m) => m.to === email && /^Too many wrong codes/.test(m.subject)).length)
+      .toBe(1);
+    t.services.clock.advance(61);
+    const later = await owner.post(OPTIONS);
+    const ok = await owner.post(REAUTH, {
+      challenge_id: later.body.challenge_id,
+      response: user.device.get(later.body.options),
+    });
+    expect(ok.statusCode, ok.payload).toBe(200);
+  });
 });

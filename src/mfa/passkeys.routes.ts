@@ -140,7 +140,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, services: Services, 
         summary: "Remove a passkey (your password is required, as for any second factor)",
         params: Type.Object({ id: Str(64) }),
         body: Body({ password: Password }),
-        response: { 204: Type.Null(), ...errorResponses(400, 404) },
+        response: { 204: Type.Null(), ...errorResponses(400, 404, 429) },
       },
     },
     async (request, reply) => {
@@ -181,7 +181,10 @@ export function registerPasskeyRoutes(app: FastifyInstance, services: Services, 
         tags: ["auth"],
         summary: "Authenticate again with a passkey to unlock sensitive actions for 10 minutes",
         body: Body({ challenge_id: Str(64, { minLength: 1 }), response: CredentialJson }),
-        response: { 200: Type.Object({ reauthenticated_until: Type.String() }), ...errorResponses(400) },
+        response: {
+          200: Type.Object({ reauthenticated_until: Type.String() }),
+          ...errorResponses(400, 429),
+        },
       },
     },
     async (request) => {
@@ -199,13 +202,13 @@ export function registerPasskeyRoutes(app: FastifyInstance, services: Services, 
   app.post(
     "/api/v1/auth/passkey/options",
     {
-      config: { auth: "none" as const },
+      config: { auth: "none" as const, anonymousWrites: "passkey_options" as const },
       schema: {
         tags: ["auth"],
         summary:
           "Options for navigator.credentials.get: passwordless log-in, or with mfa_token the passkey step of a password log-in",
         body: Type.Optional(Body({ mfa_token: Type.Optional(Token) })),
-        response: { 200: OptionsAnswer, ...errorResponses(400) },
+        response: { 200: OptionsAnswer, ...errorResponses(400, 429) },
       },
     },
     async (request) => passkeys.loginOptions((request.body as { mfa_token?: string } | undefined)?.mfa_token),

@@ -8,6 +8,7 @@ import {
 } from "@simplewebauthn/server";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import type { AuthService } from "../auth/auth.service.js";
+import type { FactorThrottle } from "../auth/factor-throttle.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { type Db, type Executor, transact } from "../db/database.js";
@@ -61,6 +62,7 @@ export function createPasskeysService(deps: {
   mfa: MfaService;
   passkeys: PasskeysRepository;
   sessions: SessionsService;
+  factorThrottle: FactorThrottle;
   auth: AuthService;
 }) {
   const { db, clock, passkeys, mfaRepository } = deps;
@@ -150,10 +152,6 @@ export function createPasskeysService(deps: {
       throw refuse("passkey_counter_regressed", "This passkey was used at the same moment elsewhere.");
   }
 
-  async function mfaEnabled(userId: string) {
-    return (await mfaRepository.confirmedFactors(db, userId)).length > 0;
-  }
-
   async function findOwn(userId: string, id: string): Promise<Passkey> {
     const passkey = await passkeys.find(db, userId, id);
     if (!passkey) throw notFound("Passkey");
@@ -167,7 +165,7 @@ export function createPasskeysService(deps: {
 
     /** Step one of adding a passkey: options for navigator.credentials.create, bound to this session. */
     async registrationOptions(session: Session) {
-      if (await mfaEnabled(session.userId)) deps.sessions.requireFresh(session);
+      deps.sessions.requireFresh(session);
       await deps.mfa.assertMethodAllowed(session.userId, "passkey");
       const user = (await deps.users.findById(db, session.userId)) as User;
       const existing = await passkeys.listForUser(db, user.id);
@@ -200,7 +198,7 @@ export function createPasskeysService(deps: {
       input: { challengeId: string; label?: string | undefined; response: RegistrationResponseJSON },
       actor: Actor,
     ) {
-      if (await mfaEnabled(session.userId)) deps.sessions.requireFresh(session);
+      deps.sessions.requireFresh(session);
       await deps.mfa.assertMethodAllowed(session.userId, "passkey");
       const challenge = await passkeys.spendChallenge(db, input.challengeId, "register", now(), {
         userId: session.userId,
@@ -296,11 +294,7 @@ export function createPasskeysService(deps: {
         });
         return { challenge_id: await storeChallenge("login", options.challenge, {}), options };
       }
-      const challenge =
-        mfaToken.length <= 128 ? await mfaRepository.findChallenge(db, hashToken(mfaToken)) : undefined;
-      if (!challenge || challenge.used_at || challenge.expires_at <= now()) {
-        throw new AppError("invalid_token", "This sign-in attempt has expired. Enter your password again.");
-      }
+      const challenge = await deps.mfa.liveChallenge(db, mfaToken);
       const own = await passkeys.listForUser(db, challenge.user_id);
       if (own.length === 0) throw new AppError("validation_failed", "Passkeys are not set up for this login");
       const options = await generateAuthenticationOptions({
@@ -345,6 +339,8 @@ export function createPasskeysService(deps: {
       input: { challengeId: string; response: AuthenticationResponseJSON },
       actor: Actor,
     ) {
+      const guesser = { userId: session.userId, actor, session };
+      await deps.factorThrottle.check(guesser);
       // Spent before the check: a refused answer does not leave its challenge open for another try.
       const challenge = await passkeys.spendChallenge(db, input.challengeId, "reauth", now(), {
         userId: session.userId,
@@ -352,9 +348,17 @@ export function createPasskeysService(deps: {
       });
       if (!challenge) throw challengeInvalid();
       const passkey = await passkeys.findByCredentialId(db, input.response.id);
-      if (!passkey || passkey.userId !== session.userId)
-        throw refuse("passkey_unknown", "This passkey is not registered for your login.");
-      const info = await verifyAssertion(passkey, input.response, challenge.challenge_hash, true);
+      let info: Awaited<ReturnType<typeof verifyAssertion>>;
+      try {
+        if (!passkey || passkey.userId !== session.userId)
+          throw refuse("passkey_unknown", "This passkey is not registered for your login.");
+        info = await verifyAssertion(passkey, input.response, challenge.challenge_hash, true);
+      } catch (error) {
+        // A refused answer counts like a wrong code (429 and the session ends when it locks).
+        if (error instanceof PasskeyRefused) await deps.factorThrottle.fail(guesser);
+        throw error;
+      }
+      await deps.factorThrottle.succeed(guesser);
       return deps.mfa.markFresh(session, actor, "passkey", (trx) => recordUse(trx, passkey, info));
     },
 

@@ -370,6 +370,45 @@ describe.each(testDialects())("passkeys on %s", (dialect) => {
     expect(after.body.code).toBe("rate_limited");
   });
 
+  it("counts refused passkeys as a second factor per user across mfa_tokens", async () => {
+    const user = await signUpAndLogin(t, { email: "pk-guess@example.com" });
+    const device = createSoftwareAuthenticator(origin);
+    await addPasskey(user.client, device);
+    const client = createClient(t.app);
+    const codes: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      // A right password each round: a new mfa_token, under its own bound of 5.
+      const { login } = await passwordLogin("pk-guess@example.com");
+      for (let i = 0; i < 4 && codes.length < 10; i++) {
+        const o = await client.post("/api/v1/auth/passkey/options", { mfa_token: login.mfa_token });
+        const r = await client.post("/api/v1/auth/passkey", {
+          mfa_token: login.mfa_token,
+          challenge_id: o.body.challenge_id,
+          response: device.get(o.body.options, { tamper: true }),
+        });
+        codes.push(r.body.code);
+      }
+    }
+    expect(codes).toEqual([...Array(9).fill("passkey_invalid"), "rate_limited"]);
+
+    const { login } = await passwordLogin("pk-guess@example.com");
+    const o = await client.post("/api/v1/auth/passkey/options", { mfa_token: login.mfa_token });
+    const locked = await client.post("/api/v1/auth/passkey", {
+      mfa_token: login.mfa_token,
+      challenge_id: o.body.challenge_id,
+      response: device.get(o.body.options),
+    });
+    expect(locked.statusCode).toBe(429);
+    t.services.clock.advance(61);
+    const again = await client.post("/api/v1/auth/passkey/options", { mfa_token: login.mfa_token });
+    const ok = await client.post("/api/v1/auth/passkey", {
+      mfa_token: login.mfa_token,
+      challenge_id: again.body.challenge_id,
+      response: device.get(again.body.options),
+    });
+    expect(ok.statusCode, ok.payload).toBe(200);
+  });
+
   it("keeps users apart: another user's passkey id is 404, their passkey is not a second factor here", async () => {
     const alice = await signUpAndLogin(t, { email: "pk-alice@example.com", account: "Alice Co" });
     const bob = await signUpAndLogin(t, { email: "pk-bob@example.com", account: "Bob Co" });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { normalizePhone } from "../sms/sms.js";
+import { normalizePhone } from "../lib/phone.js";
 import {
   createClient,
   createTestApp,
@@ -17,6 +17,8 @@ describe("phone numbers", () => {
     ["+1 (415) 555-0100", "+14155550100"],
     ["0049 151 2345 6789", "+4915123456789"],
     ["+33.6.12.34.56.78", "+33612345678"],
+    // The trunk "(0)" people write after the country code is not part of the number.
+    ["+44 (0)7700 900123", "+447700900123"],
   ])("normalizes %s to E.164", (input, expected) => {
     expect(normalizePhone(input)).toBe(expected);
   });
@@ -28,6 +30,9 @@ describe("phone numbers", () => {
     "+1234567890123456",
     "+44 7700 ٩٠٠١٢٣",
     "<b>+447700900123</b>",
+    // A length no number of that country has, and a country code nobody has.
+    "+44 1234 5678",
+    "+999 1234 5678",
   ])("refuses %s", (input) => {
     expect(normalizePhone(input)).toBeUndefined();
   });
@@ -201,6 +206,93 @@ describe.each(testDialects())("text-message codes on %s", (dialect) => {
       code: fresh,
     });
     expect(blocked.statusCode).toBe(429);
+  });
+
+  it("records when text-message codes were last used: at enrollment, log-in and re-authentication", async () => {
+    t.services.clock.freeze(new Date());
+    const user = await enrollSms("sms-used@example.com", "+1 415 555 0107");
+    const lastUsed = async () =>
+      (
+        (await user.client.get("/api/v1/me/mfa")).body.factors as Array<{
+          type: string;
+          last_used_at: string;
+        }>
+      )
+        .filter((f) => f.type === "sms")
+        .map((f) => f.last_used_at);
+    await user.client.post(`/api/v1/me/mfa/sms/${user.factorId}/verify`, {
+      code: await lastSms("+14155550107"),
+    });
+    expect(await lastUsed()).toEqual([t.services.clock.now().toISOString()]);
+
+    t.services.clock.advance(600);
+    const login = await createClient(t.app).post("/api/v1/auth/login", {
+      email: "sms-used@example.com",
+      password: STRONG_PASSWORD,
+    });
+    await createClient(t.app).post("/api/v1/auth/login/mfa/send", {
+      mfa_token: login.body.mfa_token,
+      method: "sms",
+    });
+    const signedIn = createClient(t.app);
+    const done = await signedIn.post("/api/v1/auth/login/mfa", {
+      mfa_token: login.body.mfa_token,
+      method: "sms",
+      code: await lastSms("+14155550107"),
+    });
+    expect(done.statusCode, done.payload).toBe(200);
+    const loggedInAt = t.services.clock.now().toISOString();
+    expect(await lastUsed()).toEqual([loggedInAt]);
+
+    // A wrong code is not a use; a right one at re-authentication is.
+    t.services.clock.advance(600);
+    expect((await signedIn.post("/api/v1/auth/reauth/send", { method: "sms" })).statusCode).toBe(202);
+    const code = await lastSms("+14155550107");
+    const wrong = await signedIn.post("/api/v1/auth/reauth", {
+      method: "sms",
+      code: code === "111111" ? "222222" : "111111",
+    });
+    expect(wrong.body.code).toBe("invalid_code");
+    expect(await lastUsed()).toEqual([loggedInAt]);
+    const reauth = await signedIn.post("/api/v1/auth/reauth", { method: "sms", code });
+    expect(reauth.statusCode, reauth.payload).toBe(200);
+    expect(await lastUsed()).toEqual([t.services.clock.now().toISOString()]);
+  });
+
+  it("counts wrong texted codes per user across sign-in attempts, not only per code", async () => {
+    const email = "sms-guess@example.com";
+    const user = await enrollSms(email, "+1 415 555 0199");
+    await user.client.post(`/api/v1/me/mfa/sms/${user.factorId}/verify`, {
+      code: await lastSms("+14155550199"),
+    });
+    const codes: string[] = [];
+    let token = "";
+    let code = "";
+    for (let round = 0; round < 3; round++) {
+      t.services.clock.advance(31);
+      const login = await createClient(t.app).post("/api/v1/auth/login", {
+        email,
+        password: STRONG_PASSWORD,
+      });
+      token = login.body.mfa_token;
+      await createClient(t.app).post("/api/v1/auth/login/mfa/send", { mfa_token: token, method: "sms" });
+      code = await lastSms("+14155550199");
+      // Four wrong tries per code and per mfa_token: under both of their own limits.
+      for (let i = 0; i < 4 && codes.length < 10; i++) {
+        const guess = await createClient(t.app).post("/api/v1/auth/login/mfa", {
+          mfa_token: token,
+          method: "sms",
+          code: code === "111111" ? "222222" : "111111",
+        });
+        codes.push(guess.body.code);
+      }
+    }
+    expect(codes).toEqual([...Array(9).fill("invalid_code"), "rate_limited"]);
+    const right = { mfa_token: token, method: "sms", code };
+    expect((await createClient(t.app).post("/api/v1/auth/login/mfa", right)).statusCode).toBe(429);
+    t.services.clock.advance(61);
+    const done = await createClient(t.app).post("/api/v1/auth/login/mfa", right);
+    expect(done.statusCode, done.payload).toBe(200);
   });
 
   it("sends at most one text every 30 s and ten a day", async () => {

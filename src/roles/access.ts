@@ -1,29 +1,62 @@
+import type { KeyGrant } from "../api-keys/api-keys.repository.js";
+import { createApiKeysRepository } from "../api-keys/api-keys.repository.js";
 import type { Invalidator } from "../auth/session-cache.js";
 import type { Executor } from "../db/database.js";
 import { AppError, notFound } from "../http/errors.js";
+import { isApiKeyId } from "../lib/ids.js";
+import { type MemberStatus, memberStatusSql } from "../members/members.repository.js";
 
-/** What a user may do in one account: their own role plus every role their teams grant. */
+/**
+ * What a principal may do in one account. For a user: their own role plus every role their teams
+ * grant. For an API key (`keyId` set): the key's scopes that its creator (`userId`) holds right now,
+ * with the creator's membership status, and never Root — so the grant rule binds it by its scopes.
+ */
 export type Access = {
   accountId: string;
   userId: string;
-  status: "active" | "suspended";
+  /** Set when this is an API key's access. */
+  keyId?: string;
+  status: MemberStatus;
   roleId: string;
   roleKey: string;
   isRoot: boolean;
   permissions: ReadonlySet<string>;
 };
 
+/** A key acts for its creator: what they hold now, within its scopes (losing a permission shrinks it). */
+export function keyAccess(key: KeyGrant, creator: Access | undefined): Access | undefined {
+  if (!creator || creator.accountId !== key.accountId) return undefined;
+  return {
+    ...creator,
+    keyId: key.id,
+    isRoot: false,
+    permissions: new Set(key.scopes.filter((scope) => holds(creator, scope))),
+  };
+}
+
+const keysRepository = createApiKeysRepository();
+
+/** A principal's access as stored now (inside a transaction: as that transaction sees it). */
 export async function loadAccess(
   db: Executor,
   accountId: string,
-  userId: string,
+  principalId: string,
 ): Promise<Access | undefined> {
+  if (isApiKeyId(principalId)) {
+    const key = await keysRepository.find(db, accountId, principalId);
+    return key && keyAccess(key, await loadUserAccess(db, accountId, key.createdBy));
+  }
+  return loadUserAccess(db, accountId, principalId);
+}
+
+async function loadUserAccess(db: Executor, accountId: string, userId: string): Promise<Access | undefined> {
   const membership = await db
     .selectFrom("memberships as m")
+    .innerJoin("users as u", "u.id", "m.user_id")
     .innerJoin("roles as r", (j) =>
       j.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
     )
-    .select(["m.status", "r.id as role_id", "r.key as role_key", "r.permissions"])
+    .select([memberStatusSql().as("status"), "r.id as role_id", "r.key as role_key", "r.permissions"])
     .where("m.account_id", "=", accountId)
     .where("m.user_id", "=", userId)
     .executeTakeFirst();
@@ -45,7 +78,7 @@ export async function loadAccess(
   return {
     accountId,
     userId,
-    status: membership.status === "active" ? "active" : "suspended",
+    status: membership.status,
     roleId: membership.role_id,
     roleKey: membership.role_key,
     isRoot: membership.role_key === "root" || teamRoles.some((r) => r.key === "root"),
@@ -55,13 +88,20 @@ export async function loadAccess(
 
 type Entry = { access: Access | null; cachedAt: number };
 
+/** Where the access cache finds an account's unrevoked API keys (cached by the API keys module). */
+export type KeyGrants = {
+  find(db: Executor, accountId: string, keyId: string): Promise<KeyGrant | undefined>;
+};
+
 /**
- * Access by (account, user), for authorization checks that must not cost a query each. Any change to
- * an account's roles, memberships or teams publishes `acct:<id>`, which drops that account's entries in
- * every process (the same channel as session revocations).
+ * Access by (account, principal), for authorization checks that must not cost a query each. Any change
+ * to an account's roles, memberships or teams publishes `acct:<id>`, which drops that account's entries
+ * in every process (the same channel as session revocations). An API key's access is composed on each
+ * call from its (cached) grant and its creator's cached access, so each stays as fresh as its own cache.
  */
 export function createAccessCache(
   invalidator: Invalidator,
+  keys: KeyGrants,
   options = { maxEntries: 100_000, ttlMs: 30_000 },
 ) {
   const entries = new Map<string, Entry>();
@@ -82,22 +122,30 @@ export function createAccessCache(
     } else if (message.startsWith("acct:")) dropAccount(message.slice(5));
   });
 
+  async function get(db: Executor, accountId: string, principalId: string): Promise<Access | undefined> {
+    if (isApiKeyId(principalId)) {
+      const grant = await keys.find(db, accountId, principalId);
+      return grant && keyAccess(grant, await get(db, accountId, grant.createdBy));
+    }
+    const userId = principalId;
+    const key = `${accountId}|${userId}`;
+    const hit = invalidator.healthy() ? entries.get(key) : undefined;
+    if (hit && Date.now() - hit.cachedAt <= options.ttlMs) return hit.access ?? undefined;
+    const startedAt = generation;
+    const access = await loadUserAccess(db, accountId, userId);
+    if (invalidator.healthy() && generation === startedAt) {
+      if (entries.size >= options.maxEntries) entries.clear();
+      entries.set(key, { access: access ?? null, cachedAt: Date.now() });
+      const cached = keysByAccount.get(accountId) ?? new Set<string>();
+      cached.add(key);
+      keysByAccount.set(accountId, cached);
+    }
+    return access;
+  }
+
   return {
-    async get(db: Executor, accountId: string, userId: string): Promise<Access | undefined> {
-      const key = `${accountId}|${userId}`;
-      const hit = invalidator.healthy() ? entries.get(key) : undefined;
-      if (hit && Date.now() - hit.cachedAt <= options.ttlMs) return hit.access ?? undefined;
-      const startedAt = generation;
-      const access = await loadAccess(db, accountId, userId);
-      if (invalidator.healthy() && generation === startedAt) {
-        if (entries.size >= options.maxEntries) entries.clear();
-        entries.set(key, { access: access ?? null, cachedAt: Date.now() });
-        const keys = keysByAccount.get(accountId) ?? new Set<string>();
-        keys.add(key);
-        keysByAccount.set(accountId, keys);
-      }
-      return access;
-    },
+    /** A user's (`usr_…`) or an API key's (`key_…`) access to the account; undefined: none. */
+    get,
     /** Inside the changing transaction: other processes hear it at commit; this one drops it after. */
     async publishAccountChange(
       trx: Executor,
@@ -125,19 +173,46 @@ export function holds(access: Access, permission: string): boolean {
 
 export function requirePermission(access: Access | undefined, permission: string): Access {
   const active = requireActive(access);
-  if (!holds(active, permission)) throw new AppError("forbidden", `Your role does not include ${permission}`);
-  return active;
+  if (holds(active, permission)) return active;
+  throw new AppError(
+    "forbidden",
+    active.keyId
+      ? `This API key does not have the scope ${permission} (or the member who created it no longer holds it)`
+      : `Your role does not include ${permission}`,
+  );
 }
 
-/** Granting is limited to what the granter holds: no escalation through roles, invitations or teams. */
-export function assertCanGrant(access: Access, role: { key: string; permissions: readonly string[] }) {
-  if (role.key === "root" && !access.isRoot)
-    throw new AppError("root_only", "Only a Root member can grant the Root role");
-  const missing = role.permissions.filter((p) => !holds(access, p));
-  if (missing.length) {
+/** The permissions of `wanted` that `access` does not hold, in the order given. */
+export function missingPermissions(access: Access, wanted: readonly string[]): string[] {
+  return [...new Set(wanted)].filter((p) => !holds(access, p));
+}
+
+/** A role as the grant rule sees it: its key (Root is special) and its permissions. */
+export type Grant = { key: string; permissions: readonly string[] };
+
+/** Everything a member holds in an account, as one grant: taking it away is subject to the same rule. */
+export function heldGrant(access: Access): Grant {
+  return { key: access.isRoot ? "root" : access.roleKey, permissions: [...access.permissions] };
+}
+
+/**
+ * The one rule for every path that changes who may do what — a member's role, an invitation, a team's
+ * role, who is in a team, a role's permissions, deleting a team or role, acting on a member: the caller
+ * may give or take away only roles made of permissions they hold themselves, and only Root may give or
+ * take away Root. `null`/`undefined` entries (no role) pass.
+ */
+export function assertCanAssign(caller: Access, roles: ReadonlyArray<Grant | null | undefined>) {
+  const missing = new Set<string>();
+  for (const role of roles) {
+    if (!role) continue;
+    if (role.key === "root" && !caller.isRoot)
+      throw new AppError("root_only", "Only a Root member can give or take away the Root role");
+    for (const p of missingPermissions(caller, role.permissions)) missing.add(p);
+  }
+  if (missing.size) {
     throw new AppError(
       "privilege_escalation",
-      `You cannot grant permissions you do not hold: ${missing.join(", ")}`,
+      `You cannot give or take away permissions you do not hold: ${[...missing].join(", ")}`,
     );
   }
 }

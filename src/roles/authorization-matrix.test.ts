@@ -2,21 +2,29 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   addMember,
   type Client,
+  createApiKey,
   createTestApp,
   onPaidPlan,
+  STRONG_PASSWORD,
   signUpAndLogin,
   type TestApp,
   testDialects,
 } from "../testing/harness.js";
-import { BUILTIN_ROLES, type Permission } from "./permissions.js";
+import { imageUpload, pngImage } from "../testing/images.js";
+import { BUILTIN_ROLES, PERMISSIONS, type Permission } from "./permissions.js";
 
 /**
- * Every member/role/team/invitation/account endpoint × every built-in role: allowed exactly when the
- * role's entry in BUILTIN_ROLES holds the permission docs/api-accounts.md names for the endpoint.
+ * Every member/role/team/invitation/account/API-key endpoint × every built-in role: allowed exactly
+ * when the role's entry in BUILTIN_ROLES holds the permission docs/api-accounts.md names for the
+ * endpoint. And the same endpoints with an API key of Root's: allowed with every scope, 403 `forbidden`
+ * with every scope but the endpoint's (or 403 `session_required` where only a person may act).
  */
 
 type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 type Actor = { client: Client; userId: string };
+/** The two API-key callers: every permission as a scope, and every permission but the row's. */
+const KEY_CALLERS = ["key_all", "key_without"] as const;
+type Caller = string;
 
 type Setup = {
   t: TestApp;
@@ -34,6 +42,10 @@ type Setup = {
   spareMember(roleKey?: string): Promise<string>;
   /** Root calls an endpoint of the account and insists on success. */
   asRoot(method: Method, path: string, body?: unknown): Promise<Record<string, unknown>>;
+  /** A new API key (id) made by the member with this role, or by Root for key callers and roles that cannot. */
+  keyFor(caller: Caller): Promise<string>;
+  /** Confirms the member's password, so actions needing a fresh authentication are not refused for that. */
+  reauth(caller: Caller): Promise<void>;
 };
 
 type Params = Record<string, string>;
@@ -44,9 +56,15 @@ type Row = {
   path: string;
   permission: Permission;
   /** Targets for the call, created fresh by Root where the call would consume or change them. */
-  arrange?: (s: Setup, role: string) => Promise<Params>;
-  body?: (s: Setup, role: string, params: Params) => unknown;
+  arrange?: (s: Setup, role: Caller) => Promise<Params>;
+  body?: (s: Setup, role: Caller, params: Params) => unknown;
+  /** Only a person may call it: API keys get 403 `session_required` whatever their scopes. */
+  sessionOnly?: boolean;
+  /** A multipart body instead of JSON (uploads). */
+  upload?: () => Promise<Upload>;
 };
+
+type Upload = { payload: Buffer; headers: Record<string, string> };
 
 const ROLE_KEYS = BUILTIN_ROLES.map((r) => r.key);
 const GRANTS = new Map(BUILTIN_ROLES.map((r) => [r.key, new Set<string>(r.permissions)]));
@@ -80,6 +98,16 @@ async function freshTeam(s: Setup, role: string): Promise<string> {
   });
   return created.id as string;
 }
+
+async function freshDomain(s: Setup, role: string): Promise<string> {
+  const created = await s.asRoot("POST", "/domains", {
+    hostname: `d${unique()}-${role.replace("_", "-")}.matrix.example`,
+  });
+  return created.id as string;
+}
+
+/** One domain per account that the read rows share (an account holds at most 20). */
+const sharedDomains = new Map<string, Promise<string>>();
 
 const ROWS: Row[] = [
   // Members
@@ -216,10 +244,17 @@ const ROWS: Row[] = [
   // Account, security, audit
   { method: "GET", path: "", permission: "account:read" },
   {
+    method: "PUT",
+    path: "/logo",
+    permission: "account:update",
+    upload: async () => imageUpload(await pngImage(40, 40)),
+  },
+  { method: "DELETE", path: "/logo", permission: "account:update" },
+  {
     method: "PATCH",
     path: "",
     permission: "account:update",
-    body: (_s, role) => ({ industry: `Set by ${role}` }),
+    body: (_s, role) => ({ legal_name: `Set by ${role}` }),
   },
   { method: "GET", path: "/security", permission: "security:read" },
   {
@@ -230,19 +265,115 @@ const ROWS: Row[] = [
     body: () => ({ session: { idle_minutes: 30 } }),
   },
   { method: "GET", path: "/audit-events", permission: "audit:read" },
+  // Custom domains (verification looks up DNS: its permission is tested in src/domains)
+  { method: "GET", path: "/domains", permission: "account:read" },
+  {
+    method: "GET",
+    path: "/domains/{domain_id}",
+    permission: "account:read",
+    arrange: async (s) => {
+      const shared = sharedDomains.get(s.accountId) ?? freshDomain(s, "shared");
+      sharedDomains.set(s.accountId, shared);
+      return { domain_id: await shared };
+    },
+  },
+  {
+    method: "POST",
+    path: "/domains",
+    permission: "account:update",
+    body: (_s, role) => ({ hostname: `made-by-${role.replace("_", "-")}-${unique()}.matrix.example` }),
+  },
+  {
+    method: "DELETE",
+    path: "/domains/{domain_id}",
+    permission: "account:update",
+    arrange: async (s, role) => ({ domain_id: await freshDomain(s, role) }),
+  },
+  // API keys (PATCH and rotate: the caller's own key, the creator-only rule is tested in src/api-keys)
+  { method: "GET", path: "/api-keys", permission: "api_keys:manage" },
+  {
+    method: "GET",
+    path: "/api-keys/{key_id}",
+    permission: "api_keys:manage",
+    arrange: async (s) => ({ key_id: await s.keyFor("root") }),
+  },
+  {
+    method: "GET",
+    path: "/api-keys/{key_id}/usage",
+    permission: "api_keys:manage",
+    arrange: async (s) => ({ key_id: await s.keyFor("root") }),
+  },
+  {
+    method: "GET",
+    path: "/api-keys/{key_id}/logs",
+    permission: "api_keys:manage",
+    arrange: async (s) => ({ key_id: await s.keyFor("root") }),
+  },
+  {
+    method: "POST",
+    path: "/api-keys",
+    permission: "api_keys:manage",
+    sessionOnly: true,
+    arrange: async (s, role) => {
+      await s.reauth(role);
+      return {};
+    },
+    body: (_s, role) => ({ name: `Made by ${role}`, scopes: ["account:read"] }),
+  },
+  {
+    method: "PATCH",
+    path: "/api-keys/{key_id}",
+    permission: "api_keys:manage",
+    arrange: async (s, role) => ({ key_id: await s.keyFor(role) }),
+    body: (_s, role) => ({ name: `Renamed by ${role}` }),
+  },
+  {
+    method: "POST",
+    path: "/api-keys/{key_id}/rotate",
+    permission: "api_keys:manage",
+    arrange: async (s, role) => {
+      await s.reauth(role);
+      return { key_id: await s.keyFor(role) };
+    },
+    body: () => ({ grace_seconds: 0 }),
+  },
+  {
+    method: "DELETE",
+    path: "/api-keys/{key_id}",
+    permission: "api_keys:manage",
+    arrange: async (s, role) => ({ key_id: await s.keyFor(role) }),
+  },
 ];
 
-/** A request with the actor's session; unlike the harness client it can send a body with DELETE. */
-async function call(t: TestApp, actor: Actor, method: Method, url: string, body?: unknown) {
+/**
+ * A request with the actor's session (or an API key's secret: no cookie, no CSRF token); unlike the
+ * harness client it can send a body with DELETE.
+ */
+async function call(
+  t: TestApp,
+  actor: Actor | string,
+  method: Method,
+  url: string,
+  body?: unknown,
+  upload?: Upload,
+) {
+  const credentials =
+    typeof actor === "string"
+      ? { authorization: `Bearer ${actor}` }
+      : {
+          cookie: `gatehouse_session=${actor.client.cookie}`,
+          ...(method === "GET" ? {} : { "x-csrf-token": actor.client.csrf ?? "" }),
+        };
   const response = await t.app.inject({
     method,
     url,
     headers: {
-      cookie: `gatehouse_session=${actor.client.cookie}`,
-      ...(method === "GET" ? {} : { "x-csrf-token": actor.client.csrf ?? "" }),
+      ...credentials,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...upload?.headers,
     },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    ...(upload ? { payload: upload.payload } : {}),
   });
   // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely, as the harness client does
   const json: Record<string, any> = response.headers["content-type"]?.toString().includes("json")
@@ -251,16 +382,21 @@ async function call(t: TestApp, actor: Actor, method: Method, url: string, body?
   return { status: response.statusCode, payload: response.payload, body: json };
 }
 
+const ALL_PERMISSIONS = Object.keys(PERMISSIONS);
+
 describe.each(testDialects())("authorization matrix on %s", (dialect) => {
   let t: TestApp;
   let s: Setup;
+  let keyAll: string;
+  let keyWithout: (permission: string) => Promise<string>;
+  const withoutCache = new Map<string, string>();
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
     const owner = await signUpAndLogin(t, { email: "matrix-root@example.com", account: "Matrix" });
     const accountId = owner.accountId;
-    // One member per built-in role and spares: more seats than Free has.
-    await onPaidPlan(t, accountId);
+    // One member per built-in role and spares: more seats than Free has (and room for the API keys).
+    await onPaidPlan(t, accountId, { plan: "team" });
     const root: Actor = { client: owner.client, userId: owner.userId };
     const base = `/api/v1/accounts/${accountId}`;
     const asRoot = async (method: Method, path: string, body?: unknown) => {
@@ -278,6 +414,10 @@ describe.each(testDialects())("authorization matrix on %s", (dialect) => {
     const bystander = await addMember(t, owner, { email: "matrix-bystander@example.com" });
     const team = await asRoot("POST", "/teams", { name: "Shared" });
     const customRole = await asRoot("POST", "/roles", { name: "Shared", permissions: MONITOR_PERMISSIONS });
+    const keyMaker = (caller: Caller) => {
+      const role = caller in actors && GRANTS.get(caller)?.has("api_keys:manage") ? caller : "root";
+      return { client: (actors[role] as Actor).client, accountId };
+    };
     s = {
       t,
       accountId,
@@ -289,10 +429,36 @@ describe.each(testDialects())("authorization matrix on %s", (dialect) => {
       asRoot,
       spareMember: async (roleKey = "monitor") =>
         (await addMember(t, owner, { email: `matrix-spare-${unique()}@example.com`, roleKey })).userId,
+      keyFor: async (caller) => (await createApiKey(keyMaker(caller), ["account:read"])).id,
+      reauth: async (caller) => {
+        const actor = actors[caller];
+        if (actor) await actor.client.post("/api/v1/auth/reauth", { password: STRONG_PASSWORD });
+      },
+    };
+    const rootOwner = { client: owner.client, accountId };
+    keyAll = (await createApiKey(rootOwner, ALL_PERMISSIONS)).secret;
+    keyWithout = async (permission) => {
+      const cached = withoutCache.get(permission);
+      if (cached) return cached;
+      const created = (
+        await createApiKey(
+          rootOwner,
+          ALL_PERMISSIONS.filter((p) => p !== permission),
+        )
+      ).secret;
+      withoutCache.set(permission, created);
+      return created;
     };
   });
   afterAll(() => t?.close());
   afterEach(() => t.services.clock.reset());
+
+  const pathOf = (row: Row, params: Params) =>
+    row.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = params[name];
+      if (!value) throw new Error(`no ${name} for ${row.path}`);
+      return value;
+    });
 
   for (const row of ROWS) {
     describe(`${row.method} /accounts/{account_id}${row.path} needs ${row.permission}`, () => {
@@ -300,25 +466,45 @@ describe.each(testDialects())("authorization matrix on %s", (dialect) => {
         const allowed = GRANTS.get(role)?.has(row.permission) ?? false;
         it(`${role}: ${allowed ? "allowed" : "403 forbidden"}`, async () => {
           const params = (await row.arrange?.(s, role)) ?? {};
-          const path = row.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-            const value = params[name];
-            if (!value) throw new Error(`no ${name} for ${row.path}`);
-            return value;
-          });
           const actor = s.actors[role];
           if (!actor) throw new Error(`no member with role ${role}`);
           const response = await call(
             t,
             actor,
             row.method,
-            `/api/v1/accounts/${s.accountId}${path}`,
+            `/api/v1/accounts/${s.accountId}${pathOf(row, params)}`,
             row.body?.(s, role, params),
+            await row.upload?.(),
           );
           if (allowed) {
             expect(response.status, response.payload).toBeLessThan(400);
           } else {
             expect(response.status, response.payload).toBe(403);
             expect(response.body.code).toBe("forbidden");
+          }
+        });
+      }
+      for (const caller of KEY_CALLERS) {
+        const allowed = caller === "key_all" && !row.sessionOnly;
+        const refusal = row.sessionOnly ? "session_required" : "forbidden";
+        const label = caller === "key_all" ? "API key with every scope" : `API key without ${row.permission}`;
+        it(`${label}: ${allowed ? "allowed" : `403 ${refusal}`}`, async () => {
+          const params = (await row.arrange?.(s, caller)) ?? {};
+          const secret = caller === "key_all" ? keyAll : await keyWithout(row.permission);
+          const response = await call(
+            t,
+            secret,
+            row.method,
+            `/api/v1/accounts/${s.accountId}${pathOf(row, params)}`,
+            row.body?.(s, caller, params),
+            await row.upload?.(),
+          );
+          if (allowed) {
+            expect(response.status, response.payload).toBeLessThan(400);
+          } else {
+            expect(response.status, response.payload).toBe(403);
+            expect(response.body.code).toBe(refusal);
+            if (refusal === "forbidden") expect(response.body.detail).toContain(row.permission);
           }
         });
       }

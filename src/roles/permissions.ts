@@ -17,6 +17,7 @@ export const PERMISSIONS = {
   "security:read": "See security settings",
   "security:manage": "Change security settings",
   "api_keys:manage": "Create and revoke API keys",
+  "webhooks:manage": "Create and manage webhook endpoints",
   "audit:read": "Read the audit log",
   "data:export": "Export the account's data",
   "resources:read": "Read resources",
@@ -57,6 +58,7 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
     key: "developer",
     name: "Developer",
     description: "Creates, changes and deletes resources.",
+    // The replaced products give Developers "API keys and integrations".
     permissions: [
       "account:read",
       "members:read",
@@ -64,6 +66,8 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
       "roles:read",
       "resources:read",
       "resources:write",
+      "api_keys:manage",
+      "webhooks:manage",
     ],
   },
   {

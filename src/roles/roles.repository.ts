@@ -89,20 +89,29 @@ export function createRolesRepository() {
     async delete(db: Executor, accountId: string, roleId: string) {
       await db.deleteFrom("roles").where("account_id", "=", accountId).where("id", "=", roleId).execute();
     },
-    /** Moves members and team grants off a role before it is deleted. */
-    async reassign(db: Executor, accountId: string, fromRoleId: string, toRoleId: string, now: string) {
-      await db
+    /** Moves members and team grants off a role before it is deleted; returns who and which teams moved. */
+    async reassign(
+      db: Executor,
+      accountId: string,
+      fromRoleId: string,
+      toRoleId: string,
+      now: string,
+    ): Promise<{ userIds: string[]; teamIds: string[] }> {
+      const members = await db
         .updateTable("memberships")
         .set({ role_id: toRoleId, updated_at: now })
         .where("account_id", "=", accountId)
         .where("role_id", "=", fromRoleId)
+        .returning("user_id")
         .execute();
-      await db
+      const teams = await db
         .updateTable("teams")
         .set({ role_id: toRoleId, updated_at: now })
         .where("account_id", "=", accountId)
         .where("role_id", "=", fromRoleId)
+        .returning("id")
         .execute();
+      return { userIds: members.map((m) => m.user_id), teamIds: teams.map((t) => t.id) };
     },
     async teamGrantCount(db: Executor, accountId: string, roleId: string): Promise<number> {
       const row = await db

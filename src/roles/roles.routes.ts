@@ -1,10 +1,10 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { sessionOf, userActor } from "../http/context.js";
+import { userActor } from "../http/context.js";
 import { Body, errorResponses, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { PERMISSION_KEY_PATTERN } from "./permissions.js";
-import type { RoleRecord } from "./roles.repository.js";
+import { roleView } from "./roles.views.js";
 
 export const RoleSchema = Type.Object({
   id: Type.String(),
@@ -28,20 +28,6 @@ const PermissionKey = Type.String({ pattern: PERMISSION_KEY_PATTERN, maxLength: 
 const AccountParams = Type.Object({ account_id: Str(64) });
 const RoleParams = Type.Object({ account_id: Str(64), role_id: Str(64) });
 
-export function roleView(r: RoleRecord) {
-  return {
-    id: r.id,
-    key: r.key,
-    name: r.name,
-    description: r.description,
-    permissions: r.permissions,
-    builtin: r.builtin,
-    member_count: r.memberCount,
-    created_at: r.createdAt,
-    updated_at: r.updatedAt,
-  };
-}
-
 export function registerRolesRoutes(app: FastifyInstance, services: Services) {
   const { roles } = services;
   const tags = ["roles"];
@@ -49,6 +35,8 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
   app.get(
     "/api/v1/permissions",
     {
+      // The catalog a key's scopes come from; with account_id, for the key's own account only.
+      config: { apiKeys: true },
       schema: {
         tags,
         summary: "The permission catalog (with an account's registered keys when account_id is given)",
@@ -61,7 +49,7 @@ export function registerRolesRoutes(app: FastifyInstance, services: Services) {
       if (account_id)
         await services.accountsService.requirePermission(
           services.db,
-          sessionOf(request).userId,
+          userActor(request).id,
           account_id,
           "account:read",
         );

@@ -1,12 +1,18 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
-import { type Db, transact } from "../db/database.js";
+import { type Db, type Effects, type Executor, transact } from "../db/database.js";
+import type { EventLog } from "../events/event-log.js";
 import { AppError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
-import { type AccessCache, assertCanGrant, requirePermission } from "./access.js";
+import type { MemberRecord, MembersRepository } from "../members/members.repository.js";
+import { memberView } from "../members/members.views.js";
+import type { TeamRecord, TeamsRepository } from "../teams/teams.repository.js";
+import { teamView } from "../teams/teams.views.js";
+import { type AccessCache, assertCanAssign, loadAccess, requirePermission } from "./access.js";
 import { PERMISSIONS, permissionGroup, ROLE_TEMPLATES } from "./permissions.js";
 import type { RoleRecord, RolesRepository } from "./roles.repository.js";
+import { roleView } from "./roles.views.js";
 
 export type CatalogEntry = { key: string; description: string; group: string; custom: boolean };
 export type RoleInput = { name?: string; description?: string; permissions?: string[]; template?: string };
@@ -30,8 +36,24 @@ export function createRolesService(deps: {
   accounts: AccountsRepository;
   access: AccessCache;
   extraPermissions: ReadonlyArray<{ key: string; description: string }>;
+  events: Pick<EventLog, "record">;
+  /** Deleting a role moves its members and teams: they are announced as changed. */
+  members: Pick<MembersRepository, "find">;
+  teams: Pick<TeamsRepository, "find">;
 }) {
-  const { db, clock, roles, access } = deps;
+  const { db, clock, roles, access, events } = deps;
+
+  /** Records `type` with the role as the API shows it, in the change's transaction. */
+  async function announce(
+    trx: Executor,
+    effects: Effects,
+    actor: Actor,
+    accountId: string,
+    type: "role.created" | "role.updated" | "role.deleted",
+    role: RoleRecord,
+  ) {
+    await events.record(trx, effects, actor, { accountId, type, data: roleView(role) });
+  }
 
   async function catalog(accountId?: string): Promise<CatalogEntry[]> {
     const entries: CatalogEntry[] = Object.entries(PERMISSIONS).map(([key, description]) => ({
@@ -73,6 +95,11 @@ export function createRolesService(deps: {
       const key = n === 1 ? base : `${base}_${n}`;
       if (!(await roles.findByKey(db, accountId, key))) return key;
     }
+  }
+
+  /** The caller as they are inside the changing transaction (a cached view could be stale). */
+  async function freshCaller(trx: Executor, accountId: string, userId: string) {
+    return requirePermission(await loadAccess(trx, accountId, userId), "roles:manage");
   }
 
   return {
@@ -117,14 +144,14 @@ export function createRolesService(deps: {
       const permissions = [...new Set(input.permissions ?? template?.permissions ?? [])];
       if (!name) {
         throw new AppError("validation_failed", "A role needs a name", {
-          errors: [{ path: "name", code: "required", message: "This field is required" }],
+          errors: [{ path: "name", code: "required", message: "Enter a name" }],
         });
       }
       await assertKnown(accountId, permissions);
-      assertCanGrant(caller, { key: "", permissions });
+      assertCanAssign(caller, [{ key: "", permissions }]);
       const key = await uniqueKey(accountId, name);
       const id = newId("role");
-      await transact(db, async (trx) => {
+      await transact(db, async (trx, effects) => {
         const now = clock.now().toISOString();
         await deps.accounts.insertRole(
           trx,
@@ -151,6 +178,14 @@ export function createRolesService(deps: {
           },
           clock.now(),
         );
+        await announce(
+          trx,
+          effects,
+          actor,
+          accountId,
+          "role.created",
+          (await roles.find(trx, accountId, id)) as RoleRecord,
+        );
       });
       return (await roles.find(db, accountId, id)) as RoleRecord;
     },
@@ -161,17 +196,17 @@ export function createRolesService(deps: {
       roleId: string,
       input: RoleInput,
     ): Promise<RoleRecord> {
-      const caller = requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
-      const role = await roles.find(db, accountId, roleId);
-      if (!role) throw notFound("Role");
-      if (role.builtin)
-        throw new AppError("builtin_role", "Built-in roles cannot be edited; create a custom role instead");
+      requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
       const permissions = input.permissions ? [...new Set(input.permissions)] : undefined;
-      if (permissions) {
-        await assertKnown(accountId, permissions);
-        assertCanGrant(caller, { key: role.key, permissions });
-      }
+      if (permissions) await assertKnown(accountId, permissions);
       await transact(db, async (trx, effects) => {
+        const caller = await freshCaller(trx, accountId, actor.id);
+        const role = await roles.find(trx, accountId, roleId);
+        if (!role) throw notFound("Role");
+        if (role.builtin)
+          throw new AppError("builtin_role", "Built-in roles cannot be edited; create a custom role instead");
+        // Everyone holding the role loses what is dropped and gains what is added.
+        if (permissions) assertCanAssign(caller, [role, { key: role.key, permissions }]);
         await roles.update(
           trx,
           accountId,
@@ -192,6 +227,8 @@ export function createRolesService(deps: {
           },
           clock.now(),
         );
+        const updated = (await roles.find(trx, accountId, roleId)) as RoleRecord;
+        await announce(trx, effects, actor, accountId, "role.updated", updated);
       });
       return (await roles.find(db, accountId, roleId)) as RoleRecord;
     },
@@ -202,8 +239,9 @@ export function createRolesService(deps: {
       roleId: string,
       moveTo?: string,
     ): Promise<void> {
-      const caller = requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
+      requirePermission(await access.get(db, accountId, actor.id), "roles:manage");
       await transact(db, async (trx, effects) => {
+        const caller = await freshCaller(trx, accountId, actor.id);
         const role = await roles.find(trx, accountId, roleId);
         if (!role) throw notFound("Role");
         if (role.builtin) throw new AppError("builtin_role", "Built-in roles cannot be deleted");
@@ -217,8 +255,23 @@ export function createRolesService(deps: {
           const target = await roles.find(trx, accountId, moveTo);
           if (!target || target.id === roleId)
             throw new AppError("validation_failed", "move_to must be another role of this account");
-          assertCanGrant(caller, target);
-          await roles.reassign(trx, accountId, roleId, target.id, clock.now().toISOString());
+          // Its holders lose this role and get the other one.
+          assertCanAssign(caller, [role, target]);
+          const moved = await roles.reassign(trx, accountId, roleId, target.id, clock.now().toISOString());
+          const previous_role = { id: role.id, key: role.key, name: role.name };
+          for (const userId of moved.userIds) {
+            const member = (await deps.members.find(trx, accountId, userId)) as MemberRecord;
+            const data = { ...memberView(member), previous_role };
+            await events.record(trx, effects, actor, { accountId, type: "member.role_changed", data });
+          }
+          for (const teamId of moved.teamIds) {
+            const team = (await deps.teams.find(trx, accountId, teamId)) as TeamRecord;
+            await events.record(trx, effects, actor, {
+              accountId,
+              type: "team.updated",
+              data: teamView(team),
+            });
+          }
         }
         await roles.delete(trx, accountId, roleId);
         await access.publishAccountChange(trx, effects.afterCommit, accountId);
@@ -234,6 +287,8 @@ export function createRolesService(deps: {
           },
           clock.now(),
         );
+        // As it was just before (its member count included: those who were moved to move_to).
+        await announce(trx, effects, actor, accountId, "role.deleted", role);
       });
     },
   };

@@ -263,14 +263,13 @@ describe.each(testDialects())("roles, teams and authz on %s", (dialect) => {
 
     const patched = await user.client.patch(`/api/v1/accounts/${user.accountId}`, {
       name: "First Company",
-      industry: "Software",
+      industry: "software",
       contact_email: "billing@first.example",
       tax_id: "DE123456789",
-      logo_url: "https://first.example/logo.png",
     });
     expect(patched.body).toMatchObject({
       name: "First Company",
-      industry: "Software",
+      industry: "software",
       tax_id: "DE123456789",
     });
     expect(

@@ -65,16 +65,6 @@ export async function listSmsOutbox(db: Db, to?: string): Promise<OutboxSms[]> {
   return rows.map((r) => ({ id: r.id, to: r.to_number, text: r.text_body, created_at: r.created_at }));
 }
 
-/**
- * A mobile number in E.164 form: "+", country code and subscriber number, 8–15 digits in all.
- * Spaces, dots, dashes and parentheses people type are dropped; a leading "00" counts as "+".
- */
-export function normalizePhone(input: string): string | undefined {
-  const compact = input.trim().replace(/[\s().-]/g, "");
-  const international = compact.startsWith("00") ? `+${compact.slice(2)}` : compact;
-  return /^\+[1-9][0-9]{7,14}$/.test(international) ? international : undefined;
-}
-
 /** "•••• 1234": enough for the owner to recognise, too little to reuse. */
 export function maskPhone(phone: string): string {
   return `•••• ${phone.slice(-4)}`;

@@ -6,17 +6,28 @@ export type TeamRecord = {
   description: string;
   role: { id: string; key: string; name: string } | null;
   memberIds: string[];
+  /** Resources of the account whose owner is this team. */
+  resourceCount: number;
   createdAt: string;
   updatedAt: string;
 };
 
+type TeamRow = {
+  id: string;
+  name: string;
+  description: string;
+  role_id: string | null;
+  role_key: string | null;
+  role_name: string | null;
+  created_at: string;
+  updated_at: string;
+  /** A scalar subquery's count: never null in practice, but typed so. */
+  resource_count: string | number | bigint | null;
+};
+
 export function createTeamsRepository() {
-  async function withMembers(
-    db: Executor,
-    accountId: string,
-    rows: Array<Record<string, string | null>>,
-  ): Promise<TeamRecord[]> {
-    const ids = rows.map((r) => r.id as string);
+  async function withMembers(db: Executor, accountId: string, rows: TeamRow[]): Promise<TeamRecord[]> {
+    const ids = rows.map((r) => r.id);
     const members = ids.length
       ? await db
           .selectFrom("team_members")
@@ -27,13 +38,15 @@ export function createTeamsRepository() {
           .execute()
       : [];
     return rows.map((r) => ({
-      id: r.id as string,
-      name: r.name as string,
-      description: r.description as string,
+      id: r.id,
+      name: r.name,
+      description: r.description,
       role: r.role_id ? { id: r.role_id, key: r.role_key as string, name: r.role_name as string } : null,
       memberIds: members.filter((m) => m.team_id === r.id).map((m) => m.user_id),
-      createdAt: r.created_at as string,
-      updatedAt: r.updated_at as string,
+      // PostgreSQL counts as bigint (a string here), SQLite as a number.
+      resourceCount: Number(r.resource_count ?? 0),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
     }));
   }
 
@@ -52,6 +65,13 @@ export function createTeamsRepository() {
         "r.name as role_name",
         "t.created_at",
         "t.updated_at",
+        (eb) =>
+          eb
+            .selectFrom("resources as res")
+            .select((c) => c.fn.countAll().as("n"))
+            .whereRef("res.account_id", "=", "t.account_id")
+            .whereRef("res.owner_team_id", "=", "t.id")
+            .as("resource_count"),
       ])
       .where("t.account_id", "=", accountId);
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { userActor } from "../http/context.js";
 import { Body, errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
-import type { TeamRecord } from "./teams.repository.js";
+import { teamView } from "./teams.views.js";
 
 const TeamSchema = Type.Object({
   id: Type.String(),
@@ -11,21 +11,14 @@ const TeamSchema = Type.Object({
   description: Type.String(),
   role: Nullable(Type.Object({ id: Type.String(), key: Type.String(), name: Type.String() })),
   member_ids: Type.Array(Type.String()),
+  resource_count: Type.Integer({
+    description: "Resources this team owns (what deleting it must transfer)",
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
 const Params = Type.Object({ account_id: Str(64) });
 const TeamParams = Type.Object({ account_id: Str(64), team_id: Str(64) });
-
-const teamView = (t: TeamRecord) => ({
-  id: t.id,
-  name: t.name,
-  description: t.description,
-  role: t.role,
-  member_ids: t.memberIds,
-  created_at: t.createdAt,
-  updated_at: t.updatedAt,
-});
 
 export function registerTeamsRoutes(app: FastifyInstance, services: Services) {
   const { teams } = services;

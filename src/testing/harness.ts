@@ -41,9 +41,13 @@ export async function withSchemaLock<T>(url: string, work: (client: pg.Client) =
 }
 
 /** A fresh, migrated, private database: its own SQLite file, or its own PostgreSQL schema. */
-export async function openTestDatabase(
-  dialect: Dialect,
-): Promise<{ database: DatabaseHandle; url: string; reopen(): DatabaseHandle; drop(): Promise<void> }> {
+export async function openTestDatabase(dialect: Dialect): Promise<{
+  database: DatabaseHandle;
+  url: string;
+  /** Another handle on the same database; on PostgreSQL through `url` (a proxy) when given. */
+  reopen(options?: { url?: string; applicationName?: string }): DatabaseHandle;
+  drop(): Promise<void>;
+}> {
   if (dialect === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "gatehouse-test-"));
     const url = `sqlite:${join(dir, "test.db")}`;
@@ -61,7 +65,8 @@ export async function openTestDatabase(
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = `t_${randomBytes(6).toString("hex")}`;
-  const database = openDatabase(url, { schema, poolSize: 5 });
+  // Named after the schema, so a test can find (and terminate) exactly its own connections.
+  const database = openDatabase(url, { schema, poolSize: 5, applicationName: `gatehouse-test ${schema}` });
   await withSchemaLock(url, async (client) => {
     await client.query(`create schema ${schema}`);
     await migrateToLatest(database);
@@ -69,7 +74,12 @@ export async function openTestDatabase(
   return {
     database,
     url,
-    reopen: () => openDatabase(url, { schema, poolSize: 5 }),
+    reopen: (options = {}) =>
+      openDatabase(options.url ?? url, {
+        schema,
+        poolSize: 5,
+        applicationName: options.applicationName ?? `gatehouse-test ${schema}`,
+      }),
     drop: async () => {
       await database.close();
       await withSchemaLock(url, (client) => client.query(`drop schema ${schema} cascade`));
@@ -77,19 +87,36 @@ export async function openTestDatabase(
   };
 }
 
-export type CapturedMail = { to: string; subject: string; text: string };
+export type CapturedMail = {
+  to: string;
+  subject: string;
+  text: string;
+  /** The decoded text/html part ("" when there is none). */
+  html: string;
+  /** The message's headers, names lower-cased, folded lines joined. */
+  headers: Record<string, string>;
+};
 
-/** A real SMTP peer on a free port that keeps what it receives. */
-export async function startSmtpSink(): Promise<{
+export type SmtpSink = {
   url: string;
   mails: CapturedMail[];
+  /** From now on every recipient is refused with this SMTP reply (`451`, `550` …); `null` accepts again. */
+  refuse(reply: { code: number; text: string } | null): void;
   close(): Promise<void>;
-}> {
+};
+
+/** A real SMTP peer on a free port that keeps what it receives. */
+export async function startSmtpSink(): Promise<SmtpSink> {
   const mails: CapturedMail[] = [];
+  let refusal: { code: number; text: string } | null = null;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
+    onRcptTo(_address, _session, callback) {
+      if (!refusal) return callback();
+      callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
@@ -105,12 +132,48 @@ export async function startSmtpSink(): Promise<{
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
+    refuse: (reply) => {
+      refusal = reply;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
-/** Enough MIME to read a nodemailer message: subject and the decoded text/plain part. */
-function parseMail(raw: string): { subject: string; text: string } {
+/** The decoded body of the first part of this content type, if any. */
+function decodedPart(raw: string, type: "plain" | "html"): string | undefined {
+  const part = new RegExp(
+    `Content-Type: text/${type}[\\s\\S]*?\\r?\\n\\r?\\n([\\s\\S]*?)(?:\\r?\\n--|$)`,
+    "i",
+  ).exec(raw);
+  if (!part) return undefined;
+  const header = new RegExp(`Content-Type: text/${type}[\\s\\S]*?\\r?\\n\\r?\\n`, "i").exec(raw)?.[0] ?? "";
+  let body = part[1] ?? "";
+  if (/quoted-printable/i.test(header)) {
+    body = Buffer.from(
+      body
+        .replace(/=\r?\n/g, "")
+        .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+      "latin1",
+    ).toString("utf8");
+  } else if (/base64/i.test(header)) {
+    body = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  }
+  return body;
+}
+
+/** Enough MIME to read a nodemailer message: subject and the decoded text/plain and text/html parts. */
+function parseMail(raw: string): {
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+} {
+  const head = raw.split(/\r?\n\r?\n/, 1)[0] ?? "";
+  const headers: Record<string, string> = {};
+  for (const line of head.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
   const subject = /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? "";
   const textPart = /Content-Type: text\/plain[\s\S]*?\r?\n\r?\n([\s\S]*?)(?:\r?\n--|$)/i.exec(raw);
   const header = /Content-Type: text\/plain[\s\S]*?\r?\n\r?\n/i.exec(raw)?.[0] ?? "";
@@ -125,7 +188,7 @@ function parseMail(raw: string): { subject: string; text: string } {
   } else if (/base64/i.test(header)) {
     text = Buffer.from(text.replace(/\s+/g, ""), "base64").toString("utf8");
   }
-  return { subject, text };
+  return { subject, text, html: decodedPart(raw, "html") ?? "", headers };
 }
 
 export type TestApp = {
@@ -133,29 +196,56 @@ export type TestApp = {
   services: Services;
   config: Config;
   mails: CapturedMail[];
+  /** The SMTP server the app delivers to. */
+  smtp: SmtpSink;
   /** The action link of the newest mail to `to` (with subject matching, when given). */
   linkFor(to: string, subject?: RegExp): Promise<string>;
-  /** Another server process's worth of app (own pool, cache and listener) on the same database. */
-  sibling(): Promise<{ app: FastifyInstance; close(): Promise<void> }>;
+  /**
+   * Another server process's worth of app (own pool, cache and listener) on the same database; on
+   * PostgreSQL its connections carry `applicationName`, and go through `databaseUrl` when given.
+   */
+  sibling(options?: {
+    databaseUrl?: string;
+    applicationName?: string;
+  }): Promise<{ app: FastifyInstance; services: Services; close(): Promise<void> }>;
   close(): Promise<void>;
 };
 
-export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  /** Parts of the services a test replaces with its own real ones (a DNS server, a short timeout). */
+  extra: Pick<Parameters<typeof createServices>[0], "resolveHost" | "webhookTimeoutMs" | "branding"> = {},
+): Promise<TestApp> {
   const { database, drop, reopen } = await openTestDatabase(dialect);
   const smtp = await startSmtpSink();
+  // Its own data folder: uploaded files never land in the working tree or another test's folder.
+  const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-data-"));
   const config = loadConfig({
     NODE_ENV: "test",
     PUBLIC_URL: "http://gatehouse.test",
     DATABASE_URL: "sqlite::memory:",
     SECRET_KEY: randomBytes(32).toString("hex"),
     SMTP_URL: smtp.url,
+    DATA_DIR: dataDir,
     ...env,
   });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const services = await createServices({ config, database, clock: createClock(), log });
+  // A commit that queues mail waits for its delivery here (production answers first), so tests read
+  // the SMTP sink right after an answer. The job loop itself is not started: tests run jobs when they
+  // mean to (`/dev/jobs/run`, `services.jobs`), never at a moment a tick happens to pick.
+  const services = await createServices({
+    config,
+    database,
+    clock: createClock(),
+    log,
+    waitForMail: true,
+    ...extra,
+  });
   const app = await buildApp(config, services, { logger: log });
   await app.ready();
   const linkFor = async (to: string, subject?: RegExp) => {
+    await services.jobs.idle();
     for (let i = 0; i < 100; i++) {
       const mail = [...smtp.mails]
         .reverse()
@@ -167,13 +257,17 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
     throw new Error(`no mail with a link to ${to}`);
   };
   const siblings: Array<() => Promise<void>> = [];
-  const sibling = async () => {
-    const otherDatabase = reopen();
+  const sibling = async (options: { databaseUrl?: string; applicationName?: string } = {}) => {
+    const otherDatabase = reopen({
+      ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+      ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+    });
     const otherServices = await createServices({
       config,
       database: otherDatabase,
       clock: services.clock,
       log,
+      waitForMail: true,
     });
     const otherApp = await buildApp(config, otherServices, { logger: log });
     await otherApp.ready();
@@ -183,13 +277,14 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
       await otherDatabase.close();
     };
     siblings.push(close);
-    return { app: otherApp, close };
+    return { app: otherApp, services: otherServices, close };
   };
   return {
     app,
     services,
     config,
     mails: smtp.mails,
+    smtp,
     linkFor,
     sibling,
     close: async () => {
@@ -198,6 +293,7 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
       await services.close();
       await smtp.close();
       await drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -284,6 +380,61 @@ export function createClient(app: FastifyInstance, options: { ip?: string; userA
 
 export type Client = ReturnType<typeof createClient>;
 
+/** A machine calling with an API key (`authorization: Bearer`): no cookie, no CSRF token. */
+export function createKeyClient(app: FastifyInstance, secret: string, options: { ip?: string } = {}) {
+  const request = async (method: string, url: string, body?: unknown) => {
+    const response = await app.inject({
+      method: method as "GET",
+      url,
+      remoteAddress: options.ip ?? "127.0.0.1",
+      headers: {
+        authorization: `Bearer ${secret}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    });
+    const json = response.headers["content-type"]?.toString().includes("json")
+      ? (response.json() as Json)
+      : undefined;
+    return Object.assign(response, { body: json ?? ({} as Json) }) as Omit<LightMyRequestResponse, "body"> & {
+      // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely, as with the session client
+      body: Record<string, any>;
+    };
+  };
+  return {
+    request,
+    get: (url: string) => request("GET", url),
+    post: (url: string, body?: unknown) => request("POST", url, body ?? {}),
+    patch: (url: string, body?: unknown) => request("PATCH", url, body ?? {}),
+    put: (url: string, body?: unknown) => request("PUT", url, body ?? {}),
+    delete: (url: string, body?: unknown) => request("DELETE", url, body),
+  };
+}
+
+export type KeyClient = ReturnType<typeof createKeyClient>;
+
+/**
+ * Creates an API key through the API as `owner` (confirming their password first, so the fresh
+ * authentication never runs out mid-test) and returns its id and secret.
+ */
+export async function createApiKey(
+  owner: { client: Client; accountId: string; password?: string },
+  scopes: string[],
+  extra: { name?: string; expires_at?: string | null; allowed_ips?: string[] } = {},
+): Promise<{ id: string; secret: string }> {
+  const reauth = await owner.client.post("/api/v1/auth/reauth", {
+    password: owner.password ?? STRONG_PASSWORD,
+  });
+  if (reauth.statusCode !== 200) throw new Error(`reauth failed: ${reauth.payload}`);
+  const created = await owner.client.post(`/api/v1/accounts/${owner.accountId}/api-keys`, {
+    name: extra.name ?? `Key ${scopes.join(" ")}`.slice(0, 100),
+    scopes,
+    ...extra,
+  });
+  if (created.statusCode !== 201) throw new Error(`key creation failed: ${created.payload}`);
+  return { id: created.body.id as string, secret: created.body.secret as string };
+}
+
 export const STRONG_PASSWORD = "violet-Harbor-sunrise-42";
 
 /** Signs up and confirms the address through the mailed link; returns the (not yet logged-in) client. */
@@ -358,7 +509,8 @@ export async function addMember(
 /**
  * Puts the account on a paid plan directly in the database (as if it had upgraded now), for tests
  * that need more seats than Free has and are not about billing: Pro monthly at the catalog price,
- * billed for the seats in use. `seatLimit` sets an operator's Enterprise-style limit.
+ * billed for the members holding a seat (pending invitations are billed when accepted). `seatLimit`
+ * sets an operator's Enterprise-style limit.
  */
 export async function onPaidPlan(
   t: TestApp,
@@ -368,7 +520,7 @@ export async function onPaidPlan(
   const db = t.services.db;
   const plan = options.plan ?? "pro";
   const now = t.services.clock.now();
-  const { used } = await createAccountsRepository().seatCounts(db, accountId, now.toISOString());
+  const { used, pending } = await createAccountsRepository().seatCounts(db, accountId, now.toISOString());
   const catalog = t.config.plans.find((p) => p.id === plan);
   await db.deleteFrom("subscriptions").where("account_id", "=", accountId).execute();
   await db
@@ -382,7 +534,7 @@ export async function onPaidPlan(
       anchor_day: now.getUTCDate(),
       period_start: now.toISOString(),
       period_end: periodEnd(now, "month").toISOString(),
-      billed_seats: used,
+      billed_seats: used - pending,
       ends_with: null,
       credit_balance: 0,
       auto_pay: 1,

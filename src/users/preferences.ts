@@ -12,7 +12,7 @@ export const DATE_RANGES = [
   "year_to_date",
 ] as const;
 export const CHART_METRICS = ["active_users", "sessions", "logins", "api_calls", "errors"] as const;
-export const LIST_STATUSES = ["all", "active", "suspended", "pending"] as const;
+export const LIST_STATUSES = ["all", "active", "suspended", "deactivated", "pending"] as const;
 
 export const ListFiltersSchema = Type.Object(
   {

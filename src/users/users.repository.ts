@@ -1,6 +1,7 @@
 import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { UsersTable } from "../db/tables.js";
+import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
 
 export type User = {
   id: string;
@@ -13,9 +14,16 @@ export type User = {
   firstName: string;
   lastName: string;
   mobile: string | null;
+  /** When `mobile` was proven by a texted code; null when it was not (or changed since). */
+  mobileVerifiedAt: string | null;
   timezone: string;
   locale: string;
+  /** Storage keys of the uploaded avatar (256 px) and its 64 px copy; null without one. */
+  avatarKey: string | null;
+  avatarSmallKey: string | null;
+  /** Where they are served (`{PUBLIC_URL}/files/<key>`). */
   avatarUrl: string | null;
+  avatarThumbUrl: string | null;
   preferences: unknown;
   lastLoginAt: string | null;
   lastLoginIp: string | null;
@@ -29,7 +37,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-function toUser(row: Selectable<UsersTable>): User {
+function toUser(row: Selectable<UsersTable>, fileUrl: FileUrl): User {
   return {
     id: row.id,
     email: row.email,
@@ -41,9 +49,13 @@ function toUser(row: Selectable<UsersTable>): User {
     firstName: row.first_name,
     lastName: row.last_name,
     mobile: row.mobile,
+    mobileVerifiedAt: row.mobile_verified_at ?? null,
     timezone: row.timezone,
     locale: row.locale,
-    avatarUrl: row.avatar_url,
+    avatarKey: row.avatar_key,
+    avatarSmallKey: row.avatar_small_key,
+    avatarUrl: urlOrNull(fileUrl, row.avatar_key),
+    avatarThumbUrl: urlOrNull(fileUrl, row.avatar_small_key),
     preferences: row.preferences ? JSON.parse(row.preferences) : null,
     lastLoginAt: row.last_login_at,
     lastLoginIp: row.last_login_ip,
@@ -69,9 +81,11 @@ export type UserChanges = Partial<{
   firstName: string;
   lastName: string;
   mobile: string | null;
+  mobileVerifiedAt: string | null;
   timezone: string;
   locale: string;
-  avatarUrl: string | null;
+  avatarKey: string | null;
+  avatarSmallKey: string | null;
   preferences: unknown;
   emailVerifiedAt: string;
   passwordHash: string;
@@ -88,9 +102,11 @@ const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
   firstName: "first_name",
   lastName: "last_name",
   mobile: "mobile",
+  mobileVerifiedAt: "mobile_verified_at",
   timezone: "timezone",
   locale: "locale",
-  avatarUrl: "avatar_url",
+  avatarKey: "avatar_key",
+  avatarSmallKey: "avatar_small_key",
   preferences: "preferences",
   emailVerifiedAt: "email_verified_at",
   passwordHash: "password_hash",
@@ -102,11 +118,12 @@ const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
   deactivatedAt: "deactivated_at",
 };
 
-export function createUsersRepository() {
+export function createUsersRepository(options: { fileUrl?: FileUrl } = {}) {
+  const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async findById(db: Executor, id: string): Promise<User | undefined> {
       const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
-      return row && toUser(row);
+      return row && toUser(row, fileUrl);
     },
     async findByEmail(db: Executor, email: string): Promise<User | undefined> {
       const row = await db
@@ -114,7 +131,7 @@ export function createUsersRepository() {
         .selectAll()
         .where("email_normalized", "=", normalizeEmail(email))
         .executeTakeFirst();
-      return row && toUser(row);
+      return row && toUser(row, fileUrl);
     },
     async findByUsername(db: Executor, username: string): Promise<User | undefined> {
       const row = await db
@@ -122,7 +139,7 @@ export function createUsersRepository() {
         .selectAll()
         .where("username", "=", username)
         .executeTakeFirst();
-      return row && toUser(row);
+      return row && toUser(row, fileUrl);
     },
     async insert(db: Executor, user: NewUser): Promise<void> {
       await db
@@ -141,7 +158,8 @@ export function createUsersRepository() {
           mobile: null,
           timezone: "UTC",
           locale: "en",
-          avatar_url: null,
+          avatar_key: null,
+          avatar_small_key: null,
           preferences: null,
           last_login_at: null,
           last_login_ip: null,
@@ -172,14 +190,23 @@ export function createUsersRepository() {
           .execute();
       }
     },
-    /** Login bookkeeping does not count as a profile change, so updated_at stays. */
+    /**
+     * Login bookkeeping does not count as a profile change, so updated_at stays. The user's last log-in
+     * is anywhere; the membership's is to the account logged in to (the member list's).
+     */
     async recordLogin(db: Executor, id: string, at: string, ip: string | null, accountId: string | null) {
       await db
         .updateTable("users")
         .set({ last_login_at: at, last_login_ip: ip, last_account_id: accountId })
         .where("id", "=", id)
         .execute();
-      await db.updateTable("memberships").set({ last_login_at: at }).where("user_id", "=", id).execute();
+      if (accountId === null) return;
+      await db
+        .updateTable("memberships")
+        .set({ last_login_at: at })
+        .where("account_id", "=", accountId)
+        .where("user_id", "=", id)
+        .execute();
     },
     async recentPasswordHashes(db: Executor, userId: string, count: number): Promise<string[]> {
       if (count <= 0) return [];

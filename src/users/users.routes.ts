@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { policyView } from "../auth/password-policy.js";
 import { SESSION_COOKIE } from "../http/auth-hook.js";
 import { actorOf, sessionOf, userActor } from "../http/context.js";
+import { refuseReadOnly } from "../http/read-only.js";
 import {
   Body,
   errorResponses,
@@ -22,10 +23,11 @@ const ProfilePatch = Body({
   username: Type.Optional(Nullable(Str(32, { minLength: 3, pattern: "^[A-Za-z0-9_.-]+$" }))),
   first_name: Type.Optional(Str(100)),
   last_name: Type.Optional(Str(100)),
-  mobile: Type.Optional(Nullable(Str(20, { pattern: "^\\+?[0-9 ()-]{4,20}$" }))),
-  timezone: Type.Optional(Str(64, { minLength: 1 })),
+  mobile: Type.Optional(
+    Nullable(Str(32, { format: "phone", description: "With its country code; stored in E.164 form" })),
+  ),
+  timezone: Type.Optional(Str(64, { minLength: 1, format: "timezone", description: "IANA time zone" })),
   locale: Type.Optional(Str(35, { pattern: "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$" })),
-  avatar_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, format: "uri", pattern: "^https?://" }))),
 });
 
 const SessionRow = Type.Object({
@@ -55,6 +57,10 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
   app.patch(
     "/api/v1/me",
     {
+      preValidation: refuseReadOnly({
+        avatar_url: "The avatar is set by uploading an image: PUT /api/v1/me/avatar",
+        avatar_thumb_url: "The avatar is set by uploading an image: PUT /api/v1/me/avatar",
+      }),
       schema: {
         tags: ["me"],
         summary: "Change your profile (email is read-only here)",
@@ -91,7 +97,7 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
         tags: ["me"],
         summary: "Change your password; ends your other sessions",
         body: Body({ current_password: Password, new_password: Password }),
-        response: { 200: Type.Object({ changed: Type.Boolean() }), ...errorResponses(400, 422) },
+        response: { 200: Type.Object({ changed: Type.Boolean() }), ...errorResponses(400, 422, 429) },
       },
     },
     async (request) => {
@@ -113,7 +119,7 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
         tags: ["me"],
         summary: "Deactivate your own login (reversible: log in again and confirm by email)",
         body: Body({ password: Password }),
-        response: { 204: Type.Null(), ...errorResponses(400) },
+        response: { 204: Type.Null(), ...errorResponses(400, 429) },
       },
     },
     async (request, reply) => {

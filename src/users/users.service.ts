@@ -1,8 +1,10 @@
 import type { AccountsRepository, Membership } from "../accounts/accounts.repository.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
-import { type Db, transact } from "../db/database.js";
-import { AppError, notFound } from "../http/errors.js";
+import { type Db, type Executor, transact } from "../db/database.js";
+import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
+import { normalizePhone, PHONE_MESSAGE } from "../lib/phone.js";
+import { isTimezone, TIMEZONE_MESSAGE } from "../lib/time-zones.js";
 import { completePreferences, type Preferences, type PreferencesInput } from "./preferences.js";
 import type { User, UserChanges, UsersRepository } from "./users.repository.js";
 
@@ -13,24 +15,9 @@ export type ProfileChanges = Partial<{
   mobile: string | null;
   timezone: string;
   locale: string;
-  avatar_url: string | null;
 }>;
 
 export type Me = { user: User; memberships: Membership[]; mfaEnabled: boolean };
-
-const TIMEZONES = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
-
-/** Canonical IANA names, plus the aliases ICU still resolves (America/Argentina/Buenos_Aires…). */
-export function isTimezone(value: string): boolean {
-  if (TIMEZONES.has(value)) return true;
-  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+$/.test(value)) return false;
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function createUsersService(deps: {
   db: Db;
@@ -40,11 +27,12 @@ export function createUsersService(deps: {
 }) {
   const { db, clock, users, accounts } = deps;
 
-  async function getMe(userId: string): Promise<Me> {
+  /** `executor`: a transaction that has just made the user (sign-up) reads them before committing. */
+  async function getMe(userId: string, executor: Executor = db): Promise<Me> {
     const [user, memberships, factor] = await Promise.all([
-      users.findById(db, userId),
-      accounts.membershipsOfUser(db, userId),
-      db
+      users.findById(executor, userId),
+      accounts.membershipsOfUser(executor, userId),
+      executor
         .selectFrom("mfa_factors")
         .select("id")
         .where("user_id", "=", userId)
@@ -63,31 +51,30 @@ export function createUsersService(deps: {
       accountId: string | null,
       changes: ProfileChanges,
     ): Promise<Me> {
-      if (changes.timezone !== undefined && !isTimezone(changes.timezone)) {
-        throw new AppError("validation_failed", "Unknown time zone", {
-          errors: [
-            {
-              path: "timezone",
-              code: "invalid_timezone",
-              message: "Use an IANA time zone such as Europe/Paris",
-            },
-          ],
-        });
-      }
+      // The HTTP schema checks these too (all field problems in one answer); others call this directly.
+      const problems: FieldError[] = [];
+      if (changes.timezone !== undefined && !isTimezone(changes.timezone))
+        problems.push({ path: "timezone", code: "invalid_timezone", message: TIMEZONE_MESSAGE });
+      const mobile = typeof changes.mobile === "string" ? normalizePhone(changes.mobile) : changes.mobile;
+      if (typeof changes.mobile === "string" && !mobile)
+        problems.push({ path: "mobile", code: "invalid_format", message: PHONE_MESSAGE });
+      if (problems.length) throw invalidFields(problems);
       const username = changes.username === undefined ? undefined : (changes.username?.toLowerCase() ?? null);
       await transact(db, async (trx) => {
         if (username) {
           const holder = await users.findByUsername(trx, username);
           if (holder && holder.id !== actor.id) throw usernameTaken();
         }
+        const before = mobile === undefined ? undefined : await users.findById(trx, actor.id);
         const mapped: UserChanges = {
+          // Another number is not proven by the code the old one received.
+          ...(before && before.mobile !== mobile ? { mobileVerifiedAt: null } : {}),
           username,
           firstName: changes.first_name?.trim(),
           lastName: changes.last_name?.trim(),
-          mobile: changes.mobile,
+          mobile,
           timezone: changes.timezone,
           locale: changes.locale,
-          avatarUrl: changes.avatar_url,
         };
         try {
           await users.update(trx, actor.id, mapped, clock.now().toISOString());
@@ -104,7 +91,7 @@ export function createUsersService(deps: {
             action: "user.profile_updated",
             targetType: "user",
             targetId: actor.id,
-            changes: { ...changes },
+            changes: { ...changes, ...(mobile === undefined ? {} : { mobile }) },
           },
           clock.now(),
         );
