@@ -51,6 +51,8 @@ export type ApiClient = {
   patch<T>(path: string, body?: unknown): Promise<T>;
   /** DELETE may carry a body: a team's deletion says where its members and resources go. */
   delete<T>(path: string, body?: unknown): Promise<T>;
+  /** PUT of a multipart form with one file in `field` (logo, avatar uploads), CSRF header included. */
+  upload<T>(path: string, file: Blob, options?: { field?: string; filename?: string }): Promise<T>;
   setCsrfToken(token: string | null): void;
   /** Called when an authenticated call answers 401, i.e. the session ended elsewhere. */
   onUnauthenticated(listener: () => void): () => void;
@@ -69,7 +71,9 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // A FormData body is multipart: the browser writes its content-type with the boundary.
+    const form = body instanceof FormData;
+    if (body !== undefined && !form) headers["content-type"] = "application/json";
     if (UNSAFE_METHODS.has(method) && csrfToken) headers["x-csrf-token"] = csrfToken;
 
     let response: Response;
@@ -78,7 +82,7 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
         method,
         headers,
         credentials: "same-origin",
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : form ? body : JSON.stringify(body),
       });
     } catch {
       throw new ApiError({
@@ -110,6 +114,11 @@ export function createApiClient(basePath = "/api/v1"): ApiClient {
     put: (path, body) => request("PUT", path, body),
     patch: (path, body) => request("PATCH", path, body),
     delete: (path, body) => request("DELETE", path, body),
+    upload: (path, file, options = {}) => {
+      const form = new FormData();
+      form.append(options.field ?? "file", file, options.filename ?? "upload");
+      return request("PUT", path, form);
+    },
     setCsrfToken(token) {
       csrfToken = token;
     },

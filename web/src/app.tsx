@@ -1,3 +1,4 @@
+import { AuthSkeleton, ShellSkeleton } from "./components/page-skeletons";
 import { AcceptInvitationPage } from "./pages/AcceptInvitation";
 import { ConfirmEmailChangePage } from "./pages/ConfirmEmailChange";
 import { ForgotPasswordPage } from "./pages/ForgotPassword";
@@ -5,10 +6,12 @@ import { LoginPage } from "./pages/Login";
 import { NotFoundPage } from "./pages/NotFound";
 import { ReactivatePage } from "./pages/Reactivate";
 import { ResetPasswordPage } from "./pages/ResetPassword";
-import { isSettingsTab, SettingsPage } from "./pages/Settings";
+import { SettingsPage } from "./pages/Settings";
 import { SignupPage } from "./pages/Signup";
 import { VerifyEmailPage } from "./pages/VerifyEmail";
-import { Redirect, sameOriginPath, useLocation } from "./router";
+import { Redirect, useLocation } from "./router";
+import { sameOriginPath } from "./same-origin-path";
+import { resolveSettingsPath, SECURITY_ONLY_PAGE, settingsPage } from "./settings-nav";
 import type { SessionInfo } from "./types";
 import { isSecurityOnly, useSession } from "./use-session";
 
@@ -20,7 +23,7 @@ function homeFor(info: SessionInfo): string {
 /** After log-in: back to where the user was sent from (`?next=`, same origin only), else home. */
 function afterLogin(info: SessionInfo, search: string): string {
   if (isSecurityOnly(info)) return homeFor(info);
-  return sameOriginPath(new URLSearchParams(search).get("next")) ?? homeFor(info);
+  return sameOriginPath(new URLSearchParams(search).get("next"), window.location.origin) ?? homeFor(info);
 }
 
 export function App() {
@@ -28,11 +31,7 @@ export function App() {
   const { state, reload } = useSession();
 
   if (state.status === "loading") {
-    return (
-      <div className="splash" role="status">
-        Loading…
-      </div>
-    );
+    return pathname.startsWith("/settings") ? <ShellSkeleton /> : <AuthSkeleton />;
   }
   if (state.status === "error") {
     return (
@@ -76,12 +75,14 @@ export function App() {
   }
 
   if (path.startsWith("/settings/")) {
-    const tab = path.slice("/settings/".length);
-    if (!isSettingsTab(tab)) return <NotFoundPage />;
-    if (!info) return <Redirect to="/login" />;
+    const route = resolveSettingsPath(path, search + window.location.hash);
+    if (route.kind === "not-found") return <NotFoundPage />;
+    if (route.kind === "redirect") return <Redirect to={route.to} />;
+    if (!info) return <Redirect to={`/login?next=${encodeURIComponent(pathname + search)}`} />;
     // Until the password is changed or a second factor set up, the server refuses everything else anyway.
-    if (isSecurityOnly(info) && tab !== "security") return <Redirect to="/settings/security" />;
-    return <SettingsPage tab={tab} />;
+    if (isSecurityOnly(info) && route.page.key !== SECURITY_ONLY_PAGE)
+      return <Redirect to={settingsPage(SECURITY_ONLY_PAGE).path} />;
+    return <SettingsPage page={route.page} itemId={route.itemId} />;
   }
 
   return <NotFoundPage />;

@@ -55,17 +55,9 @@ export function errorNotice(error: unknown, prefix?: string): Notice {
 }
 
 /**
- * Like toFormErrors, but when nothing lands on a field the form-level message explains the code
+ * Like toFormErrors, but when nothing lands on a field the banner explains the code
  * (privilege_escalation, root_only…) rather than repeating the server's terse detail.
  */
-export function toExplainedFormErrors(
-  error: unknown,
-  formFields: readonly string[],
-): FormErrors & { code: string | null } {
-  const errors = toFormErrors(error, formFields);
-  const code = errorCode(error);
-  if (Object.keys(errors.fields).length === 0 && code !== "validation_failed") {
-    return { ...errors, form: explainError(error), code };
-  }
-  return { ...errors, code };
+export function toExplainedFormErrors(error: unknown, formFields: readonly string[]): FormErrors {
+  return toFormErrors(error, formFields, explainError);
 }

@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { createApiClient } from "./api";
 import { App } from "./app";
 import { applyAppearance, restoreAppearance } from "./appearance";
+import { ToastProvider } from "./components/toast";
 import { PermissionsProvider } from "./permissions-provider";
 import { PreferencesProvider } from "./preferences-provider";
 import { ReauthProvider } from "./reauth-provider";
@@ -23,10 +24,12 @@ createRoot(root).render(
         <ReauthProvider>
           <PreferencesProvider>
             <PermissionsProvider>
-              <a className="skip-link" href="#main">
-                Skip to content
-              </a>
-              <App />
+              <ToastProvider>
+                <a className="skip-link" href="#main">
+                  Skip to content
+                </a>
+                <App />
+              </ToastProvider>
             </PermissionsProvider>
           </PreferencesProvider>
         </ReauthProvider>

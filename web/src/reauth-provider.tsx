@@ -28,6 +28,7 @@ export function withReauthentication(api: ApiClient, confirmIdentity: ConfirmIde
     put: (path, body) => retrying(() => api.put(path, body)),
     patch: (path, body) => retrying(() => api.patch(path, body)),
     delete: (path, body) => retrying(() => api.delete(path, body)),
+    upload: (path, file, options) => retrying(() => api.upload(path, file, options)),
   };
 }
 

@@ -71,18 +71,3 @@ export function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return null;
 }
-
-/**
- * A `next` parameter made safe to follow: only a path on this origin ("/accept-invitation?token=…"),
- * never "//evil.example" or "https://evil.example", which would turn log-in into an open redirect.
- */
-export function sameOriginPath(next: string | null): string | null {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return null;
-  try {
-    const url = new URL(next, window.location.origin);
-    if (url.origin !== window.location.origin) return null;
-    return url.pathname + url.search + url.hash;
-  } catch {
-    return null;
-  }
-}

@@ -10,6 +10,8 @@ import {
   type SessionState,
 } from "./use-session";
 
+type SessionStatus = ({ authenticated: true } & SessionInfo) | { authenticated: false };
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const [state, setState] = useState<SessionState>({ status: "loading" });
@@ -27,9 +29,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [api],
   );
 
+  // The quiet probe: signed out is a 200 answer, so a visitor's console shows no failed request.
   const reload = useCallback(async () => {
     try {
-      signIn(await api.get<SessionInfo>("/session"));
+      const status = await api.get<SessionStatus>("/session/status");
+      if (status.authenticated) signIn(status);
+      else becomeAnonymous();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) becomeAnonymous();
       else setState({ status: "error", message: describeError(error) });

@@ -13,6 +13,8 @@ export type Me = {
   last_name: string | null;
   full_name: string | null;
   mobile: string | null;
+  /** The mobile number answered a texted code (needed for SMS notifications). */
+  mobile_verified?: boolean;
   timezone: string | null;
   locale: string | null;
   avatar_url: string | null;
@@ -75,6 +77,8 @@ export type PasswordPolicy = {
   expiry_days: number | null;
   disallow_personal_info: boolean;
   disallow_common: boolean;
+  /** The lowest zxcvbn score (0–4) accepted; 0 = not checked. */
+  min_strength: number;
 };
 
 export const THEMES = ["light", "dark", "system"] as const;
@@ -93,7 +97,7 @@ export type DateRange = (typeof DATE_RANGES)[number];
 export const CHART_METRICS = ["active_users", "sessions", "logins", "api_calls", "errors"] as const;
 export type ChartMetric = (typeof CHART_METRICS)[number];
 
-export const LIST_STATUSES = ["all", "active", "suspended", "pending"] as const;
+export const LIST_STATUSES = ["all", "active", "suspended", "deactivated", "pending"] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
@@ -135,17 +139,90 @@ export type RoleRef = { id: string; key: string; name: string };
 
 export type AccountSummary = { id: string; name: string; slug: string; role: RoleRef; current: boolean };
 
+export type PostalAddress = {
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  region: string | null;
+  postal_code: string | null;
+  /** ISO 3166-1 alpha-2. */
+  country: string | null;
+};
+
+/** `GET /accounts/{id}`: the organization profile. `logo_url` is set by uploading a logo only. */
 export type Account = {
   id: string;
   name: string;
   slug: string;
   logo_url: string | null;
+  legal_name?: string | null;
+  website?: string | null;
+  /** One of `INDUSTRIES` (organization.ts); `other` with `industry_other` saying what. */
   industry: string | null;
+  industry_other?: string | null;
+  /** E.164. */
+  phone?: string | null;
+  address?: PostalAddress | null;
   contact_email: string | null;
+  billing_email?: string | null;
   tax_id: string | null;
+  certifications?: string[];
   default_role_id: string | null;
   created_at: string;
   updated_at: string;
+};
+
+export type EmailTemplateOverride = { subject: string | null; intro: string | null };
+
+/** `GET/PATCH /accounts/{id}/branding`; each null = Gatehouse's default. */
+export type Branding = {
+  primary_color: string | null;
+  /** Chosen by the server for `primary_color` (read-only). */
+  primary_text_color: "#000000" | "#ffffff" | null;
+  logo_url: string | null;
+  login_message: string | null;
+  support_url: string | null;
+  support_email: string | null;
+  privacy_url: string | null;
+  terms_url: string | null;
+  email_templates: { invitation: EmailTemplateOverride; welcome: EmailTemplateOverride };
+  /** The `{{variables}}` each template's overrides may use, when the server lists them. */
+  template_variables?: { invitation: string[]; welcome: string[] };
+};
+
+/** `POST …/branding/preview`: a mail rendered with sample values. */
+export type MailPreview = { subject: string; html: string; text: string };
+
+/** `GET /branding?account=<slug>` (no authentication): what the login page shows. */
+export type PublicBranding = {
+  branded: boolean;
+  account_name: string | null;
+  logo_url: string | null;
+  primary_color: string | null;
+  primary_text_color: string | null;
+  login_message: string | null;
+  support_url: string | null;
+  support_email: string | null;
+  privacy_url: string | null;
+  terms_url: string | null;
+  /** False on a custom domain where passkeys are not offered: the passkey button hides. */
+  passkeys: boolean;
+};
+
+export const DOMAIN_STATUSES = ["pending", "verified", "failed"] as const;
+export type DomainStatus = (typeof DOMAIN_STATUSES)[number];
+
+/** `…/domains`: a custom domain and the DNS records that prove it. */
+export type CustomDomain = {
+  id: string;
+  hostname: string;
+  status: DomainStatus;
+  txt_record: { name: string; value: string };
+  cname_target: string;
+  verified_at: string | null;
+  last_checked_at: string | null;
+  failure_reason: string | null;
+  created_at?: string;
 };
 
 /** `GET /accounts/{id}/security`: the account's own password rules and session lifetimes. */
@@ -159,6 +236,7 @@ export type AccountSecurity = {
     | "require_special"
     | "history"
     | "expiry_days"
+    | "min_strength"
   >;
   session: { idle_minutes: number; absolute_hours: number };
   mfa: MfaPolicy;
@@ -178,7 +256,8 @@ export type MfaPolicy = {
   grace_days: number;
 };
 
-export const MEMBER_STATUSES = ["active", "suspended", "pending"] as const;
+/** `deactivated`: the member turned their own login off (only they can turn it back on). */
+export const MEMBER_STATUSES = ["active", "suspended", "deactivated", "pending"] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
 export type Member = {
@@ -191,11 +270,15 @@ export type Member = {
   team_ids: string[];
   last_login_at: string | null;
   joined_at: string | null;
+  /** A confirmed second factor on their login (false for pending invitations). */
+  mfa_enabled: boolean;
   invitation_id?: string | null;
+  /** Their profile picture (`/files/…`), or null: initials then. */
+  avatar_url?: string | null;
 };
 
-/** `active` counts pending invitations too (each holds a seat); `pending` is that share of it. */
-export type MemberCounts = { active: number; suspended: number; pending: number };
+/** Members by status (`active`: active members only, as in `GET …/seats`) and open invitations. */
+export type MemberCounts = { active: number; suspended: number; deactivated: number; pending: number };
 
 export type MembersPage = Page<Member> & { counts?: MemberCounts };
 
@@ -221,6 +304,10 @@ export type ItemError = { code: string; detail: string };
 
 export type InviteResult = { email: string; invitation?: Invitation; error?: ItemError };
 
+/** `POST …/invitations` with `preview: true`: what accepting each address would charge now. */
+export type SeatCost = { amount: number; currency: string; lines: InvoiceLine[] };
+export type InvitePreview = { email: string; preview?: SeatCost; error?: ItemError };
+
 export type BulkDeleteResult = { user_id: string; removed?: true; error?: ItemError };
 
 export type InvitationLookup = {
@@ -230,6 +317,8 @@ export type InvitationLookup = {
   role_name: string | null;
   existing_user: boolean;
   expires_at: string;
+  /** The inviting account's password policy, which a new user's password must meet. */
+  password_policy: PasswordPolicy;
 };
 
 export type RoleDetail = RoleRef & {
@@ -251,6 +340,8 @@ export type Team = {
   description: string | null;
   role: RoleRef | null;
   member_ids: string[];
+  /** Resources the team owns: deleting it asks where they go only when there are any. */
+  resource_count: number;
   created_at: string;
   updated_at: string;
 };
@@ -312,7 +403,10 @@ export type BillingOverview = {
   ends_with: "free" | null;
   credit_balance: number;
   auto_pay: boolean;
+  /** `api_calls`: requests made with the account's API keys this calendar month. */
   usage: { api_calls: number; storage_bytes: number };
+  /** The plan's API limits (null = no limit); absent from servers that predate them. */
+  limits?: { api_rate_per_minute: number | null; api_keys: number | null; webhooks?: number | null };
   payment_method: Omit<PaymentMethod, "default"> | null;
 };
 
@@ -351,3 +445,108 @@ export type Invoice = {
 export type InvoiceDetail = Invoice & { lines: InvoiceLine[] };
 
 export type SubscriptionChange = { billing: BillingOverview; invoice: InvoiceDetail | null };
+
+// API keys (docs/api-keys.md).
+
+export type ApiKey = {
+  id: string;
+  name: string;
+  /** `gh_…` and the secret's last four characters. */
+  prefix: string;
+  scopes: string[];
+  /** Its scopes its creator still holds: what it may do now. */
+  effective_scopes: string[];
+  /** IPs and CIDR ranges it may be used from; empty = anywhere the account allows. */
+  allowed_ips: string[];
+  /** The user id of the member it acts for. */
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+  /** Until when the secret replaced by the last rotation still works. */
+  previous_secret_expires_at: string | null;
+};
+
+/** Creation and rotation answer with the secret, shown this once. */
+export type ApiKeyWithSecret = ApiKey & { secret: string };
+
+/** `GET …/api-keys/{id}/usage`: one row per day (`YYYY-MM-DD`), zero-filled. */
+export type ApiKeyUsageDay = {
+  date: string;
+  requests: number;
+  status_2xx: number;
+  status_4xx: number;
+  status_5xx: number;
+};
+
+/** `GET …/api-keys/{id}/logs`: newest first. */
+export type ApiKeyLogEntry = {
+  at: string;
+  method: string;
+  route: string;
+  status: number;
+  ip: string | null;
+  duration_ms: number;
+};
+
+// Events, webhooks, notifications (issue 13)
+
+export type EventType = {
+  type: string;
+  description: string;
+  category?: string;
+  example: unknown;
+};
+
+export type Webhook = {
+  id: string;
+  url: string;
+  /** Event types, or `["*"]` for every event. */
+  events: string[];
+  enabled: boolean;
+  description: string | null;
+  created_at: string;
+};
+
+export type WebhookWithSecret = Webhook & { secret: string };
+
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export type WebhookDelivery = {
+  id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  response_status: number | null;
+  response_body?: string | null;
+  duration_ms?: number | null;
+  next_attempt_at: string | null;
+  created_at: string;
+};
+
+export const NOTIFICATION_CHANNELS = ["email", "in_app", "sms"] as const;
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+
+export type NotificationCategory = {
+  key: string;
+  channels: Record<NotificationChannel, boolean>;
+  locked: NotificationChannel[];
+};
+
+export type NotificationPreferences = { categories: NotificationCategory[] };
+
+export type AppNotification = {
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  link: string | null;
+  read_at: string | null;
+  created_at: string;
+};
+
+export type NotificationsPage = Page<AppNotification> & { unread_count: number };

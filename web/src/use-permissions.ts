@@ -1,26 +1,8 @@
 import { createContext, useContext } from "react";
 
-/** The permissions the web app asks about: each decides whether a tab, button or menu item shows. */
-export const UI_PERMISSIONS = [
-  "account:read",
-  "account:update",
-  "members:read",
-  "members:invite",
-  "members:update_role",
-  "members:suspend",
-  "members:delete",
-  "roles:read",
-  "roles:manage",
-  "teams:read",
-  "teams:manage",
-  "audit:read",
-  "security:read",
-  "security:manage",
-  "billing:read",
-  "billing:manage",
-] as const;
+import type { UiPermission } from "./ui-permissions";
 
-export type UiPermission = (typeof UI_PERMISSIONS)[number];
+export { UI_PERMISSIONS, type UiPermission } from "./ui-permissions";
 
 export type PermissionsContextValue = {
   /** "loading" until the answer for the session's current account is in. */

@@ -1,36 +1,32 @@
 import { useState } from "react";
-import { toExplainedFormErrors } from "./error-messages";
-import { NO_ERRORS, withoutFieldError } from "./form-errors";
 import { useApi } from "./use-api";
-
-type Errors = ReturnType<typeof toExplainedFormErrors>;
-const NONE: Errors = { ...NO_ERRORS, code: null };
+import { useFormErrors } from "./use-form-errors";
 
 /**
- * The state of a create-or-edit dialog: field errors (a field's error clears when it changes), a busy
- * flag, and `save`, which PATCHes the existing object or POSTs a new one and maps a refusal onto the
- * dialog's fields.
+ * The state of a create-or-edit dialog: field errors (see use-form-errors.ts: a field's error, and a
+ * banner about the input, clear when it changes), a busy flag, and `save`, which PATCHes the existing
+ * object or POSTs a new one and maps a refusal onto the dialog's fields.
  */
 export function useSaveDialog(fields: readonly string[]) {
   const api = useApi();
-  const [errors, setErrors] = useState<Errors>(NONE);
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(fields);
   const [busy, setBusy] = useState(false);
 
   return {
     errors,
+    /** For the dialog's `<form ref>`: focus moves to the first invalid field after a refusal. */
+    formRef,
     busy,
-    clearError: (field: string) =>
-      setErrors((current) => ({ ...withoutFieldError(current, field), code: current.code })),
+    clearError: edited,
     /** Client-side checks that failed: shown at their fields, nothing is sent. */
-    refuse: (fieldErrors: Record<string, string>) =>
-      setErrors({ fields: fieldErrors, form: null, code: null }),
+    refuse,
     async save<T>(
       target: { update: string } | { create: string },
       body: unknown,
       onSaved: (saved: T) => void,
     ) {
       setBusy(true);
-      setErrors(NONE);
+      clear();
       try {
         onSaved(
           "update" in target
@@ -38,7 +34,7 @@ export function useSaveDialog(fields: readonly string[]) {
             : await api.post<T>(target.create, body),
         );
       } catch (caught) {
-        setErrors(toExplainedFormErrors(caught, fields));
+        fail(caught);
         setBusy(false);
       }
     },

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { explainError } from "../error-messages";
-import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../form-errors";
+import { type FormErrors, NO_ERRORS, onFields, toFormErrors, withoutFieldError } from "../form-errors";
 import type { Account, AccountSummary, SessionInfo } from "../types";
 import { useApi } from "../use-api";
 import { useResource } from "../use-resource";
@@ -10,24 +10,15 @@ import { TextField } from "./field";
 import { FormAlert } from "./form-alert";
 import { Menu } from "./menu";
 
-/** The header's account menu: the caller's accounts (current one checked) and "Create account". */
-export function AccountSwitcher() {
+/** The caller's accounts and switching between them (the header's switcher, the avatar menu's dialog). */
+function useAccountSwitch() {
   const api = useApi();
   const { signIn, reload } = useSession();
-  const info = useSessionInfo();
   const accounts = useResource<{ data: AccountSummary[] }>("/accounts");
-  const [creating, setCreating] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [switching, setSwitching] = useState(false);
 
-  const list = accounts.data?.data ?? [];
-  const currentName =
-    list.find((account) => account.current)?.name ??
-    list.find((account) => account.id === info.account_id)?.name ??
-    info.user.memberships.find((membership) => membership.account_id === info.account_id)?.account_name ??
-    "Account";
-
-  async function switchTo(accountId: string) {
+  async function switchTo(accountId: string): Promise<boolean> {
     setSwitching(true);
     setError(null);
     try {
@@ -35,12 +26,30 @@ export function AccountSwitcher() {
       // The answer is the session state; re-read it if it ever comes back in another shape.
       if (session?.csrf_token && session.user) signIn(session);
       else await reload();
+      return true;
     } catch (caught) {
       setError(`Could not switch accounts: ${explainError(caught)}`);
+      return false;
     } finally {
       setSwitching(false);
     }
   }
+
+  return { accounts, error, switching, switchTo };
+}
+
+/** The header's account menu: the caller's accounts (current one checked) and "Create account". */
+export function AccountSwitcher() {
+  const info = useSessionInfo();
+  const { accounts, error, switching, switchTo } = useAccountSwitch();
+  const [creating, setCreating] = useState(false);
+
+  const list = accounts.data?.data ?? [];
+  const currentName =
+    list.find((account) => account.current)?.name ??
+    list.find((account) => account.id === info.account_id)?.name ??
+    info.user.memberships.find((membership) => membership.account_id === info.account_id)?.account_name ??
+    "Account";
 
   return (
     <div className="account-switcher">
@@ -97,6 +106,63 @@ export function AccountSwitcher() {
   );
 }
 
+/**
+ * "Switch account…" from the avatar menu: the accounts as a list of buttons, the current one marked.
+ * Choosing one switches and closes; a failure stays in the dialog.
+ */
+export function SwitchAccountDialog({ onClose }: { onClose: () => void }) {
+  const info = useSessionInfo();
+  const { accounts, error, switching, switchTo } = useAccountSwitch();
+  const list = accounts.data?.data ?? [];
+  return (
+    <Dialog title="Switch account" onClose={onClose} busy={switching} testId="switch-account-dialog">
+      {error || accounts.error ? (
+        <FormAlert testId="switch-account-error">
+          {error ?? `Your accounts could not be loaded: ${accounts.error}`}
+        </FormAlert>
+      ) : null}
+      {accounts.loading && list.length === 0 ? (
+        <p className="muted" role="status">
+          Loading your accounts…
+        </p>
+      ) : (
+        <ul className="switch-account-list">
+          {list.map((account) => {
+            const current = account.id === info.account_id;
+            return (
+              <li key={account.id}>
+                <button
+                  type="button"
+                  className="switch-account-option"
+                  aria-current={current ? "true" : undefined}
+                  disabled={switching}
+                  data-testid="switch-account-option"
+                  data-account-id={account.id}
+                  onClick={async () => {
+                    if (current) return onClose();
+                    if (await switchTo(account.id)) onClose();
+                  }}
+                >
+                  <span className="menu-item-title">{account.name}</span>
+                  <span className="menu-item-sub">
+                    {account.role.name}
+                    {current ? " · current account" : ""}
+                  </span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <DialogActions>
+        <button type="button" className="button button-secondary" onClick={onClose} disabled={switching}>
+          Close
+        </button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
 function CreateAccountDialog({
   onClose,
   onCreated,
@@ -112,7 +178,7 @@ function CreateAccountDialog({
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!name.trim()) {
-      setErrors({ fields: { name: "Give the account a name." }, form: null });
+      setErrors(onFields({ name: "Give the account a name." }));
       return;
     }
     setBusy(true);

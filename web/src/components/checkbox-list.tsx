@@ -1,6 +1,12 @@
 import { type ReactNode, useId } from "react";
 
-export type CheckboxOption = { value: string; label: ReactNode; hint?: ReactNode };
+export type CheckboxOption = {
+  value: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  /** Not choosable; `hint` should say why (a permission the user does not hold). */
+  disabled?: boolean;
+};
 
 type Props = {
   legend: string;
@@ -54,13 +60,17 @@ export function CheckboxList({
       ) : (
         <div className={`checkbox-list-options${scroll ? " checkbox-list-scroll" : ""}`}>
           {options.map((option, index) => (
-            <div key={option.value} className="checkbox-option">
+            <div
+              key={option.value}
+              className={`checkbox-option${option.disabled ? " checkbox-option-disabled" : ""}`}
+            >
               <input
                 id={`${id}-${index}`}
                 type="checkbox"
                 name={name}
                 value={option.value}
                 checked={selected.includes(option.value)}
+                disabled={option.disabled}
                 onChange={(event) => toggle(option.value, event.target.checked)}
                 aria-describedby={option.hint ? `${id}-${index}-hint` : undefined}
               />

@@ -1,13 +1,23 @@
 import { type FormEvent, type ReactNode, useState } from "react";
 import { errorCode, explainError } from "../error-messages";
+import { isReauthRequired } from "../reauth-provider";
 import { Dialog, DialogActions } from "./dialog";
 import { FormAlert } from "./form-alert";
 
 type Props = {
+  /** The question, naming its target: "Suspend Alice Nguyen?". */
   title: string;
+  /** What happens, in plain words: who loses what, what is mailed, what cannot be undone. */
   children?: ReactNode;
+  /** A specific verb for the action: "Suspend Alice", "Revoke invitation", "Regenerate codes". */
   confirmLabel: string;
   busyLabel?: string;
+  /**
+   * The button that leaves things as they are. Name it for what it keeps where "Cancel" would be
+   * ambiguous, i.e. beside an action that itself cancels something: "Keep subscription".
+   */
+  dismissLabel?: string;
+  /** Destructive or disruptive: a red action button, and focus starts on the dismiss button. */
   danger?: boolean;
   /**
    * Runs the action. Resolving closes the dialog; resolving `false` keeps it open (the caller showed a
@@ -20,16 +30,21 @@ type Props = {
   confirmTestId?: string;
 };
 
-/** A question with one action button (`data-testid="confirm"` by default), plus whatever fields `children` add. */
+/**
+ * The one confirmation pattern (web/README.md, "Dialogs and confirmations"): a question naming its
+ * target, the consequence, a specific verb button and a dismiss button, plus whatever fields
+ * `children` add. The action button is `data-testid="confirm"` by default.
+ */
 export function ConfirmDialog({
   title,
   children,
   confirmLabel,
   busyLabel = "Working…",
+  dismissLabel = "Cancel",
   danger = false,
   onConfirm,
   onClose,
-  testId,
+  testId = "confirm-dialog",
   confirmTestId = "confirm",
 }: Props) {
   const [busy, setBusy] = useState(false);
@@ -47,7 +62,8 @@ export function ConfirmDialog({
       }
       onClose();
     } catch (caught) {
-      setError({ text: explainError(caught), code: errorCode(caught) });
+      // Closing "Confirm it's you" is the user's choice, not a failure: the question stays open.
+      if (!isReauthRequired(caught)) setError({ text: explainError(caught), code: errorCode(caught) });
       setBusy(false);
     }
   }
@@ -76,8 +92,9 @@ export function ConfirmDialog({
             onClick={onClose}
             disabled={busy}
             data-fallback-focus={danger ? "" : undefined}
+            data-testid="dismiss"
           >
-            Cancel
+            {dismissLabel}
           </button>
         </DialogActions>
       </form>

@@ -1,4 +1,5 @@
 import { type ReactNode, type SyntheticEvent, useEffect, useId, useRef } from "react";
+import { createPortal } from "react-dom";
 
 type Props = {
   title: string;
@@ -15,8 +16,10 @@ const FIRST_FIELD =
   "input:not([type='hidden']):not(:disabled), select:not(:disabled), textarea:not(:disabled)";
 
 /**
- * A modal dialog, open while mounted. The native <dialog> in modal mode makes the page behind it
- * inert (so focus stays inside). On mount focus goes to `[data-autofocus]`, else the first field, else
+ * A modal dialog, open while mounted. It is rendered into `document.body` (a portal), so nothing of
+ * the place that opens it reaches it: a table cell's right-align and no-wrap, a card's
+ * `:last-child` margin. The native <dialog> in modal mode makes the page behind it inert (so focus
+ * stays inside). On mount focus goes to `[data-autofocus]`, else the first field, else
  * `[data-fallback-focus]` (Cancel, for a destructive question), else the first button; on unmount it
  * returns to whatever had it before (the button that opened the dialog).
  */
@@ -58,7 +61,7 @@ export function Dialog({ title, onClose, children, busy = false, wide = false, t
     if (!latest.current.busy) latest.current.onClose();
   }
 
-  return (
+  return createPortal(
     <dialog
       ref={ref}
       // biome-ignore lint/a11y/noRedundantRoles: stated explicitly, with aria-modal, for older assistive tech
@@ -67,6 +70,9 @@ export function Dialog({ title, onClose, children, busy = false, wide = false, t
       aria-labelledby={titleId}
       className={`dialog${wide ? " dialog-wide" : ""}`}
       onCancel={cancel}
+      // React bubbles events along the component tree, portals included: a form around the opener
+      // must not see this dialog's submit.
+      onSubmit={(event) => event.stopPropagation()}
       data-testid={testId}
     >
       <div className="dialog-header">
@@ -76,7 +82,8 @@ export function Dialog({ title, onClose, children, busy = false, wide = false, t
         </button>
       </div>
       <div className="dialog-body">{children}</div>
-    </dialog>
+    </dialog>,
+    document.body,
   );
 }
 

@@ -14,7 +14,7 @@ type FieldFrameProps = {
   children: ReactNode;
 };
 
-function FieldFrame({ id, label, hint, error, children }: FieldFrameProps) {
+export function FieldFrame({ id, label, hint, error, children }: FieldFrameProps) {
   return (
     <div className={`field${error ? " has-error" : ""}`}>
       <label htmlFor={id}>{label}</label>
@@ -33,7 +33,7 @@ function FieldFrame({ id, label, hint, error, children }: FieldFrameProps) {
   );
 }
 
-function describedBy(id: string, hint: unknown, error: unknown, extra?: string): string | undefined {
+export function describedBy(id: string, hint: unknown, error: unknown, extra?: string): string | undefined {
   const ids = [error ? `${id}-error` : null, hint ? `${id}-hint` : null, extra ?? null].filter(Boolean);
   return ids.length > 0 ? ids.join(" ") : undefined;
 }

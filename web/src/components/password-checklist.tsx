@@ -1,7 +1,12 @@
 import type { RuleResult } from "../password-rules";
 
-const STATUS_TEXT = { ok: "met", fail: "not met", pending: "checked when you submit" } as const;
-const STATUS_ICON = { ok: "✓", fail: "✗", pending: "•" } as const;
+const STATUS_TEXT = {
+  ok: "met",
+  fail: "not met",
+  pending: "checked when you submit",
+  checking: "being checked",
+} as const;
+const STATUS_ICON = { ok: "✓", fail: "✗", pending: "•", checking: "…" } as const;
 
 type Props = { id: string; rules: RuleResult[] };
 
@@ -15,6 +20,7 @@ export function PasswordChecklist({ id, rules }: Props) {
           className={`checklist-item is-${rule.status}`}
           data-testid="policy-rule"
           data-rule={rule.code}
+          data-status={rule.status}
           data-ok={rule.status === "ok" ? "true" : "false"}
         >
           <span className="checklist-icon" aria-hidden="true">
@@ -23,6 +29,11 @@ export function PasswordChecklist({ id, rules }: Props) {
           <span>
             {rule.label}
             <span className="visually-hidden"> ({STATUS_TEXT[rule.status]})</span>
+            {rule.detail ? (
+              <span className="checklist-detail" data-testid="policy-rule-detail">
+                {rule.detail}
+              </span>
+            ) : null}
           </span>
         </li>
       ))}

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api";
 import { explainError, toExplainedFormErrors } from "../error-messages";
-import { type FormErrors, NO_ERRORS } from "../form-errors";
+import { type FormErrors, NO_ERRORS, onFields, onForm } from "../form-errors";
 import { passkeyErrorText, reauthenticateWithPasskey } from "../passkeys";
 import type { MfaStatus } from "../types";
 import { useApi } from "../use-api";
@@ -119,7 +119,7 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
       await api.post("/auth/reauth/send", { method: mode });
       setSent(true);
     } catch (error) {
-      setErrors({ fields: {}, form: explainError(error) });
+      setErrors(onForm(explainError(error)));
     }
     setBusy(null);
   }
@@ -133,7 +133,7 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
       onDone(true);
     } catch (error) {
       setBusy(null);
-      setErrors({ fields: {}, form: passkeyErrorText(error) });
+      setErrors(onForm(passkeyErrorText(error)));
     }
   }
 
@@ -141,7 +141,7 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
     event.preventDefault();
     const code = value.replace(/\s/g, "");
     if (mode === "password" ? !value : !code) {
-      setErrors({ fields: { [field]: COPY[mode].missing }, form: null });
+      setErrors(onFields({ [field]: COPY[mode].missing }));
       return;
     }
     setBusy("check");
@@ -155,7 +155,7 @@ export function ReauthDialog({ onDone }: { onDone: (confirmed: boolean) => void 
         error instanceof ApiError &&
         (error.code === "incorrect_password" || error.code === "invalid_code")
       ) {
-        setErrors({ fields: { [field]: COPY[mode].wrong }, form: null });
+        setErrors(onFields({ [field]: COPY[mode].wrong }));
       } else {
         setErrors(toExplainedFormErrors(error, FIELDS));
       }

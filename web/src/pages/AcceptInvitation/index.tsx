@@ -5,18 +5,14 @@ import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { NewPasswordFields } from "../../components/new-password-fields";
 import { errorCode, explainError } from "../../error-messages";
-import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
-import {
-  evaluatePassword,
-  hasLocalFailure,
-  passwordFailureFrom,
-  type ServerPasswordFailure,
-} from "../../password-rules";
+import { PASSWORD_REFUSED, passwordFailureFrom } from "../../form-errors";
+import { hasLocalFailure, type ServerPasswordFailure } from "../../password-rules";
 import { Link, navigate, useSearchParam } from "../../router";
 import type { InvitationLookup, SessionInfo } from "../../types";
 import { useApi } from "../../use-api";
+import { useFormErrors } from "../../use-form-errors";
 import { useFormatDate } from "../../use-format-date";
-import { usePasswordPolicy } from "../../use-password-policy";
+import { usePasswordChecklist } from "../../use-password-checklist";
 import { useSession } from "../../use-session";
 import type { JoinedState } from "../Settings";
 
@@ -216,37 +212,47 @@ function NewUserStep({ token, invitation, onJoined }: StepProps) {
   const api = useApi();
   const { state } = useSession();
   const finish = useFinishJoining(onJoined);
-  const policy = usePasswordPolicy("/auth/password-policy");
   const [form, setForm] = useState<NewUserForm>({
     first_name: "",
     last_name: "",
     password: "",
     confirm_password: "",
   });
-  const [errors, setErrors] = useState<FormErrors & { code?: string | null }>(NO_ERRORS);
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(NEW_USER_FIELDS);
   const [serverFailures, setServerFailures] = useState<ServerPasswordFailure[]>([]);
   const [busy, setBusy] = useState(false);
-  const rules = evaluatePassword(policy, form.password, serverFailures);
+  // The inviting account's own policy, which the server applies to this password.
+  const rules = usePasswordChecklist(invitation.password_policy, form.password, serverFailures, {
+    person: {
+      email: invitation.email,
+      firstName: form.first_name.trim(),
+      lastName: form.last_name.trim(),
+      accountNames: [invitation.account_name],
+    },
+  });
   const signedInAs = state.status === "authenticated" ? state.info.user.email : null;
 
   const set = (field: keyof NewUserForm) => (value: string) => {
     setForm((current) => ({ ...current, [field]: value }));
-    setErrors((current) => withoutFieldError(current, field));
+    edited(field);
   };
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    // Every check of this form is cheap to make here, so all of them are made at once.
     const fields: Record<string, string> = {};
     if (!form.first_name.trim()) fields.first_name = "Enter your first name.";
     if (!form.last_name.trim()) fields.last_name = "Enter your last name.";
-    if (hasLocalFailure(rules)) fields.password = "Choose a password that meets every requirement below.";
+    if (!form.password) fields.password = "Choose a password.";
+    else if (hasLocalFailure(rules))
+      fields.password = "Choose a password that meets every requirement below.";
     if (form.confirm_password !== form.password) fields.confirm_password = "The passwords do not match.";
     if (Object.keys(fields).length > 0) {
-      setErrors({ fields, form: "Please check the highlighted fields." });
+      refuse(fields);
       return;
     }
     setBusy(true);
-    setErrors(NO_ERRORS);
+    clear();
     try {
       const answer = await api.post<SessionInfo>("/invitations/accept", {
         token,
@@ -258,15 +264,9 @@ function NewUserStep({ token, invitation, onJoined }: StepProps) {
     } catch (caught) {
       const failure = passwordFailureFrom(caught, form.password);
       if (failure) setServerFailures((seen) => [...seen, failure]);
-      const next: FormErrors & { code?: string | null } = toFormErrors(caught, NEW_USER_FIELDS);
-      next.code = errorCode(caught);
-      if (failure) {
-        next.fields.password = "This password does not meet every requirement below.";
-        next.form = "Choose a different password: this one does not meet every requirement.";
-      } else if (Object.keys(next.fields).length === 0) {
-        next.form = explainError(caught);
-      }
-      setErrors(next);
+      fail(caught, (next) =>
+        failure ? { ...next, fields: { ...next.fields, password: PASSWORD_REFUSED } } : next,
+      );
       setBusy(false);
     }
   }
@@ -280,7 +280,7 @@ function NewUserStep({ token, invitation, onJoined }: StepProps) {
           Gatehouse user for <strong className="break">{invitation.email}</strong> and logs you in as them.
         </FormAlert>
       ) : null}
-      <form onSubmit={submit} noValidate>
+      <form ref={formRef} onSubmit={submit} noValidate>
         {errors.form ? (
           <FormAlert testId="accept-error" code={errors.code}>
             {errors.form}

@@ -6,7 +6,7 @@ import { useTokenLink } from "../../use-token-link";
 
 function failureMessage(error: unknown): string | undefined {
   if (error instanceof ApiError && error.code === "invalid_token")
-    return "This confirmation link is invalid, was already used, was replaced by a newer request, or has expired.";
+    return "This link was used, replaced by a newer request, or has expired — request a new one.";
   if (error instanceof ApiError && error.code === "conflict")
     return "This address now belongs to another login, so your email was not changed. Choose another address.";
   return undefined;
@@ -20,7 +20,7 @@ export function ConfirmEmailChangePage() {
   const { outcome, loggedIn } = useTokenLink<{ changed: boolean; email: string }>(
     "/auth/email-change/confirm",
     {
-      noToken: "This link has no confirmation token.",
+      noToken: "This link is incomplete — request a new one.",
       explain: failureMessage,
     },
   );

@@ -1,27 +1,29 @@
 import { type FormEvent, useState } from "react";
-import { describeError } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { Link } from "../../router";
 import { useApi } from "../../use-api";
+import { useFormErrors } from "../../use-form-errors";
+
+const FIELDS = ["email"] as const;
 
 export function ForgotPasswordPage() {
   const api = useApi();
   const [email, setEmail] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const { errors, formRef, edited, fail, clear } = useFormErrors(FIELDS);
   const [submitting, setSubmitting] = useState(false);
   const [done, setDone] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setSubmitting(true);
-    setError(null);
+    clear();
     try {
       await api.post("/auth/password/forgot", { email: email.trim() });
       setDone(true);
     } catch (caught) {
-      setError(describeError(caught));
+      fail(caught);
     } finally {
       setSubmitting(false);
     }
@@ -53,8 +55,12 @@ export function ForgotPasswordPage() {
       intro="Enter the email you log in with and we will send you a link to choose a new password."
       footer={backToLogin}
     >
-      <form onSubmit={submit} noValidate>
-        {error ? <FormAlert>{error}</FormAlert> : null}
+      <form ref={formRef} onSubmit={submit} noValidate>
+        {errors.form ? (
+          <FormAlert testId="form-error" code={errors.code}>
+            {errors.form}
+          </FormAlert>
+        ) : null}
         <TextField
           label="Email"
           name="email"
@@ -62,7 +68,11 @@ export function ForgotPasswordPage() {
           autoComplete="email"
           required
           value={email}
-          onValueChange={setEmail}
+          onValueChange={(value) => {
+            setEmail(value);
+            edited("email");
+          }}
+          error={errors.fields.email}
         />
         <button type="submit" className="button button-block" disabled={submitting}>
           {submitting ? "Sending…" : "Send reset link"}

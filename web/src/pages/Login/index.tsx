@@ -3,9 +3,19 @@ import { ApiError, describeError, rateLimitMessage } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { Link, sameOriginPath, useSearchParam } from "../../router";
-import type { LoginResponse, MfaChallenge, SecondFactorMethod, SessionInfo } from "../../types";
+import { Link, useSearchParam } from "../../router";
+import { sameOriginPath } from "../../same-origin-path";
+import type {
+  LoginResponse,
+  MfaChallenge,
+  PublicBranding,
+  SecondFactorMethod,
+  SessionInfo,
+} from "../../types";
 import { useApi } from "../../use-api";
+import { useBrandColour } from "../../use-brand-colour";
+import { useFormErrors } from "../../use-form-errors";
+import { brandedOrNull, passkeysOffered, usePublicBranding } from "../../use-public-branding";
 import { useSession } from "../../use-session";
 import { PasskeyLogin } from "./passkey-login";
 
@@ -19,6 +29,8 @@ function loginNotice(): LoginNoticeState["login_notice"] | null {
 }
 
 type LoginError = { text: string; code: string | null };
+
+const PASSWORD_FIELDS = ["email", "password"] as const;
 
 // A 403 (account_deactivated, membership_suspended) comes after a correct password: its detail says
 // what happens next (a reactivation mail, ask an administrator), so it is shown as is.
@@ -37,10 +49,17 @@ export function LoginPage() {
   // Kept here so that going back from the code step doesn't make the user type the address again.
   const [email, setEmail] = useState("");
   const [restartReason, setRestartReason] = useState<LoginError | null>(null);
+  // The account's look (`?account=<slug>`, or the custom domain): logo, name, message, colour, links.
+  const branding = usePublicBranding();
+  const brand = brandedOrNull(branding);
+  const passkeys = passkeysOffered(branding);
+  useBrandColour(brand?.primary_color, brand?.primary_text_color);
 
   if (challenge) {
     return (
       <MfaStep
+        brand={brand}
+        passkeys={passkeys}
         challenge={challenge}
         onRestart={(reason) => {
           setRestartReason(reason);
@@ -51,6 +70,8 @@ export function LoginPage() {
   }
   return (
     <PasswordStep
+      brand={brand}
+      passkeys={passkeys}
       email={email}
       onEmailChange={setEmail}
       restartReason={restartReason}
@@ -62,7 +83,14 @@ export function LoginPage() {
   );
 }
 
-type PasswordStepProps = {
+type Branded = {
+  /** The account's branding, or null for Gatehouse's own page. */
+  brand: PublicBranding | null;
+  /** False where passkeys can't work (a custom domain without related origins): no passkey button. */
+  passkeys: boolean;
+};
+
+type PasswordStepProps = Branded & {
   email: string;
   onEmailChange: (email: string) => void;
   /** Why the user is back here from the code step (an expired attempt, too many wrong codes). */
@@ -70,42 +98,63 @@ type PasswordStepProps = {
   onChallenge: (challenge: MfaChallenge) => void;
 };
 
-function PasswordStep({ email, onEmailChange, restartReason, onChallenge }: PasswordStepProps) {
+function PasswordStep({
+  brand,
+  passkeys,
+  email,
+  onEmailChange,
+  restartReason,
+  onChallenge,
+}: PasswordStepProps) {
   const api = useApi();
   const { signIn } = useSession();
-  const formRef = useRef<HTMLFormElement>(null);
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<LoginError | null>(restartReason);
+  // Why the user is back from the code step, until they act on it.
+  const [restart, setRestart] = useState<LoginError | null>(restartReason);
+  const { errors, formRef, edited, fail, clear } = useFormErrors(PASSWORD_FIELDS);
   const [submitting, setSubmitting] = useState(false);
   const [notice, setNotice] = useState(loginNotice);
 
   // Back from the code step: the address is still there, so the password is what to type.
   useEffect(() => {
     if (restartReason) formRef.current?.querySelector<HTMLInputElement>("input[name='password']")?.focus();
-  }, [restartReason]);
+  }, [restartReason, formRef]);
+
+  function change(field: (typeof PASSWORD_FIELDS)[number], value: string) {
+    if (field === "email") onEmailChange(value);
+    else setPassword(value);
+    edited(field);
+    setRestart(null);
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setSubmitting(true);
-    setError(null);
+    clear();
+    setRestart(null);
     setNotice(null);
     try {
       const answer = await api.post<LoginResponse>("/auth/login", { email: email.trim(), password });
       if ("mfa_required" in answer && answer.mfa_required) onChallenge(answer);
       else signIn(answer as SessionInfo);
     } catch (caught) {
-      setError(loginError(caught));
+      // A wrong password is about both fields: the banner says so, and goes once either is edited.
+      fail(caught, (next) => (next.form ? { ...next, form: loginError(caught).text } : next));
       setSubmitting(false);
     }
   }
 
+  const banner: LoginError | null = errors.form ? { text: errors.form, code: errors.code } : restart;
+
   // Coming from an invitation link: say why, and keep the way back.
-  const next = sameOriginPath(useSearchParam("next"));
+  const next = sameOriginPath(useSearchParam("next"), window.location.origin);
   const forInvitation = next?.startsWith("/accept-invitation") ?? false;
 
   return (
     <AuthLayout
       title="Log in"
+      brand={brand}
+      welcome={brand?.login_message}
       intro={forInvitation ? "Log in to accept your invitation." : undefined}
       footer={
         <>
@@ -120,9 +169,9 @@ function PasswordStep({ email, onEmailChange, restartReason, onChallenge }: Pass
             confirm with the link we email you.
           </FormAlert>
         ) : null}
-        {error ? (
-          <FormAlert testId="login-error" code={error.code}>
-            {error.text}
+        {banner ? (
+          <FormAlert testId="login-error" code={banner.code}>
+            {banner.text}
           </FormAlert>
         ) : null}
         <TextField
@@ -132,7 +181,8 @@ function PasswordStep({ email, onEmailChange, restartReason, onChallenge }: Pass
           autoComplete="username"
           required
           value={email}
-          onValueChange={onEmailChange}
+          onValueChange={(value) => change("email", value)}
+          error={errors.fields.email}
         />
         <TextField
           label="Password"
@@ -141,17 +191,27 @@ function PasswordStep({ email, onEmailChange, restartReason, onChallenge }: Pass
           autoComplete="current-password"
           required
           value={password}
-          onValueChange={setPassword}
+          onValueChange={(value) => change("password", value)}
+          error={errors.fields.password}
         />
         <p className="form-aside">
           <Link to="/forgot-password">Forgot your password?</Link>
         </p>
-        <button type="submit" className="button button-block" disabled={submitting}>
+        <button
+          type="submit"
+          className="button button-block"
+          disabled={submitting}
+          data-testid="login-submit"
+        >
           {submitting ? "Logging in…" : "Log in"}
         </button>
       </form>
-      <p className="form-divider muted">or</p>
-      <PasskeyLogin />
+      {passkeys ? (
+        <>
+          <p className="form-divider muted">or</p>
+          <PasskeyLogin />
+        </>
+      ) : null}
     </AuthLayout>
   );
 }
@@ -195,6 +255,12 @@ function restartReasonFor(error: ApiError): LoginError | null {
   if (error.code === "invalid_token") {
     return { text: "This log-in attempt expired. Enter your password again.", code: error.code };
   }
+  // A longer retry-after is the user's guessing lock (across log-in attempts), not this attempt's limit.
+  if (error.status === 429 && (error.retryAfter ?? 0) > 1)
+    return {
+      text: `Too many wrong codes: signing in is locked. Try again in ${error.retryAfter} seconds.`,
+      code: error.code,
+    };
   if (error.status === 429)
     return { text: "Too many wrong codes. Enter your password again.", code: error.code };
   return null;
@@ -202,9 +268,12 @@ function restartReasonFor(error: ApiError): LoginError | null {
 
 type CodeMethod = "email" | "sms";
 
-type MfaStepProps = { challenge: MfaChallenge; onRestart: (reason: LoginError | null) => void };
+type MfaStepProps = Branded & {
+  challenge: MfaChallenge;
+  onRestart: (reason: LoginError | null) => void;
+};
 
-function MfaStep({ challenge, onRestart }: MfaStepProps) {
+function MfaStep({ brand, passkeys, challenge, onRestart }: MfaStepProps) {
   const api = useApi();
   const { signIn } = useSession();
   const formRef = useRef<HTMLFormElement>(null);
@@ -312,6 +381,7 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
   return (
     <AuthLayout
       title="Two-factor authentication"
+      brand={brand}
       intro={
         challenge.methods.includes("passkey") && !offersTotp && !offersEmail && !offersSms
           ? "Confirm with your passkey to finish logging in, or enter one of your recovery codes."
@@ -324,7 +394,7 @@ function MfaStep({ challenge, onRestart }: MfaStepProps) {
                 : "Enter one of your recovery codes to finish logging in. Each code works once."
       }
     >
-      {challenge.methods.includes("passkey") ? (
+      {passkeys && challenge.methods.includes("passkey") ? (
         <PasskeyLogin mfaToken={challenge.mfa_token} onRestart={onRestart} />
       ) : null}
       <form ref={formRef} onSubmit={submit} noValidate>

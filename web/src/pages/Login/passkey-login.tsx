@@ -33,9 +33,11 @@ export function PasskeyLogin({ mfaToken, onRestart }: Props) {
       ) {
         onRestart({
           text:
-            caught.status === 429
-              ? "Too many failed tries. Enter your password again."
-              : "This log-in attempt expired. Enter your password again.",
+            caught.status !== 429
+              ? "This log-in attempt expired. Enter your password again."
+              : (caught.retryAfter ?? 0) > 1
+                ? `Too many failed tries: signing in is locked. Try again in ${caught.retryAfter} seconds.`
+                : "Too many failed tries. Enter your password again.",
           code: caught.code,
         });
         return;

@@ -1,83 +1,113 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { ApiError } from "../../api";
 import { AuthLayout } from "../../components/auth-layout";
 import { FormAlert } from "../../components/form-alert";
 import { NewPasswordFields } from "../../components/new-password-fields";
-import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
-import {
-  evaluatePassword,
-  hasLocalFailure,
-  passwordFailureFrom,
-  type ServerPasswordFailure,
-} from "../../password-rules";
+import { PASSWORD_REFUSED, passwordFailureFrom } from "../../form-errors";
+import { hasLocalFailure, type ServerPasswordFailure } from "../../password-rules";
 import { Link, useSearchParam } from "../../router";
 import { useApi } from "../../use-api";
+import { useFormErrors } from "../../use-form-errors";
+import { usePasswordChecklist } from "../../use-password-checklist";
 import { usePasswordPolicy } from "../../use-password-policy";
 import { useSession } from "../../use-session";
+
+/** What the page says of a link that was used, has expired, or never was one. */
+export const DEAD_RESET_LINK = "This link was used or has expired — request a new one.";
+
+const FIELDS = ["password", "confirm_password"] as const;
+
+/** "checking" until the server has said whether the link still works (it is not used up by asking). */
+type LinkState = "checking" | "live" | "dead";
 
 export function ResetPasswordPage() {
   const api = useApi();
   const { state, reload } = useSession();
   const token = useSearchParam("token");
   const policy = usePasswordPolicy("/auth/password-policy");
+  const [link, setLink] = useState<LinkState>("checking");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(FIELDS);
   const [serverFailures, setServerFailures] = useState<ServerPasswordFailure[]>([]);
   const [submitting, setSubmitting] = useState(false);
   const [done, setDone] = useState(false);
 
-  const rules = evaluatePassword(policy, password, serverFailures);
+  // Whose link this is stays unknown here: personal-info rules are checked on submit.
+  const rules = usePasswordChecklist(policy, password, serverFailures, { replacing: true });
+
+  // A used or expired link is said so at once, before a new password is typed for nothing.
+  useEffect(() => {
+    if (!token) return;
+    let cancelled = false;
+    api.post("/auth/password/reset/check", { token }).then(
+      () => {
+        if (!cancelled) setLink("live");
+      },
+      (error: unknown) => {
+        // Only a verdict on the link closes the form; otherwise (offline, throttled) submitting will tell.
+        if (!cancelled)
+          setLink(error instanceof ApiError && error.code === "invalid_token" ? "dead" : "live");
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [api, token]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (hasLocalFailure(rules)) {
-      setErrors({
-        fields: { password: "Choose a password that meets every requirement below." },
-        form: "Your new password does not meet the requirements yet.",
-      });
-      return;
-    }
-    if (password !== confirm) {
-      setErrors({ fields: { confirm_password: "The passwords do not match." }, form: null });
+    const local: Record<string, string> = {};
+    if (password !== "" && hasLocalFailure(rules))
+      local.password = "Choose a password that meets every requirement below.";
+    if (password !== confirm) local.confirm_password = "The passwords do not match.";
+    if (Object.keys(local).length > 0) {
+      refuse(local);
       return;
     }
     setSubmitting(true);
-    setErrors(NO_ERRORS);
+    clear();
     try {
       await api.post("/auth/password/reset", { token, password });
       setDone(true);
       // A reset ends every session of the user, possibly this browser's too.
       if (state.status === "authenticated") void reload();
     } catch (error) {
+      if (error instanceof ApiError && error.code === "invalid_token") {
+        setLink("dead");
+        return;
+      }
       const failure = passwordFailureFrom(error, password);
       if (failure) setServerFailures((seen) => [...seen, failure]);
-      if (error instanceof ApiError && error.code === "invalid_token") {
-        setErrors({
-          fields: {},
-          form: "This reset link is invalid, was already used, or has expired. Ask for a new one.",
-        });
-      } else {
-        const next = toFormErrors(error, ["password"]);
-        if (failure) {
-          next.fields.password = "This password does not meet every requirement below.";
-          next.form = "Choose a different password: this one does not meet every requirement.";
-        }
-        setErrors(next);
-      }
+      fail(error, (next) =>
+        failure ? { ...next, fields: { ...next.fields, password: PASSWORD_REFUSED } } : next,
+      );
     } finally {
       setSubmitting(false);
     }
   }
 
-  if (!token) {
+  if (!token || link === "dead") {
     return (
       <AuthLayout title="Reset your password">
-        <FormAlert>This link has no reset token. Ask for a new link.</FormAlert>
+        <FormAlert testId="reset-link-dead" code="invalid_token">
+          {token ? DEAD_RESET_LINK : "This link is incomplete — request a new one."}
+        </FormAlert>
+        <p className="muted">Reset links work once, for 30 minutes. A newer link replaces older ones.</p>
         <p>
-          <Link to="/forgot-password" className="button">
-            Ask for a new link
+          <Link to="/forgot-password" className="button" data-testid="request-new-link">
+            Request a new link
           </Link>
+        </p>
+      </AuthLayout>
+    );
+  }
+
+  if (link === "checking") {
+    return (
+      <AuthLayout title="Choose a new password">
+        <p role="status" className="muted" data-testid="reset-link-checking">
+          Checking your link…
         </p>
       </AuthLayout>
     );
@@ -107,8 +137,12 @@ export function ResetPasswordPage() {
         </>
       }
     >
-      <form onSubmit={submit} noValidate>
-        {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+      <form ref={formRef} onSubmit={submit} noValidate>
+        {errors.form ? (
+          <FormAlert testId="form-error" code={errors.code}>
+            {errors.form}
+          </FormAlert>
+        ) : null}
         <NewPasswordFields
           name="password"
           label="New password"
@@ -117,11 +151,11 @@ export function ResetPasswordPage() {
           confirm={confirm}
           onValueChange={(value) => {
             setPassword(value);
-            setErrors((current) => withoutFieldError(current, "password"));
+            edited("password");
           }}
           onConfirmChange={(value) => {
             setConfirm(value);
-            setErrors((current) => withoutFieldError(current, "confirm_password"));
+            edited("confirm_password");
           }}
           error={errors.fields.password}
           confirmError={errors.fields.confirm_password}

@@ -1,7 +1,10 @@
 import { Fragment, useEffect, useMemo, useState } from "react";
 import { withQuery } from "../../api";
+import { EmailText } from "../../components/email-text";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
+import { LoadMore } from "../../components/load-more";
+import { LoadingBlock } from "../../components/skeleton";
 import { endOfDay, startOfDay } from "../../time-zone";
 import type { AuditEvent, Member } from "../../types";
 import { useDebouncedValue } from "../../use-debounced-value";
@@ -104,7 +107,7 @@ export function AuditTab() {
 
   return (
     <section className="card" aria-labelledby="audit-heading">
-      <h2 id="audit-heading">Audit log</h2>
+      <h2 id="audit-heading">Events</h2>
       <p className="muted">Every change in this account, newest first. Times are in your timezone.</p>
 
       <search className="filters" aria-label="Filter events">
@@ -181,9 +184,7 @@ export function AuditTab() {
 
       {events.error ? <FormAlert>{events.error}</FormAlert> : null}
       {events.status === "loading" ? (
-        <p role="status" className="muted">
-          Loading events…
-        </p>
+        <LoadingBlock label="Loading events…" table={{ columns: 4, rows: 6 }} />
       ) : events.items.length === 0 && events.status === "ready" && !rangeInvalid ? (
         <p className="muted" data-testid="audit-empty">
           {filtered ? "No events match these filters." : "No events yet."}
@@ -213,14 +214,16 @@ export function AuditTab() {
                       <time dateTime={event.created_at}>{formatDate(event.created_at)}</time>
                     </td>
                     <td data-label="Actor" className="cell-actor">
-                      {actorLabel(event)}
+                      {event.actor?.email ? <EmailText email={event.actor.email} /> : actorLabel(event)}
                     </td>
                     <td data-label="Action" className="cell-action">
                       <code>{event.action}</code>
                     </td>
                     <td data-label="Target" className="cell-target">
                       {target.name ? <span className="target-name">{target.name}</span> : null}
-                      <span className="target-ref">{target.ref}</span>
+                      <span className="target-ref" title={target.ref}>
+                        {target.ref}
+                      </span>
                     </td>
                     <td data-label="IP address">
                       <code>{event.ip ?? "—"}</code>
@@ -281,19 +284,7 @@ export function AuditTab() {
           </tbody>
         </table>
       ) : null}
-      {events.hasMore ? (
-        <div className="actions list-more">
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={events.loadMore}
-            disabled={events.loadingMore}
-            data-testid="load-more"
-          >
-            {events.loadingMore ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore list={events} />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { FormAlert } from "../../components/form-alert";
+import { LoadingBlock } from "../../components/skeleton";
 import { errorCode, explainError } from "../../error-messages";
 import { formatCents, formatPrice } from "../../money";
 import type {
@@ -205,9 +206,7 @@ export function BillingPlansCard({ overview, plans, manage, hasPaymentMethod, on
           </button>
         </FormAlert>
       ) : (
-        <p role="status" className="muted">
-          Loading plans…
-        </p>
+        <LoadingBlock label="Loading plans…" lines={3} />
       )}
       {choice && overview ? (
         <PlanChangeDialog
@@ -378,7 +377,8 @@ function PlanChangeDialog({
           {busy ? "Changing…" : toFree ? "Downgrade at period end" : "Confirm change"}
         </button>
         <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-          Cancel
+          {/* Beside a downgrade, "Cancel" could read as cancelling the plan: say what it keeps. */}
+          {toFree ? `Keep ${planName(plans, overview.plan)}` : "Cancel"}
         </button>
       </DialogActions>
     </Dialog>

@@ -1,19 +1,22 @@
 import { useState } from "react";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { FormAlert } from "../../components/form-alert";
-import type { Notice } from "../../error-messages";
+import { LoadingBlock } from "../../components/skeleton";
+import { errorNotice, type Notice } from "../../error-messages";
 import { formatBytes, formatCents, formatCount } from "../../money";
 import type { BillingOverview, Invoice, PaymentMethod, Plan } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { type Resource, useResource } from "../../use-resource";
+import { useToast } from "../../use-toast";
 import { intervalLabel, paymentMethodLabel, planName, useBillingPaths, useFormatDay } from "./billing-data";
 import { BillingPlansCard } from "./billing-plans";
 import { InvoicesCard } from "./invoices-card";
+import type { SettingsPageProps } from "./pages";
 import { PaymentMethodsCard } from "./payment-methods-card";
 
 /** Settings → Billing: the plan and seats, plan choice, payment methods, invoices and usage. */
-export function BillingTab() {
+export function BillingTab({ itemId = null }: SettingsPageProps) {
   const paths = useBillingPaths();
   const { can } = usePermissions();
   const manage = can("billing:manage");
@@ -57,7 +60,7 @@ export function BillingTab() {
           overview.reload();
         }}
       />
-      <InvoicesCard invoices={invoices} manage={manage} onChanged={refresh} />
+      <InvoicesCard invoices={invoices} manage={manage} onChanged={refresh} linkedInvoiceId={itemId} />
       <UsageCard overview={overview.data} />
     </div>
   );
@@ -90,15 +93,36 @@ function PlanSummaryCard({
   const api = useApi();
   const paths = useBillingPaths();
   const formatDay = useFormatDay();
+  const toast = useToast();
   const [cancelling, setCancelling] = useState(false);
   const billing = overview.data;
   const freeLimit = plans?.find((plan) => plan.id === "free")?.seat_limit ?? 3;
 
   async function cancel() {
+    if (!billing) return;
+    const { plan, interval } = billing;
     await api.delete<BillingOverview>(paths.subscription);
-    onNotice({
-      tone: "success",
-      text: "Your subscription ends at the end of the current period; the account then returns to Free.",
+    toast.show({
+      text: `Your ${planName(plans, plan)} subscription ends on ${formatDay(billing.current_period?.end ?? billing.next_billing_date)}; the account then returns to Free.`,
+      // Asking for the same plan and interval again undoes a pending cancellation (docs/api-billing.md);
+      // an Enterprise plan is an operator's to set, so there it is not offered.
+      ...(interval && plan !== "enterprise"
+        ? {
+            action: {
+              label: "Keep subscription",
+              run: () => {
+                onNotice(null);
+                api.post(paths.subscription, { plan, interval }).then(
+                  () => {
+                    toast.show({ text: `Your ${planName(plans, plan)} subscription continues.` });
+                    overview.reload();
+                  },
+                  (caught: unknown) => onNotice(errorNotice(caught, "Could not keep the subscription")),
+                );
+              },
+            },
+          }
+        : {}),
     });
     overview.reload();
   }
@@ -199,15 +223,14 @@ function PlanSummaryCard({
       ) : overview.error ? (
         <LoadError what="The billing overview" resource={overview} />
       ) : (
-        <p role="status" className="muted">
-          Loading the plan…
-        </p>
+        <LoadingBlock label="Loading the plan…" lines={4} />
       )}
       {cancelling && billing ? (
         <ConfirmDialog
-          title="Cancel the subscription?"
-          confirmLabel="Cancel at period end"
+          title={`Cancel your ${planName(plans, billing.plan)} subscription?`}
+          confirmLabel="Cancel subscription"
           busyLabel="Cancelling…"
+          dismissLabel="Keep subscription"
           danger
           testId="billing-cancel-dialog"
           confirmTestId="billing-cancel-confirm"
@@ -267,7 +290,7 @@ function UsageCard({ overview }: { overview: BillingOverview | undefined }) {
       {overview ? (
         <dl className="stats">
           <div className="stat">
-            <dt>API calls</dt>
+            <dt>API calls this month</dt>
             <dd>
               <span
                 className="stat-value"
@@ -276,6 +299,13 @@ function UsageCard({ overview }: { overview: BillingOverview | undefined }) {
               >
                 {formatCount(overview.usage.api_calls)}
               </span>
+              {overview.limits ? (
+                <span className="stat-note" data-testid="usage-api-rate-limit">
+                  {overview.limits.api_rate_per_minute === null
+                    ? "No per-minute limit on this plan"
+                    : `Plan limit: ${formatCount(overview.limits.api_rate_per_minute)} requests a minute`}
+                </span>
+              ) : null}
             </dd>
           </div>
           <div className="stat">

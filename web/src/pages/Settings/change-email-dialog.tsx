@@ -3,7 +3,7 @@ import { Dialog, DialogActions } from "../../components/dialog";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { toExplainedFormErrors } from "../../error-messages";
-import { type FormErrors, NO_ERRORS } from "../../form-errors";
+import { type FormErrors, NO_ERRORS, onFields, onForm } from "../../form-errors";
 import { isReauthRequired } from "../../reauth-provider";
 import { useApi } from "../../use-api";
 
@@ -24,11 +24,11 @@ export function ChangeEmailDialog({ currentEmail, onClose }: { currentEmail: str
     event.preventDefault();
     const next = email.trim();
     if (!LOOKS_LIKE_EMAIL.test(next)) {
-      setErrors({ fields: { new_email: "Enter an email address like name@example.com." }, form: null });
+      setErrors(onFields({ new_email: "Enter an email address like name@example.com." }));
       return;
     }
     if (next.toLowerCase() === currentEmail.toLowerCase()) {
-      setErrors({ fields: { new_email: "That is already your email address." }, form: null });
+      setErrors(onFields({ new_email: "That is already your email address." }));
       return;
     }
     setBusy(true);
@@ -38,7 +38,7 @@ export function ChangeEmailDialog({ currentEmail, onClose }: { currentEmail: str
       setSentTo(next);
     } catch (error) {
       if (isReauthRequired(error)) {
-        setErrors({ fields: {}, form: "Confirm it's you to change your email address." });
+        setErrors(onForm("Confirm it's you to change your email address."));
       } else {
         setErrors(toExplainedFormErrors(error, ["new_email"]));
       }

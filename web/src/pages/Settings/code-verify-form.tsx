@@ -4,7 +4,7 @@ import { DialogActions } from "../../components/dialog";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { explainError, toExplainedFormErrors } from "../../error-messages";
-import { type FormErrors, NO_ERRORS } from "../../form-errors";
+import { type FormErrors, NO_ERRORS, onFields, onForm } from "../../form-errors";
 import { isReauthRequired } from "../../reauth-provider";
 import type { TotpVerification } from "../../types";
 import { useApi } from "../../use-api";
@@ -53,7 +53,7 @@ export function CodeVerifyForm({
     event.preventDefault();
     const value = code.replace(/\s/g, "");
     if (!SENT_CODE.test(value)) {
-      setErrors({ fields: { code: `Enter the 6-digit code from ${source}.` }, form: null });
+      setErrors(onFields({ code: `Enter the 6-digit code from ${source}.` }));
       return;
     }
     setBusy("verify");
@@ -63,10 +63,11 @@ export function CodeVerifyForm({
     } catch (error) {
       setBusy(null);
       if (error instanceof ApiError && error.code === "invalid_code") {
-        setErrors({
-          fields: { code: `That code didn't work. Check the latest one from ${source}, or send a new code.` },
-          form: null,
-        });
+        setErrors(
+          onFields({
+            code: `That code didn't work. Check the latest one from ${source}, or send a new code.`,
+          }),
+        );
         return;
       }
       setErrors(toExplainedFormErrors(error, ["code"]));
@@ -82,14 +83,18 @@ export function CodeVerifyForm({
       setCode("");
       setResent(true);
     } catch (error) {
-      if (!isReauthRequired(error)) setErrors({ fields: {}, form: explainError(error) });
+      if (!isReauthRequired(error)) setErrors(onForm(explainError(error)));
     }
     setBusy(null);
   }
 
   return (
     <form onSubmit={verify} noValidate>
-      {errors.form ? <FormAlert testId={`${testPrefix}-error`}>{errors.form}</FormAlert> : null}
+      {errors.form ? (
+        <FormAlert testId={`${testPrefix}-error`} code={errors.code}>
+          {errors.form}
+        </FormAlert>
+      ) : null}
       {intro}
       <TextField
         label={`Code from ${source}`}

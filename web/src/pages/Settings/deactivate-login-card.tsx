@@ -73,7 +73,7 @@ export function DeactivateLoginCard({ locked }: { locked: boolean }) {
       {open ? (
         <ConfirmDialog
           title="Deactivate your login?"
-          confirmLabel="Deactivate"
+          confirmLabel="Deactivate my login"
           busyLabel="Deactivating…"
           danger
           confirmTestId="deactivate-confirm"

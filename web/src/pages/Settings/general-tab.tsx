@@ -2,7 +2,8 @@ import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { applyAppearance } from "../../appearance";
 import { SelectField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { type FormErrors, NO_ERRORS, toFormErrors } from "../../form-errors";
+import { LoadingCard } from "../../components/skeleton";
+import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
 import {
   CHART_METRICS,
   type ChartMetric,
@@ -39,6 +40,7 @@ const STATUS_LABELS: Record<ListStatus, string> = {
   all: "All",
   active: "Active",
   suspended: "Suspended",
+  deactivated: "Deactivated",
   pending: "Pending",
 };
 
@@ -57,11 +59,7 @@ export function GeneralTab() {
       </FormAlert>
     );
   }
-  return (
-    <p role="status" className="muted">
-      Loading preferences…
-    </p>
-  );
+  return <LoadingCard label="Loading preferences…" lines={6} />;
 }
 
 function PreferencesForm({ saved }: { saved: Preferences }) {
@@ -87,8 +85,13 @@ function PreferencesForm({ saved }: { saved: Preferences }) {
     [],
   );
 
+  // An edited field's message goes, and a banner about the input with it.
+  const edited = (patch: object) =>
+    setErrors((current) => Object.keys(patch).reduce(withoutFieldError, current));
+
   function update(patch: Partial<Preferences>) {
     setDraft((current) => ({ ...current, ...patch }));
+    edited(patch);
     setStatus("idle");
   }
 
@@ -97,6 +100,7 @@ function PreferencesForm({ saved }: { saved: Preferences }) {
       ...current,
       default_list_filters: { ...current.default_list_filters, ...patch },
     }));
+    edited(patch);
     setStatus("idle");
   }
 
@@ -125,7 +129,7 @@ function PreferencesForm({ saved }: { saved: Preferences }) {
 
   return (
     <form className="stack" onSubmit={submit} noValidate>
-      {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+      {errors.form ? <FormAlert code={errors.code}>{errors.form}</FormAlert> : null}
       <section className="card" aria-labelledby="appearance-heading">
         <h2 id="appearance-heading">Appearance</h2>
         <SelectField

@@ -1,41 +1,19 @@
-import { useEffect, useRef, useState } from "react";
+import { type ComponentType, useCallback, useEffect, useState } from "react";
 import { AppHeader } from "../../components/app-header";
 import { FormAlert } from "../../components/form-alert";
-import { Link } from "../../router";
+import { NavDrawer, SettingsNav } from "../../components/settings-nav";
+import { LoadingCard } from "../../components/skeleton";
+import { Link, useLocation } from "../../router";
+import { type SettingsPage as SettingsPageDefinition, settingsNav } from "../../settings-nav";
+import type { Branding } from "../../types";
+import { useBrandColour } from "../../use-brand-colour";
 import { useFormatDate } from "../../use-format-date";
 import { usePageTitle } from "../../use-page-title";
-import { type UiPermission, usePermissions } from "../../use-permissions";
+import { usePermissions } from "../../use-permissions";
+import { useResource } from "../../use-resource";
 import { isMfaEnrollmentOverdue, isSecurityOnly, useSessionInfo } from "../../use-session";
-import { AccountTab } from "./account-tab";
-import { AuditTab } from "./audit-tab";
-import { BillingTab } from "./billing-tab";
-import { GeneralTab } from "./general-tab";
-import { ProfileTab } from "./profile-tab";
-import { RolesTab } from "./roles-tab";
-import { SecurityTab } from "./security-tab";
-import { TeamsTab } from "./teams-tab";
-import { UsersTab } from "./users-tab";
-
-type TabDefinition = { key: string; label: string; permission?: UiPermission };
-
-/** Admin tabs show only when the user's role in the current account grants their permission. */
-export const SETTINGS_TABS = [
-  { key: "general", label: "General" },
-  { key: "profile", label: "Profile" },
-  { key: "security", label: "Security" },
-  { key: "account", label: "Account", permission: "account:read" },
-  { key: "users", label: "Users", permission: "members:read" },
-  { key: "teams", label: "Teams", permission: "teams:read" },
-  { key: "roles", label: "Roles", permission: "roles:read" },
-  { key: "audit", label: "Audit log", permission: "audit:read" },
-  { key: "billing", label: "Billing", permission: "billing:read" },
-] as const satisfies readonly TabDefinition[];
-
-export type SettingsTabKey = (typeof SETTINGS_TABS)[number]["key"];
-
-export function isSettingsTab(value: string): value is SettingsTabKey {
-  return SETTINGS_TABS.some((tab) => tab.key === value);
-}
+import { useBrandingVersion } from "./branding-data";
+import { SETTINGS_PAGE_COMPONENTS, type SettingsPageProps } from "./pages";
 
 /** Set in history.state by the accept-invitation page, for a one-off "you joined" note. */
 export type JoinedState = { joined_account_id: string };
@@ -46,80 +24,95 @@ function joinedAccountId(): string | null {
   return typeof state.joined_account_id === "string" ? state.joined_account_id : null;
 }
 
-export function SettingsPage({ tab }: { tab: SettingsTabKey }) {
+/**
+ * The signed-in shell: header (brand, account switcher, avatar menu), the settings sidebar (a drawer
+ * on phones), and the page in a column sized for it. See web/README.md for adding a page.
+ */
+export function SettingsPage({ page, itemId }: { page: SettingsPageDefinition; itemId: string | null }) {
   const info = useSessionInfo();
   const { user, account_id } = info;
   const permissions = usePermissions();
-  const tabsRef = useRef<HTMLElement>(null);
-  const current: TabDefinition | undefined = SETTINGS_TABS.find((candidate) => candidate.key === tab);
-  usePageTitle(`${current?.label ?? "Settings"} settings`);
+  const securityOnly = isSecurityOnly(info);
+  const { pathname } = useLocation();
+  const [navOpen, setNavOpen] = useState(false);
+  const closeNav = useCallback(() => setNavOpen(false), []);
+  usePageTitle(page.label);
+  useAccountColour(securityOnly ? null : account_id);
 
-  const visible = SETTINGS_TABS.filter(
-    (candidate: TabDefinition) => !candidate.permission || permissions.can(candidate.permission),
-  );
+  // Following a link (or Back) closes the drawer.
+  useEffect(() => {
+    void pathname;
+    setNavOpen(false);
+  }, [pathname]);
+
+  const groups = settingsNav({ can: permissions.can, securityOnly });
+  const pending = !securityOnly && permissions.status === "loading";
   const account = user.memberships.find((membership) => membership.account_id === account_id);
   // The switcher re-reads the account list when the account, its name or the memberships change.
-  const accountKey = isSecurityOnly(info)
+  const accountKey = securityOnly
     ? null
     : `${account_id} ${account?.account_name ?? ""} ${user.memberships.map((membership) => membership.account_id).join(",")}`;
+  const home = securityOnly ? "/settings/security" : "/settings/profile";
+  const Page: ComponentType<SettingsPageProps> = SETTINGS_PAGE_COMPONENTS[page.key];
 
-  // On a phone the tab row scrolls sideways; keep the current tab in sight.
-  const tabCount = visible.length;
-  useEffect(() => {
-    void tab;
-    void tabCount;
-    tabsRef.current
-      ?.querySelector('[aria-current="page"]')
-      ?.scrollIntoView({ block: "nearest", inline: "nearest" });
-  }, [tab, tabCount]);
+  const nav = (onNavigate?: () => void) => (
+    <SettingsNav groups={groups} current={page.key} pending={pending} onNavigate={onNavigate} />
+  );
 
   return (
     <div className="app-shell">
-      <AppHeader user={user} accountKey={accountKey} />
-      <main id="main" className="settings">
-        <h1>Settings</h1>
-        <MfaDueBanner />
-        <JoinedNotice />
-        <nav className="tabs" aria-label="Settings sections" ref={tabsRef}>
-          {visible.map((candidate) => (
-            <Link
-              key={candidate.key}
-              to={`/settings/${candidate.key}`}
-              className="tab"
-              aria-current={candidate.key === tab ? "page" : undefined}
-            >
-              {candidate.label}
-            </Link>
-          ))}
-        </nav>
-        {current?.permission && !permissions.can(current.permission) ? (
-          permissions.status === "loading" ? (
-            <p role="status" className="muted">
-              Checking your access…
-            </p>
-          ) : (
-            <FormAlert testId="no-access">
-              Your role in {account?.account_name ?? "this account"} doesn't include access to{" "}
-              {current.label.toLowerCase()}. Switch accounts or ask an administrator.
-            </FormAlert>
-          )
-        ) : (
-          // Keyed by account: a switch starts the tab afresh, with that account's data.
-          <div key={account_id}>
-            {tab === "general" ? <GeneralTab /> : null}
-            {tab === "profile" ? <ProfileTab /> : null}
-            {tab === "security" ? <SecurityTab /> : null}
-            {tab === "account" ? <AccountTab /> : null}
-            {tab === "users" ? <UsersTab /> : null}
-            {tab === "teams" ? <TeamsTab /> : null}
-            {tab === "roles" ? <RolesTab /> : null}
-            {tab === "audit" ? <AuditTab /> : null}
-            {tab === "billing" ? <BillingTab /> : null}
+      <AppHeader
+        user={user}
+        accountKey={accountKey}
+        home={home}
+        securityOnly={securityOnly}
+        onOpenNav={() => setNavOpen(true)}
+        navOpen={navOpen}
+      />
+      <div className="shell-body">
+        <aside className="shell-sidebar">{nav()}</aside>
+        <main id="main" className="shell-main" data-page={page.key}>
+          <div className={`shell-content shell-content-${page.width}`}>
+            <MfaDueBanner />
+            <JoinedNotice />
+            <h1 className="page-title">{page.label}</h1>
+            {page.permission && !permissions.can(page.permission) ? (
+              permissions.status === "loading" ? (
+                <LoadingCard label="Checking your access…" />
+              ) : (
+                <FormAlert testId="no-access">
+                  Your role in {account?.account_name ?? "this account"} doesn't include access to{" "}
+                  {page.label.toLowerCase()}. Switch accounts or ask an administrator.
+                </FormAlert>
+              )
+            ) : (
+              // Keyed by account: a switch starts the page afresh, with that account's data.
+              <Page key={account_id} itemId={itemId} />
+            )}
           </div>
-        )}
-      </main>
+        </main>
+      </div>
+      <NavDrawer open={navOpen} onClose={closeNav}>
+        {nav(closeNav)}
+      </NavDrawer>
     </div>
   );
+}
+
+/**
+ * Primary buttons take the active account's brand colour (and its text colour); switching to an
+ * account without one, or leaving the shell, puts Gatehouse's own back. Saving branding re-reads it.
+ */
+function useAccountColour(accountId: string | null) {
+  const version = useBrandingVersion();
+  const branding = useResource<Branding>(
+    accountId ? `/accounts/${encodeURIComponent(accountId)}/branding` : null,
+  );
+  const { reload } = branding;
+  useEffect(() => {
+    if (version > 0) reload();
+  }, [version, reload]);
+  useBrandColour(branding.data?.primary_color, branding.data?.primary_text_color);
 }
 
 /** The accounts require a second factor and the user has none yet: say by when, and where to set it up. */

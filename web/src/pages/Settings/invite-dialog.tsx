@@ -4,15 +4,16 @@ import { CheckboxList } from "../../components/checkbox-list";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { SelectField, TextAreaField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { explainItemError, toExplainedFormErrors } from "../../error-messages";
-import { NO_ERRORS, withoutFieldError } from "../../form-errors";
+import { explainItemError } from "../../error-messages";
 import { Link } from "../../router";
-import type { Account, InviteResult, RoleRef, Team } from "../../types";
+import type { Account, InvitePreview, InviteResult, RoleRef, Team } from "../../types";
 import { useApi } from "../../use-api";
+import { useFormErrors } from "../../use-form-errors";
 import { usePermissions } from "../../use-permissions";
 import { useResource } from "../../use-resource";
 import { useAccountPath } from "./account-data";
-import { BILLING_PATH } from "./seat-usage";
+import { InviteQuote } from "./invite-quote";
+import { BILLING_PATH, useSeats } from "./seat-usage";
 
 const FIELDS = ["emails", "first_name", "last_name", "role_id", "team_ids"] as const;
 const MAX_EMAILS = 100;
@@ -47,6 +48,11 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
   const { can } = usePermissions();
   const account = useResource<Account>(can("account:read") ? base : null);
   const defaultRole = roles.find((role) => role.id === account.data?.default_role_id);
+  // On a paid plan an accepted invitation is charged: the cost is shown first, sending is a second step.
+  // Nothing is sent before the plan is known; if it cannot be read, the cost is shown anyway.
+  const seats = useSeats();
+  const planKnown = seats.data !== undefined || seats.error !== null;
+  const quoteFirst = seats.data?.plan !== "free";
   const [form, setForm] = useState<InviteForm>({
     emails: "",
     first_name: "",
@@ -54,19 +60,19 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
     role_id: "",
     team_ids: [],
   });
-  const [errors, setErrors] = useState<ReturnType<typeof toExplainedFormErrors>>({
-    ...NO_ERRORS,
-    code: null,
-  });
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(FIELDS);
   const [busy, setBusy] = useState(false);
   // Keyed by position: the same address may be listed twice (a "duplicate" result).
   const [results, setResults] = useState<Array<InviteResult & { key: string }> | null>(null);
+  // What accepting each address would cost, for exactly the form as it is: any edit drops it.
+  const [quote, setQuote] = useState<Array<InvitePreview & { key: string }> | null>(null);
   const emails = parseEmails(form.emails);
 
   function set<K extends keyof InviteForm>(field: K) {
     return (value: InviteForm[K]) => {
       setForm((current) => ({ ...current, [field]: value }));
-      setErrors((current) => ({ ...withoutFieldError(current, field), code: current.code }));
+      edited(field);
+      setQuote(null);
     };
   }
 
@@ -80,58 +86,79 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (emails.length === 0 || emails.length > MAX_EMAILS) {
-      setErrors({
-        fields: {
-          emails:
-            emails.length === 0
-              ? "Enter at least one email address."
-              : `At most ${MAX_EMAILS} addresses at a time (you entered ${emails.length}).`,
-        },
-        form: null,
-        code: null,
+      refuse({
+        emails:
+          emails.length === 0
+            ? "Enter at least one email address."
+            : `At most ${MAX_EMAILS} addresses at a time (you entered ${emails.length}).`,
       });
       return;
     }
     setBusy(true);
-    setErrors({ ...NO_ERRORS, code: null });
+    clear();
+    const body = {
+      emails,
+      ...(form.first_name.trim() ? { first_name: form.first_name.trim() } : {}),
+      ...(form.last_name.trim() ? { last_name: form.last_name.trim() } : {}),
+      ...(form.role_id ? { role_id: form.role_id } : {}),
+      ...(form.team_ids.length > 0 ? { team_ids: form.team_ids } : {}),
+    };
     try {
-      const answer = await api.post<{ data: InviteResult[] }>(`${base}/invitations`, {
-        emails,
-        ...(form.first_name.trim() ? { first_name: form.first_name.trim() } : {}),
-        ...(form.last_name.trim() ? { last_name: form.last_name.trim() } : {}),
-        ...(form.role_id ? { role_id: form.role_id } : {}),
-        ...(form.team_ids.length > 0 ? { team_ids: form.team_ids } : {}),
-      });
+      if (quoting) {
+        const preview = await api.post<{ data: InvitePreview[] }>(`${base}/invitations`, {
+          ...body,
+          preview: true,
+        });
+        if (preview.data.every((item) => item.error)) {
+          // Nothing would be sent: say why, as a real attempt would.
+          showResults(preview.data);
+          return;
+        }
+        setResults(null);
+        setQuote(preview.data.map((item, position) => ({ ...item, key: String(position) })));
+        return;
+      }
+      const answer = await api.post<{ data: InviteResult[] }>(`${base}/invitations`, body);
+      setQuote(null);
       showResults(answer.data);
       if (answer.data.some((result) => !result.error)) onInvited();
     } catch (caught) {
+      setQuote(null);
       // No seat for any of them: a 402 whose errors say, per address, why it was not invited.
       const refused = seatLimitResults(caught, emails);
       if (refused) {
         showResults(refused);
         return;
       }
-      const next = toExplainedFormErrors(caught, FIELDS);
-      // Per-address validation comes as "emails/3" or "emails.3": it belongs to the emails box.
-      const emailProblem =
-        caught instanceof ApiError
-          ? caught.errors.find((entry) => /^\/?(body[./])?emails\b/.test(entry.path))
-          : undefined;
-      if (emailProblem && !next.fields.emails) next.fields.emails = emailProblem.message;
-      setErrors(next);
+      // Per-address problems ("emails.3") belong to the emails box, unknown teams ("team_ids.0") to
+      // the teams: fieldFor (form-errors.ts) places list items on their list.
+      fail(caught);
     } finally {
       setBusy(false);
     }
   }
 
+  const quoting = quoteFirst && quote === null;
+  // After a quote, what will be sent: the addresses it found nothing against.
+  const sending = quote ? quote.filter((item) => !item.error).length : emails.length;
+  const submitLabel = quoting
+    ? busy
+      ? "Checking the cost…"
+      : "Check the cost"
+    : busy
+      ? "Sending…"
+      : sending > 1
+        ? `Send ${sending} invitations`
+        : "Send invitation";
   const sent = results?.filter((result) => !result.error).length ?? 0;
   const failedCount = (results?.length ?? 0) - sent;
   const noSeats = results?.some((result) => result.error?.code === "seat_limit_reached") ?? false;
 
   return (
     <Dialog title="Invite people" onClose={onClose} busy={busy} wide>
-      <form onSubmit={submit} noValidate>
+      <form ref={formRef} onSubmit={submit} noValidate>
         {errors.form ? <FormAlert code={errors.code}>{errors.form}</FormAlert> : null}
+        {quote ? <InviteQuote items={quote} /> : null}
         {results ? (
           <div className="invite-results">
             <FormAlert tone={failedCount > 0 ? "error" : "success"} testId="invite-summary">
@@ -230,8 +257,14 @@ export function InviteDialog({ roles, teams, onClose, onInvited }: Props) {
           />
         ) : null}
         <DialogActions>
-          <button type="submit" className="button" disabled={busy} data-testid="invite-submit">
-            {busy ? "Sending…" : emails.length > 1 ? `Send ${emails.length} invitations` : "Send invitation"}
+          <button
+            type="submit"
+            className="button"
+            disabled={busy || !planKnown}
+            data-testid="invite-submit"
+            data-step={quoting ? "quote" : "send"}
+          >
+            {submitLabel}
           </button>
           <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
             {results ? "Done" : "Cancel"}

@@ -48,6 +48,8 @@ export function InvoiceLinesTable({
             key={index}
             data-testid={lineTestId}
             data-kind={line.kind}
+            data-quantity={line.quantity}
+            data-unit-amount={line.unit_amount}
             data-amount={line.amount}
           >
             <td>

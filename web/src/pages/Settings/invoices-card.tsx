@@ -1,10 +1,13 @@
 import { Fragment, useState } from "react";
 import { FormAlert } from "../../components/form-alert";
+import { LinkedItemMissing } from "../../components/linked-item-missing";
+import { LoadingBlock } from "../../components/skeleton";
 import { errorNotice, type Notice } from "../../error-messages";
 import { formatCents } from "../../money";
 import type { Invoice, InvoiceDetail, InvoiceStatus } from "../../types";
 import { useApi } from "../../use-api";
 import { type Resource, useResource } from "../../use-resource";
+import { linkedItemMark, useRevealLinkedItem } from "../../use-reveal-linked-item";
 import { useBillingPaths, useFormatDay } from "./billing-data";
 import { InvoiceLinesTable } from "./invoice-lines-table";
 
@@ -20,17 +23,21 @@ type Props = {
   manage: boolean;
   /** An invoice was paid: the overview and list change. */
   onChanged: () => void;
+  /** A deep link's invoice (/settings/billing/invoices/{id}): shown open, marked and scrolled to. */
+  linkedInvoiceId?: string | null;
 };
 
 /** The account's invoices, newest first: details with their lines, PDF, paying open ones, CSV export. */
-export function InvoicesCard({ invoices, manage, onChanged }: Props) {
+export function InvoicesCard({ invoices, manage, onChanged, linkedInvoiceId = null }: Props) {
   const api = useApi();
   const paths = useBillingPaths();
   const formatDay = useFormatDay();
-  const [expanded, setExpanded] = useState<string[]>([]);
+  const [expanded, setExpanded] = useState<string[]>(linkedInvoiceId === null ? [] : [linkedInvoiceId]);
   const [paying, setPaying] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const list = invoices.data?.data;
+  const linked = list?.find((invoice) => invoice.id === linkedInvoiceId);
+  useRevealLinkedItem(linkedInvoiceId, linked !== undefined);
 
   async function pay(invoice: Invoice) {
     setPaying(invoice.id);
@@ -85,10 +92,9 @@ export function InvoicesCard({ invoices, manage, onChanged }: Props) {
           </button>
         </FormAlert>
       ) : null}
+      {linkedInvoiceId !== null && list && !linked ? <LinkedItemMissing what="invoice" /> : null}
       {!list && !invoices.error ? (
-        <p role="status" className="muted">
-          Loading invoices…
-        </p>
+        <LoadingBlock label="Loading invoices…" table={{ columns: 5, rows: 3 }} />
       ) : null}
       {list && list.length === 0 ? (
         <p className="muted" data-testid="invoices-empty">
@@ -123,6 +129,7 @@ export function InvoicesCard({ invoices, manage, onChanged }: Props) {
                     data-number={invoice.number}
                     data-status={invoice.status}
                     data-total={invoice.total}
+                    data-highlighted={linkedItemMark(linkedInvoiceId, invoice.id)}
                   >
                     <td className="cell-primary">
                       <button

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { ConfirmDialog } from "../../components/confirm-dialog";
+import { EmailText } from "../../components/email-text";
 import { SelectField } from "../../components/field";
 import { Menu, type MenuItem } from "../../components/menu";
 import { errorNotice, type Notice } from "../../error-messages";
@@ -8,37 +9,53 @@ import type { Member, RoleRef } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { useSessionInfo } from "../../use-session";
+import { useToast } from "../../use-toast";
 import { memberName, useAccountPath } from "./account-data";
 import { RecoveryCodesDialog } from "./recovery-codes-dialog";
 
 type Props = {
   member: Member;
   roles: readonly RoleRef[];
+  /** A failure to show on the page (successes are toasts). */
   onNotice: (notice: Notice | null) => void;
   /** Something changed on the server: re-read the lists. */
   onChanged: () => void;
 };
 
-type OpenDialog =
+type Question =
   | "change-role"
+  | "suspend"
+  | "logout"
+  | "force-reset"
   | "remove"
+  | "revoke"
   | "mfa-reset"
   | "issue-codes"
-  | { codes: string[]; reason: "issued" | "viewed" }
-  | null;
+  | "view-codes";
+
+type OpenDialog = Question | { codes: string[]; reason: "issued" | "viewed" } | null;
+
+/** "Alice" for "Suspend Alice": the first name when there is one, else the whole name or address. */
+function shortName(member: Member): string {
+  return member.first_name?.trim() || memberName(member);
+}
 
 /**
- * The "⋯" menu of one member row. Suspend, reactivate, log out and force reset act at once (each is
- * undoable or harmless); changing the role and removing ask first.
+ * The "⋯" menu of one member row: only what the server would allow (nothing on your own row; the
+ * second-factor actions only for members who have one). Everything that takes something away or
+ * mails someone asks first (ConfirmDialog); reactivating and re-sending act at once. Successes are
+ * toasts, and a suspension's or role change's toast offers the opposite action.
  */
 export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
   const api = useApi();
+  const toast = useToast();
   const base = useAccountPath();
   const { account_id, user } = useSessionInfo();
   const { can } = usePermissions();
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const [busy, setBusy] = useState(false);
   const name = memberName(member);
+  const short = shortName(member);
   const accountName = user.memberships.find(
     (membership) => membership.account_id === account_id,
   )?.account_name;
@@ -46,12 +63,14 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
   const invitationPath = member.invitation_id
     ? `${base}/invitations/${encodeURIComponent(member.invitation_id)}`
     : null;
+  const isSelf = member.user_id === user.id;
 
-  async function run(failurePrefix: string, action: () => Promise<string>) {
+  /** An action without a question: its success is a toast, its failure a notice on the page. */
+  async function run(failurePrefix: string, action: () => Promise<void>) {
     setBusy(true);
     onNotice(null);
     try {
-      onNotice({ tone: "success", text: await action() });
+      await action();
       onChanged();
     } catch (caught) {
       // Closing "Confirm it's you" is the admin's choice, not a failure to report.
@@ -60,6 +79,18 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
       setBusy(false);
     }
   }
+
+  function reactivate(path: string) {
+    return run("Could not reactivate", async () => {
+      await api.post(`${path}/reactivate`);
+      toast.show({ text: `${name} is active again.` });
+    });
+  }
+
+  const ask = (question: Question) => () => {
+    onNotice(null);
+    setDialog(question);
+  };
 
   const items: MenuItem[] = [];
   if (member.status === "pending") {
@@ -72,29 +103,28 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
           onSelect: () =>
             void run("Could not resend the invitation to", async () => {
               await api.post(`${invitationPath}/resend`);
-              return `Sent a new invitation link to ${member.email}.`;
+              toast.show({
+                text: `Sent a new invitation link to ${member.email}. The old link no longer works.`,
+              });
             }),
         },
         {
           key: "revoke",
-          label: "Revoke invitation",
+          label: "Revoke invitation…",
           testId: "member-action-revoke",
           danger: true,
-          onSelect: () =>
-            void run("Could not revoke the invitation of", async () => {
-              await api.delete(invitationPath);
-              return `Revoked the invitation of ${member.email}.`;
-            }),
+          onSelect: ask("revoke"),
         },
       );
     }
-  } else if (memberPath) {
+  } else if (memberPath && !isSelf) {
+    // Your own row offers nothing: the server refuses changing, suspending or removing yourself.
     if (can("members:update_role")) {
       items.push({
         key: "change-role",
         label: "Change role…",
         testId: "member-action-change-role",
-        onSelect: () => setDialog("change-role"),
+        onSelect: ask("change-role"),
       });
     }
     if (can("members:suspend")) {
@@ -104,75 +134,54 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
               key: "reactivate",
               label: "Reactivate",
               testId: "member-action-reactivate",
-              onSelect: () =>
-                void run("Could not reactivate", async () => {
-                  await api.post(`${memberPath}/reactivate`);
-                  return `${name} is active again.`;
-                }),
+              onSelect: () => void reactivate(memberPath),
             }
           : {
               key: "suspend",
-              label: "Suspend",
+              label: "Suspend…",
               testId: "member-action-suspend",
-              onSelect: () =>
-                void run("Could not suspend", async () => {
-                  await api.post(`${memberPath}/suspend`);
-                  return `${name} is suspended. Their sessions in this account ended; they still use a seat.`;
-                }),
+              onSelect: ask("suspend"),
             },
         {
           key: "logout",
-          label: "Log out everywhere",
+          label: "Log out everywhere…",
           testId: "member-action-logout",
-          onSelect: () =>
-            void run("Could not log out", async () => {
-              const answer = await api.post<{ revoked?: number }>(`${memberPath}/logout`);
-              const count = answer?.revoked ?? 0;
-              return count === 0
-                ? `${name} had no active sessions.`
-                : `Logged ${name} out of ${count} session${count === 1 ? "" : "s"}.`;
-            }),
+          onSelect: ask("logout"),
         },
         {
           key: "force-reset",
-          label: "Force password reset",
+          label: "Force password reset…",
           testId: "member-action-force-reset",
-          onSelect: () =>
-            void run("Could not force a password reset for", async () => {
-              await api.post(`${memberPath}/force-password-reset`);
-              return `${name} must choose a new password at their next log-in. Their sessions ended.`;
-            }),
+          onSelect: ask("force-reset"),
         },
       );
     }
-    // A second factor belongs to the person's login: the Security tab is where you manage your own.
-    if (can("security:manage") && member.user_id !== user.id) {
+    // Only for a member who has a second factor (the server refuses the rest); your own are managed
+    // under Security. A Root's codes are never shown to anyone else.
+    if (can("security:manage") && member.mfa_enabled) {
       items.push(
         {
           key: "mfa-reset",
           label: "Reset two-factor authentication…",
           testId: "member-action-mfa-reset",
           separated: items.length > 0,
-          onSelect: () => setDialog("mfa-reset"),
+          onSelect: ask("mfa-reset"),
         },
         {
           key: "issue-codes",
           label: "Issue new recovery codes…",
           testId: "member-action-issue-codes",
-          onSelect: () => setDialog("issue-codes"),
-        },
-        {
-          key: "view-codes",
-          label: "View recovery codes",
-          testId: "member-action-view-codes",
-          onSelect: () =>
-            void run("Could not show the recovery codes of", async () => {
-              const answer = await api.get<{ recovery_codes: string[] }>(`${memberPath}/recovery-codes`);
-              setDialog({ codes: answer.recovery_codes, reason: "viewed" });
-              return `${name} was emailed that you viewed their recovery codes.`;
-            }),
+          onSelect: ask("issue-codes"),
         },
       );
+      if (member.role.key !== "root") {
+        items.push({
+          key: "view-codes",
+          label: "View recovery codes…",
+          testId: "member-action-view-codes",
+          onSelect: ask("view-codes"),
+        });
+      }
     }
     if (can("members:delete")) {
       items.push({
@@ -181,12 +190,15 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
         testId: "member-action-remove",
         danger: true,
         separated: items.length > 0,
-        onSelect: () => setDialog("remove"),
+        onSelect: ask("remove"),
       });
     }
   }
 
   if (items.length === 0) return null;
+
+  const close = () => setDialog(null);
+  const email = <EmailText email={member.email} />;
 
   return (
     <>
@@ -195,6 +207,7 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
         label={`Actions for ${name}`}
         items={items}
         buttonClassName="button button-secondary button-small menu-button"
+        floating
       >
         {busy ? (
           "Working…"
@@ -209,26 +222,123 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
         <ChangeRoleDialog
           member={member}
           roles={roles}
-          onClose={() => setDialog(null)}
+          onClose={close}
           onSave={async (roleId) => {
+            const previous = member.role;
             await api.patch(memberPath, { role_id: roleId });
             const role = roles.find((candidate) => candidate.id === roleId);
-            onNotice({ tone: "success", text: `${name} now has the ${role?.name ?? "new"} role.` });
+            toast.show({
+              text: `${name} now has the ${role?.name ?? "new"} role.`,
+              action: {
+                label: `Back to ${previous.name}`,
+                run: () =>
+                  void run("Could not change back the role of", async () => {
+                    await api.patch(memberPath, { role_id: previous.id });
+                    toast.show({ text: `${name} has the ${previous.name} role again.` });
+                  }),
+              },
+            });
             onChanged();
           }}
         />
       ) : null}
+      {dialog === "suspend" && memberPath ? (
+        <ConfirmDialog
+          title={`Suspend ${name}?`}
+          confirmLabel={`Suspend ${short}`}
+          busyLabel="Suspending…"
+          danger
+          onClose={close}
+          onConfirm={async () => {
+            await api.post(`${memberPath}/suspend`);
+            toast.show({
+              text: `${name} is suspended. Their sessions in this account ended; they still use a seat.`,
+              action: { label: "Reactivate", run: () => void reactivate(memberPath) },
+            });
+            onChanged();
+          }}
+        >
+          <p>
+            They can't log in to {accountName ?? "this account"} and their sessions here end at once. They
+            keep their seat, role and teams, and you can reactivate them at any time.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog === "logout" && memberPath ? (
+        <ConfirmDialog
+          title={`Log ${name} out everywhere?`}
+          confirmLabel={`Log ${short} out`}
+          busyLabel="Logging out…"
+          danger
+          onClose={close}
+          onConfirm={async () => {
+            const answer = await api.post<{ revoked?: number }>(`${memberPath}/logout`);
+            const count = answer?.revoked ?? 0;
+            toast.show({
+              text:
+                count === 0
+                  ? `${name} had no active sessions.`
+                  : `Logged ${name} out of ${count} session${count === 1 ? "" : "s"}.`,
+            });
+            onChanged();
+          }}
+        >
+          <p>
+            Every session of their login ends at once, on every device and in every account they belong to.
+            They can log in again with their password.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog === "force-reset" && memberPath ? (
+        <ConfirmDialog
+          title={`Force ${name} to choose a new password?`}
+          confirmLabel="Force password reset"
+          busyLabel="Working…"
+          danger
+          onClose={close}
+          onConfirm={async () => {
+            await api.post(`${memberPath}/force-password-reset`);
+            toast.show({
+              text: `${name} must choose a new password at their next log-in. Their sessions ended.`,
+            });
+            onChanged();
+          }}
+        >
+          <p>
+            Their sessions end at once on every device, and their next log-in asks for a new password before
+            anything else. Their current password still gets them to that step.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog === "revoke" && invitationPath ? (
+        <ConfirmDialog
+          title={`Revoke the invitation to ${member.email}?`}
+          confirmLabel="Revoke invitation"
+          busyLabel="Revoking…"
+          dismissLabel="Keep invitation"
+          danger
+          onClose={close}
+          onConfirm={async () => {
+            await api.delete(invitationPath);
+            toast.show({ text: `Revoked the invitation to ${member.email}. Its seat is free again.` });
+            onChanged();
+          }}
+        >
+          <p>
+            The link we mailed to {email} stops working at once. To invite them later, send a new invitation.
+          </p>
+        </ConfirmDialog>
+      ) : null}
       {dialog === "mfa-reset" && memberPath ? (
         <ConfirmDialog
           title={`Reset two-factor authentication of ${name}?`}
-          confirmLabel="Reset"
+          confirmLabel="Reset two-factor"
           busyLabel="Resetting…"
           danger
-          onClose={() => setDialog(null)}
+          onClose={close}
           onConfirm={async () => {
             await api.post(`${memberPath}/mfa/reset`);
-            onNotice({
-              tone: "success",
+            toast.show({
               text: `${name}'s second factors and recovery codes are removed and their sessions ended.`,
             });
             onChanged();
@@ -237,16 +347,17 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
           <p>
             Their authenticator apps, email and text-message codes, passkeys and recovery codes stop working
             and they are logged out everywhere. If an account requires two-factor authentication of them, they
-            must set it up again at their next log-in.
+            must set it up again at their next log-in. We email them that you did this.
           </p>
         </ConfirmDialog>
       ) : null}
       {dialog === "issue-codes" && memberPath ? (
         <ConfirmDialog
           title={`Issue new recovery codes for ${name}?`}
-          confirmLabel="Issue codes"
+          confirmLabel="Issue new codes"
           busyLabel="Issuing…"
-          onClose={() => setDialog(null)}
+          danger
+          onClose={close}
           onConfirm={async () => {
             const answer = await api.post<{ recovery_codes: string[] }>(`${memberPath}/recovery-codes`);
             setDialog({ codes: answer.recovery_codes, reason: "issued" });
@@ -254,8 +365,28 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
           }}
         >
           <p>
-            Their current recovery codes stop working and 10 new ones are shown to you once. We email them
-            that you did this.
+            Their current recovery codes stop working at once, and 10 new ones are shown to you once. We email
+            them that you did this.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog === "view-codes" && memberPath ? (
+        <ConfirmDialog
+          title={`View the recovery codes of ${name}?`}
+          confirmLabel="View codes"
+          busyLabel="Opening…"
+          onClose={close}
+          onConfirm={async () => {
+            const answer = await api.post<{ recovery_codes: string[] }>(
+              `${memberPath}/recovery-codes/reveal`,
+            );
+            setDialog({ codes: answer.recovery_codes, reason: "viewed" });
+            return false;
+          }}
+        >
+          <p>
+            Their unused codes are shown to you, and we email {email} that you viewed them. Anyone holding a
+            code can pass their second step once.
           </p>
         </ConfirmDialog>
       ) : null}
@@ -264,25 +395,25 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
           codes={dialog.codes}
           reason={dialog.reason}
           owner={member.email}
-          onClose={() => setDialog(null)}
+          onClose={close}
         />
       ) : null}
       {dialog === "remove" && memberPath ? (
         <ConfirmDialog
           title={`Remove ${name}?`}
-          confirmLabel="Remove"
+          confirmLabel={`Remove ${short}`}
           busyLabel="Removing…"
           danger
-          onClose={() => setDialog(null)}
+          onClose={close}
           onConfirm={async () => {
             await api.delete(memberPath);
-            onNotice({ tone: "success", text: `Removed ${name} from ${accountName ?? "the account"}.` });
+            toast.show({ text: `Removed ${name} from ${accountName ?? "the account"}.` });
             onChanged();
           }}
         >
           <p>
-            <span className="break">{member.email}</span> loses access to {accountName ?? "this account"} at
-            once and their sessions here end. Their Gatehouse user and other accounts are not affected.
+            {email} loses access to {accountName ?? "this account"} at once and their sessions here end. Their
+            Gatehouse user and other accounts are not affected. To bring them back, invite them again.
           </p>
         </ConfirmDialog>
       ) : null}

@@ -157,7 +157,7 @@ export function PasskeysCard({ locked, onChanged }: Props) {
       {dialog?.kind === "remove" ? (
         <PasswordConfirmDialog
           title={`Remove the passkey “${dialog.passkey.label}”?`}
-          confirmLabel="Remove"
+          confirmLabel="Remove passkey"
           busyLabel="Removing…"
           testId="passkey-remove-dialog"
           confirmTestId="passkey-remove-confirm"

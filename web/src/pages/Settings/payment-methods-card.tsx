@@ -2,6 +2,7 @@ import { type FormEvent, useId, useState } from "react";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { FormAlert } from "../../components/form-alert";
+import { LoadingBlock } from "../../components/skeleton";
 import { errorCode, errorNotice, explainError, type Notice } from "../../error-messages";
 import type { PaymentMethod } from "../../types";
 import { useApi } from "../../use-api";
@@ -92,11 +93,7 @@ export function PaymentMethodsCard({ methods, autoPay, manage, onChanged }: Prop
           </button>
         </FormAlert>
       ) : null}
-      {!list && !methods.error ? (
-        <p role="status" className="muted">
-          Loading payment methods…
-        </p>
-      ) : null}
+      {!list && !methods.error ? <LoadingBlock label="Loading payment methods…" lines={2} /> : null}
       {list && list.length === 0 ? (
         <p className="muted" data-testid="payment-methods-empty">
           No payment method yet. Paid plans need one.
@@ -191,7 +188,7 @@ export function PaymentMethodsCard({ methods, autoPay, manage, onChanged }: Prop
       {removing ? (
         <ConfirmDialog
           title={`Remove ${paymentMethodLabel(removing)}?`}
-          confirmLabel="Remove"
+          confirmLabel={removing.type === "ach" ? "Remove bank account" : "Remove card"}
           busyLabel="Removing…"
           danger
           testId="payment-method-remove-dialog"
@@ -324,7 +321,11 @@ function AddPaymentMethodDialog({
                   name="token"
                   value={candidate.token}
                   checked={token === candidate.token}
-                  onChange={() => setToken(candidate.token)}
+                  onChange={() => {
+                    setToken(candidate.token);
+                    // The refusal was about the method picked before.
+                    setError(null);
+                  }}
                   aria-describedby={`${groupId}-${candidate.token}-note`}
                   data-testid={`payment-token-${candidate.token}`}
                 />

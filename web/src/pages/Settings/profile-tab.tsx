@@ -2,24 +2,33 @@ import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { describeError } from "../../api";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
+import { ImagePicker } from "../../components/image-picker";
+import { PhoneField } from "../../components/phone-field";
+import type { CountryCode, PhoneValue } from "../../phone";
 import { Link } from "../../router";
 import type { Me } from "../../types";
 import { useApi } from "../../use-api";
+import { useDefaultCountry } from "../../use-default-country";
+import { useFormErrors } from "../../use-form-errors";
 import { useFormatDate } from "../../use-format-date";
+import { type PhoneKit, usePhoneKit } from "../../use-phone-kit";
 import { useSession, useSessionInfo } from "../../use-session";
+import { useToast } from "../../use-toast";
 import { ChangeEmailDialog } from "./change-email-dialog";
 
-const FIELDS = ["username", "first_name", "last_name", "timezone"] as const;
+const TEXT_FIELDS = ["username", "first_name", "last_name", "timezone"] as const;
+const FIELDS = [...TEXT_FIELDS, "mobile"] as const;
 const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
-type ProfileForm = Record<(typeof FIELDS)[number], string>;
+type ProfileForm = Record<(typeof TEXT_FIELDS)[number], string> & { mobile: PhoneValue };
 
-function formFromUser(user: Me): ProfileForm {
+/** The saved profile as the form shows it; the mobile in its national form once the phone kit is in. */
+function formFromUser(user: Me, country: CountryCode, kit: PhoneKit | null): ProfileForm {
   return {
     username: user.username ?? "",
     first_name: user.first_name ?? "",
     last_name: user.last_name ?? "",
     timezone: user.timezone ?? "",
+    mobile: kit ? kit.phoneValueOf(user.mobile, country) : { country, text: user.mobile ?? "" },
   };
 }
 
@@ -36,8 +45,10 @@ export function ProfileTab() {
   const { updateUser } = useSession();
   const { user, account_id } = useSessionInfo();
   const formatDate = useFormatDate();
-  const [form, setForm] = useState<ProfileForm>(() => formFromUser(user));
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const kit = usePhoneKit();
+  const country = useDefaultCountry(kit);
+  const [form, setForm] = useState<ProfileForm>(() => formFromUser(user, country, kit));
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(FIELDS);
   const [status, setStatus] = useState<"idle" | "saving" | "saved">("idle");
   const [verification, setVerification] = useState<string | null>(null);
   const [changingEmail, setChangingEmail] = useState(false);
@@ -49,7 +60,7 @@ export function ProfileTab() {
     api.get<Me>("/me").then(updateUser, () => {});
   }, [api, updateUser]);
 
-  const saved = formFromUser(user);
+  const saved = formFromUser(user, country, kit);
   // When the server copy changes underneath an untouched form, show the new values.
   const savedKey = JSON.stringify(saved);
   const [baselineKey, setBaselineKey] = useState(savedKey);
@@ -57,28 +68,34 @@ export function ProfileTab() {
     setBaselineKey(savedKey);
     if (JSON.stringify(form) === baselineKey) setForm(saved);
   }
-  const changed = FIELDS.filter((field) => form[field] !== saved[field]);
+  const changed = TEXT_FIELDS.filter((field) => form[field] !== saved[field]);
+  const mobileChanged =
+    form.mobile.text !== saved.mobile.text || form.mobile.country !== saved.mobile.country;
 
-  function set(field: keyof ProfileForm) {
+  function set(field: (typeof TEXT_FIELDS)[number]) {
     return (value: string) => {
       setForm((current) => ({ ...current, [field]: value }));
-      setErrors((current) => withoutFieldError(current, field));
+      edited(field);
       setStatus("idle");
     };
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (changed.length === 0) {
+    if (changed.length === 0 && !mobileChanged) {
       setStatus("saved");
       return;
     }
+    // What the browser can tell at once, it tells at once: every such field in one go.
+    const local: Record<string, string> = {};
     const username = form.username.trim();
-    if (username !== "" && !USERNAME_PATTERN.test(username)) {
-      setErrors({
-        fields: { username: "Use 3–32 characters: letters, digits, dot, dash or underscore." },
-        form: "Please check the highlighted fields.",
-      });
+    if (username !== "" && !USERNAME_PATTERN.test(username))
+      local.username = "Use 3–32 characters: letters, digits, dot, dash or underscore.";
+    // The phone field is disabled until the kit is in, so a changed mobile is always read with it.
+    const mobile = kit?.readPhone(form.mobile, kit.countryNamer(navigator.language)) ?? { status: "empty" };
+    if (mobileChanged && mobile.status === "invalid") local.mobile = mobile.message;
+    if (Object.keys(local).length > 0) {
+      refuse(local);
       setStatus("idle");
       return;
     }
@@ -88,22 +105,23 @@ export function ProfileTab() {
       // An empty username means "no username"; the API clears it with null.
       patch[field] = field === "username" && value === "" ? null : value;
     }
+    if (mobileChanged) patch.mobile = mobile.status === "ok" ? mobile.e164 : null;
     setStatus("saving");
-    setErrors(NO_ERRORS);
+    clear();
     try {
       const updated = await api.patch<Me>("/me", patch);
       updateUser(updated);
-      setForm(formFromUser(updated));
+      setForm(formFromUser(updated, country, kit));
       setStatus("saved");
     } catch (error) {
-      setErrors(toFormErrors(error, FIELDS));
+      fail(error);
       setStatus("idle");
     }
   }
 
   function cancel() {
     setForm(saved);
-    setErrors(NO_ERRORS);
+    clear();
     setStatus("idle");
   }
 
@@ -207,13 +225,19 @@ export function ProfileTab() {
         </dl>
       </section>
 
+      <AvatarCard />
+
       {changingEmail ? (
         <ChangeEmailDialog currentEmail={user.email} onClose={() => setChangingEmail(false)} />
       ) : null}
 
-      <form className="card" onSubmit={submit} noValidate aria-labelledby="profile-heading">
-        <h2 id="profile-heading">Profile</h2>
-        {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+      <form ref={formRef} className="card" onSubmit={submit} noValidate aria-labelledby="profile-heading">
+        <h2 id="profile-heading">Your details</h2>
+        {errors.form ? (
+          <FormAlert testId="form-error" code={errors.code}>
+            {errors.form}
+          </FormAlert>
+        ) : null}
         <TextField
           label="Username"
           name="username"
@@ -243,6 +267,18 @@ export function ProfileTab() {
             error={errors.fields.last_name}
           />
         </div>
+        <PhoneField
+          label="Mobile number"
+          name="mobile"
+          hint="Optional. Saved with its country code. Two-factor text messages use the number you confirm in Security."
+          value={form.mobile}
+          onValueChange={(mobile) => {
+            setForm((current) => ({ ...current, mobile }));
+            edited("mobile");
+            setStatus("idle");
+          }}
+          error={errors.fields.mobile}
+        />
         <SelectField
           label="Timezone"
           name="timezone"
@@ -272,5 +308,39 @@ export function ProfileTab() {
         </div>
       </form>
     </div>
+  );
+}
+
+/** The profile picture the header and member lists show (initials without one). */
+function AvatarCard() {
+  const api = useApi();
+  const toast = useToast();
+  const { updateUser } = useSession();
+  const { user } = useSessionInfo();
+  return (
+    <section className="card" aria-labelledby="avatar-heading" data-testid="avatar-card">
+      <h2 id="avatar-heading">Profile picture</h2>
+      <p className="muted">
+        Shown next to your name in the header and in member lists. Without one, your initials are.
+      </p>
+      <ImagePicker
+        what="avatar"
+        noun="profile picture"
+        currentUrl={user.avatar_url}
+        editable
+        round
+        modes={["cover"]}
+        removeConsequence="Your initials are shown instead. You can upload a picture again at any time."
+        upload={async (image) => {
+          updateUser(await api.upload<Me>("/me/avatar", image, { filename: "avatar.png" }));
+          toast.show({ text: "Updated your profile picture." });
+        }}
+        remove={async () => {
+          await api.delete("/me/avatar");
+          updateUser({ ...user, avatar_url: null });
+          toast.show({ text: "Removed your profile picture." });
+        }}
+      />
+    </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { Dialog, DialogActions } from "../../components/dialog";
+import { EmailText } from "../../components/email-text";
 import { useSessionInfo } from "../../use-session";
 
 type Props = {
@@ -59,12 +60,12 @@ export function RecoveryCodesDialog({ codes, reason, owner, onClose }: Props) {
         <p>These are your new recovery codes. The old ones no longer work.</p>
       ) : reason === "issued" ? (
         <p>
-          New recovery codes for <span className="break">{owner}</span>; their old ones no longer work. We
-          emailed them that you made these. Pass them on by a channel you trust.
+          New recovery codes for <EmailText email={owner ?? ""} />; their old ones no longer work. We emailed
+          them that you made these. Pass them on by a channel you trust.
         </p>
       ) : (
         <p>
-          The unused recovery codes of <span className="break">{owner}</span>. We emailed them that you viewed
+          The unused recovery codes of <EmailText email={owner ?? ""} />. We emailed them that you viewed
           them.
         </p>
       )}

@@ -1,18 +1,22 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { withQuery } from "../../api";
-import { CheckboxList } from "../../components/checkbox-list";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
+import { LinkedItemMissing } from "../../components/linked-item-missing";
+import { LoadingBlock } from "../../components/skeleton";
 import { errorCode, errorNotice, type Notice } from "../../error-messages";
 import type { PermissionInfo, RoleDetail, RoleTemplate } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
 import { useResource } from "../../use-resource";
+import { linkedItemMark, useRevealLinkedItem } from "../../use-reveal-linked-item";
 import { useSaveDialog } from "../../use-save-dialog";
 import { useSessionInfo } from "../../use-session";
 import { useAccountPath, useRoles } from "./account-data";
+import type { SettingsPageProps } from "./pages";
+import { PermissionPicker } from "./permission-picker";
 
 type OpenDialog =
   | { kind: "create" }
@@ -20,7 +24,7 @@ type OpenDialog =
   | { kind: "delete"; role: RoleDetail }
   | null;
 
-export function RolesTab() {
+export function RolesTab({ itemId = null }: SettingsPageProps) {
   const api = useApi();
   const base = useAccountPath();
   const { account_id } = useSessionInfo();
@@ -35,6 +39,8 @@ export function RolesTab() {
   const list = roles.data?.data ?? [];
   const builtins = list.filter((role) => role.builtin).sort(byBuiltinRank);
   const custom = list.filter((role) => !role.builtin);
+  const linked = itemId === null ? undefined : list.find((role) => role.id === itemId);
+  useRevealLinkedItem(itemId, linked !== undefined);
   const descriptions = useMemo(
     () => new Map((catalog.data?.data ?? []).map((permission) => [permission.key, permission.description])),
     [catalog.data],
@@ -68,16 +74,15 @@ export function RolesTab() {
         </FormAlert>
       ) : null}
       {roles.error ? <FormAlert>{roles.error}</FormAlert> : null}
+      {itemId !== null && roles.data && !linked ? <LinkedItemMissing what="role" /> : null}
 
       <section className="card" aria-labelledby="builtin-roles-heading">
         <h2 id="builtin-roles-heading">Built-in roles</h2>
         <p className="muted">These come with every account and can't be changed.</p>
         {roles.loading && !roles.data ? (
-          <p role="status" className="muted">
-            Loading roles…
-          </p>
+          <LoadingBlock label="Loading roles…" table={{ columns: 3, rows: 3 }} />
         ) : (
-          <RolesTable roles={builtins} descriptions={descriptions} />
+          <RolesTable roles={builtins} descriptions={descriptions} itemId={itemId} />
         )}
       </section>
 
@@ -138,6 +143,7 @@ export function RolesTab() {
           <RolesTable
             roles={custom}
             descriptions={descriptions}
+            itemId={itemId}
             onEdit={canManage ? (role) => setDialog({ kind: "edit", role }) : undefined}
             onDelete={canManage ? (role) => setDialog({ kind: "delete", role }) : undefined}
           />
@@ -181,11 +187,14 @@ const byBuiltinRank = (a: RoleDetail, b: RoleDetail) => builtinRank(a) - builtin
 function RolesTable({
   roles,
   descriptions,
+  itemId,
   onEdit,
   onDelete,
 }: {
   roles: readonly RoleDetail[];
   descriptions: ReadonlyMap<string, string>;
+  /** A deep link's role: its row is marked. */
+  itemId: string | null;
   onEdit?: ((role: RoleDetail) => void) | undefined;
   onDelete?: ((role: RoleDetail) => void) | undefined;
 }) {
@@ -212,6 +221,8 @@ function RolesTable({
             data-key={role.key}
             data-name={role.name}
             data-builtin={role.builtin ? "true" : "false"}
+            data-role-id={role.id}
+            data-highlighted={linkedItemMark(itemId, role.id)}
           >
             <td data-label="Role" className="cell-primary">
               <span className="member-name">
@@ -272,11 +283,6 @@ function RolesTable({
 
 const ROLE_FIELDS = ["name", "description", "permissions"] as const;
 
-function groupLabel(group: string): string {
-  const text = group.replaceAll("_", " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 function RoleEditor({
   role,
   catalog,
@@ -296,24 +302,7 @@ function RoleEditor({
     description: role?.description ?? "",
     permissions: role?.permissions ?? [],
   });
-  const { errors, busy, clearError, refuse, save } = useSaveDialog(ROLE_FIELDS);
-
-  const groups = useMemo(() => {
-    const byGroup = new Map<string, PermissionInfo[]>();
-    for (const permission of catalog ?? []) {
-      const group = permission.group || permission.key.split(":")[0] || "other";
-      byGroup.set(group, [...(byGroup.get(group) ?? []), permission]);
-    }
-    return [...byGroup.entries()];
-  }, [catalog]);
-
-  function setPermissionsOf(groupKeys: readonly string[], chosen: string[]) {
-    setForm((current) => ({
-      ...current,
-      permissions: [...current.permissions.filter((key) => !groupKeys.includes(key)), ...chosen],
-    }));
-    clearError("permissions");
-  }
+  const { errors, formRef, busy, clearError, refuse, save } = useSaveDialog(ROLE_FIELDS);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -333,7 +322,7 @@ function RoleEditor({
 
   return (
     <Dialog title={role ? `Edit ${role.name}` : "New role"} onClose={onClose} busy={busy} wide>
-      <form onSubmit={submit} noValidate>
+      <form ref={formRef} onSubmit={submit} noValidate>
         {errors.form ? <FormAlert code={errors.code}>{errors.form}</FormAlert> : null}
         <div className="grid-2">
           <TextField
@@ -357,45 +346,18 @@ function RoleEditor({
             maxLength={500}
           />
         </div>
-        <fieldset
-          className="permission-groups"
-          aria-describedby={errors.fields.permissions ? "role-permissions-error" : undefined}
-        >
-          <legend>Permissions ({form.permissions.length} chosen)</legend>
-          {catalogError ? (
-            <FormAlert>The permission list could not be loaded: {catalogError}</FormAlert>
-          ) : null}
-          {catalog === null && !catalogError ? (
-            <p role="status" className="muted">
-              Loading permissions…
-            </p>
-          ) : null}
-          {errors.fields.permissions ? (
-            <p id="role-permissions-error" className="field-error">
-              {errors.fields.permissions}
-            </p>
-          ) : null}
-          <div className="permission-grid">
-            {groups.map(([group, permissions]) => {
-              const keys = permissions.map((permission) => permission.key);
-              return (
-                <CheckboxList
-                  key={group}
-                  legend={groupLabel(group)}
-                  name="permissions"
-                  compact
-                  options={permissions.map((permission) => ({
-                    value: permission.key,
-                    label: <code>{permission.key}</code>,
-                    hint: permission.description,
-                  }))}
-                  selected={form.permissions.filter((key) => keys.includes(key))}
-                  onChange={(chosen) => setPermissionsOf(keys, chosen)}
-                />
-              );
-            })}
-          </div>
-        </fieldset>
+        <PermissionPicker
+          legend="Permissions"
+          name="permissions"
+          catalog={catalog}
+          catalogError={catalogError}
+          selected={form.permissions}
+          onChange={(permissions) => {
+            setForm((current) => ({ ...current, permissions }));
+            clearError("permissions");
+          }}
+          error={errors.fields.permissions}
+        />
         <DialogActions>
           <button type="submit" className="button" disabled={busy} data-testid="role-save">
             {busy ? "Saving…" : role ? "Save role" : "Create role"}

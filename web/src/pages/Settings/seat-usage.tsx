@@ -2,13 +2,17 @@ import { Link } from "../../router";
 import { useResource } from "../../use-resource";
 import { useAccountPath } from "./account-data";
 
-/** `GET …/seats`: seats used = active + suspended members + pending invitations; limit null = none. */
+/**
+ * `GET …/seats`: seats used = active + suspended + deactivated members + pending invitations; limit
+ * null = none.
+ */
 export type Seats = {
   plan: "free" | "pro" | "team" | "enterprise";
   limit: number | null;
   used: number;
   active: number;
   suspended: number;
+  deactivated: number;
   pending: number;
 };
 
@@ -44,16 +48,12 @@ export function SeatUsage({ seats }: { seats: Seats | undefined }) {
       data-limit={limit ?? ""}
       data-plan={seats.plan}
     >
-      <p className="seat-usage-text">
+      {/* Who holds the seats (members by status, pending invitations) is the counts line below it. */}
+      <p className="seat-summary">
         <strong>
           {limit === null ? `${used} seat${used === 1 ? "" : "s"} used` : `${used} of ${limit} seats used`}
         </strong>{" "}
-        <span className="muted">
-          · {PLAN_NAMES[seats.plan]} plan
-          {seats.pending > 0
-            ? ` · ${seats.pending} pending invitation${seats.pending === 1 ? "" : "s"} included`
-            : ""}
-        </span>
+        <span className="muted">on the {PLAN_NAMES[seats.plan]} plan</span>
       </p>
       {limit !== null ? (
         <meter

@@ -2,8 +2,9 @@ import { type FormEvent, useId, useState } from "react";
 import { ApiError } from "../../api";
 import { TextAreaField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
+import { LoadingBlock } from "../../components/skeleton";
 import { toExplainedFormErrors } from "../../error-messages";
-import { type FormErrors, NO_ERRORS, withoutFieldError } from "../../form-errors";
+import { type FormErrors, NO_ERRORS, onFields, withoutFieldError } from "../../form-errors";
 import { type AccountSecurity, MFA_POLICY_METHODS, type MfaPolicy, type MfaPolicyMethod } from "../../types";
 import { useApi } from "../../use-api";
 import { useResource } from "../../use-resource";
@@ -16,6 +17,7 @@ const NUMBERS = {
   min_length: { group: "password_policy", min: 8, max: 128, optional: false },
   history: { group: "password_policy", min: 0, max: 24, optional: false },
   expiry_days: { group: "password_policy", min: 1, max: 3650, optional: true },
+  min_strength: { group: "password_policy", min: 0, max: 4, optional: false },
   idle_minutes: { group: "session", min: 5, max: 1440, optional: false },
   absolute_hours: { group: "session", min: 1, max: 720, optional: false },
 } as const satisfies Record<string, { group: PolicyGroup; min: number; max: number; optional: boolean }>;
@@ -86,15 +88,19 @@ function allowlistErrors(error: unknown, sent: readonly string[]): AllowlistErro
   return found;
 }
 
-/** The other errors, for the generic form handling (the allowlist ones are shown next to the list). */
+/**
+ * The other errors, for the generic form handling (the allowlist ones are shown next to the list);
+ * null when there are none, so that no banner repeats what the list already says.
+ */
 function withoutAllowlistErrors(error: unknown): unknown {
   if (!(error instanceof ApiError)) return error;
   const rest = error.errors.filter((item) => !/^\/?(body[./])?ip_allowlist/.test(item.path));
   if (rest.length === error.errors.length) return error;
+  if (rest.length === 0) return null;
   return new ApiError({
     status: error.status,
     code: error.code,
-    detail: rest.length ? error.detail : "Please check the IP allowlist.",
+    detail: error.detail,
     retryAfter: error.retryAfter,
     errors: rest,
   });
@@ -110,6 +116,7 @@ function formFromSecurity({
     min_length: String(policy.min_length),
     history: String(policy.history),
     expiry_days: policy.expiry_days === null ? "" : String(policy.expiry_days),
+    min_strength: String(policy.min_strength),
     idle_minutes: String(session.idle_minutes),
     absolute_hours: String(session.absolute_hours),
     require_upper: policy.require_upper,
@@ -154,7 +161,7 @@ export function SecurityPolicyCard({ editable }: { editable: boolean }) {
   const security = useResource<AccountSecurity>(`${useAccountPath()}/security`);
   return (
     <section className="card" aria-labelledby="security-policy-heading">
-      <h2 id="security-policy-heading">Security policy</h2>
+      <h2 id="security-policy-heading">Rules for everyone in this account</h2>
       <p className="muted">
         Applies to everyone in this account. People who belong to several accounts follow the strictest
         password rules among them.
@@ -169,9 +176,7 @@ export function SecurityPolicyCard({ editable }: { editable: boolean }) {
           </button>
         </FormAlert>
       ) : (
-        <p role="status" className="muted">
-          Loading the security policy…
-        </p>
+        <LoadingBlock label="Loading the security policy…" lines={5} />
       )}
     </section>
   );
@@ -260,7 +265,7 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
       patch.ip_allowlist = entries;
     }
     if (Object.keys(fields).length > 0) {
-      setErrors({ fields, form: "Please check the highlighted fields." });
+      setErrors(onFields(fields));
       setStatus("idle");
       return;
     }
@@ -278,7 +283,8 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
       setStatus("saved");
     } catch (error) {
       setIpErrors(allowlistErrors(error, patch.ip_allowlist ?? []));
-      setErrors(toExplainedFormErrors(withListPaths(withoutAllowlistErrors(error)), FIELDS));
+      const rest = withoutAllowlistErrors(error);
+      setErrors(rest === null ? NO_ERRORS : toExplainedFormErrors(withListPaths(rest), FIELDS));
       setStatus("idle");
     }
   }
@@ -335,6 +341,11 @@ function SecurityPolicyForm({ initial, editable }: { initial: AccountSecurity; e
         {numberField("min_length", "Minimum length", "8–128 characters.")}
         {numberField("history", "Remembered passwords", "Can't reuse this many recent ones (0–24; 0 = off).")}
         {numberField("expiry_days", "Expires after (days)", "1–3650 days. Leave empty for never.")}
+        {numberField(
+          "min_strength",
+          "Minimum strength",
+          "How hard to guess, 0–4 (zxcvbn's score): 3 = safely unguessable online; 0 = off.",
+        )}
       </div>
       <fieldset className="field checkbox-list" aria-describedby={`${requireId}-hint`}>
         <legend>Passwords must contain</legend>

@@ -1,20 +1,20 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { ApiError, describeError } from "../../api";
+import { ConfirmDialog } from "../../components/confirm-dialog";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { NewPasswordFields } from "../../components/new-password-fields";
-import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
-import {
-  evaluatePassword,
-  hasLocalFailure,
-  passwordFailureFrom,
-  type ServerPasswordFailure,
-} from "../../password-rules";
+import { LoadingBlock } from "../../components/skeleton";
+import { PASSWORD_REFUSED, passwordFailureFrom } from "../../form-errors";
+import { hasLocalFailure, type ServerPasswordFailure } from "../../password-rules";
 import type { DeviceSession } from "../../types";
 import { useApi } from "../../use-api";
+import { useFormErrors } from "../../use-form-errors";
 import { useFormatDate } from "../../use-format-date";
+import { usePasswordChecklist } from "../../use-password-checklist";
 import { usePasswordPolicy } from "../../use-password-policy";
 import { isSecurityOnly, useSession, useSessionInfo } from "../../use-session";
+import { useToast } from "../../use-toast";
 import { DeactivateLoginCard } from "./deactivate-login-card";
 import { PasskeysCard } from "./passkeys-card";
 import { TwoFactorCard } from "./two-factor-card";
@@ -55,16 +55,25 @@ const EMPTY_PASSWORD_FORM: PasswordForm = { current_password: "", new_password: 
 function ChangePasswordForm({ onChanged }: { onChanged: () => void }) {
   const api = useApi();
   const { reload } = useSession();
+  const { user } = useSessionInfo();
   const policy = usePasswordPolicy("/me/password-policy");
   const [form, setForm] = useState<PasswordForm>(EMPTY_PASSWORD_FORM);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(PASSWORD_FIELDS);
   const [serverFailures, setServerFailures] = useState<ServerPasswordFailure[]>([]);
   const [status, setStatus] = useState<"idle" | "saving" | "changed">("idle");
 
-  const rules = evaluatePassword(policy, form.new_password, serverFailures);
+  const rules = usePasswordChecklist(policy, form.new_password, serverFailures, {
+    person: {
+      email: user.email,
+      firstName: user.first_name ?? "",
+      lastName: user.last_name ?? "",
+      accountNames: user.memberships.map((membership) => membership.account_name),
+    },
+    replacing: true,
+  });
   const set = (field: keyof PasswordForm) => (value: string) => {
     setForm((current) => ({ ...current, [field]: value }));
-    setErrors((current) => withoutFieldError(current, field));
+    edited(field);
     setStatus("idle");
   };
 
@@ -75,11 +84,11 @@ function ChangePasswordForm({ onChanged }: { onChanged: () => void }) {
     if (hasLocalFailure(rules)) fields.new_password = "Choose a password that meets every requirement below.";
     if (form.confirm_password !== form.new_password) fields.confirm_password = "The passwords do not match.";
     if (Object.keys(fields).length > 0) {
-      setErrors({ fields, form: "Please check the highlighted fields." });
+      refuse(fields);
       return;
     }
     setStatus("saving");
-    setErrors(NO_ERRORS);
+    clear();
     try {
       await api.post("/me/password", {
         current_password: form.current_password,
@@ -92,28 +101,35 @@ function ChangePasswordForm({ onChanged }: { onChanged: () => void }) {
       // Clears password_change_required and picks up a rotated CSRF token, if any.
       await reload();
     } catch (error) {
-      const failure = passwordFailureFrom(error, form.new_password);
+      const failure = passwordFailureFrom(error, form.new_password, "new_password");
       if (failure) setServerFailures((seen) => [...seen, failure]);
-      const next = toFormErrors(error, PASSWORD_FIELDS);
-      if (failure) {
-        next.fields.new_password = "This password does not meet every requirement below.";
-        next.form = "Choose a different password: this one does not meet every requirement.";
-      }
-      // The contract names invalid_credentials; accept the more specific code too.
-      if (error instanceof ApiError && WRONG_CURRENT_PASSWORD.has(error.code)) {
-        next.fields.current_password = "Your current password is incorrect.";
-        next.form = "Your current password is incorrect.";
-      }
-      setErrors(next);
+      // The contract names invalid_credentials; accept the more specific code too. Either is said on
+      // the field it is about, and nowhere else.
+      const wrongCurrent = error instanceof ApiError && WRONG_CURRENT_PASSWORD.has(error.code);
+      fail(error, (next) =>
+        failure
+          ? { ...next, fields: { ...next.fields, new_password: PASSWORD_REFUSED } }
+          : wrongCurrent
+            ? {
+                ...next,
+                form: null,
+                fields: { ...next.fields, current_password: "Your current password is incorrect." },
+              }
+            : next,
+      );
       setStatus("idle");
     }
   }
 
   return (
-    <form className="card" onSubmit={submit} noValidate aria-labelledby="password-heading">
+    <form ref={formRef} className="card" onSubmit={submit} noValidate aria-labelledby="password-heading">
       <h2 id="password-heading">Change password</h2>
       <p className="muted">Changing your password signs you out on every other device.</p>
-      {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+      {errors.form ? (
+        <FormAlert testId="form-error" code={errors.code}>
+          {errors.form}
+        </FormAlert>
+      ) : null}
       {status === "changed" ? (
         <FormAlert tone="success" testId="password-changed">
           Password changed. Your other sessions were signed out.
@@ -166,8 +182,8 @@ function SessionsCard({ locked }: { locked: boolean }) {
   const formatDate = useFormatDate();
   const [sessions, setSessions] = useState<DeviceSession[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const toast = useToast();
+  const [asking, setAsking] = useState<{ session: DeviceSession } | "others" | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -189,35 +205,24 @@ function SessionsCard({ locked }: { locked: boolean }) {
     if (!locked) void load();
   }, [load, locked]);
 
+  // Both answer a confirmation, which shows a failure itself; a success is a toast (no undo: the
+  // sessions' tokens are dead).
   async function revoke(session: DeviceSession) {
-    setBusy(session.id);
-    setNotice(null);
-    try {
-      await api.delete(`/me/sessions/${encodeURIComponent(session.id)}`);
-      setNotice(`Signed out ${deviceLabel(session)}.`);
-    } catch (caught) {
-      setError(describeError(caught));
-    }
+    await api.delete(`/me/sessions/${encodeURIComponent(session.id)}`);
+    toast.show({ text: `Signed out ${deviceLabel(session)}.` });
     await load();
-    setBusy(null);
   }
 
   async function revokeOthers() {
-    setBusy("others");
-    setNotice(null);
-    try {
-      const answer = await api.post<{ revoked: number }>("/me/sessions/revoke-others");
-      const count = answer?.revoked ?? 0;
-      setNotice(
+    const answer = await api.post<{ revoked: number }>("/me/sessions/revoke-others");
+    const count = answer?.revoked ?? 0;
+    toast.show({
+      text:
         count === 0
           ? "No other sessions were active."
           : `Signed out ${count} other session${count === 1 ? "" : "s"}.`,
-      );
-    } catch (caught) {
-      setError(describeError(caught));
-    }
+    });
     await load();
-    setBusy(null);
   }
 
   const others = sessions?.filter((session) => !session.current).length ?? 0;
@@ -229,11 +234,11 @@ function SessionsCard({ locked }: { locked: boolean }) {
         <button
           type="button"
           className="button button-secondary button-small"
-          onClick={revokeOthers}
-          disabled={busy !== null || locked}
+          onClick={() => setAsking("others")}
+          disabled={locked || others === 0}
           data-testid="revoke-others"
         >
-          Sign out other sessions
+          Sign out other sessions…
         </button>
       </div>
       <p className="muted">
@@ -241,12 +246,9 @@ function SessionsCard({ locked }: { locked: boolean }) {
         {sessions ? ` (${others} other${others === 1 ? "" : "s"})` : ""}.
       </p>
       {error ? <FormAlert>{error}</FormAlert> : null}
-      {notice ? <FormAlert tone="success">{notice}</FormAlert> : null}
       {locked ? <p className="muted">Change your password first to see and manage your sessions.</p> : null}
       {sessions === null && !error && !locked ? (
-        <p role="status" className="muted">
-          Loading sessions…
-        </p>
+        <LoadingBlock label="Loading sessions…" table={{ columns: 4, rows: 2 }} />
       ) : null}
       {sessions && sessions.length > 0 ? (
         <table className="table sessions-table">
@@ -290,12 +292,11 @@ function SessionsCard({ locked }: { locked: boolean }) {
                     <button
                       type="button"
                       className="button button-danger button-small"
-                      onClick={() => revoke(session)}
-                      disabled={busy !== null}
+                      onClick={() => setAsking({ session })}
                       data-testid="revoke-session"
-                      aria-label={`Revoke session: ${deviceLabel(session)}, last seen ${formatDate(session.last_seen_at)}`}
+                      aria-label={`Sign out ${deviceLabel(session)}, last seen ${formatDate(session.last_seen_at)}`}
                     >
-                      {busy === session.id ? "Revoking…" : "Revoke"}
+                      Sign out…
                     </button>
                   )}
                 </td>
@@ -303,6 +304,40 @@ function SessionsCard({ locked }: { locked: boolean }) {
             ))}
           </tbody>
         </table>
+      ) : null}
+      {asking === "others" ? (
+        <ConfirmDialog
+          title={`Sign out ${others === 1 ? "your other session" : `your ${others} other sessions`}?`}
+          confirmLabel="Sign out other sessions"
+          busyLabel="Signing out…"
+          danger
+          testId="revoke-others-dialog"
+          confirmTestId="revoke-others-confirm"
+          onConfirm={revokeOthers}
+          onClose={() => setAsking(null)}
+        >
+          <p>
+            Every device but this one is signed out at once and must log in again. Use this if you lost a
+            device or logged in somewhere you shouldn't have.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {asking !== null && asking !== "others" ? (
+        <ConfirmDialog
+          title={`Sign out ${deviceLabel(asking.session)}?`}
+          confirmLabel="Sign out device"
+          busyLabel="Signing out…"
+          danger
+          testId="revoke-session-dialog"
+          confirmTestId="revoke-session-confirm"
+          onConfirm={() => revoke(asking.session)}
+          onClose={() => setAsking(null)}
+        >
+          <p>
+            The session from {asking.session.ip ?? "an unknown address"}, last seen{" "}
+            {formatDate(asking.session.last_seen_at)}, ends at once: that device must log in again.
+          </p>
+        </ConfirmDialog>
       ) : null}
     </section>
   );

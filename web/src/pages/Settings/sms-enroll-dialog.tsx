@@ -1,13 +1,17 @@
 import { type FormEvent, useState } from "react";
 import { Dialog, DialogActions } from "../../components/dialog";
-import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { toExplainedFormErrors } from "../../error-messages";
-import { type FormErrors, NO_ERRORS } from "../../form-errors";
+import { PhoneField } from "../../components/phone-field";
+import type { PhoneValue } from "../../phone";
 import { isReauthRequired } from "../../reauth-provider";
 import type { SmsEnrollment, TotpVerification } from "../../types";
 import { useApi } from "../../use-api";
+import { useDefaultCountry } from "../../use-default-country";
+import { useFormErrors } from "../../use-form-errors";
+import { usePhoneKit } from "../../use-phone-kit";
 import { CodeVerifyForm } from "./code-verify-form";
+
+const FIELDS = ["phone"] as const;
 
 type Props = {
   onVerified: (result: TotpVerification) => void;
@@ -20,23 +24,32 @@ type Props = {
  */
 export function SmsEnrollDialog({ onVerified, onClose }: Props) {
   const api = useApi();
-  const [phone, setPhone] = useState("");
+  const kit = usePhoneKit();
+  const country = useDefaultCountry(kit);
+  // The country follows the default (known once the phone kit is in) until the user picks one.
+  const [picked, setPicked] = useState<PhoneValue | null>(null);
+  const phone = picked ?? { country, text: "" };
+  // What was sent (E.164), for "send again".
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const [enrollment, setEnrollment] = useState<SmsEnrollment | null>(null);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { errors, formRef, edited, refuse, fail, clear } = useFormErrors(FIELDS);
   const [busy, setBusy] = useState<"send" | "verify" | null>(null);
 
   async function send(event?: FormEvent) {
     event?.preventDefault();
-    if (!phone.trim()) {
-      setErrors({ fields: { phone: "Enter your mobile number with its country code." }, form: null });
+    if (!kit) return;
+    const reading = kit.readPhone(phone, kit.countryNamer(navigator.language));
+    if (reading.status !== "ok") {
+      refuse({ phone: reading.status === "empty" ? "Enter your mobile number." : reading.message });
       return;
     }
     setBusy("send");
-    setErrors(NO_ERRORS);
+    clear();
     try {
-      setEnrollment(await api.post<SmsEnrollment>("/me/mfa/sms", { phone }));
+      setEnrollment(await api.post<SmsEnrollment>("/me/mfa/sms", { phone: reading.e164 }));
+      setSentTo(reading.e164);
     } catch (error) {
-      if (!isReauthRequired(error)) setErrors(toExplainedFormErrors(error, ["phone"]));
+      if (!isReauthRequired(error)) fail(error);
     }
     setBusy(null);
   }
@@ -53,33 +66,33 @@ export function SmsEnrollDialog({ onVerified, onClose }: Props) {
           }
           source="the text message"
           verifyPath={`/me/mfa/sms/${encodeURIComponent(enrollment.factor_id)}/verify`}
-          resend={async () => setEnrollment(await api.post<SmsEnrollment>("/me/mfa/sms", { phone }))}
+          resend={async () => setEnrollment(await api.post<SmsEnrollment>("/me/mfa/sms", { phone: sentTo }))}
           onVerified={onVerified}
           onClose={onClose}
           testPrefix="sms"
           onBusyChange={(value) => setBusy(value ? "verify" : null)}
         />
       ) : (
-        <form onSubmit={send} noValidate>
-          {errors.form ? <FormAlert testId="sms-error">{errors.form}</FormAlert> : null}
-          <TextField
+        <form ref={formRef} onSubmit={send} noValidate>
+          {errors.form ? (
+            <FormAlert testId="sms-error" code={errors.code}>
+              {errors.form}
+            </FormAlert>
+          ) : null}
+          <PhoneField
             label="Mobile number"
             name="phone"
-            type="tel"
-            autoComplete="tel"
-            inputMode="tel"
-            maxLength={32}
             required
-            hint="With the country code, for example +44 7700 900123. Standard message rates may apply."
+            hint="Pick the country, then type the number; one starting with + or 00 picks its own country. Standard message rates may apply."
             value={phone}
             onValueChange={(value) => {
-              setPhone(value);
-              setErrors(NO_ERRORS);
+              setPicked(value);
+              edited("phone");
             }}
             error={errors.fields.phone}
           />
           <DialogActions>
-            <button type="submit" className="button" disabled={busy !== null} data-testid="sms-send">
+            <button type="submit" className="button" disabled={busy !== null || !kit} data-testid="sms-send">
               {busy === "send" ? "Sending…" : "Text me a code"}
             </button>
             <button

@@ -4,12 +4,17 @@ import { ConfirmDialog } from "../../components/confirm-dialog";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { errorCode, explainError, type Notice } from "../../error-messages";
+import { LinkedItemMissing } from "../../components/linked-item-missing";
+import { LoadingBlock } from "../../components/skeleton";
+import { errorCode, explainError } from "../../error-messages";
 import type { Member, RoleRef, Team } from "../../types";
 import { useApi } from "../../use-api";
 import { usePermissions } from "../../use-permissions";
+import { linkedItemMark, useRevealLinkedItem } from "../../use-reveal-linked-item";
 import { useSaveDialog } from "../../use-save-dialog";
+import { useToast } from "../../use-toast";
 import { memberName, useAccountPath, useLoadAllMembers, useRoles, useTeams } from "./account-data";
+import type { SettingsPageProps } from "./pages";
 
 type OpenDialog =
   | { kind: "create" }
@@ -18,18 +23,20 @@ type OpenDialog =
   | { kind: "delete"; team: Team }
   | null;
 
-export function TeamsTab() {
+export function TeamsTab({ itemId = null }: SettingsPageProps) {
   const { can } = usePermissions();
   const teams = useTeams();
   const roles = useRoles();
   const [dialog, setDialog] = useState<OpenDialog>(null);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const toast = useToast();
   const canManage = can("teams:manage");
   const list = teams.data?.data ?? [];
   const roleList: RoleRef[] = roles.data?.data ?? [];
+  const linked = itemId === null ? undefined : list.find((team) => team.id === itemId);
+  useRevealLinkedItem(itemId, linked !== undefined);
 
   function done(text: string) {
-    setNotice({ tone: "success", text });
+    toast.show({ text });
     teams.reload();
   }
 
@@ -37,7 +44,7 @@ export function TeamsTab() {
     <div className="stack">
       <section className="card" aria-labelledby="teams-heading">
         <div className="card-header">
-          <h2 id="teams-heading">Teams</h2>
+          <h2 id="teams-heading">All teams</h2>
           {canManage ? (
             <button
               type="button"
@@ -52,16 +59,10 @@ export function TeamsTab() {
         <p className="muted">
           Members of a team get the team's role on top of their own: their permissions are the union of both.
         </p>
-        {notice ? (
-          <FormAlert tone={notice.tone} testId="action-notice" code={notice.code}>
-            {notice.text}
-          </FormAlert>
-        ) : null}
         {teams.error ? <FormAlert>{teams.error}</FormAlert> : null}
+        {itemId !== null && teams.data && !linked ? <LinkedItemMissing what="team" /> : null}
         {teams.loading && !teams.data ? (
-          <p role="status" className="muted">
-            Loading teams…
-          </p>
+          <LoadingBlock label="Loading teams…" table={{ columns: 3, rows: 3 }} />
         ) : list.length === 0 && teams.data ? (
           <p className="muted" data-testid="teams-empty">
             No teams yet.{canManage ? " Create one to grant a role to a group of people at once." : ""}
@@ -82,7 +83,13 @@ export function TeamsTab() {
             </thead>
             <tbody>
               {list.map((team) => (
-                <tr key={team.id} data-testid="team-row" data-name={team.name} data-team-id={team.id}>
+                <tr
+                  key={team.id}
+                  data-testid="team-row"
+                  data-name={team.name}
+                  data-team-id={team.id}
+                  data-highlighted={linkedItemMark(itemId, team.id)}
+                >
                   <td data-label="Team" className="cell-primary">
                     <span className="member-name">{team.name}</span>
                     {team.description ? <span className="member-email">{team.description}</span> : null}
@@ -183,7 +190,7 @@ function TeamDialog({
     description: team?.description ?? "",
     role_id: team?.role?.id ?? "",
   });
-  const { errors, busy, clearError, refuse, save } = useSaveDialog(TEAM_FIELDS);
+  const { errors, formRef, busy, clearError, refuse, save } = useSaveDialog(TEAM_FIELDS);
   // The team's current role stays listed even if the roles could not be read.
   const roleOptions =
     team?.role && !roles.some((role) => role.id === team.role?.id) ? [team.role, ...roles] : roles;
@@ -215,7 +222,7 @@ function TeamDialog({
 
   return (
     <Dialog title={team ? `Edit ${team.name}` : "New team"} onClose={onClose} busy={busy}>
-      <form onSubmit={submit} noValidate>
+      <form ref={formRef} onSubmit={submit} noValidate>
         {errors.form ? <FormAlert code={errors.code}>{errors.form}</FormAlert> : null}
         <TextField
           label="Name"
@@ -375,6 +382,10 @@ function TeamMembersDialog({
   );
 }
 
+/**
+ * Deleting a team asks where its members and its resources go, each only when it has any (the API
+ * needs both answers: an empty team's go nowhere, so "no team" and "the account" are sent).
+ */
 function DeleteTeamDialog({
   team,
   others,
@@ -388,7 +399,9 @@ function DeleteTeamDialog({
 }) {
   const api = useApi();
   const base = useAccountPath();
-  // Both choices are required by the API; "" means "not chosen yet".
+  const members = team.member_ids.length;
+  const resources = team.resource_count;
+  // "" means "not chosen yet".
   const [membersTo, setMembersTo] = useState("");
   const [resourcesTo, setResourcesTo] = useState("");
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
@@ -400,50 +413,61 @@ function DeleteTeamDialog({
       confirmLabel="Delete team"
       busyLabel="Deleting…"
       danger
+      testId="team-delete-dialog"
       onClose={onClose}
       onConfirm={async () => {
         const missing: Record<string, string> = {};
-        if (!membersTo) missing.reassign_members_to = "Choose where the team's members go.";
-        if (!resourcesTo) missing.transfer_resources_to = "Choose who owns the team's resources.";
+        if (members > 0 && !membersTo) missing.reassign_members_to = "Choose where the team's members go.";
+        if (resources > 0 && !resourcesTo) {
+          missing.transfer_resources_to = "Choose who owns the team's resources.";
+        }
         setFieldErrors(missing);
         if (Object.keys(missing).length > 0) return false;
         await api.delete(`${base}/teams/${encodeURIComponent(team.id)}`, {
-          reassign_members_to: membersTo === "none" ? null : membersTo,
-          transfer_resources_to: resourcesTo,
+          reassign_members_to: membersTo && membersTo !== "none" ? membersTo : null,
+          transfer_resources_to: resourcesTo || "account",
         });
         onDeleted();
       }}
     >
-      <p>
-        The team has {team.member_ids.length} member{team.member_ids.length === 1 ? "" : "s"}. They stay in
-        the account; only the team and the role it grants go away.
+      <p data-testid="team-delete-summary">
+        {members === 0
+          ? "The team has no members."
+          : `The team has ${members} member${members === 1 ? "" : "s"}. They stay in the account; only the team and the role it grants go away.`}{" "}
+        {resources === 0
+          ? "It owns no resources."
+          : `It owns ${resources} resource${resources === 1 ? "" : "s"}.`}
       </p>
-      <SelectField
-        label="Move its members to"
-        name="reassign_members_to"
-        value={membersTo}
-        onValueChange={(value) => {
-          setMembersTo(value);
-          setFieldErrors(({ reassign_members_to: _dropped, ...rest }) => rest);
-        }}
-        options={[{ value: "", label: "Choose…" }, { value: "none", label: "No team" }, ...teamOptions]}
-        error={fieldErrors.reassign_members_to}
-      />
-      <SelectField
-        label="Transfer its resources to"
-        name="transfer_resources_to"
-        value={resourcesTo}
-        onValueChange={(value) => {
-          setResourcesTo(value);
-          setFieldErrors(({ transfer_resources_to: _dropped, ...rest }) => rest);
-        }}
-        options={[
-          { value: "", label: "Choose…" },
-          { value: "account", label: "The account (no team)" },
-          ...teamOptions,
-        ]}
-        error={fieldErrors.transfer_resources_to}
-      />
+      {members > 0 ? (
+        <SelectField
+          label="Move its members to"
+          name="reassign_members_to"
+          value={membersTo}
+          onValueChange={(value) => {
+            setMembersTo(value);
+            setFieldErrors(({ reassign_members_to: _dropped, ...rest }) => rest);
+          }}
+          options={[{ value: "", label: "Choose…" }, { value: "none", label: "No team" }, ...teamOptions]}
+          error={fieldErrors.reassign_members_to}
+        />
+      ) : null}
+      {resources > 0 ? (
+        <SelectField
+          label="Transfer its resources to"
+          name="transfer_resources_to"
+          value={resourcesTo}
+          onValueChange={(value) => {
+            setResourcesTo(value);
+            setFieldErrors(({ transfer_resources_to: _dropped, ...rest }) => rest);
+          }}
+          options={[
+            { value: "", label: "Choose…" },
+            { value: "account", label: "The account (no team)" },
+            ...teamOptions,
+          ]}
+          error={fieldErrors.transfer_resources_to}
+        />
+      ) : null}
     </ConfirmDialog>
   );
 }

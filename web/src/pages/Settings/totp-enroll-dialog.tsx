@@ -4,7 +4,7 @@ import { Dialog, DialogActions } from "../../components/dialog";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { toExplainedFormErrors } from "../../error-messages";
-import { type FormErrors, NO_ERRORS } from "../../form-errors";
+import { type FormErrors, NO_ERRORS, onFields } from "../../form-errors";
 import type { TotpEnrollment, TotpVerification } from "../../types";
 import { useApi } from "../../use-api";
 
@@ -40,7 +40,7 @@ export function TotpEnrollDialog({ enrollment, onVerified, onClose }: Props) {
     event.preventDefault();
     const value = code.replace(/\s/g, "");
     if (!TOTP_CODE.test(value)) {
-      setErrors({ fields: { code: "Enter the 6-digit code shown in your app." }, form: null });
+      setErrors(onFields({ code: "Enter the 6-digit code shown in your app." }));
       return;
     }
     setBusy(true);
@@ -54,12 +54,11 @@ export function TotpEnrollDialog({ enrollment, onVerified, onClose }: Props) {
     } catch (error) {
       setBusy(false);
       if (error instanceof ApiError && error.code === "invalid_code") {
-        setErrors({
-          fields: {
+        setErrors(
+          onFields({
             code: "That code didn't work. Check that your phone's clock is right and try the current code.",
-          },
-          form: null,
-        });
+          }),
+        );
         return;
       }
       setErrors(toExplainedFormErrors(error, ["code"]));

@@ -11,6 +11,7 @@ import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
 import { useResource } from "../../use-resource";
 import { useSession, useSessionInfo } from "../../use-session";
+import { EmailCodesNeedVerification } from "./email-codes-unverified";
 import { EmailEnrollDialog } from "./email-enroll-dialog";
 import { RecoveryCodesDialog } from "./recovery-codes-dialog";
 import { SmsEnrollDialog } from "./sms-enroll-dialog";
@@ -22,6 +23,7 @@ type OpenDialog =
   | { kind: "sms" }
   | { kind: "codes"; codes: string[]; reason: "enabled" | "regenerated" }
   | { kind: "remove"; factor: MfaFactor }
+  | { kind: "regenerate" }
   | { kind: "disable" };
 
 // Below this many unused recovery codes the card suggests making new ones.
@@ -62,7 +64,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
   const formatDate = useFormatDate();
   const status = useResource<MfaStatus>(locked ? null : "/me/mfa");
   const [dialog, setDialog] = useState<OpenDialog | null>(null);
-  const [busy, setBusy] = useState<"enroll" | "email" | "regenerate" | null>(null);
+  const [busy, setBusy] = useState<"enroll" | "email" | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const mfa = status.data;
 
@@ -91,7 +93,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
     setBusy(null);
   }
 
-  // A 409 (the address isn't verified yet) carries a detail that says what to do: errorNotice shows it.
+  // Offered only for a verified address; should the session be stale, the 409's detail says what to do.
   async function startEmail() {
     setBusy("email");
     setNotice(null);
@@ -116,17 +118,12 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
     }
   }
 
-  async function regenerate() {
-    setBusy("regenerate");
-    setNotice(null);
-    try {
-      const answer = await api.post<{ recovery_codes: string[] }>("/me/mfa/recovery-codes");
-      setDialog({ kind: "codes", codes: answer.recovery_codes, reason: "regenerated" });
-      status.reload();
-    } catch (error) {
-      fail(error, "Could not make new recovery codes");
-    }
-    setBusy(null);
+  /** Answers the confirmation: the new codes replace it at once (the old ones are dead by then). */
+  async function regenerate(): Promise<false> {
+    const answer = await api.post<{ recovery_codes: string[] }>("/me/mfa/recovery-codes");
+    setDialog({ kind: "codes", codes: answer.recovery_codes, reason: "regenerated" });
+    status.reload();
+    return false;
   }
 
   async function removeFactor(factor: MfaFactor, password: string) {
@@ -252,11 +249,14 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
               <button
                 type="button"
                 className="button button-secondary button-small"
-                onClick={regenerate}
+                onClick={() => {
+                  setNotice(null);
+                  setDialog({ kind: "regenerate" });
+                }}
                 disabled={busy !== null}
                 data-testid="recovery-regenerate"
               >
-                {busy === "regenerate" ? "Generating…" : "Regenerate codes"}
+                Regenerate codes…
               </button>
             </div>
           </>
@@ -277,7 +277,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
                   ? "Add another authenticator app"
                   : "Set up an authenticator app"}
             </button>
-            {hasEmail ? null : (
+            {hasEmail || !user.email_verified ? null : (
               <button
                 type="button"
                 className="button button-secondary"
@@ -315,6 +315,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
             ) : null}
           </div>
         ) : null}
+        {mfa && !hasEmail && !user.email_verified ? <EmailCodesNeedVerification email={user.email} /> : null}
       </section>
 
       {dialog?.kind === "enroll" ? (
@@ -340,7 +341,7 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
       {dialog?.kind === "remove" ? (
         <PasswordConfirmDialog
           title={`Remove ${factorName(dialog.factor)}?`}
-          confirmLabel="Remove"
+          confirmLabel={`Remove ${FACTOR_KINDS[dialog.factor.type].toLowerCase()}`}
           busyLabel="Removing…"
           testId="factor-remove-dialog"
           confirmTestId="factor-remove-confirm"
@@ -352,10 +353,31 @@ export function TwoFactorCard({ locked }: { locked: boolean }) {
             : REMOVAL_EFFECTS[dialog.factor.type]}
         </PasswordConfirmDialog>
       ) : null}
+      {dialog?.kind === "regenerate" ? (
+        <ConfirmDialog
+          title="Regenerate your recovery codes?"
+          confirmLabel="Regenerate codes"
+          busyLabel="Generating…"
+          danger
+          testId="recovery-regenerate-dialog"
+          confirmTestId="recovery-regenerate-confirm"
+          onConfirm={regenerate}
+          onClose={() => setDialog(null)}
+        >
+          <p>
+            {remaining === 0
+              ? "You have no unused recovery codes left."
+              : remaining === 1
+                ? "Your last unused recovery code stops working at once, wherever you saved it."
+                : `Your ${remaining} unused recovery codes stop working at once, wherever you saved them.`}{" "}
+            10 new codes are shown once: save them before you close the next window.
+          </p>
+        </ConfirmDialog>
+      ) : null}
       {dialog?.kind === "disable" ? (
         <PasswordConfirmDialog
           title="Turn off two-factor authentication?"
-          confirmLabel="Turn off"
+          confirmLabel="Turn off two-factor"
           busyLabel="Turning off…"
           testId="mfa-disable-dialog"
           confirmTestId="mfa-disable-confirm"

@@ -1,8 +1,12 @@
-import { useId, useMemo, useState } from "react";
+import { Fragment, useId, useMemo, useState } from "react";
 import { ApiError, withQuery } from "../../api";
+import { Avatar } from "../../components/avatar";
 import { ConfirmDialog } from "../../components/confirm-dialog";
-import { SelectField, TextField } from "../../components/field";
+import { EmailText } from "../../components/email-text";
 import { FormAlert } from "../../components/form-alert";
+import { LinkedItemMissing } from "../../components/linked-item-missing";
+import { LoadMore } from "../../components/load-more";
+import { LoadingBlock } from "../../components/skeleton";
 import { explainItemError, type Notice } from "../../error-messages";
 import type {
   BulkDeleteResult,
@@ -13,71 +17,97 @@ import type {
   RoleRef,
   Team,
 } from "../../types";
-import { MEMBER_SORTS } from "../../types";
 import { useApi } from "../../use-api";
 import { useDebouncedValue } from "../../use-debounced-value";
 import { useFormatDate } from "../../use-format-date";
 import { usePagedList } from "../../use-paged-list";
 import { usePermissions } from "../../use-permissions";
 import { usePreferences } from "../../use-preferences";
+import { useResource } from "../../use-resource";
+import { linkedItemMark, useRevealLinkedItem } from "../../use-reveal-linked-item";
 import { useSessionInfo } from "../../use-session";
+import { useToast } from "../../use-toast";
 import { memberName, rolesSeenOn, useAccountPath, useRoles, useTeams } from "./account-data";
-import { InvitationsCard } from "./invitations-card";
 import { InviteDialog } from "./invite-dialog";
 import { MemberActions } from "./member-actions";
+import type { SettingsPageProps } from "./pages";
 import { isAtSeatLimit, SeatLimitPrompt, SeatUsage, useSeats } from "./seat-usage";
 
 type Filters = {
   q: string;
-  status: "" | "active" | "suspended" | "pending";
+  status: "" | "active" | "suspended" | "deactivated" | "pending";
   role_id: string;
   team_id: string;
+  mfa: "" | "enabled" | "disabled";
+  /** Whole days without a log-in to this account (or never), one of INACTIVE_CHOICES; "" for any. */
   inactive_days: string;
   sort: MemberSort;
   order: "asc" | "desc";
 };
 
-const SORT_LABELS: Record<MemberSort, string> = {
-  name: "Name",
-  email: "Email",
-  last_login_at: "Last login",
-  joined_at: "Joined",
-};
+const SORT_CHOICES: ReadonlyArray<{ sort: MemberSort; order: "asc" | "desc"; label: string }> = [
+  { sort: "name", order: "asc", label: "Name A–Z" },
+  { sort: "name", order: "desc", label: "Name Z–A" },
+  { sort: "email", order: "asc", label: "Email A–Z" },
+  { sort: "email", order: "desc", label: "Email Z–A" },
+  { sort: "last_login_at", order: "desc", label: "Latest login" },
+  { sort: "last_login_at", order: "asc", label: "Earliest login" },
+  { sort: "joined_at", order: "desc", label: "Newest members" },
+  { sort: "joined_at", order: "asc", label: "Oldest members" },
+];
 
-export function UsersTab() {
+const INACTIVE_CHOICES = ["7", "30", "90", "180", "365"] as const;
+
+const NO_FILTERS = { q: "", status: "", role_id: "", team_id: "", mfa: "", inactive_days: "" } as const;
+
+export function UsersTab({ itemId = null }: SettingsPageProps) {
   const api = useApi();
+  const toast = useToast();
   const base = useAccountPath();
   const { can } = usePermissions();
+  const { user } = useSessionInfo();
   const { preferences } = usePreferences();
   const pageSize = preferences?.default_list_filters.page_size ?? 50;
   const [filters, setFilters] = useState<Filters>(() => {
     const status = preferences?.default_list_filters.status ?? "all";
-    return {
-      q: "",
-      status: status === "all" ? "" : status,
-      role_id: "",
-      team_id: "",
-      inactive_days: "",
-      sort: "name",
-      order: "asc",
-    };
+    return { ...NO_FILTERS, status: status === "all" ? "" : status, sort: "name", order: "asc" };
   });
   const q = useDebouncedValue(filters.q.trim(), 300);
-  const inactiveDays = /^\d+$/.test(filters.inactive_days) ? filters.inactive_days : "";
   const listPath = withQuery(`${base}/members`, {
     q,
     status: filters.status,
     role_id: filters.role_id,
     team_id: filters.team_id,
-    inactive_days: inactiveDays,
+    mfa: filters.mfa,
+    inactive_days: filters.inactive_days,
     sort: filters.sort,
     order: filters.order,
   });
   const members = usePagedList<Member, MembersPage>(listPath, pageSize);
+  // A deep link (/settings/members/{user_id}): look the member up, then search the list for their
+  // address, so they are on screen whatever page of the list they would fall on.
+  const linked = useResource<Member>(
+    itemId === null ? null : `${base}/members/${encodeURIComponent(itemId)}`,
+  );
+  const [linkedShown, setLinkedShown] = useState<string | null>(null);
+  if (linked.data && linkedShown !== itemId) {
+    setLinkedShown(itemId);
+    setFilters((current) => ({
+      ...current,
+      q: linked.data?.email ?? "",
+      status: "",
+      role_id: "",
+      team_id: "",
+      inactive_days: "",
+    }));
+  }
+  useRevealLinkedItem(
+    itemId,
+    members.items.some((member) => member.user_id === itemId),
+  );
   const roles = useRoles();
   const teams = useTeams();
   const seats = useSeats();
-  const [invitationsVersion, setInvitationsVersion] = useState(0);
   const [inviting, setInviting] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [selected, setSelected] = useState<string[]>([]);
@@ -95,7 +125,10 @@ export function UsersTab() {
   const roleOptions: RoleRef[] = roles.data?.data ?? rolesSeenOn(members.items);
   const teamList: Team[] = teams.data?.data ?? [];
   const teamNames = useMemo(() => new Map(teamList.map((team) => [team.id, team.name])), [teamList]);
-  const selectable = members.items.filter((member) => member.status !== "pending" && member.user_id);
+  // Nobody removes themselves (the server refuses it), so your own row has no checkbox.
+  const selectable = members.items.filter(
+    (member) => member.status !== "pending" && member.user_id && member.user_id !== user.id,
+  );
   const canBulkDelete = can("members:delete");
 
   function update(patch: Partial<Filters>) {
@@ -105,7 +138,6 @@ export function UsersTab() {
   function refreshAll() {
     members.reload();
     seats.reload();
-    setInvitationsVersion((version) => version + 1);
   }
 
   async function bulkRemove() {
@@ -134,9 +166,7 @@ export function UsersTab() {
     const removed = results.filter((result) => !result.error).length;
     setBulkResults(results);
     setBulkAtomic(false);
-    setNotice(
-      removed > 0 ? { tone: "success", text: `Removed ${removed} member${removed === 1 ? "" : "s"}.` } : null,
-    );
+    if (removed > 0) toast.show({ text: `Removed ${removed} member${removed === 1 ? "" : "s"}.` });
     setSelected(results.filter((result) => result.error).map((result) => result.user_id));
     members.reload();
     seats.reload();
@@ -149,7 +179,7 @@ export function UsersTab() {
     <div className="stack">
       <section className="card" aria-labelledby="members-heading">
         <div className="card-header">
-          <h2 id="members-heading">Members</h2>
+          <h2 id="members-heading">People and invitations</h2>
           {can("members:invite") && seats.data && isAtSeatLimit(seats.data) ? (
             <SeatLimitPrompt seats={seats.data} />
           ) : can("members:invite") ? (
@@ -165,14 +195,29 @@ export function UsersTab() {
         </div>
 
         <SeatUsage seats={seats.data} />
-        <MemberCountsRow counts={counts} />
+        <div className="members-summary">
+          <MemberCountsLine counts={counts} />
+          <ToolbarSelect
+            label="Sort by"
+            name="sort"
+            value={`${filters.sort}:${filters.order}`}
+            onChange={(value) => {
+              const choice = SORT_CHOICES.find((option) => `${option.sort}:${option.order}` === value);
+              if (choice) update({ sort: choice.sort, order: choice.order });
+            }}
+            options={SORT_CHOICES.map((option) => ({
+              value: `${option.sort}:${option.order}`,
+              label: `Sort: ${option.label}`,
+            }))}
+          />
+        </div>
 
         <MemberFilters
           filters={filters}
           onChange={update}
+          onClear={() => update(NO_FILTERS)}
           roles={roleOptions}
           teams={teamList}
-          inactiveDaysInvalid={filters.inactive_days !== "" && inactiveDays === ""}
         />
 
         {notice ? (
@@ -197,8 +242,10 @@ export function UsersTab() {
                   data-code={result.error?.code}
                 >
                   <span>
-                    <strong className="break">{result.email}</strong>:{" "}
-                    {result.error ? explainItemError(result.error) : null}
+                    <strong>
+                      <EmailText email={result.email} />
+                    </strong>
+                    : {result.error ? explainItemError(result.error) : null}
                   </span>
                 </li>
               ))}
@@ -206,6 +253,7 @@ export function UsersTab() {
           </FormAlert>
         ) : null}
         {members.error ? <FormAlert>{members.error}</FormAlert> : null}
+        {itemId !== null && linked.error ? <LinkedItemMissing what="member" /> : null}
 
         {canBulkDelete && selected.length > 0 ? (
           <section className="bulk-bar" aria-label="Selected members">
@@ -229,9 +277,7 @@ export function UsersTab() {
         ) : null}
 
         {members.status === "loading" ? (
-          <p role="status" className="muted">
-            Loading members…
-          </p>
+          <LoadingBlock label="Loading members…" table={{ columns: 5, rows: 4 }} />
         ) : members.items.length === 0 && members.status === "ready" ? (
           <p className="muted" data-testid="members-empty">
             No members match these filters.
@@ -243,34 +289,15 @@ export function UsersTab() {
             selectable={canBulkDelete ? selectable : null}
             selected={selected}
             onSelectedChange={setSelected}
+            itemId={itemId}
             roles={roleOptions}
             onNotice={setNotice}
             onChanged={refreshAll}
           />
         ) : null}
 
-        {members.hasMore ? (
-          <div className="actions list-more">
-            <button
-              type="button"
-              className="button button-secondary"
-              onClick={members.loadMore}
-              disabled={members.loadingMore}
-              data-testid="load-more"
-            >
-              {members.loadingMore ? "Loading…" : "Load more"}
-            </button>
-          </div>
-        ) : null}
+        <LoadMore list={members} />
       </section>
-
-      <InvitationsCard
-        key={invitationsVersion}
-        onChanged={() => {
-          members.reload();
-          seats.reload();
-        }}
-      />
 
       {inviting ? (
         <InviteDialog
@@ -287,7 +314,7 @@ export function UsersTab() {
       {bulkConfirm ? (
         <ConfirmDialog
           title={`Remove ${selected.length} member${selected.length === 1 ? "" : "s"}?`}
-          confirmLabel="Remove"
+          confirmLabel={`Remove ${selected.length} member${selected.length === 1 ? "" : "s"}`}
           busyLabel="Removing…"
           danger
           onConfirm={bulkRemove}
@@ -295,7 +322,7 @@ export function UsersTab() {
         >
           <p>
             They lose access to this account at once and their sessions here end. Their Gatehouse user and
-            other accounts are not affected.
+            other accounts are not affected. To bring someone back, invite them again.
           </p>
         </ConfirmDialog>
       ) : null}
@@ -303,139 +330,183 @@ export function UsersTab() {
   );
 }
 
-/** `counts.active` already includes pending invitations (they hold a seat); it is shown as is. */
-function MemberCountsRow({ counts }: { counts: MemberCounts | undefined }) {
+/** One part of the counts line: hidden when zero, except the active members. */
+const COUNTS: ReadonlyArray<{
+  key: keyof MemberCounts;
+  text: (n: number) => string;
+  title?: string;
+  always?: boolean;
+}> = [
+  { key: "active", text: (n) => `${n} active member${n === 1 ? "" : "s"}`, always: true },
+  { key: "suspended", text: (n) => `${n} suspended` },
+  {
+    key: "deactivated",
+    text: (n) => `${n} deactivated`,
+    title: "They turned their own login off; only they can turn it back on",
+  },
+  { key: "pending", text: (n) => `${n} invitation${n === 1 ? "" : "s"} pending` },
+];
+
+/**
+ * What the account holds, in words: "12 active members · 2 suspended · 3 invitations pending".
+ * Active means active members only (the seat count's `active`); every status holds a seat.
+ */
+function MemberCountsLine({ counts }: { counts: MemberCounts | undefined }) {
   if (!counts) return null;
+  const shown = COUNTS.filter(({ key, always }) => always || counts[key] > 0);
   return (
-    <dl className="stats" aria-label="Member counts">
-      <div className="stat">
-        <dt>Active</dt>
-        <dd>
-          <span className="stat-value" data-testid="counts-active" data-count={counts.active}>
-            {counts.active}
+    <p className="member-counts" data-testid="member-counts">
+      {shown.map(({ key, text, title }, index) => (
+        <Fragment key={key}>
+          {index > 0 ? <span aria-hidden="true">{" · "}</span> : null}
+          <span className="member-count" data-testid={`counts-${key}`} data-count={counts[key]} title={title}>
+            {text(counts[key])}
           </span>
-          <span className="stat-note">
-            incl. {counts.pending} invitation{counts.pending === 1 ? "" : "s"} pending
-          </span>
-        </dd>
-      </div>
-      <div className="stat">
-        <dt>Suspended</dt>
-        <dd>
-          <span className="stat-value" data-testid="counts-suspended" data-count={counts.suspended}>
-            {counts.suspended}
-          </span>
-        </dd>
-      </div>
-    </dl>
+        </Fragment>
+      ))}
+    </p>
   );
 }
 
+/** A labelled select for the filter toolbar: the label is for screen readers, the options say enough. */
+function ToolbarSelect({
+  label,
+  name,
+  value,
+  onChange,
+  options,
+}: {
+  label: string;
+  name: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: ReadonlyArray<{ value: string; label: string }>;
+}) {
+  const id = useId();
+  return (
+    <div className="toolbar-field">
+      <label htmlFor={id} className="visually-hidden">
+        {label}
+      </label>
+      <select
+        id={id}
+        name={name}
+        className="toolbar-control toolbar-select"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        data-active={value !== options[0]?.value ? "true" : "false"}
+      >
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** Search and filters in one toolbar row above the table (it wraps on narrow screens). */
 function MemberFilters({
   filters,
   onChange,
+  onClear,
   roles,
   teams,
-  inactiveDaysInvalid,
 }: {
   filters: Filters;
   onChange: (patch: Partial<Filters>) => void;
+  onClear: () => void;
   roles: readonly RoleRef[];
   teams: readonly Team[];
-  inactiveDaysInvalid: boolean;
 }) {
-  const [open, setOpen] = useState(false);
-  const filtersId = useId();
-  const active = [filters.status, filters.role_id, filters.team_id, filters.inactive_days].filter(
-    Boolean,
-  ).length;
+  const searchId = useId();
+  const filtered = (Object.keys(NO_FILTERS) as Array<keyof typeof NO_FILTERS>).some(
+    (key) => filters[key] !== "",
+  );
 
   return (
-    <search className="filters" aria-label="Filter members">
-      <div className="filters-main">
-        <TextField
-          label="Search"
+    <search className="toolbar" aria-label="Filter members">
+      <div className="toolbar-field toolbar-search">
+        <label htmlFor={searchId} className="visually-hidden">
+          Search members
+        </label>
+        <input
+          id={searchId}
           name="q"
           type="search"
+          className="toolbar-control"
           placeholder="Name or email"
           value={filters.q}
-          onValueChange={(q) => onChange({ q })}
+          onChange={(event) => onChange({ q: event.target.value })}
           autoComplete="off"
         />
-        <button
-          type="button"
-          className="button button-secondary filters-toggle"
-          aria-expanded={open}
-          aria-controls={filtersId}
-          onClick={() => setOpen((current) => !current)}
-        >
-          Filters{active > 0 ? ` (${active})` : ""}
+      </div>
+      <ToolbarSelect
+        label="Status"
+        name="status"
+        value={filters.status}
+        onChange={(status) => onChange({ status: status as Filters["status"] })}
+        options={[
+          { value: "", label: "Any status" },
+          { value: "active", label: "Active" },
+          { value: "suspended", label: "Suspended" },
+          { value: "deactivated", label: "Deactivated" },
+          { value: "pending", label: "Pending" },
+        ]}
+      />
+      <ToolbarSelect
+        label="Role"
+        name="filter_role_id"
+        value={filters.role_id}
+        onChange={(role_id) => onChange({ role_id })}
+        options={[
+          { value: "", label: "Any role" },
+          ...roles.map((role) => ({ value: role.id, label: role.name })),
+        ]}
+      />
+      {teams.length > 0 ? (
+        <ToolbarSelect
+          label="Team"
+          name="filter_team_id"
+          value={filters.team_id}
+          onChange={(team_id) => onChange({ team_id })}
+          options={[
+            { value: "", label: "Any team" },
+            ...teams.map((team) => ({ value: team.id, label: team.name })),
+          ]}
+        />
+      ) : null}
+      <ToolbarSelect
+        label="Two-factor authentication"
+        name="mfa"
+        value={filters.mfa}
+        onChange={(mfa) => onChange({ mfa: mfa as Filters["mfa"] })}
+        options={[
+          { value: "", label: "Any 2FA" },
+          { value: "enabled", label: "2FA on" },
+          { value: "disabled", label: "2FA off" },
+        ]}
+      />
+      <ToolbarSelect
+        label="Last login"
+        name="inactive_days"
+        value={filters.inactive_days}
+        onChange={(inactive_days) => onChange({ inactive_days })}
+        options={[
+          { value: "", label: "Any last login" },
+          // The API counts people who never logged in as inactive too.
+          ...INACTIVE_CHOICES.map((days) => ({
+            value: days,
+            label: days === "365" ? "No login in a year" : `No login in ${days} days`,
+          })),
+        ]}
+      />
+      {filtered ? (
+        <button type="button" className="button button-ghost button-small" onClick={onClear}>
+          Clear filters
         </button>
-      </div>
-      <div id={filtersId} className="filters-grid" data-open={open ? "true" : "false"}>
-        <SelectField
-          label="Status"
-          name="status"
-          value={filters.status}
-          onValueChange={(status) => onChange({ status: status as Filters["status"] })}
-          options={[
-            { value: "", label: "All" },
-            { value: "active", label: "Active" },
-            { value: "suspended", label: "Suspended" },
-            { value: "pending", label: "Invitation pending" },
-          ]}
-        />
-        <SelectField
-          label="Role"
-          name="filter_role_id"
-          value={filters.role_id}
-          onValueChange={(role_id) => onChange({ role_id })}
-          options={[
-            { value: "", label: "Any role" },
-            ...roles.map((role) => ({ value: role.id, label: role.name })),
-          ]}
-        />
-        {teams.length > 0 ? (
-          <SelectField
-            label="Team"
-            name="filter_team_id"
-            value={filters.team_id}
-            onValueChange={(team_id) => onChange({ team_id })}
-            options={[
-              { value: "", label: "Any team" },
-              ...teams.map((team) => ({ value: team.id, label: team.name })),
-            ]}
-          />
-        ) : null}
-        <TextField
-          label="No login for (days)"
-          name="inactive_days"
-          type="text"
-          inputMode="numeric"
-          placeholder="Any"
-          value={filters.inactive_days}
-          onValueChange={(inactive_days) => onChange({ inactive_days: inactive_days.trim() })}
-          error={inactiveDaysInvalid ? "Enter a whole number of days." : undefined}
-          hint="Includes people who never logged in."
-        />
-        <SelectField
-          label="Sort by"
-          name="sort"
-          value={filters.sort}
-          onValueChange={(sort) => onChange({ sort: sort as MemberSort })}
-          options={MEMBER_SORTS.map((value) => ({ value, label: SORT_LABELS[value] }))}
-        />
-        <SelectField
-          label="Order"
-          name="order"
-          value={filters.order}
-          onValueChange={(order) => onChange({ order: order as Filters["order"] })}
-          options={[
-            { value: "asc", label: "Ascending" },
-            { value: "desc", label: "Descending" },
-          ]}
-        />
-      </div>
+      ) : null}
     </search>
   );
 }
@@ -443,6 +514,12 @@ function MemberFilters({
 export function StatusBadge({ status }: { status: Member["status"] }) {
   if (status === "pending") return <span className="badge badge-warning">Invitation pending</span>;
   if (status === "suspended") return <span className="badge badge-danger">Suspended</span>;
+  if (status === "deactivated")
+    return (
+      <span className="badge" title="They turned their own login off; only they can turn it back on">
+        Deactivated
+      </span>
+    );
   return <span className="badge badge-success">Active</span>;
 }
 
@@ -452,6 +529,7 @@ function MembersTable({
   selectable,
   selected,
   onSelectedChange,
+  itemId,
   roles,
   onNotice,
   onChanged,
@@ -462,103 +540,143 @@ function MembersTable({
   selectable: readonly Member[] | null;
   selected: readonly string[];
   onSelectedChange: (next: string[]) => void;
+  /** A deep link's member: their row is marked. */
+  itemId: string | null;
   roles: readonly RoleRef[];
   onNotice: (notice: Notice | null) => void;
   onChanged: () => void;
 }) {
   const { user } = useSessionInfo();
   const formatDate = useFormatDate();
-  const selectableIds = (selectable ?? []).map((member) => member.user_id as string);
-  const allSelected = selectableIds.length > 0 && selectableIds.every((id) => selected.includes(id));
+  const selectableIds = new Set((selectable ?? []).map((member) => member.user_id as string));
+  const allSelected = selectableIds.size > 0 && [...selectableIds].every((id) => selected.includes(id));
 
   function toggle(userId: string, checked: boolean) {
     onSelectedChange(checked ? [...selected, userId] : selected.filter((id) => id !== userId));
   }
 
+  // The table keeps readable columns and scrolls sideways inside its frame rather than squashing them.
   return (
-    <table className="table responsive-table members-table">
-      <thead>
-        <tr>
-          {selectable ? (
-            <th scope="col" className="cell-check">
-              <input
-                type="checkbox"
-                aria-label="Select all members shown"
-                checked={allSelected}
-                disabled={selectableIds.length === 0}
-                onChange={(event) => onSelectedChange(event.target.checked ? selectableIds : [])}
-              />
+    <div className="table-scroll">
+      <table className="table responsive-table members-table">
+        <thead>
+          <tr>
+            {selectable ? (
+              <th scope="col" className="cell-check">
+                <input
+                  type="checkbox"
+                  aria-label="Select all members shown"
+                  checked={allSelected}
+                  disabled={selectableIds.size === 0}
+                  onChange={(event) => onSelectedChange(event.target.checked ? [...selectableIds] : [])}
+                />
+              </th>
+            ) : null}
+            <th scope="col">Name</th>
+            <th scope="col">Role</th>
+            <th scope="col">Teams</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <abbr title="Two-factor authentication">2FA</abbr>
             </th>
-          ) : null}
-          <th scope="col">Name</th>
-          <th scope="col">Role</th>
-          <th scope="col">Teams</th>
-          <th scope="col">Status</th>
-          <th scope="col">Last login</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {members.map((member) => {
-          const name = memberName(member);
-          const isSelf = member.user_id === user.id;
-          const teams = member.team_ids.map((id) => teamNames.get(id)).filter(Boolean);
-          return (
-            <tr
-              key={member.user_id ?? `invitation-${member.invitation_id ?? member.email}`}
-              data-testid="member-row"
-              data-email={member.email}
-              data-status={member.status}
-              data-user-id={member.user_id ?? undefined}
-            >
-              {selectable ? (
-                <td className="cell-check">
-                  {member.user_id && member.status !== "pending" ? (
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${name}`}
-                      checked={selected.includes(member.user_id)}
-                      onChange={(event) => toggle(member.user_id as string, event.target.checked)}
-                      data-testid="member-select"
+            <th scope="col">Last login</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {members.map((member) => {
+            const name = memberName(member);
+            const isSelf = member.user_id === user.id;
+            const teams = member.team_ids.map((id) => teamNames.get(id)).filter(Boolean);
+            return (
+              <tr
+                key={member.user_id ?? `invitation-${member.invitation_id ?? member.email}`}
+                data-testid="member-row"
+                data-email={member.email}
+                data-status={member.status}
+                data-user-id={member.user_id ?? undefined}
+                data-self={isSelf ? "true" : undefined}
+                data-highlighted={linkedItemMark(itemId, member.user_id)}
+              >
+                {selectable ? (
+                  <td className="cell-check">
+                    {member.user_id && selectableIds.has(member.user_id) ? (
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${name}`}
+                        checked={selected.includes(member.user_id)}
+                        onChange={(event) => toggle(member.user_id as string, event.target.checked)}
+                        data-testid="member-select"
+                      />
+                    ) : null}
+                  </td>
+                ) : null}
+                <td data-label="Name" className="cell-primary">
+                  <span className="member-identity">
+                    <Avatar
+                      name={name}
+                      url={member.avatar_url}
+                      colourKey={member.user_id ?? member.email}
+                      size="small"
+                      testId="member-avatar"
                     />
-                  ) : null}
+                    <span className="member-identity-text">
+                      <span className="member-name">
+                        {name === member.email ? <EmailText email={name} /> : name}
+                        {isSelf ? <span className="badge badge-you">You</span> : null}
+                      </span>
+                      {name !== member.email ? (
+                        <EmailText email={member.email} className="member-email" />
+                      ) : null}
+                    </span>
+                  </span>
                 </td>
-              ) : null}
-              <td data-label="Name" className="cell-primary">
-                <span className="member-name">
-                  {name}
-                  {isSelf ? <span className="badge badge-you">You</span> : null}
-                </span>
-                {name !== member.email ? <span className="member-email break">{member.email}</span> : null}
-              </td>
-              <td data-label="Role">{member.role.name}</td>
-              <td data-label="Teams">
-                {teams.length > 0
-                  ? teams.join(", ")
-                  : member.team_ids.length > 0
-                    ? `${member.team_ids.length} team${member.team_ids.length === 1 ? "" : "s"}`
-                    : "—"}
-              </td>
-              <td data-label="Status">
-                <StatusBadge status={member.status} />
-              </td>
-              <td data-label="Last login">
-                {member.status === "pending"
-                  ? "—"
-                  : member.last_login_at
-                    ? formatDate(member.last_login_at)
-                    : "Never"}
-              </td>
-              <td className="cell-actions">
-                <MemberActions member={member} roles={roles} onNotice={onNotice} onChanged={onChanged} />
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+                <td data-label="Role">{member.role.name}</td>
+                <td data-label="Teams">
+                  {teams.length > 0
+                    ? teams.join(", ")
+                    : member.team_ids.length > 0
+                      ? `${member.team_ids.length} team${member.team_ids.length === 1 ? "" : "s"}`
+                      : "—"}
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={member.status} />
+                </td>
+                <td data-label="2FA">
+                  <MfaBadge member={member} />
+                </td>
+                <td data-label="Last login">
+                  {member.status === "pending"
+                    ? "—"
+                    : member.last_login_at
+                      ? formatDate(member.last_login_at)
+                      : "Never"}
+                </td>
+                <td className="cell-actions">
+                  <MemberActions member={member} roles={roles} onNotice={onNotice} onChanged={onChanged} />
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** On or off for a member; an invitation has no login of its own yet. */
+function MfaBadge({ member }: { member: Member }) {
+  if (member.status === "pending") return <span className="muted">—</span>;
+  return member.mfa_enabled ? (
+    <span className="badge badge-success" data-testid="member-mfa" data-enabled="true">
+      On
+    </span>
+  ) : (
+    <span className="muted" data-testid="member-mfa" data-enabled="false">
+      Off
+    </span>
   );
 }
 

@@ -3,15 +3,12 @@ import { AuthLayout } from "../../components/auth-layout";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { PasswordChecklist } from "../../components/password-checklist";
-import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
-import {
-  evaluatePassword,
-  hasLocalFailure,
-  passwordFailureFrom,
-  type ServerPasswordFailure,
-} from "../../password-rules";
+import { PASSWORD_REFUSED, passwordFailureFrom } from "../../form-errors";
+import { type ServerPasswordFailure, splitName } from "../../password-rules";
 import { Link } from "../../router";
 import { useApi } from "../../use-api";
+import { useFormErrors } from "../../use-form-errors";
+import { usePasswordChecklist } from "../../use-password-checklist";
 import { usePasswordPolicy } from "../../use-password-policy";
 
 const FIELDS = ["email", "name", "account_name", "password"] as const;
@@ -22,40 +19,34 @@ export function SignupPage() {
   const policy = usePasswordPolicy("/auth/password-policy");
   const checklistId = useId();
   const [form, setForm] = useState<SignupForm>({ email: "", name: "", account_name: "", password: "" });
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { errors, formRef, edited, fail, clear } = useFormErrors(FIELDS);
   const [serverFailures, setServerFailures] = useState<ServerPasswordFailure[]>([]);
   const [submitting, setSubmitting] = useState(false);
   const [sentTo, setSentTo] = useState<string | null>(null);
 
-  const rules = evaluatePassword(policy, form.password, serverFailures);
+  const rules = usePasswordChecklist(policy, form.password, serverFailures, {
+    person: { email: form.email.trim(), ...splitName(form.name), accountNames: [form.account_name] },
+  });
   const set = (field: keyof SignupForm) => (value: string) => {
     setForm((current) => ({ ...current, [field]: value }));
-    setErrors((current) => withoutFieldError(current, field));
+    edited(field);
   };
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (hasLocalFailure(rules)) {
-      setErrors({
-        fields: { password: "Choose a password that meets every requirement below." },
-        form: "Your password does not meet the requirements yet.",
-      });
-      return;
-    }
+    // Nothing is refused here: the server checks every field (the password policy too) and reports
+    // all their problems in one answer, each message on its field. The checklist is live guidance.
     setSubmitting(true);
-    setErrors(NO_ERRORS);
+    clear();
     try {
       await api.post("/auth/signup", { ...form, email: form.email.trim() });
       setSentTo(form.email.trim());
     } catch (error) {
       const failure = passwordFailureFrom(error, form.password);
       if (failure) setServerFailures((seen) => [...seen, failure]);
-      const next = toFormErrors(error, FIELDS);
-      if (failure) {
-        next.fields.password = "This password does not meet every requirement below.";
-        next.form = "Choose a different password: this one does not meet every requirement.";
-      }
-      setErrors(next);
+      fail(error, (next) =>
+        failure ? { ...next, fields: { ...next.fields, password: PASSWORD_REFUSED } } : next,
+      );
     } finally {
       setSubmitting(false);
     }
@@ -89,8 +80,12 @@ export function SignupPage() {
         </>
       }
     >
-      <form onSubmit={submit} noValidate>
-        {errors.form ? <FormAlert>{errors.form}</FormAlert> : null}
+      <form ref={formRef} onSubmit={submit} noValidate>
+        {errors.form ? (
+          <FormAlert testId="form-error" code={errors.code}>
+            {errors.form}
+          </FormAlert>
+        ) : null}
         <TextField
           label="Work email"
           name="email"
