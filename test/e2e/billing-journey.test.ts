@@ -1,8 +1,15 @@
 import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, signUpVerified, type TestApp } from "../../src/testing/harness.js";
+import {
+  createClient,
+  createTestApp,
+  STRONG_PASSWORD,
+  signUpVerified,
+  type TestApp,
+} from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
+import { expectDialogInViewport } from "./dialogs.js";
 
 const PASSWORD = "violet-Harbor-sunrise-42";
 const PRO_MONTHLY_CENTS = 1900;
@@ -36,7 +43,7 @@ describe("billing journey in a real browser", () => {
   const inviteResult = (email: string) =>
     page.locator(`[data-testid="invite-result"][data-email="${email}"]`);
 
-  it("on Free the 4th seat is refused with the upgrade prompt; after adding a test card and upgrading to Pro the invite works and its proration invoice downloads as a PDF", async () => {
+  it("on Free the 4th seat is refused with the upgrade prompt; after adding a test card and upgrading to Pro the invite shows its cost, is charged when accepted, and its proration invoice downloads as a PDF", async () => {
     await page.goto(`${base}/login`);
     await page.fill('input[name="email"]', "root@acme.example");
     await page.fill('input[name="password"]', PASSWORD);
@@ -68,6 +75,7 @@ describe("billing journey in a real browser", () => {
 
     // A test card from the offline provider: picked from its tokens, no card number typed.
     await page.click('[data-testid="payment-method-add"]');
+    await expectDialogInViewport(page);
     expect(await page.textContent('[data-testid="offline-provider-note"]')).toMatch(/offline test provider/i);
     await page.check('[data-testid="payment-token-tok_visa"]');
     await page.click('[data-testid="payment-method-add-confirm"]');
@@ -77,39 +85,68 @@ describe("billing journey in a real browser", () => {
     expect(await card.getAttribute("data-default")).toBe("true");
     expect(await card.textContent()).toMatch(/4242/);
 
-    // Upgrade to Pro, monthly: the preview shows 3 seats × $19 before anything changes.
+    // Upgrade to Pro, monthly: the preview shows 1 seat × $19 before anything changes (the Root; the two
+    // pending invitations hold seats but are billed when accepted).
     await page.check('[data-testid="billing-interval-month"]');
     await page.click('[data-testid="plan-card"][data-plan="pro"] [data-testid="plan-choose"]');
     const preview = page.locator('[data-testid="plan-preview"]');
     await preview.waitFor();
+    await expectDialogInViewport(page);
     expect(await preview.getAttribute("data-effective")).toBe("now");
-    expect(await preview.getAttribute("data-total")).toBe(String(3 * PRO_MONTHLY_CENTS));
+    expect(await preview.getAttribute("data-total")).toBe(String(PRO_MONTHLY_CENTS));
     const seatsLine = page.locator('[data-testid="plan-preview-line"][data-kind="seats"]');
-    expect(await seatsLine.getAttribute("data-amount")).toBe(String(3 * PRO_MONTHLY_CENTS));
-    expect(await page.textContent('[data-testid="plan-preview-total"]')).toContain("$57.00");
+    expect(await seatsLine.getAttribute("data-amount")).toBe(String(PRO_MONTHLY_CENTS));
+    expect(await page.textContent('[data-testid="plan-preview-total"]')).toContain("$19.00");
     expect(await page.getAttribute('[data-testid="billing-plan"]', "data-plan")).toBe("free");
     await page.click('[data-testid="plan-change-confirm"]');
     await expect.poll(() => page.getAttribute('[data-testid="billing-plan"]', "data-plan")).toBe("pro");
     expect(await page.getAttribute('[data-testid="billing-interval"]', "data-interval")).toBe("month");
     expect(await page.getAttribute('[data-testid="seat-usage"]', "data-limit")).toBe("");
 
-    // On Pro the 4th invitation goes through.
+    // On Pro the dialog first shows what accepting the 4th invitation would cost, then sends it.
+    // (The clock stands still from here, so the quote and the charge are for the same moment.)
+    t.services.clock.freeze(new Date());
     await page.goto(`${base}/settings/users`);
     await inviteMonitors("cy@acme.example");
+    const quoted = page.locator('[data-testid="invite-quote-item"][data-email="cy@acme.example"]');
+    await quoted.waitFor();
+    const quote = Number(await quoted.getAttribute("data-amount"));
+    expect(quote).toBeGreaterThan(0);
+    expect(quote).toBeLessThanOrEqual(PRO_MONTHLY_CENTS);
+    expect(await quoted.textContent()).toMatch(/when accepted/);
+    expect(await page.getAttribute('[data-testid="invite-quote"]', "data-total")).toBe(String(quote));
+    expect(t.mails.some((m) => m.to === "cy@acme.example")).toBe(false);
+    expect(await page.getAttribute('[data-testid="invite-submit"]', "data-step")).toBe("send");
+    await page.click('[data-testid="invite-submit"]');
     await expect.poll(() => inviteResult("cy@acme.example").getAttribute("data-ok")).toBe("true");
     await page.keyboard.press("Escape");
 
-    // The added seat is charged pro rata at once: an invoice with a proration line is in the list.
+    // Sending charged nothing; cy's acceptance does, pro rata, at once.
     await page.goto(`${base}/settings/billing`);
     await expect.poll(() => page.getAttribute('[data-testid="seat-usage"]', "data-used")).toBe("4");
     const rows = page.locator('[data-testid="invoice-row"]');
-    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    await expect.poll(() => rows.count()).toBe(1);
+    const link = await t.linkFor("cy@acme.example", /invited/);
+    const accepted = await createClient(t.app).post("/api/v1/invitations/accept", {
+      token: new URL(link).searchParams.get("token"),
+      password: STRONG_PASSWORD,
+      first_name: "Cy",
+      last_name: "Monitor",
+    });
+    expect(accepted.statusCode, accepted.payload).toBe(200);
+    await page.reload();
+    await expect.poll(() => rows.count()).toBe(2);
     for (const toggle of await page.locator('[data-testid="invoice-toggle"]').all()) await toggle.click();
     const proration = page.locator('[data-testid="invoice-line"][data-kind="proration"]');
     await expect.poll(() => proration.count()).toBe(1);
-    const prorated = Number(await proration.getAttribute("data-amount"));
-    expect(prorated).toBeGreaterThan(0);
-    expect(prorated).toBeLessThanOrEqual(PRO_MONTHLY_CENTS);
+    expect(Number(await proration.getAttribute("data-amount"))).toBe(quote);
+    // Every line shown multiplies out: quantity × unit = amount.
+    for (const line of await page.locator('[data-testid="invoice-line"]').all()) {
+      const [quantity, unit, amount] = await Promise.all(
+        ["data-quantity", "data-unit-amount", "data-amount"].map((name) => line.getAttribute(name)),
+      );
+      expect(Number(quantity) * Number(unit)).toBe(Number(amount));
+    }
     const invoiceId = await page
       .locator('[data-testid="invoice-lines"]', { has: proration })
       .getAttribute("data-invoice-id");
@@ -122,5 +159,34 @@ describe("billing journey in a real browser", () => {
     ]);
     const file = await readFile((await download.path()) as string);
     expect(file.subarray(0, 4).toString("latin1")).toBe("%PDF");
+
+    // Cancelling asks with "Cancel subscription" beside "Keep subscription", never a bare "Cancel";
+    // the toast that follows can take it back, since asking for the same plan again undoes it.
+    await page.click('[data-testid="billing-cancel"]');
+    await expectDialogInViewport(page);
+    const cancelDialog = page.locator('[data-testid="billing-cancel-dialog"]');
+    expect(await cancelDialog.locator("h2").textContent()).toBe("Cancel your Pro subscription?");
+    expect(await cancelDialog.locator("button").allTextContents()).toEqual([
+      "×",
+      "Cancel subscription",
+      "Keep subscription",
+    ]);
+    await page.click('[data-testid="billing-cancel-confirm"]');
+    await page.waitForSelector('[data-testid="billing-ends-notice"]');
+    const cancelled = page.locator('[data-testid="toast"]', { hasText: /subscription ends on/ });
+    await cancelled.locator('[data-testid="toast-action"]', { hasText: "Keep subscription" }).click();
+    await page.locator('[data-testid="toast"]', { hasText: /subscription continues/ }).waitFor();
+    await expect.poll(() => page.locator('[data-testid="billing-ends-notice"]').count()).toBe(0);
+    expect(await page.getAttribute('[data-testid="billing-plan"]', "data-plan")).toBe("pro");
+    expect(await page.locator('[data-testid="invoice-row"]').count()).toBe(2);
+
+    // Its deep link (what a mail about it would give) opens that invoice alone, marked.
+    await page.goto(`${base}/settings/billing/invoices/${invoiceId}`);
+    await page
+      .locator(`[data-testid="invoice-row"][data-invoice-id="${invoiceId}"][data-highlighted="true"]`)
+      .waitFor();
+    await page.locator(`[data-testid="invoice-lines"][data-invoice-id="${invoiceId}"]`).waitFor();
+    expect(await page.locator('[data-testid="invoice-lines"]').count()).toBe(1);
+    expect(await page.locator('[data-highlighted="true"]').count()).toBe(1);
   });
 });

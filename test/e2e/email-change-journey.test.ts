@@ -102,6 +102,7 @@ describe("email change journey in a real browser", () => {
     expect(await page.textContent(".details")).toContain("moved@example.com");
 
     // Log out and back in with the new address (and the emailed second factor, now sent there).
+    await page.click('[data-testid="user-menu"]');
     await page.click('[data-testid="logout"]');
     await page.waitForURL(/\/login$/);
     t.services.clock.advance(31);

@@ -26,19 +26,45 @@ describe("identity journey in a real browser", () => {
   });
 
   it("signs up, verifies via the mail, logs in, edits the profile, changes the password, revokes a session, logs out", async () => {
-    // Sign up, watching the live policy checklist.
+    // Sign up, watching the live policy checklist: every rule is listed before anything is typed.
     await page.goto(`${base}/signup`);
+    const rule = (code: string) => `[data-testid="policy-rule"][data-rule="${code}"]`;
+    const ruleStatuses = () =>
+      page.$$eval('[data-testid="policy-rule"]', (items) =>
+        items.map((item) => `${item.getAttribute("data-rule")}:${item.getAttribute("data-status")}`),
+      );
+    await expect
+      .poll(ruleStatuses)
+      .toEqual([
+        "min_length:pending",
+        "contains_email:pending",
+        "contains_name:pending",
+        "common_password:pending",
+        "min_strength:pending",
+      ]);
     await page.fill('input[name="email"]', "journey@example.com");
     await page.fill('input[name="name"]', "Jo Urney");
     await page.fill('input[name="account_name"]', "Journey Ltd");
     await page.fill('input[name="password"]', "short");
-    await expect
-      .poll(() => page.getAttribute('[data-testid="policy-rule"][data-rule="min_length"]', "data-ok"))
-      .toBe("false");
+    await expect.poll(() => page.getAttribute(rule("min_length"), "data-ok")).toBe("false");
+    // Long enough, but guessable: the strength estimate (its dictionaries load now) says why.
+    await page.fill('input[name="password"]', "password123456");
+    await expect.poll(() => page.getAttribute(rule("min_strength"), "data-status")).toBe("fail");
+    expect(await page.textContent(`${rule("min_strength")} [data-testid="policy-rule-detail"]`)).toBe(
+      "This is similar to a commonly used password. Add more words that are less common.",
+    );
+    await page.fill('input[name="password"]', "urney-Harbor-sunrise-42");
+    await expect.poll(() => page.getAttribute(rule("contains_name"), "data-status")).toBe("fail");
     await page.fill('input[name="password"]', PASSWORD);
     await expect
-      .poll(() => page.getAttribute('[data-testid="policy-rule"][data-rule="min_length"]', "data-ok"))
-      .toBe("true");
+      .poll(ruleStatuses)
+      .toEqual([
+        "min_length:ok",
+        "contains_email:ok",
+        "contains_name:ok",
+        "common_password:pending",
+        "min_strength:ok",
+      ]);
     await page.click('button[type="submit"]');
     await page.waitForSelector('[data-testid="signup-done"]');
 
@@ -119,17 +145,56 @@ describe("identity journey in a real browser", () => {
     const phoneRow = page.locator('[data-testid="session-row"][data-current="false"]');
     expect(await phoneRow.textContent()).toMatch(/iOS/);
     await phoneRow.locator('[data-testid="revoke-session"]').click();
+    await page.click('[data-testid="revoke-session-confirm"]');
     await expect.poll(() => page.locator('[data-testid="session-row"]').count()).toBe(1);
     expect(await page.getAttribute('[data-testid="session-row"]', "data-current")).toBe("true");
     expect((await phone.get("/api/v1/me")).statusCode).toBe(401);
 
     // Log out: back to the log-in page, and the cookie no longer works.
+    await page.click('[data-testid="user-menu"]');
     await page.click('[data-testid="logout"]');
     await page.waitForURL(/\/login$/);
     const after = await page.evaluate(() => fetch("/api/v1/me").then((r) => r.status));
     expect(after).toBe(401);
     await page.goto(`${base}/settings/profile`);
     await page.waitForURL(/\/login/);
+  });
+
+  it("does not offer email codes while the address is unverified, and offers a new verification link", async () => {
+    const client = createClient(t.app);
+    await client.post("/api/v1/auth/signup", {
+      email: "unverified@example.com",
+      password: PASSWORD,
+      name: "Una Verified",
+      account_name: "Unverified Co",
+    });
+    await t.linkFor("unverified@example.com", /Confirm/);
+    await page.goto(`${base}/login`);
+    await page.fill('input[name="email"]', "unverified@example.com");
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/settings\/profile$/);
+    await page.goto(`${base}/settings/security`);
+    await page.waitForSelector('[data-testid="totp-enable"]');
+    expect(await page.locator('[data-testid="email-enable"]').count()).toBe(0);
+    expect(await page.textContent('[data-testid="email-codes-unverified"]')).toMatch(
+      /Email codes need a verified address/,
+    );
+    const mails = () => t.mails.filter((m) => m.to === "unverified@example.com" && /Confirm/.test(m.subject));
+    const before = mails().length;
+    await page.click('[data-testid="email-codes-resend"]');
+    await page.waitForSelector('[data-testid="email-codes-resend-status"]');
+    await expect.poll(() => mails().length).toBe(before + 1);
+
+    // Verified (through the new link), the offer is back.
+    const token = tokenOf(await t.linkFor("unverified@example.com", /Confirm/));
+    expect((await createClient(t.app).post("/api/v1/auth/verify-email", { token })).statusCode).toBe(200);
+    await page.reload();
+    await page.waitForSelector('[data-testid="email-enable"]');
+    expect(await page.locator('[data-testid="email-codes-unverified"]').count()).toBe(0);
+    await page.click('[data-testid="user-menu"]');
+    await page.click('[data-testid="logout"]');
+    await page.waitForURL(/\/login$/);
   });
 
   it("applies the theme at once from General settings and keeps it after saving", async () => {

@@ -36,7 +36,7 @@ describe("the account IP allowlist, in a real browser", () => {
     await page.fill('input[name="password"]', STRONG_PASSWORD);
     await page.click('button[type="submit"]');
     await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-    await page.goto(`${base}/settings/account`);
+    await page.goto(`${base}/settings/security-policy`);
     await page.waitForSelector('textarea[name="ip_allowlist"]');
     expect(await page.textContent('[data-testid="current-ip"]')).toContain("127.0.0.1");
 

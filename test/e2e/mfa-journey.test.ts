@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTotp, TOTP_PERIOD } from "../../src/mfa/totp.js";
 import { createClient, createTestApp, signUpVerified, type TestApp } from "../../src/testing/harness.js";
 import { launchBrowser } from "./browser.js";
+import { expectDialogInViewport } from "./dialogs.js";
 
 const PASSWORD = "violet-Harbor-sunrise-42";
 
@@ -38,6 +39,7 @@ describe("two-factor journey in a real browser", () => {
     await page.waitForSelector('input[name="code"]');
   };
   const logOut = async () => {
+    await page.click('[data-testid="user-menu"]');
     await page.click('[data-testid="logout"]');
     await page.waitForURL(/\/login$/);
   };
@@ -82,10 +84,18 @@ describe("two-factor journey in a real browser", () => {
       .poll(() => page.getAttribute('[data-testid="recovery-remaining"]', "data-remaining"))
       .toBe("9");
 
-    // Eleven minutes later the session is no longer fresh: regenerating asks for the password first.
+    // Eleven minutes later the session is no longer fresh: once confirmed, regenerating asks for the
+    // password before anything changes.
     t.services.clock.advance(11 * 60);
     await page.reload();
+    // Regenerating asks first, saying that the old codes stop working.
     await page.click('[data-testid="recovery-regenerate"]');
+    await expectDialogInViewport(page);
+    expect(await page.textContent('[data-testid="recovery-regenerate-dialog"]')).toContain(
+      "Your 9 unused recovery codes stop working at once",
+    );
+    expect(await page.textContent('[data-testid="recovery-regenerate-confirm"]')).toBe("Regenerate codes");
+    await page.click('[data-testid="recovery-regenerate-confirm"]');
     await page.waitForSelector('[data-testid="reauth-dialog"]');
     // The user's own options only: an authenticator code and recovery codes, no emailed code.
     await page.waitForSelector('[data-testid="reauth-use-code"]');

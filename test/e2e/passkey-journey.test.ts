@@ -65,6 +65,7 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
   });
 
   const logOut = async () => {
+    await page.click('[data-testid="user-menu"]');
     await page.click('[data-testid="logout"]');
     await page.waitForURL(/\/login$/);
   };
@@ -141,6 +142,7 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
     t.services.clock.advance(11 * 60);
     await page.reload();
     await page.click('[data-testid="recovery-regenerate"]');
+    await page.click('[data-testid="recovery-regenerate-confirm"]');
     await page.waitForSelector('[data-testid="reauth-dialog"]');
     await page.waitForSelector('[data-testid="reauth-use-passkey"]');
     // No user verification (the prompt is dismissed): the dialog stays open and says so.

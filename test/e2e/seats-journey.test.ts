@@ -58,12 +58,13 @@ describe("seat limit on the Users page, in a real browser", () => {
     expect(await page.locator('[data-testid="upgrade-link"]').getAttribute("href")).toBe("/settings/billing");
     expect(await page.locator('[data-testid="seat-limit-prompt"]').textContent()).toMatch(/Free plan/);
 
-    // Revoking an invitation frees its seat at once: the invite button is back.
+    // Revoking an invitation (from its row in the member list, after a confirmation) frees its seat at
+    // once: the invite button is back.
     await page
-      .locator(
-        '[data-testid="invitation-row"][data-email="ben@seats.example"] [data-testid="invitation-revoke"]',
-      )
+      .locator('[data-testid="member-row"][data-email="ben@seats.example"] [data-testid="member-menu"]')
       .click();
+    await page.click('[data-testid="member-action-revoke"]');
+    await page.click('[data-testid="confirm-dialog"] [data-testid="confirm"]');
     await expect.poll(() => usage().getAttribute("data-used")).toBe("2");
     await page.waitForSelector('[data-testid="invite-open"]');
     expect(await page.locator('[data-testid="seat-limit-prompt"]').count()).toBe(0);

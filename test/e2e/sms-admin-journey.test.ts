@@ -86,6 +86,7 @@ describe("text-message codes and an admin viewing a member's recovery codes, in 
     );
     await member.click('[data-testid="email-verify"]');
     await member.waitForSelector('[data-testid="mfa-factor"][data-factor-type="email"]');
+    await member.click('[data-testid="user-menu"]');
     await member.click('[data-testid="logout"]');
     await member.waitForURL(/\/login$/);
 
@@ -107,6 +108,7 @@ describe("text-message codes and an admin viewing a member's recovery codes, in 
     const row = admin.locator(`[data-testid="member-row"][data-email="${MEMBER}"]`);
     await row.locator('[data-testid="member-menu"]').click();
     await admin.click('[data-testid="member-action-view-codes"]');
+    await admin.click('[data-testid="confirm-dialog"] [data-testid="confirm"]');
     await admin.waitForSelector('[data-testid="recovery-codes"]');
     const shown = await admin.locator('[data-testid="recovery-code"]').allTextContents();
     expect([...shown].sort()).toEqual([...codes].sort());
