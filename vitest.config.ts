@@ -1,12 +1,29 @@
 import { defineConfig } from "vitest/config";
 
+const E2E = ["test/e2e/**/*.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     pool: "forks",
     // Argon2 and the browser are CPU-bound; two workers match the two cores.
     maxWorkers: 2,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: E2E,
+          testTimeout: 30_000,
+        },
+      },
+      {
+        // A browser journey shares two cores with argon2 and the other files: the timeout only
+        // guards against a hang, so it is generous (nothing here asserts how long a step takes).
+        extends: true,
+        test: { name: "e2e", include: E2E, testTimeout: 300_000, hookTimeout: 180_000 },
+      },
+    ],
   },
 });

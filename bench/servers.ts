@@ -22,6 +22,18 @@ const [kind, databaseUrl] = process.argv.slice(2);
 async function bare() {
   const app = Fastify({ logger: false });
   app.get("/bare", async () => ({ id: "usr_0000000000000000000000", email: "bench@example.com", ok: true }));
+  // The file benchmark's baseline: bytes from memory with the headers /files sends.
+  const file = Buffer.alloc(Number(process.env.BARE_FILE_BYTES ?? 10_000), 7);
+  app.get("/bare-file", async (_request, reply) =>
+    reply
+      .type("image/png")
+      .headers({
+        "cache-control": "public, max-age=31536000, immutable",
+        "content-security-policy": "default-src 'none'",
+        "x-content-type-options": "nosniff",
+      })
+      .send(file),
+  );
   await app.listen({ port: 0, host: "127.0.0.1" });
   return app.server.address();
 }
@@ -42,6 +54,15 @@ async function gatehouse() {
     SECRET_KEY: randomBytes(32).toString("hex"),
     DATABASE_URL: url,
     PORT: "0",
+    // The enumeration benchmark varies X-Forwarded-For so per-IP limits do not skew it.
+    TRUST_PROXY: process.env.TRUST_PROXY ?? "",
+    // The mail benchmark's SMTP server; otherwise the development outbox.
+    SMTP_URL: process.env.SMTP_URL ?? "",
+    // The API-key benchmark lifts the plan's per-minute key limit so it measures the path, not 429s.
+    BILLING_PLANS: process.env.BILLING_PLANS ?? "",
+    // Uploaded files in a folder of their own (never the working tree), or STORAGE_URL's bucket.
+    DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-bench-data-")),
+    STORAGE_URL: process.env.STORAGE_URL ?? "",
   });
   const database = openDatabase(url, schema ? { schema } : {});
   await migrateToLatest(database);
@@ -49,6 +70,9 @@ async function gatehouse() {
   const services = await createServices({ config, database, clock: createClock(), log });
   const app = await buildApp(config, services, { logger: log });
   await app.listen({ port: 0, host: "127.0.0.1" });
+  services.jobs.start();
+  // As main.ts does: buffered writes (API key last use and usage) every few seconds.
+  services.writeBehind.start();
   // The benchmark user is made through the CLI's path (verified, no mail needed).
   const owner = await services.auth.createAccountWithRoot({
     email: "bench@example.com",
@@ -61,6 +85,16 @@ async function gatehouse() {
     await seedMembers(services.db, owner.accountId, members);
     // Fresh statistics, as the database's own maintenance would have after a while.
     await sql`analyze`.execute(services.db);
+  }
+  // Users with an account of their own (for the enumeration benchmark): user0@bench.example, user1@…
+  const users = Number(process.env.BENCH_USERS ?? 0);
+  for (let i = 0; i < users; i++) {
+    await services.auth.createAccountWithRoot({
+      email: `user${i}@bench.example`,
+      password: "orchid-Lantern-Harbor-1",
+      name: "Bench Person",
+      accountName: `Bench ${i}`,
+    });
   }
   return { ...(app.server.address() as object), account_id: owner.accountId };
 }
