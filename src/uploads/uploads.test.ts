@@ -426,7 +426,11 @@ describe.each(testDialects())("logo and avatar uploads on %s", (dialect) => {
             body += chunk;
           });
           response.on("end", () =>
-            resolve({ status: response.statusCode ?? 0, type: String(response.headers["content-type"]), body }),
+            resolve({
+              status: response.statusCode ?? 0,
+              type: String(response.headers["content-type"]),
+              body,
+            }),
           );
         },
       );

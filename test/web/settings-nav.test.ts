@@ -36,6 +36,7 @@ describe("the settings sidebar", () => {
           "Organization",
           "Branding",
           "Domains",
+          "Data",
         ],
       ],
       ["Billing", ["Billing"]],

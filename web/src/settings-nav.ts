@@ -45,6 +45,7 @@ export const SETTINGS_PAGES = [
   { key: "organization", group: "account", label: "Organization", path: "/settings/organization", permission: "account:read", width: "narrow" },
   { key: "branding", group: "account", label: "Branding", path: "/settings/branding", permission: "account:read", width: "wide" },
   { key: "domains", group: "account", label: "Domains", path: "/settings/domains", permission: "account:read", width: "wide" },
+  { key: "data", group: "account", label: "Data", path: "/settings/data", permission: "data:export", width: "wide" },
   { key: "billing", group: "billing", label: "Billing", path: "/settings/billing", permission: "billing:read", width: "wide", itemPrefix: "invoices/" },
 ] as const satisfies readonly SettingsPageDefinition[];
 

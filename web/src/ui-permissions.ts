@@ -20,6 +20,8 @@ export const UI_PERMISSIONS = [
   "security:manage",
   "billing:read",
   "billing:manage",
+  "data:export",
+  "account:close",
 ] as const;
 
 export type UiPermission = (typeof UI_PERMISSIONS)[number];

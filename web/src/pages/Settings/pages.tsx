@@ -6,6 +6,7 @@ import { ApiKeysTab } from "./api-keys-tab";
 import { AuditTab } from "./audit-tab";
 import { BillingTab } from "./billing-tab";
 import { BrandingTab } from "./branding-tab";
+import { DataTab } from "./data-tab";
 import { DomainsTab } from "./domains-tab";
 import { GeneralTab } from "./general-tab";
 import { NotificationsTab } from "./notifications-tab";
@@ -41,5 +42,6 @@ export const SETTINGS_PAGE_COMPONENTS = {
   organization: AccountTab,
   branding: BrandingTab,
   domains: DomainsTab,
+  data: DataTab,
   billing: BillingTab,
 } satisfies Record<SettingsPageKey, ComponentType<SettingsPageProps>>;
