@@ -127,7 +127,8 @@ describe.each(testDialects())("events recorded by the changes that make them, on
 
   it("announces each invitation of a bulk invite, and a revocation", async () => {
     const invited = await ofType("member.invited");
-    expect(invited.map((e) => e.data.email)).toEqual([
+    // One transaction writes them at the same instant: the log promises no order among them.
+    expect(invited.map((e) => e.data.email).sort()).toEqual([
       "ada@emit.example",
       "bob@emit.example",
       "cy@emit.example",

@@ -102,6 +102,7 @@ describe("the web app's shell in a real browser", () => {
           "Organization",
           "Branding",
           "Domains",
+          "Data",
         ],
       ],
       ["Billing", ["Billing"]],
