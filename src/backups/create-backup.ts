@@ -91,8 +91,14 @@ export async function createBackup(deps: BackupDeps, out: string): Promise<Backu
   const zip = new yazl.ZipFile();
   const partial = join(staging, "backup.zip");
   const written = pipeline(zip.outputStream as Readable, createWriteStream(partial));
-  // The first failure wins; the pipeline's own then only needs to be heard.
   written.catch(() => {});
+  // A ZIP that cannot be written (disk full) stops taking entries: waiting for one would never end.
+  const writeFailed = written.then(
+    () => new Promise<never>(() => {}),
+    (error: unknown) => Promise.reject(error),
+  );
+  writeFailed.catch(() => {});
+  const entry = <T>(adding: Promise<T>) => Promise.race([adding, writeFailed]);
   try {
     const copied = new Map<string, { path: string; bytes: number; sha256: string }>();
     const copy = async (key: string): Promise<boolean> => {
@@ -100,8 +106,10 @@ export async function createBackup(deps: BackupDeps, out: string): Promise<Backu
       if (!found) return false;
       const body = found.body ?? Readable.from([found.bytes ?? Buffer.alloc(0)]);
       const path = `files/${key}`;
-      const entry = await addHashed(zip, path, body, { compress: !ALREADY_COMPRESSED.test(key), mtime });
-      copied.set(key, { path, ...entry });
+      const added = await entry(
+        addHashed(zip, path, body, { compress: !ALREADY_COMPRESSED.test(key), mtime }),
+      );
+      copied.set(key, { path, ...added });
       return true;
     };
 
@@ -115,10 +123,12 @@ export async function createBackup(deps: BackupDeps, out: string): Promise<Backu
     const database = {
       path: `database/${dumpName}`,
       // A custom-format dump is compressed already.
-      ...(await addHashed(zip, `database/${dumpName}`, createReadStream(dumpFile), {
-        compress: deps.database.dialect === "sqlite",
-        mtime,
-      })),
+      ...(await entry(
+        addHashed(zip, `database/${dumpName}`, createReadStream(dumpFile), {
+          compress: deps.database.dialect === "sqlite",
+          mtime,
+        }),
+      )),
     };
 
     const missing: string[] = [];
