@@ -1,5 +1,5 @@
 // Backups: time and size of `createBackup` and `restoreBackup` for a seeded installation (one account
-// with 50,000 members, their audit-free rows, and 200 stored 64 KiB files), against the baseline of
+// with 50,000 members seeded straight into the tables, and 200 stored 64 KiB files), against the baseline of
 // copying the same database file and files with the file system in the same run.
 // Usage: npm run bench:backups [-- --members 50000 --files 200]   (PostgreSQL too when TEST_DATABASE_URL is set)
 import { randomBytes } from "node:crypto";
