@@ -1,14 +1,24 @@
-// Tools the tests drive for real: Debian's chromium (browser tests) and oathtool (a second TOTP
-// implementation). Install what is missing when we are allowed to (root + apt); otherwise say what to
+// Tools the tests drive for real: Debian's chromium (browser tests), oathtool (a second TOTP
+// implementation) and, when the tests run against PostgreSQL, its client tools (pg_dump and pg_restore
+// for the backup tests; src/backups/pg-tools.ts looks for them on PATH and in /usr/lib/postgresql). Install what is missing when we are allowed to (root + apt); otherwise say what to
 // do. The tests themselves fail loudly without them — they never skip.
 import { execFileSync, execSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
 const wanted = [
   { path: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", pkg: "chromium" },
   { path: "/usr/bin/oathtool", pkg: "oathtool" },
 ];
+const hasPgDump = () => {
+  const onPath = (process.env.PATH ?? "").split(":").some((dir) => dir && existsSync(`${dir}/pg_dump`));
+  const versioned = existsSync("/usr/lib/postgresql")
+    ? readdirSync("/usr/lib/postgresql").some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/pg_dump`))
+    : false;
+  return onPath || versioned;
+};
 const missing = wanted.filter((tool) => !existsSync(tool.path));
+if (process.env.TEST_DATABASE_URL && !hasPgDump())
+  missing.push({ path: "pg_dump", pkg: "postgresql-client" });
 if (missing.length === 0) process.exit(0);
 const names = missing.map((tool) => tool.pkg);
 const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");

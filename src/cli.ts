@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { runApiKeysCommand } from "./api-keys/api-keys-cli.js";
 import { runAuditCommand } from "./audit/audit-cli.js";
+import { runBackupCommand } from "./backups/backups-cli.js";
 import { runBillingCommand } from "./billing/billing-cli.js";
 import { loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
@@ -34,6 +35,10 @@ Commands:
                                 the account's API keys (never their secrets)
   api-keys revoke --account acct_… key_…
                                 revoke an API key at once
+  backup --out <file>           a consistent snapshot of the database and the stored files, as one ZIP
+                                (safe while the server runs)
+  restore <file> [--allow-other-secret-key]
+                                restore a backup into an empty database, verifying its checksums first
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, …) as for the server.`;
 
@@ -65,6 +70,7 @@ async function run(argv: string[]): Promise<number> {
   if (command === "billing") return withServices((s) => runBillingCommand(rest, s));
   if (command === "jobs") return withServices((s) => runJobsCommand(rest, s));
   if (command === "api-keys") return withServices((s) => runApiKeysCommand(rest, s));
+  if (command === "backup" || command === "restore") return runBackupCommand(command, rest);
   const { values } = parseArgs({
     args: rest,
     options: {

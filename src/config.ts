@@ -46,7 +46,13 @@ export type Config = Readonly<{
   dataDir: string;
   /** Where files are kept: the data folder, or S3-compatible object storage (STORAGE_URL=s3://…). */
   storage: StorageConfig;
+  /** Scheduled backups into BACKUP_DIR (unset = none), every BACKUP_INTERVAL, the newest BACKUP_KEEP kept. */
+  backups: BackupsConfig | undefined;
+  /** The folder of pg_dump and pg_restore (PG_BIN_DIR); unset = PATH, then /usr/lib/postgresql/<n>/bin. */
+  pgBinDir: string | undefined;
 }>;
+
+export type BackupsConfig = { dir: string; intervalSeconds: number; keep: number };
 
 export type StorageConfig =
   | { kind: "local"; dir: string }
@@ -105,7 +111,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dnsServers: parseDnsServers(env.DNS_SERVERS ?? ""),
     dataDir,
     storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir),
+    backups: parseBackups(env),
+    pgBinDir: env.PG_BIN_DIR ? resolve(env.PG_BIN_DIR) : undefined,
   });
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90`, `90s`, `30m`, `6h`, `1d`: a duration in whole seconds; undefined when it is none of these. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^([0-9]{1,9})\s*([smhd]?)$/.exec(value.trim().toLowerCase());
+  if (!match) return undefined;
+  return Number(match[1]) * (DURATION_UNITS[match[2] || "s"] ?? 1);
+}
+
+/** BACKUP_INTERVAL and BACKUP_KEEP are checked even while BACKUP_DIR is unset, so a typo shows at once. */
+function parseBackups(env: NodeJS.ProcessEnv): BackupsConfig | undefined {
+  const interval = env.BACKUP_INTERVAL || "24h";
+  const intervalSeconds = parseDuration(interval);
+  if (intervalSeconds === undefined || intervalSeconds < 60 || intervalSeconds > 366 * 86_400)
+    throw new ConfigError(
+      `BACKUP_INTERVAL must be a duration from 1 minute to 366 days, like 30m, 6h, 1d or 3600 (seconds): ${interval}`,
+    );
+  const keepText = env.BACKUP_KEEP || "7";
+  const keep = Number(keepText);
+  if (!/^[0-9]+$/.test(keepText.trim()) || keep < 1 || keep > 10_000)
+    throw new ConfigError(`BACKUP_KEEP must be a whole number of backups from 1 to 10000: ${keepText}`);
+  return env.BACKUP_DIR ? { dir: resolve(env.BACKUP_DIR), intervalSeconds, keep } : undefined;
 }
 
 /** DATA_DIR, else the folder of the SQLite file (an in-memory or PostgreSQL database: ./data). */

@@ -40,6 +40,7 @@ import { createSessionsRepository } from "./auth/sessions.repository.js";
 import { createSessionsService } from "./auth/sessions.service.js";
 import { createSignupService } from "./auth/signup.service.js";
 import { createAuthzService } from "./authz/authz.service.js";
+import { createBackupJob } from "./backups/backup-job.js";
 import { createBillingService } from "./billing/billing.service.js";
 import { createPaymentMethodsRepository } from "./billing/payment-methods.repository.js";
 import { createOfflineProvider, type PaymentProvider } from "./billing/payment-provider.js";
@@ -619,6 +620,19 @@ export async function createServices(deps: {
     hasWork: mailQueue.hasDue,
     run: mailQueue.deliverDue,
   });
+  // Scheduled backups only where BACKUP_DIR says where (README "Backups and restore").
+  if (config.backups)
+    jobs.register(
+      createBackupJob({
+        backups: config.backups,
+        database,
+        storage,
+        secretKey: config.secretKey,
+        pgBinDir: config.pgBinDir,
+        clock,
+        log,
+      }),
+    );
 
   return {
     db,

@@ -75,3 +75,8 @@ export async function migrateUpTo(database: DatabaseHandle, name: string): Promi
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
+
+/** The names of every migration this version knows, in order (a restore refuses a newer database). */
+export function migrationNames(): string[] {
+  return Object.keys(migrations).sort();
+}

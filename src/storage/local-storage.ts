@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { assertStorageKey, type FileStorage } from "./storage.js";
+import { assertStorageKey, type FileStorage, STORAGE_KEY } from "./storage.js";
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
 
@@ -62,6 +62,18 @@ export function createLocalStorage(dir: string): FileStorage {
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw error;
+      }
+    },
+    async *list() {
+      const folders = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+        if (isMissing(error)) return [];
+        throw error;
+      });
+      for (const folder of folders) {
+        if (!folder.isDirectory()) continue;
+        // Temporary files of puts in progress start with a dot: not stored (yet).
+        for (const name of await readdir(join(dir, folder.name)))
+          if (STORAGE_KEY.test(name) && name.slice(0, 2) === folder.name) yield name;
       }
     },
     close() {},

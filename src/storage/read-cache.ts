@@ -65,6 +65,7 @@ export function withReadCache(
     async size(key) {
       return cache.get(key)?.length ?? inner.size(key);
     },
+    list: () => inner.list(),
     close() {
       cache.clear();
       inner.close();

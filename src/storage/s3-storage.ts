@@ -3,12 +3,13 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import type { StorageConfig } from "../config.js";
-import { assertStorageKey, type FileStorage } from "./storage.js";
+import { assertStorageKey, type FileStorage, STORAGE_KEY } from "./storage.js";
 
 const isMissing = (error: unknown) =>
   error instanceof S3ServiceException &&
@@ -67,6 +68,20 @@ export function createS3Storage(config: Extract<StorageConfig, { kind: "s3" }>):
         if (isMissing(error)) return undefined;
         throw error;
       }
+    },
+    async *list() {
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket, Prefix: config.prefix, ContinuationToken }),
+        );
+        for (const object of page.Contents ?? []) {
+          const key = object.Key?.slice(config.prefix.length) ?? "";
+          // Objects under a deeper prefix (another installation's) are not this storage's.
+          if (STORAGE_KEY.test(key)) yield key;
+        }
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
     },
     close() {
       client.destroy();

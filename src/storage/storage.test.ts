@@ -67,6 +67,27 @@ describe.each(stores)("file storage in %s", (_name, make) => {
     }
   });
 
+  it("lists every stored key (what a backup copies), and no longer a deleted one", async () => {
+    const storage = withReadCache(make());
+    try {
+      const keys = ["list1.png", "list2.webp", "ab-list3.zip"];
+      for (const key of keys) await storage.put(key, Buffer.from(key), "application/octet-stream");
+      const listed = async () => {
+        const found: string[] = [];
+        for await (const key of storage.list()) found.push(key);
+        return found;
+      };
+      expect(await listed()).toEqual(expect.arrayContaining(keys));
+      await storage.delete("list2.webp");
+      const after = await listed();
+      expect(after).toEqual(expect.arrayContaining(["list1.png", "ab-list3.zip"]));
+      expect(after).not.toContain("list2.webp");
+      for (const key of keys) await storage.delete(key);
+    } finally {
+      storage.close();
+    }
+  });
+
   it("refuses keys that could leave its folder or prefix", async () => {
     const storage = make();
     try {

@@ -20,6 +20,8 @@ export interface FileStorage {
   delete(key: string): Promise<void>;
   /** Its size in bytes; undefined when there is no such file. */
   size(key: string): Promise<number | undefined>;
+  /** Every stored key, in no particular order (backups copy them all). */
+  list(): AsyncIterable<string>;
   close(): void;
 }
 
