@@ -46,6 +46,7 @@ import { registerFilesRoutes } from "./storage/files.routes.js";
 import { registerTeamsRoutes } from "./teams/teams.routes.js";
 import { registerUploadsRoutes } from "./uploads/uploads.routes.js";
 import { registerUsersRoutes } from "./users/users.routes.js";
+import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerWebhooksRoutes } from "./webhooks/webhooks.routes.js";
 
 const WEB_DIST = fileURLToPath(new URL("../web/dist/", import.meta.url));
@@ -189,6 +190,7 @@ export async function buildApp(
   registerBrandingRoutes(app, services);
   await registerUploadsRoutes(app, services);
   registerFilesRoutes(app, services);
+  registerRetentionRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

@@ -102,6 +102,9 @@ import {
   WEBHOOK_DELIVERY_JOB,
 } from "./webhooks/webhook-delivery.js";
 import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
+import { checkpointKey } from "./audit/audit-checkpoints.js";
+import { createRetentionRepository } from "./retention/retention.repository.js";
+import { createRetentionService } from "./retention/retention.service.js";
 import { createWebhooksService } from "./webhooks/webhooks.service.js";
 
 /** The composition root's output: every service, wired by hand. */
@@ -380,8 +383,11 @@ export async function createServices(deps: {
     requirePermission: accountsService.requirePermission,
     defaultPaymentMethod: payments.defaultMethod,
     // Limits that follow the plan (API rate, key count) are cached per account in every process.
-    onPlanChanged: (trx, effects, accountId) =>
-      access.publishAccountChange(trx, effects.afterCommit, accountId),
+    onPlanChanged: async (trx, effects, accountId) => {
+      await access.publishAccountChange(trx, effects.afterCommit, accountId);
+      // A plan's audit log maximum bounds the retention in force; a lowered one counts from now.
+      await retention.syncLimits(trx, accountId);
+    },
     onInvoiceCreated: async (invoice) => {
       await payments.collect(invoice.id);
     },
@@ -612,6 +618,24 @@ export async function createServices(deps: {
       "looks again at custom domains verified over a day ago; broken ones fail and their admins get mail",
     run: domains.recheckDue,
   });
+  // Retention (issue 15): the limits in force, purges of old audit events, anonymising departed people.
+  const auditCheckpointKey = checkpointKey(config.secretKey);
+  const retention = createRetentionService({
+    db,
+    clock,
+    repository: createRetentionRepository(),
+    accounts,
+    access,
+    checkpointKey: auditCheckpointKey,
+  });
+  events.subscribe("retention", retention.consumeEvents);
+  jobs.register({
+    name: "data-retention",
+    everySeconds: 3600,
+    description:
+      "purges audit events past each account's retention (keeping a signed checkpoint) and anonymises people who left",
+    run: retention.runDue,
+  });
   jobs.register({
     name: MAIL_JOB,
     everySeconds: 0,
@@ -678,6 +702,10 @@ export async function createServices(deps: {
     storage,
     storedFiles,
     uploads,
+    /** Data retention (GET/PATCH …/data-retention, the data-retention job, exportFilesDays). */
+    retention,
+    /** Key of the signed audit checkpoints retention leaves (`gatehouse audit verify`). */
+    auditCheckpointKey,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();
