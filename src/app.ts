@@ -40,13 +40,13 @@ import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
+import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
 import { registerFilesRoutes } from "./storage/files.routes.js";
 import { registerTeamsRoutes } from "./teams/teams.routes.js";
 import { registerUploadsRoutes } from "./uploads/uploads.routes.js";
 import { registerUsersRoutes } from "./users/users.routes.js";
-import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerWebhooksRoutes } from "./webhooks/webhooks.routes.js";
 
 const WEB_DIST = fileURLToPath(new URL("../web/dist/", import.meta.url));

@@ -21,6 +21,7 @@ import { createApiKeyUsageService } from "./api-keys/usage.service.js";
 import { createUsageRecorder, usageWriter } from "./api-keys/usage-recorder.js";
 import { SYSTEM_ACTOR } from "./audit/audit.repository.js";
 import { createAuditService } from "./audit/audit.service.js";
+import { checkpointKey } from "./audit/audit-checkpoints.js";
 import { createAuthService } from "./auth/auth.service.js";
 import { createDevicesRepository } from "./auth/devices.repository.js";
 import { createEmailChangeRepository } from "./auth/email-change.repository.js";
@@ -83,6 +84,8 @@ import { createNotificationConsumer } from "./notifications/notification-consume
 import { createNotificationHub } from "./notifications/notification-stream.js";
 import { createNotificationsRepository } from "./notifications/notifications.repository.js";
 import { createNotificationsService } from "./notifications/notifications.service.js";
+import { createRetentionRepository } from "./retention/retention.repository.js";
+import { createRetentionService } from "./retention/retention.service.js";
 import { createAccessCache } from "./roles/access.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
@@ -102,9 +105,6 @@ import {
   WEBHOOK_DELIVERY_JOB,
 } from "./webhooks/webhook-delivery.js";
 import { createWebhooksRepository } from "./webhooks/webhooks.repository.js";
-import { checkpointKey } from "./audit/audit-checkpoints.js";
-import { createRetentionRepository } from "./retention/retention.repository.js";
-import { createRetentionService } from "./retention/retention.service.js";
 import { createWebhooksService } from "./webhooks/webhooks.service.js";
 
 /** The composition root's output: every service, wired by hand. */

@@ -86,7 +86,11 @@ export async function verifyOneChain(
   const checkpoint = accountId === null ? undefined : await findCheckpoint(db, accountId);
   if (checkpoint) {
     if (!options.checkpointKey)
-      return broken(checkpoint.seq, checkpoint.eventId, "the chain starts at a purge checkpoint: verifying it needs SECRET_KEY");
+      return broken(
+        checkpoint.seq,
+        checkpoint.eventId,
+        "the chain starts at a purge checkpoint: verifying it needs SECRET_KEY",
+      );
     if (!checkpointIsAuthentic(options.checkpointKey, checkpoint))
       return broken(
         checkpoint.seq,

@@ -2,13 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/audit.repository.js";
 import { verifyChains } from "../audit/audit.service.js";
 import { runAuditCommand } from "../audit/audit-cli.js";
-import {
-  createTestApp,
-  onPaidPlan,
-  signUpAndLogin,
-  type TestApp,
-  testDialects,
-} from "../testing/harness.js";
+import { createTestApp, onPaidPlan, signUpAndLogin, type TestApp, testDialects } from "../testing/harness.js";
 
 const DAY = 86_400;
 const T0 = new Date("2027-01-04T10:00:00.000Z");
@@ -112,11 +106,19 @@ describe.each(testDialects())("audit log retention on %s", (dialect) => {
       .where("action", "=", "test.event")
       .orderBy("seq", "desc")
       .executeTakeFirstOrThrow();
-    await db().updateTable("audit_events").set({ changes: '{"label":"forged"}' }).where("id", "=", target.id).execute();
+    await db()
+      .updateTable("audit_events")
+      .set({ changes: '{"label":"forged"}' })
+      .where("id", "=", target.id)
+      .execute();
     const edited = await verify(owner.accountId);
     expect(edited?.ok).toBe(false);
     if (edited && !edited.ok) expect(edited.reason).toMatch(/hash does not match/);
-    await db().updateTable("audit_events").set({ changes: target.changes }).where("id", "=", target.id).execute();
+    await db()
+      .updateTable("audit_events")
+      .set({ changes: target.changes })
+      .where("id", "=", target.id)
+      .execute();
     expect((await verify(owner.accountId))?.ok).toBe(true);
 
     // The checkpoint moved (hiding more deleted events) or its hash changed: its MAC no longer fits.

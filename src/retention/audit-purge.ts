@@ -32,7 +32,11 @@ export function createAuditPurge(deps: { db: Db; repository: RetentionRepository
       for (const event of events) {
         if (event.created_at >= cutoff) break;
         const expected = (last?.seq ?? fromSeq) + 1;
-        if (event.seq !== expected || event.prev_hash !== prevHash || chainHash(prevHash, event) !== event.hash)
+        if (
+          event.seq !== expected ||
+          event.prev_hash !== prevHash ||
+          chainHash(prevHash, event) !== event.hash
+        )
           throw new Error(`audit chain of ${accountId} does not verify at seq ${expected}; not purging`);
         prevHash = event.hash;
         last = { seq: event.seq, id: event.id, hash: event.hash };

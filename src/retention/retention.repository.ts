@@ -32,7 +32,10 @@ export function createRetentionRepository() {
     },
 
     async accountExists(db: Executor, accountId: string): Promise<boolean> {
-      return (await db.selectFrom("accounts").select("id").where("id", "=", accountId).executeTakeFirst()) !== undefined;
+      return (
+        (await db.selectFrom("accounts").select("id").where("id", "=", accountId).executeTakeFirst()) !==
+        undefined
+      );
     },
 
     /** Account ids in order, a page after `after`. */
@@ -77,7 +80,10 @@ export function createRetentionRepository() {
         .execute();
     },
 
-    async findLimits(db: Executor, accountId: string): Promise<Partial<Record<RetentionSetting, LimitState>>> {
+    async findLimits(
+      db: Executor,
+      accountId: string,
+    ): Promise<Partial<Record<RetentionSetting, LimitState>>> {
       const rows = await db
         .selectFrom("retention_limits")
         .selectAll()

@@ -15,7 +15,11 @@ const BoundsSchema = Type.Object({
 });
 
 const InForceSchema = Type.Object({
-  days: Nullable(Type.Integer({ description: "The limit in force: the setting, never above the plan's maximum; null = forever" })),
+  days: Nullable(
+    Type.Integer({
+      description: "The limit in force: the setting, never above the plan's maximum; null = forever",
+    }),
+  ),
   effective_from: Timestamp,
   grace_until: Type.String({
     format: "date-time",
@@ -45,7 +49,9 @@ const RetentionSchema = Type.Object({
 // Only the type is checked here; the plan's bounds are the service's (422 naming field and range).
 const PatchBody = Body({
   audit_log_days: Type.Optional(
-    Days("Days the audit log is kept: 1 to the plan's maximum (Free 30, Pro 365, Team 1095); null = forever (Enterprise)"),
+    Days(
+      "Days the audit log is kept: 1 to the plan's maximum (Free 30, Pro 365, Team 1095); null = forever (Enterprise)",
+    ),
   ),
   export_files_days: Type.Optional(Days("Days export files are kept: 1–90")),
   deleted_member_days: Type.Optional(
@@ -66,7 +72,8 @@ export function registerRetentionRoutes(fastify: FastifyInstance, services: Serv
     {
       schema: {
         tags: ["data"],
-        summary: "How long the account keeps its audit log, export files and departed members' data (account:read)",
+        summary:
+          "How long the account keeps its audit log, export files and departed members' data (account:read)",
         params: Params,
         response: { 200: RetentionSchema, ...errorResponses(403, 404) },
       },

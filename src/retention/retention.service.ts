@@ -1,20 +1,20 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
+import type { PlanId } from "../billing/plans.js";
 import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
 import type { StoredEvent } from "../events/events.repository.js";
 import { AppError, type FieldError, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { type AccessCache, loadAccess, requirePermission } from "../roles/access.js";
-import type { PlanId } from "../billing/plans.js";
 import { createAuditPurge } from "./audit-purge.js";
-import { type RetentionChoices, type RetentionRepository } from "./retention.repository.js";
+import type { RetentionChoices, RetentionRepository } from "./retention.repository.js";
 import {
   AUDIT_LOG_MAX_DAYS,
   type Bounds,
   boundsFor,
   cutoffAt,
-  DEFAULT_DAYS,
   type Days,
+  DEFAULT_DAYS,
   daysInEffect,
   type LimitState,
   RETENTION_SETTINGS,
@@ -80,7 +80,11 @@ function validate(patch: RetentionPatch, bounds: Record<RetentionSetting, Bounds
             ? `Keeping the audit log forever needs the Enterprise plan; audit_log_days must be ${range}`
             : `${setting} cannot be kept forever; it must be ${range}`,
       });
-    } else if (value !== null && value !== undefined && !(Number.isSafeInteger(value) && value >= b.min && value <= b.max)) {
+    } else if (
+      value !== null &&
+      value !== undefined &&
+      !(Number.isSafeInteger(value) && value >= b.min && value <= b.max)
+    ) {
       errors.push({ path: `/${setting}`, code: "out_of_range", message: `${setting} must be ${range}` });
     }
   }
@@ -121,7 +125,8 @@ export function createRetentionService(deps: {
    */
   async function syncLimits(trx: Executor, accountId: string) {
     const state = await pendingLimits(trx, accountId, clock.now());
-    for (const setting of state.changed) await repository.saveLimit(trx, accountId, setting, state.limits[setting]);
+    for (const setting of state.changed)
+      await repository.saveLimit(trx, accountId, setting, state.limits[setting]);
     return state;
   }
 
@@ -182,7 +187,11 @@ export function createRetentionService(deps: {
       return view(await pendingLimits(db, accountId, clock.now()));
     },
 
-    async update(actor: Actor & { id: string }, accountId: string, patch: RetentionPatch): Promise<RetentionView> {
+    async update(
+      actor: Actor & { id: string },
+      accountId: string,
+      patch: RetentionPatch,
+    ): Promise<RetentionView> {
       requirePermission(await deps.access.get(db, accountId, actor.id), "account:update");
       return transact(db, async (trx) => {
         requirePermission(await loadAccess(trx, accountId, actor.id), "account:update");
@@ -201,17 +210,23 @@ export function createRetentionService(deps: {
         const was = chosenDays(before, plan);
         const now = chosenDays(next, plan);
         const changes = Object.fromEntries(
-          RETENTION_SETTINGS.filter((s) => s in patch && (was[s] !== now[s] || (s === "audit_log_days" && before.auditLogDays === "plan"))).map((s) => [
-            s,
-            { from: was[s], to: now[s] },
-          ]),
+          RETENTION_SETTINGS.filter(
+            (s) =>
+              s in patch && (was[s] !== now[s] || (s === "audit_log_days" && before.auditLogDays === "plan")),
+          ).map((s) => [s, { from: was[s], to: now[s] }]),
         );
         if (Object.keys(changes).length > 0) {
           await repository.saveChoices(trx, accountId, next, clock.now().toISOString());
           await recordAudit(
             trx,
             actor,
-            { accountId, action: "data_retention.updated", targetType: "account", targetId: accountId, changes },
+            {
+              accountId,
+              action: "data_retention.updated",
+              targetType: "account",
+              targetId: accountId,
+              changes,
+            },
             clock.now(),
           );
         }
@@ -233,7 +248,8 @@ export function createRetentionService(deps: {
     async consumeEvents(trx: Trx, _effects: Effects, events: readonly StoredEvent[]): Promise<void> {
       for (const event of events) {
         const userId = event.type === "member.removed" ? event.data.user_id : undefined;
-        if (typeof userId === "string") await repository.recordDeparture(trx, event.accountId, userId, event.occurredAt);
+        if (typeof userId === "string")
+          await repository.recordDeparture(trx, event.accountId, userId, event.occurredAt);
       }
     },
 
