@@ -208,13 +208,11 @@ export function createRetentionService(deps: {
           deletedMemberDays: patch.deleted_member_days ?? before.deletedMemberDays,
         };
         const was = chosenDays(before, plan);
-        const now = chosenDays(next, plan);
-        const changes = Object.fromEntries(
-          RETENTION_SETTINGS.filter(
-            (s) =>
-              s in patch && (was[s] !== now[s] || (s === "audit_log_days" && before.auditLogDays === "plan")),
-          ).map((s) => [s, { from: was[s], to: now[s] }]),
-        );
+        const after = chosenDays(next, plan);
+        // Choosing the plan's maximum explicitly pins it (it no longer follows the plan): a change too.
+        const pinned = (s: RetentionSetting) => s === "audit_log_days" && before.auditLogDays === "plan";
+        const changed = RETENTION_SETTINGS.filter((s) => s in patch && (was[s] !== after[s] || pinned(s)));
+        const changes = Object.fromEntries(changed.map((s) => [s, { from: was[s], to: after[s] }]));
         if (Object.keys(changes).length > 0) {
           await repository.saveChoices(trx, accountId, next, clock.now().toISOString());
           await recordAudit(
