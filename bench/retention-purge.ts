@@ -31,7 +31,7 @@ let prev = GENESIS_HASH;
 const started = Date.now();
 const BATCH = 500;
 for (let seq = 1; seq <= total; seq += BATCH) {
-  const rows = [];
+  const rows: Array<ChainedFields & { prev_hash: string; hash: string }> = [];
   for (let s = seq; s < Math.min(seq + BATCH, total + 1); s++) {
     const fields: ChainedFields = {
       id: `evt_${s.toString().padStart(9, "0")}`,

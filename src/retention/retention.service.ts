@@ -253,23 +253,36 @@ export function createRetentionService(deps: {
 
     runForAccount,
 
-    /** The `data-retention` job: every account, one after another. */
+    /**
+     * The `data-retention` job: every account, one after another. An account whose run fails (its audit
+     * chain does not verify, say) does not hold up the others; the run then fails naming it, so the job
+     * shows the failure and retries.
+     */
     async runDue() {
       const totals = { accounts: 0, audit_events: 0, people: 0, invitations: 0 };
+      const failures: string[] = [];
       let after = "";
       for (;;) {
         const ids = await repository.accountIds(db, after, ACCOUNTS_PER_PAGE);
         for (const id of ids) {
-          const done = await runForAccount(id);
-          totals.accounts += 1;
-          totals.audit_events += done.auditEvents;
-          totals.people += done.people;
-          totals.invitations += done.invitations;
+          try {
+            const done = await runForAccount(id);
+            totals.accounts += 1;
+            totals.audit_events += done.auditEvents;
+            totals.people += done.people;
+            totals.invitations += done.invitations;
+          } catch (error) {
+            failures.push(error instanceof Error ? error.message : String(error));
+          }
         }
         const last = ids.at(-1);
         if (!last || ids.length < ACCOUNTS_PER_PAGE) break;
         after = last;
       }
+      if (failures.length > 0)
+        throw new Error(
+          `retention failed for ${failures.length} account${failures.length === 1 ? "" : "s"} (${JSON.stringify(totals)} done): ${failures.join("; ")}`,
+        );
       return totals;
     },
   };
