@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { StoredChainEvent } from "../audit/audit.repository.js";
 import type { PlanId } from "../billing/plans.js";
 import type { Executor } from "../db/database.js";
+import { escapeLike } from "../lib/sql.js";
 import type { Days, LimitState, RetentionSetting } from "./retention-limits.js";
 
 /** What an account chose; null counts are the defaults. `auditLogDays` "plan": the plan's maximum. */
@@ -19,6 +20,31 @@ export const NO_CHOICES: RetentionChoices = {
 
 /** Invitation addresses become this once anonymised: unique, and never deliverable (RFC 2606). */
 export const ANONYMISED_DOMAIN = "anonymised.invalid";
+
+const PERSONAL_FIELDS = ["email", "first_name", "last_name", "full_name"] as const;
+
+/**
+ * Blanks the personal fields of every object in `value` that is about one of `ids` (its `id` or
+ * `user_id`); returns whether anything changed. Iterative: payloads may nest deeply.
+ */
+export function scrubPersonal(value: unknown, ids: ReadonlySet<string>): boolean {
+  let changed = false;
+  const pending: unknown[] = [value];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (item === null || typeof item !== "object") continue;
+    const record = item as Record<string, unknown>;
+    const about =
+      (typeof record.id === "string" && ids.has(record.id)) ||
+      (typeof record.user_id === "string" && ids.has(record.user_id));
+    for (const [key, child] of Object.entries(record)) {
+      if (about && (PERSONAL_FIELDS as readonly string[]).includes(key) && child !== null) {
+        record[key] = null;
+        changed = true;
+      } else if (child !== null && typeof child === "object") pending.push(child);
+    }
+  }
+  return changed;
+}
 
 export function createRetentionRepository() {
   return {
@@ -295,6 +321,57 @@ export function createRetentionRepository() {
           .where("id", "=", id)
           .execute();
       }
+    },
+
+    /**
+     * Blanks what the account's event stream and its webhook deliveries' stored copies say about these
+     * people and invitations (emails, names); the ids stay.
+     */
+    async scrubEventCopies(db: Executor, accountId: string, ids: string[]): Promise<number> {
+      if (ids.length === 0) return 0;
+      const wanted = new Set(ids);
+      let scrubbed = 0;
+      for (let i = 0; i < ids.length; i += 50) {
+        const slice = ids.slice(i, i + 50);
+        const mentions = (column: string) =>
+          sql<boolean>`(${sql.join(
+            slice.map((id) => sql`${sql.ref(column)} like ${`%${escapeLike(id)}%`} escape '\\'`),
+            sql` or `,
+          )})`;
+        const events = await db
+          .selectFrom("events")
+          .select(["id", "data"])
+          .where("account_id", "=", accountId)
+          .where(mentions("data"))
+          .execute();
+        for (const row of events) {
+          const data: unknown = JSON.parse(row.data);
+          if (!scrubPersonal(data, wanted)) continue;
+          await db
+            .updateTable("events")
+            .set({ data: JSON.stringify(data) })
+            .where("id", "=", row.id)
+            .execute();
+          scrubbed += 1;
+        }
+        const deliveries = await db
+          .selectFrom("webhook_deliveries")
+          .select(["id", "payload"])
+          .where("account_id", "=", accountId)
+          .where(mentions("payload"))
+          .execute();
+        for (const row of deliveries) {
+          const payload: unknown = JSON.parse(row.payload);
+          if (!scrubPersonal(payload, wanted)) continue;
+          await db
+            .updateTable("webhook_deliveries")
+            .set({ payload: JSON.stringify(payload) })
+            .where("id", "=", row.id)
+            .execute();
+          scrubbed += 1;
+        }
+      }
+      return scrubbed;
     },
 
     /** Erases the personal part (outside the hash) of the account's audit events about these targets. */

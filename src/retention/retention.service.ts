@@ -173,6 +173,7 @@ export function createRetentionService(deps: {
       const invitations = await repository.endedInvitations(trx, accountId, cutoff.toISOString(), departed);
       await repository.anonymiseInvitations(trx, accountId, invitations, at);
       await repository.erasePersonal(trx, accountId, [...departed, ...invitations]);
+      await repository.scrubEventCopies(trx, accountId, [...departed, ...invitations]);
       await repository.markAnonymised(trx, accountId, departed, at);
       return { people: departed.length, invitations: invitations.length };
     });

@@ -244,6 +244,12 @@ describe.each(testDialects())("data retention settings on %s", (dialect) => {
       .executeTakeFirstOrThrow();
     expect(invitedRow.changes ?? "").not.toContain("@");
 
+    const streamText = async (accountId: string) =>
+      (await db.selectFrom("events").select("data").where("account_id", "=", accountId).execute())
+        .map((e) => e.data)
+        .join("\n");
+    expect(await streamText(owner.accountId)).toContain("ret-leaver@example.com");
+
     // Within the day nothing changes.
     clock.advance(DAY - 60);
     await jobs.runNow(["data-retention"]);
@@ -279,6 +285,13 @@ describe.each(testDialects())("data retention settings on %s", (dialect) => {
       .where("id", "=", elsewhereId)
       .executeTakeFirstOrThrow();
     expect(untouched.email).toBe("ret-revoked@example.com");
+
+    // The event stream's copies (and webhook deliveries') no longer name them either; the ids stay.
+    const stream = await streamText(owner.accountId);
+    expect(stream).not.toContain("ret-leaver@example.com");
+    expect(stream).not.toContain("ret-revoked@example.com");
+    expect(stream).toContain(leaver.userId);
+    expect(await streamText(other.accountId)).toContain("ret-revoked@example.com");
 
     // The audit log no longer names them; the usr_ id stays as the pseudonym, and the chain verifies.
     await owner.client.post("/api/v1/auth/login", {
