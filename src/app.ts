@@ -40,6 +40,7 @@ import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
+import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
 import { registerFilesRoutes } from "./storage/files.routes.js";
@@ -189,6 +190,7 @@ export async function buildApp(
   registerBrandingRoutes(app, services);
   await registerUploadsRoutes(app, services);
   registerFilesRoutes(app, services);
+  registerRetentionRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

@@ -21,6 +21,7 @@ import { createApiKeyUsageService } from "./api-keys/usage.service.js";
 import { createUsageRecorder, usageWriter } from "./api-keys/usage-recorder.js";
 import { SYSTEM_ACTOR } from "./audit/audit.repository.js";
 import { createAuditService } from "./audit/audit.service.js";
+import { checkpointKey } from "./audit/audit-checkpoints.js";
 import { createAuthService } from "./auth/auth.service.js";
 import { createDevicesRepository } from "./auth/devices.repository.js";
 import { createEmailChangeRepository } from "./auth/email-change.repository.js";
@@ -84,6 +85,8 @@ import { createNotificationConsumer } from "./notifications/notification-consume
 import { createNotificationHub } from "./notifications/notification-stream.js";
 import { createNotificationsRepository } from "./notifications/notifications.repository.js";
 import { createNotificationsService } from "./notifications/notifications.service.js";
+import { createRetentionRepository } from "./retention/retention.repository.js";
+import { createRetentionService } from "./retention/retention.service.js";
 import { createAccessCache } from "./roles/access.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
@@ -381,8 +384,11 @@ export async function createServices(deps: {
     requirePermission: accountsService.requirePermission,
     defaultPaymentMethod: payments.defaultMethod,
     // Limits that follow the plan (API rate, key count) are cached per account in every process.
-    onPlanChanged: (trx, effects, accountId) =>
-      access.publishAccountChange(trx, effects.afterCommit, accountId),
+    onPlanChanged: async (trx, effects, accountId) => {
+      await access.publishAccountChange(trx, effects.afterCommit, accountId);
+      // A plan's audit log maximum bounds the retention in force; a lowered one counts from now.
+      await retention.syncLimits(trx, accountId);
+    },
     onInvoiceCreated: async (invoice) => {
       await payments.collect(invoice.id);
     },
@@ -613,6 +619,24 @@ export async function createServices(deps: {
       "looks again at custom domains verified over a day ago; broken ones fail and their admins get mail",
     run: domains.recheckDue,
   });
+  // Retention (issue 15): the limits in force, purges of old audit events, anonymising departed people.
+  const auditCheckpointKey = checkpointKey(config.secretKey);
+  const retention = createRetentionService({
+    db,
+    clock,
+    repository: createRetentionRepository(),
+    accounts,
+    access,
+    checkpointKey: auditCheckpointKey,
+  });
+  events.subscribe("retention", retention.consumeEvents);
+  jobs.register({
+    name: "data-retention",
+    everySeconds: 3600,
+    description:
+      "purges audit events past each account's retention (keeping a signed checkpoint) and anonymises people who left",
+    run: retention.runDue,
+  });
   jobs.register({
     name: MAIL_JOB,
     everySeconds: 0,
@@ -692,6 +716,10 @@ export async function createServices(deps: {
     storage,
     storedFiles,
     uploads,
+    /** Data retention (GET/PATCH …/data-retention, the data-retention job, exportFilesDays). */
+    retention,
+    /** Key of the signed audit checkpoints retention leaves (`gatehouse audit verify`). */
+    auditCheckpointKey,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

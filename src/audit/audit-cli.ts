@@ -13,7 +13,8 @@ export const AUDIT_USAGE = `Usage: gatehouse audit verify [--account acct_…]
  */
 export async function runAuditCommand(
   args: string[],
-  services: { db: Executor },
+  /** `auditCheckpointKey` (from SECRET_KEY) verifies chains that retention has cut at a checkpoint. */
+  services: { db: Executor; auditCheckpointKey?: Buffer },
   out: { log(line: string): void; error(line: string): void } = console,
 ): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -31,12 +32,15 @@ export async function runAuditCommand(
     return 2;
   }
 
-  const results = await verifyChains(services.db, parsed.values.account);
+  const results = await verifyChains(services.db, parsed.values.account, {
+    checkpointKey: services.auditCheckpointKey,
+  });
   let broken = 0;
   for (const result of results) {
     const chain = result.account_id ?? "installation";
     if (result.ok) {
-      out.log(`ok      ${chain}: ${result.events} event${result.events === 1 ? "" : "s"}`);
+      const cut = result.checkpoint_seq ? ` after the purge checkpoint at seq ${result.checkpoint_seq}` : "";
+      out.log(`ok      ${chain}: ${result.events} event${result.events === 1 ? "" : "s"}${cut}`);
     } else {
       broken += 1;
       out.log(

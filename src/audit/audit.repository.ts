@@ -31,6 +31,36 @@ export type AuditEvent = {
   changes?: Record<string, unknown>;
 };
 
+const EMAIL_SHAPED = /^[^\s@]+@[^\s@]+$/;
+/** Keys whose values name a person, whatever their shape. */
+const PERSONAL_KEYS = new Set(["first_name", "last_name", "full_name"]);
+
+const isPersonal = (key: string, value: unknown): boolean =>
+  PERSONAL_KEYS.has(key) ||
+  (typeof value === "string" && EMAIL_SHAPED.test(value)) ||
+  (Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((v) => typeof v === "string" && EMAIL_SHAPED.test(v)));
+
+/**
+ * Splits an event's changes into what is hashed and what names a person (emails, names). The personal
+ * part is stored outside the hash, so retention can erase it once the person has left the account
+ * without breaking the chain; the `usr_` id stays in the hashed part as the pseudonym.
+ */
+export function splitPersonal(changes: Record<string, unknown> | undefined): {
+  hashed: Record<string, unknown> | undefined;
+  personal: Record<string, unknown> | undefined;
+} {
+  if (!changes) return { hashed: undefined, personal: undefined };
+  const hashed: Record<string, unknown> = {};
+  const personal: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (isPersonal(key, value)) personal[key] = value;
+    else hashed[key] = value;
+  }
+  return { hashed, personal: Object.keys(personal).length > 0 ? personal : undefined };
+}
+
 export const SYSTEM_ACTOR: Actor = { type: "system", id: null, ip: null, userAgent: null, requestId: null };
 
 /**
@@ -47,6 +77,7 @@ export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent,
     return;
   }
   const chainKey = chainKeyOf(event.accountId);
+  const { hashed, personal } = splitPersonal(event.changes);
   const head = await db
     .insertInto("audit_chain_heads")
     .values({ chain_key: chainKey, seq: 1, hash: GENESIS_HASH })
@@ -67,7 +98,7 @@ export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent,
     action: event.action,
     target_type: event.targetType ?? null,
     target_id: event.targetId ?? null,
-    changes: event.changes ? JSON.stringify(event.changes) : null,
+    changes: hashed ? JSON.stringify(hashed) : null,
     ip: actor.ip,
     user_agent: actor.userAgent?.slice(0, 512) ?? null,
     request_id: actor.requestId,
@@ -76,7 +107,7 @@ export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent,
   const hash = chainHash(head.hash, fields);
   await db
     .insertInto("audit_events")
-    .values({ ...fields, prev_hash: head.hash, hash })
+    .values({ ...fields, prev_hash: head.hash, hash, personal: personal ? JSON.stringify(personal) : null })
     .execute();
   await db.updateTable("audit_chain_heads").set({ hash }).where("chain_key", "=", chainKey).execute();
 }
@@ -133,6 +164,13 @@ export async function listAccountEvents(
     .leftJoin("users as u", (join) =>
       join.on((eb) => eb("u.id", "=", eb.fn.coalesce("e.actor_user_id", "e.actor_id"))),
     )
+    // Someone who left the account and whose personal data there retention has anonymised.
+    .leftJoin("retention_departures as gone", (join) =>
+      join
+        .onRef("gone.account_id", "=", "e.account_id")
+        .onRef("gone.user_id", "=", "u.id")
+        .on("gone.anonymised_at", "is not", null),
+    )
     .select([
       "e.id",
       "e.seq",
@@ -141,9 +179,11 @@ export async function listAccountEvents(
       "e.actor_id",
       "e.actor_user_id",
       "u.email as actor_email",
+      "gone.user_id as anonymised_user",
       "e.target_type",
       "e.target_id",
       "e.changes",
+      "e.personal",
       "e.ip",
       "e.user_agent",
       "e.request_id",
@@ -171,16 +211,24 @@ export async function listAccountEvents(
     actor: {
       type: row.actor_type,
       id: row.actor_id,
-      email: row.actor_email,
+      email: row.anonymised_user ? null : row.actor_email,
       userId: row.actor_user_id ?? (row.actor_type === "user" ? row.actor_id : null),
     },
     target: { type: row.target_type, id: row.target_id },
-    changes: parseChanges(row.changes),
+    changes: withPersonal(parseChanges(row.changes), parseChanges(row.personal)),
     ip: row.ip,
     userAgent: row.user_agent,
     requestId: row.request_id,
     createdAt: row.created_at,
   }));
+}
+
+/** The event's changes as recorded: the hashed part with the personal part (while kept) back in. */
+function withPersonal(
+  hashed: Record<string, unknown> | null,
+  personal: Record<string, unknown> | null,
+): Record<string, unknown> | null {
+  return personal ? { ...hashed, ...personal } : hashed;
 }
 
 function parseChanges(text: string | null): Record<string, unknown> | null {
@@ -202,7 +250,12 @@ export type StoredChainEvent = ChainedFields & { prev_hash: string; hash: string
 export async function listChainKeys(db: Executor): Promise<string[]> {
   const heads = await db.selectFrom("audit_chain_heads").select("chain_key").execute();
   const events = await db.selectFrom("audit_events").select("account_id").distinct().execute();
-  const keys = new Set([...heads.map((h) => h.chain_key), ...events.map((e) => chainKeyOf(e.account_id))]);
+  const cuts = await db.selectFrom("audit_checkpoints").select("account_id").execute();
+  const keys = new Set([
+    ...heads.map((h) => h.chain_key),
+    ...events.map((e) => chainKeyOf(e.account_id)),
+    ...cuts.map((c) => c.account_id),
+  ]);
   return [...keys].sort();
 }
 

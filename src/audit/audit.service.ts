@@ -11,6 +11,7 @@ import {
   type StoredChainEvent,
 } from "./audit.repository.js";
 import { accountIdOfChain, chainHash, chainKeyOf, GENESIS_HASH } from "./audit-chain.js";
+import { checkpointIsAuthentic, findCheckpoint } from "./audit-checkpoints.js";
 
 export type ChainBreak = {
   ok: false;
@@ -23,14 +24,51 @@ export type ChainBreak = {
   reason: string;
 };
 
-export type ChainVerification = { ok: true; account_id: string | null; events: number } | ChainBreak;
+export type ChainVerification =
+  | {
+      ok: true;
+      account_id: string | null;
+      /** Events that remain and verify. */
+      events: number;
+      /** When retention purged the chain's start: the seq of the last purged event it starts after. */
+      checkpoint_seq?: number;
+    }
+  | ChainBreak;
+
+export type VerifyOptions = {
+  /** The audit checkpoint key (from SECRET_KEY); a chain with a purge checkpoint needs it to verify. */
+  checkpointKey?: Buffer | undefined;
+};
 
 export type VerifyResult = { ok: true; events: number } | ChainBreak;
 
 const VERIFY_BATCH = 1000;
 
-/** Recomputes one chain from its first event; stops at the first event that does not fit. */
-export async function verifyOneChain(db: Executor, chainKey: string): Promise<ChainVerification> {
+/**
+ * Recomputes one chain from its first event, or from its signed purge checkpoint when retention has
+ * deleted its oldest events; stops at the first event that does not fit.
+ */
+export async function verifyOneChain(
+  db: Executor,
+  chainKey: string,
+  options: VerifyOptions = {},
+): Promise<ChainVerification> {
+  // A purge that commits while the chain is read moves its start: a break seen then is read again.
+  for (let attempt = 1; ; attempt++) {
+    const accountId = accountIdOfChain(chainKey);
+    const before = accountId === null ? undefined : await findCheckpoint(db, accountId);
+    const result = await verifyChainOnce(db, chainKey, options);
+    if (result.ok || attempt >= 3 || accountId === null) return result;
+    const after = await findCheckpoint(db, accountId);
+    if (after?.seq === before?.seq) return result;
+  }
+}
+
+async function verifyChainOnce(
+  db: Executor,
+  chainKey: string,
+  options: VerifyOptions,
+): Promise<ChainVerification> {
   const accountId = accountIdOfChain(chainKey);
   const broken = (seq: number, eventId: string | null, reason: string): ChainBreak => ({
     ok: false,
@@ -61,6 +99,24 @@ export async function verifyOneChain(db: Executor, chainKey: string): Promise<Ch
 
   let count = 0;
   let prevHash = GENESIS_HASH;
+  const checkpoint = accountId === null ? undefined : await findCheckpoint(db, accountId);
+  if (checkpoint) {
+    if (!options.checkpointKey)
+      return broken(
+        checkpoint.seq,
+        checkpoint.eventId,
+        "the chain starts at a purge checkpoint: verifying it needs SECRET_KEY",
+      );
+    if (!checkpointIsAuthentic(options.checkpointKey, checkpoint))
+      return broken(
+        checkpoint.seq,
+        checkpoint.eventId,
+        "the purge checkpoint's signature does not match: it was forged or edited",
+      );
+    count = checkpoint.seq;
+    prevHash = checkpoint.hash;
+  }
+  const start = count;
   let after: StoredChainEvent | undefined;
   for (;;) {
     const batch = await listChainEvents(db, chainKey, after, VERIFY_BATCH);
@@ -76,7 +132,13 @@ export async function verifyOneChain(db: Executor, chainKey: string): Promise<Ch
 
   // The head catches what the events alone cannot: events cut off the end of the chain.
   const head = await findChainHead(db, chainKey);
-  if (count === 0 && !head) return { ok: true, account_id: accountId, events: 0 };
+  const verified = {
+    ok: true as const,
+    account_id: accountId,
+    events: count - start,
+    ...(checkpoint ? { checkpoint_seq: checkpoint.seq } : {}),
+  };
+  if (count === 0 && !head) return verified;
   if (!head) return broken(count + 1, null, "the chain's head record is missing");
   if (head.seq > count)
     return broken(
@@ -86,21 +148,29 @@ export async function verifyOneChain(db: Executor, chainKey: string): Promise<Ch
     );
   if (head.seq < count || head.hash !== prevHash)
     return broken(head.seq, null, "the chain's head record does not match its last event");
-  return { ok: true, account_id: accountId, events: count };
+  return verified;
 }
 
 /** Every chain (or one account's), each verified on its own. */
-export async function verifyChains(db: Executor, accountId?: string): Promise<ChainVerification[]> {
+export async function verifyChains(
+  db: Executor,
+  accountId?: string,
+  options: VerifyOptions = {},
+): Promise<ChainVerification[]> {
   const keys = accountId === undefined ? await listChainKeys(db) : [chainKeyOf(accountId)];
   const results: ChainVerification[] = [];
-  for (const key of keys) results.push(await verifyOneChain(db, key));
+  for (const key of keys) results.push(await verifyOneChain(db, key, options));
   return results;
 }
 
 /** `{ ok: true, events }` when every chain (or the account's) verifies, else the first break found. */
-export async function verifyChain(db: Executor, accountId?: string): Promise<VerifyResult> {
+export async function verifyChain(
+  db: Executor,
+  accountId?: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   let events = 0;
-  for (const result of await verifyChains(db, accountId)) {
+  for (const result of await verifyChains(db, accountId, options)) {
     if (!result.ok) return result;
     events += result.events;
   }

@@ -142,6 +142,8 @@ export interface AuditEventsTable {
   user_agent: string | null;
   request_id: string | null;
   created_at: string;
+  /** JSON: personal data the event mentions (emails, names), outside the hash; erased by retention. */
+  personal: ColumnType<string | null, string | null | undefined, string | null>;
   /** Place in the event's chain (its account's, or the installation's when account_id is null). */
   seq: number;
   prev_hash: string;
@@ -610,6 +612,45 @@ export interface StoredFilesTable {
   created_at: string;
 }
 
+/** An account's retention choices (migration 0026); null counts are the defaults. */
+export interface AccountRetentionTable {
+  account_id: string;
+  audit_log_days: number | null;
+  audit_log_forever: number;
+  export_files_days: number | null;
+  deleted_member_days: number | null;
+  updated_at: string;
+}
+
+/** The retention limit in force per account and setting, and since when (src/retention). */
+export interface RetentionLimitsTable {
+  account_id: string;
+  setting: string;
+  days: number | null;
+  since: string;
+  grace_until: string;
+  days_before: number | null;
+}
+
+/** Where an account's audit chain starts after a purge (signed with a key from SECRET_KEY). */
+export interface AuditCheckpointsTable {
+  account_id: string;
+  seq: number;
+  event_id: string;
+  hash: string;
+  purged_count: number;
+  created_at: string;
+  mac: string;
+}
+
+/** People who left an account; their personal data there is anonymised later. */
+export interface RetentionDeparturesTable {
+  account_id: string;
+  user_id: string;
+  left_at: string;
+  anonymised_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -657,4 +698,8 @@ export interface Database {
   account_domains: AccountDomainsTable;
   account_branding: AccountBrandingTable;
   stored_files: StoredFilesTable;
+  account_retention: AccountRetentionTable;
+  retention_limits: RetentionLimitsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  retention_departures: RetentionDeparturesTable;
 }

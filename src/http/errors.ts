@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   uri_too_long: { status: 414, title: "URI too long" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   password_policy: { status: 422, title: "Password does not meet the policy" },
+  out_of_range: { status: 422, title: "Outside the allowed range" },
   rate_limited: { status: 429, title: "Too many requests" },
   headers_too_large: { status: 431, title: "Request headers too large" },
   internal_error: { status: 500, title: "Internal server error" },

@@ -343,6 +343,14 @@ const ROWS: Row[] = [
     permission: "api_keys:manage",
     arrange: async (s, role) => ({ key_id: await s.keyFor(role) }),
   },
+  // Data retention (docs/api-data.md): every member may read how long data is kept.
+  { method: "GET", path: "/data-retention", permission: "account:read" },
+  {
+    method: "PATCH",
+    path: "/data-retention",
+    permission: "account:update",
+    body: () => ({ export_files_days: 1 + (Number(unique()) % 90) }),
+  },
 ];
 
 /**
