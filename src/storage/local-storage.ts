@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { assertStorageKey, type FileStorage } from "./storage.js";
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
@@ -28,6 +30,29 @@ export function createLocalStorage(dir: string): FileStorage {
       } finally {
         await handle.close();
       }
+      try {
+        await rename(temporary, target);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+    },
+    async putFile(key, source) {
+      const target = pathOf(key);
+      const folder = join(dir, key.slice(0, 2));
+      await mkdir(folder, { recursive: true });
+      const temporary = join(folder, `.${key}.${randomBytes(6).toString("hex")}.tmp`);
+      const handle = await open(temporary, "wx", 0o640);
+      try {
+        // Copied, not renamed: the source may be on another file system (the temporary folder).
+        await pipeline(createReadStream(source), handle.createWriteStream({ autoClose: false }));
+        await handle.sync();
+      } catch (error) {
+        await handle.close();
+        await rm(temporary, { force: true });
+        throw error;
+      }
+      await handle.close();
       try {
         await rename(temporary, target);
       } catch (error) {
