@@ -176,7 +176,7 @@ export function createPdfWriter(out: Writable, allColumns: readonly Column[], re
   const rowHeight = 14;
 
   /** Text cut to fit its cell on one line. */
-  const fit = (value: string, cellWidth: number) => {
+  const fitted = (value: string, cellWidth: number) => {
     const room = cellWidth - 6;
     const flat = value.replace(/\s+/g, " ");
     if (doc.widthOfString(flat) <= room) return flat;
@@ -205,7 +205,7 @@ export function createPdfWriter(out: Writable, allColumns: readonly Column[], re
     let x = left;
     cells.forEach((cell, i) => {
       const w = widths[i] ?? 0;
-      doc.text(fit(cell, w), x + 2, y + 3, { width: w - 4, lineBreak: false });
+      doc.text(fitted(cell, w), x + 2, y + 3, { width: w - 4, lineBreak: false });
       x += w;
     });
     doc.y = y + rowHeight;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -42,18 +42,13 @@ export function createLocalStorage(dir: string): FileStorage {
       const folder = join(dir, key.slice(0, 2));
       await mkdir(folder, { recursive: true });
       const temporary = join(folder, `.${key}.${randomBytes(6).toString("hex")}.tmp`);
-      const handle = await open(temporary, "wx", 0o640);
       try {
         // Copied, not renamed: the source may be on another file system (the temporary folder).
-        await pipeline(createReadStream(source), handle.createWriteStream({ autoClose: false }));
-        await handle.sync();
-      } catch (error) {
-        await handle.close();
-        await rm(temporary, { force: true });
-        throw error;
-      }
-      await handle.close();
-      try {
+        // `flush`: synced to disk before it is closed, like `put`.
+        await pipeline(
+          createReadStream(source),
+          createWriteStream(temporary, { flags: "wx", mode: 0o640, flush: true }),
+        );
         await rename(temporary, target);
       } catch (error) {
         await rm(temporary, { force: true });
