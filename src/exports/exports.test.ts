@@ -14,7 +14,7 @@ import {
 } from "../testing/harness.js";
 import { pdfText } from "../testing/pdf-text.js";
 import { seedMembers } from "../testing/seed.js";
-import { EXPORT_FILES_PURGE_JOB, EXPORTS_JOB } from "./export-runner.js";
+import { EXPORT_FILES_PURGE_JOB, EXPORT_SCHEDULES_JOB, EXPORTS_JOB } from "./export-runner.js";
 import { csvRecords, jsonLines, parseCsv, unzip } from "./export-testing.js";
 
 type Person = { client: Client; accountId: string; userId: string; email: string };
@@ -35,13 +35,6 @@ describe.each(testDialects())("exports on %s", (dialect) => {
 
   const base = () => `/api/v1/accounts/${owner.accountId}`;
   const runExports = () => t.services.jobs.runNow([EXPORTS_JOB]);
-
-  async function login(email: string): Promise<Client> {
-    const client = createClient(t.app);
-    const answer = await client.post("/api/v1/auth/login", { email, password: STRONG_PASSWORD });
-    expect(answer.statusCode, answer.payload).toBe(200);
-    return client;
-  }
 
   async function requestExport(as: Client, body: Record<string, unknown>, accountId = owner.accountId) {
     const answer = await as.post(`/api/v1/accounts/${accountId}/exports`, body);
@@ -556,5 +549,117 @@ describe.each(testDialects())("exports on %s", (dialect) => {
     expect((await download(link)).statusCode).toBe(200);
     const notifications = await owner.client.get("/api/v1/me/notifications");
     expect(notifications.body.data[0]).toMatchObject({ type: "export.completed", link: "/settings/data" });
+  });
+
+  it("runs schedules: each run exports and mails only the recipients holding data:export then; pause, resume, delete", async () => {
+    const schedules = `${base()}/export-schedules`;
+    const bad = await owner.client.post(schedules, {
+      type: "members",
+      format: "csv",
+      frequency: "hourly",
+      recipients: [other.userId, "usr_nobody0000000000000", owner.userId],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      "frequency",
+      "recipients.0",
+      "recipients.1",
+    ]);
+    const created = await owner.client.post(schedules, {
+      type: "members",
+      format: "csv",
+      filters: { status: "active" },
+      frequency: "daily",
+      recipients: [owner.userId, admin.userId, monitor.userId],
+    });
+    expect(created.statusCode, created.payload).toBe(201);
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^sched_/),
+      frequency: "daily",
+      paused: false,
+      last_run_at: null,
+      recipients: [owner.userId, admin.userId, monitor.userId],
+    });
+    const scheduleId = created.body.id as string;
+    const firstRun = Date.parse(created.body.next_run_at);
+    expect(firstRun - Date.now()).toBeGreaterThan(86_000_000);
+    // Another account sees nothing of it.
+    expect((await other.client.get(`${schedules}/${scheduleId}`)).statusCode).toBe(404);
+    expect(
+      (
+        await other.client.patch(`/api/v1/accounts/${other.accountId}/export-schedules/${scheduleId}`, {
+          paused: true,
+        })
+      ).statusCode,
+    ).toBe(404);
+
+    // The admin loses data:export before the run; the monitor never had it.
+    const roles = await owner.client.get(`${base()}/roles`);
+    const roleId = (key: string) => roles.body.data.find((r: { key: string }) => r.key === key).id;
+    expect(
+      (await owner.client.patch(`${base()}/members/${admin.userId}`, { role_id: roleId("developer") }))
+        .statusCode,
+    ).toBe(200);
+
+    const before = t.mails.length;
+    t.services.clock.advance(86_400 + 60);
+    try {
+      const ran = await t.services.jobs.runNow([EXPORT_SCHEDULES_JOB, EXPORTS_JOB]);
+      expect(ran[EXPORT_SCHEDULES_JOB]).toMatchObject({ status: "ok", result: { queued: 1 } });
+      expect(ran[EXPORTS_JOB]).toMatchObject({ status: "ok", result: { succeeded: 1 } });
+      await t.services.jobs.idle();
+      const mails = t.mails.slice(before).filter((m) => /Scheduled export/.test(m.subject));
+      expect(mails.map((m) => m.to)).toEqual([owner.email]);
+      const link = /https?:\/\/\S+\/api\/v1\/export-files\/\S+/.exec(mails[0]?.text ?? "")?.[0] as string;
+      const file = await download(link);
+      expect(file.statusCode).toBe(200);
+      const rows = csvRecords(file.rawPayload.toString("utf8"));
+      expect(rows.length).toBeGreaterThan(10);
+      expect(new Set(rows.map((r) => r.status))).toEqual(new Set(["active"]));
+      // Run once a day: running again at once queues nothing.
+      const again = await t.services.jobs.runNow([EXPORT_SCHEDULES_JOB]);
+      expect(again[EXPORT_SCHEDULES_JOB]).toMatchObject({ result: { queued: 0 } });
+    } finally {
+      t.services.clock.reset();
+    }
+    const shown = await owner.client.get(`${schedules}/${scheduleId}`);
+    expect(shown.body.last_run_at).not.toBeNull();
+    expect(Date.parse(shown.body.next_run_at)).toBe(firstRun + 86_400_000);
+    const listed = await owner.client.get(`${base()}/exports`);
+    expect(listed.body.data[0]).toMatchObject({ schedule_id: scheduleId, status: "succeeded" });
+
+    const paused = await owner.client.patch(`${schedules}/${scheduleId}`, { paused: true });
+    expect(paused.statusCode, paused.payload).toBe(200);
+    expect(paused.body.paused).toBe(true);
+    t.services.clock.advance(3 * 86_400);
+    try {
+      const ran = await t.services.jobs.runNow([EXPORT_SCHEDULES_JOB]);
+      expect(ran[EXPORT_SCHEDULES_JOB]).toMatchObject({ result: { queued: 0 } });
+    } finally {
+      t.services.clock.reset();
+    }
+    expect((await owner.client.patch(`${schedules}/${scheduleId}`, { paused: false })).body.paused).toBe(
+      false,
+    );
+    expect(
+      (await owner.client.patch(`${schedules}/${scheduleId}`, { type: "all", format: "pdf" })).statusCode,
+    ).toBe(400);
+    const list = await owner.client.get(schedules);
+    expect(list.body.data.map((s: { id: string }) => s.id)).toContain(scheduleId);
+
+    expect((await owner.client.delete(`${schedules}/${scheduleId}`)).statusCode).toBe(204);
+    expect((await owner.client.get(`${schedules}/${scheduleId}`)).statusCode).toBe(404);
+    expect((await owner.client.delete(`${schedules}/${scheduleId}`)).statusCode).toBe(404);
+    const audit = await owner.client.get(`${base()}/audit-events?target_id=${scheduleId}`);
+    expect(audit.body.data.map((e: { action: string }) => e.action).sort()).toEqual([
+      "export_schedule.created",
+      "export_schedule.deleted",
+      "export_schedule.updated",
+      "export_schedule.updated",
+    ]);
+    expect(
+      (await owner.client.patch(`${base()}/members/${admin.userId}`, { role_id: roleId("admin") }))
+        .statusCode,
+    ).toBe(200);
   });
 });
