@@ -445,7 +445,7 @@ const invoices: ExportSource = {
     { key: "currency", title: "Currency", kind: "text", pdf: 1 },
     { key: "paid_at", title: "Paid", kind: "date", pdf: 2.4 },
   ],
-  filters: { status: { kind: "enum", values: ["draft", "open", "paid", "void", "uncollectible"] } },
+  filters: { status: { kind: "enum", values: ["draft", "open", "paid", "void"] } },
   async count(db, q) {
     return countOf(
       await invoicesQuery(db, q)
