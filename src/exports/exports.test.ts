@@ -549,6 +549,35 @@ describe.each(testDialects())("exports on %s", (dialect) => {
     expect(notifications.body.data[0]).toMatchObject({ type: "export.completed", link: "/settings/data" });
   });
 
+  it("fails an export whose requester lost data:export before it ran, and tells them", async () => {
+    const id = await requestExport(admin.client, { type: "members", format: "csv" });
+    const roles = await owner.client.get(`${base()}/roles`);
+    const roleId = (key: string) => roles.body.data.find((r: { key: string }) => r.key === key).id;
+    expect(
+      (await owner.client.patch(`${base()}/members/${admin.userId}`, { role_id: roleId("developer") }))
+        .statusCode,
+    ).toBe(200);
+    const before = t.mails.length;
+    try {
+      const ran = await runExports();
+      expect(ran[EXPORTS_JOB]).toMatchObject({ status: "ok", result: { failed: 1, succeeded: 0 } });
+      await t.services.jobs.idle();
+      const mail = t.mails.slice(before).find((m) => m.to === admin.email);
+      expect(mail?.subject).toBe("Your export of Export Co failed");
+      expect(mail?.text).toContain("no longer holds data:export");
+      const shown = await owner.client.get(`${base()}/exports/${id}`);
+      expect(shown.body).toMatchObject({ status: "failed", download_url: null });
+      expect(shown.body.error).toMatch(/data:export/);
+      const notifications = await admin.client.get("/api/v1/me/notifications");
+      expect(notifications.body.data[0]).toMatchObject({ type: "export.failed" });
+    } finally {
+      expect(
+        (await owner.client.patch(`${base()}/members/${admin.userId}`, { role_id: roleId("admin") }))
+          .statusCode,
+      ).toBe(200);
+    }
+  });
+
   it("runs schedules: each run exports and mails only the recipients holding data:export then; pause, resume, delete", async () => {
     const schedules = `${base()}/export-schedules`;
     const bad = await owner.client.post(schedules, {
