@@ -67,4 +67,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on("export_schedules")
     .columns(["paused", "next_run_at"])
     .execute();
+
+  // Exports read members and invitations in (created_at, id) order, a batch at a time: with these each
+  // batch is an index range, not a sort of the whole account (audit events go by their seq index).
+  await db.schema
+    .createIndex("memberships_account_created_idx")
+    .on("memberships")
+    .columns(["account_id", "created_at", "id"])
+    .execute();
+  await db.schema
+    .createIndex("invitations_account_created_idx")
+    .on("invitations")
+    .columns(["account_id", "created_at", "id"])
+    .execute();
 }
