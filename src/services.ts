@@ -581,6 +581,7 @@ export async function createServices(deps: {
     access,
     storage,
     runner: exportRunner,
+    ipAllowed: ipAllowlist.allows,
   });
 
   // The one job loop (STYLE habit 13); main.ts starts it. In this order `runNow` runs them, so mail

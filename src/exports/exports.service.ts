@@ -158,6 +158,8 @@ export function createExportsService(deps: {
   access: AccessCache;
   storage: FileStorage;
   runner: Pick<ExportRunner, "fileExpiry">;
+  /** The account's IP allowlist: a download link works only from where the account may be used. */
+  ipAllowed: (accountId: string, ip: string | null | undefined) => Promise<boolean>;
 }) {
   const { db, clock, repository } = deps;
   const now = () => clock.now().toISOString();
@@ -330,6 +332,8 @@ export function createExportsService(deps: {
       const exp = await repository.findForDownload(db, link.exportId);
       if (!exp) throw notFound("Export");
       await exporter(exp.accountId, link.userId);
+      if (!(await deps.ipAllowed(exp.accountId, context.ip)))
+        throw new AppError("ip_not_allowed", "This account's IP allowlist does not include your address");
       const gone = () => notFound("Export file");
       if (exp.status !== "succeeded" || !exp.fileKey || !exp.finishedAt) throw gone();
       if ((await deps.runner.fileExpiry(exp.accountId, new Date(exp.finishedAt))).toISOString() <= now())

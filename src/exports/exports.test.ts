@@ -389,6 +389,22 @@ describe.each(testDialects())("exports on %s", (dialect) => {
       actor: { id: owner.userId, type: "user" },
     });
 
+    // The account's IP allowlist binds downloads too.
+    const security = `${base()}/security`;
+    expect((await owner.client.patch(security, { ip_allowlist: ["127.0.0.1"] })).statusCode).toBe(200);
+    try {
+      const outside = await t.app.inject({
+        method: "GET",
+        url: `${url.pathname}${url.search}`,
+        remoteAddress: "203.0.113.9",
+      });
+      expect(outside.statusCode).toBe(403);
+      expect(outside.json().code).toBe("ip_not_allowed");
+      expect((await download(view.download_url)).statusCode).toBe(200);
+    } finally {
+      expect((await owner.client.patch(security, { ip_allowlist: [] })).statusCode).toBe(200);
+    }
+
     // 24 hours later the link is refused; the file is still there for a fresh link.
     t.services.clock.advance(24 * 3600 + 60);
     try {
