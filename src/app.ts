@@ -22,6 +22,7 @@ import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
 import { registerDomainsRoutes } from "./domains/domains.routes.js";
 import { registerEventsRoutes } from "./events/events.routes.js";
+import { registerExportsRoutes } from "./exports/exports.routes.js";
 import { registerAnonymousWriteLimits } from "./http/anonymous-writes.js";
 import { registerAuthHook } from "./http/auth-hook.js";
 import {
@@ -191,6 +192,7 @@ export async function buildApp(
   await registerUploadsRoutes(app, services);
   registerFilesRoutes(app, services);
   registerRetentionRoutes(app, services);
+  registerExportsRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

@@ -62,6 +62,15 @@ import { createDomainHosts } from "./domains/domain-hosts.js";
 import { createDomainsRepository } from "./domains/domains.repository.js";
 import { createDomainsService } from "./domains/domains.service.js";
 import { createEventLog, EVENT_FAN_OUT, EVENT_FAN_OUT_JOB } from "./events/event-log.js";
+import {
+  createExportRunner,
+  EXPORT_FILES_PURGE_JOB,
+  EXPORT_SCHEDULES_JOB,
+  EXPORTS_JOB,
+  type ExportFilesDays,
+} from "./exports/export-runner.js";
+import { createExportsRepository } from "./exports/exports.repository.js";
+import { createExportsService } from "./exports/exports.service.js";
 import { createInvitationsRepository } from "./invitations/invitations.repository.js";
 import { createInvitationsService } from "./invitations/invitations.service.js";
 import { createJobRunner } from "./jobs/job-runner.js";
@@ -134,6 +143,11 @@ export async function createServices(deps: {
   branding?: { accountForHost?: AccountForHost; passkeysOnHost?: PasskeysOnHost; linkBaseFor?: LinkBaseFor };
   /** Where files live; default: what the configuration says (the data folder, or STORAGE_URL). */
   storage?: FileStorage;
+  /**
+   * Exports: rows read a batch (default 1000), and how many days an account keeps export files
+   * (default 7; the data-retention settings plug in here).
+   */
+  exports?: { batchSize?: number; exportFilesDays?: ExportFilesDays };
 }) {
   const { config, database, clock, log } = deps;
   const db = database.db;
@@ -547,6 +561,36 @@ export async function createServices(deps: {
     ...(deps.waitForMail ? { processNow: () => jobs.kick(RESET_REQUESTS_JOB) } : {}),
   });
 
+  const exportsRepository = createExportsRepository();
+  const exportRunner = createExportRunner({
+    db,
+    clock,
+    log,
+    secretKey: config.secretKey,
+    publicUrl: config.publicUrl,
+    repository: exportsRepository,
+    storage,
+    storedFiles,
+    mailQueue,
+    mailBranding,
+    notifications: notificationsRepository,
+    hub: notificationHub,
+    // The account's data-retention setting (created below; read only when a run or a purge asks).
+    exportFilesDays: deps.exports?.exportFilesDays ?? ((accountId, executor) => retention.exportFilesDays(accountId, executor)),
+    ...(deps.exports?.batchSize ? { batchSize: deps.exports.batchSize } : {}),
+  });
+  const exports = createExportsService({
+    db,
+    clock,
+    secretKey: config.secretKey,
+    publicUrl: config.publicUrl,
+    repository: exportsRepository,
+    access,
+    storage,
+    runner: exportRunner,
+    ipAllowed: ipAllowlist.allows,
+  });
+
   // The one job loop (STYLE habit 13); main.ts starts it. In this order `runNow` runs them, so mail
   // that the others queue goes out in the same round.
   jobs.register({
@@ -638,6 +682,25 @@ export async function createServices(deps: {
     run: retention.runDue,
   });
   jobs.register({
+    name: EXPORT_SCHEDULES_JOB,
+    everySeconds: 60,
+    description: "queues an export for each due export schedule and moves it to its next run",
+    run: exportRunner.runSchedules,
+  });
+  jobs.register({
+    name: EXPORTS_JOB,
+    everySeconds: 0,
+    description: "writes queued exports (batch by batch) into storage, then mails and notifies",
+    hasWork: exportRunner.hasWork,
+    run: exportRunner.runDue,
+  });
+  jobs.register({
+    name: EXPORT_FILES_PURGE_JOB,
+    everySeconds: 3600,
+    description: "deletes export files older than their account's export_files_days (default 7)",
+    run: exportRunner.purgeFiles,
+  });
+  jobs.register({
     name: MAIL_JOB,
     everySeconds: 0,
     description: "delivers queued mail; 4xx and lost connections retry with backoff, 5xx fails",
@@ -720,6 +783,9 @@ export async function createServices(deps: {
     retention,
     /** Key of the signed audit checkpoints retention leaves (`gatehouse audit verify`). */
     auditCheckpointKey,
+    /** Data exports and their schedules (src/exports); `exportRunner` is what the job loop runs. */
+    exports,
+    exportRunner,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

@@ -224,14 +224,14 @@ export async function listAccountEvents(
 }
 
 /** The event's changes as recorded: the hashed part with the personal part (while kept) back in. */
-function withPersonal(
+export function withPersonal(
   hashed: Record<string, unknown> | null,
   personal: Record<string, unknown> | null,
 ): Record<string, unknown> | null {
   return personal ? { ...hashed, ...personal } : hashed;
 }
 
-function parseChanges(text: string | null): Record<string, unknown> | null {
+export function parseChanges(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
   try {
     const value: unknown = JSON.parse(text);

@@ -22,6 +22,7 @@ import * as notifications from "./migrations/0021-notifications.js";
 import * as organizationProfile from "./migrations/0022-organization-profile.js";
 import * as accountBranding from "./migrations/0023-account-branding.js";
 import * as accountDomains from "./migrations/0024-account-domains.js";
+import * as exports from "./migrations/0025-exports.js";
 import * as dataRetention from "./migrations/0026-data-retention.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   "0022-organization-profile": organizationProfile,
   "0023-account-branding": accountBranding,
   "0024-account-domains": accountDomains,
+  "0025-exports": exports,
   "0026-data-retention": dataRetention,
 };
 

@@ -612,6 +612,49 @@ export interface StoredFilesTable {
   created_at: string;
 }
 
+/** Data exports (migration 0025): one row per requested file; `file_key` null once purged. */
+export interface ExportsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  format: string;
+  date_from: string | null;
+  date_to: string | null;
+  filters: string;
+  status: "queued" | "running" | "succeeded" | "failed";
+  requested_by: string;
+  requested_by_key: string | null;
+  schedule_id: string | null;
+  rows_total: ColumnType<number, number | undefined, number>;
+  rows_done: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  file_key: string | null;
+  file_bytes: number | null;
+  error: string | null;
+  heartbeat_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  file_deleted_at: string | null;
+  created_at: string;
+}
+
+/** Scheduled exports (migration 0025); `recipients` is a JSON list of user ids, `paused` 0/1. */
+export interface ExportSchedulesTable {
+  id: string;
+  account_id: string;
+  type: string;
+  format: string;
+  filters: string;
+  frequency: "daily" | "weekly" | "monthly";
+  recipients: string;
+  paused: number;
+  next_run_at: string;
+  last_run_at: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** An account's retention choices (migration 0026); null counts are the defaults. */
 export interface AccountRetentionTable {
   account_id: string;
@@ -698,6 +741,8 @@ export interface Database {
   account_domains: AccountDomainsTable;
   account_branding: AccountBrandingTable;
   stored_files: StoredFilesTable;
+  exports: ExportsTable;
+  export_schedules: ExportSchedulesTable;
   account_retention: AccountRetentionTable;
   retention_limits: RetentionLimitsTable;
   audit_checkpoints: AuditCheckpointsTable;

@@ -32,6 +32,8 @@ export const ID_PREFIXES = {
   webhookDelivery: "whd",
   webhookAttempt: "wha",
   domain: "dom",
+  export: "exp",
+  exportSchedule: "sched",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

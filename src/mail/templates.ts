@@ -252,4 +252,48 @@ export const mails = {
       branding: options.branding,
       values: { greeting: hello(name), ...input },
     }),
+  /** A finished export: its one link is the signed download (valid 24 h). */
+  exportReady: (
+    to: string,
+    name: string,
+    input: {
+      accountName: string;
+      typeLabel: string;
+      formatLabel: string;
+      rows: number;
+      url: string;
+      linkExpires: string;
+      fileExpires: string;
+      scheduled: boolean;
+    },
+    options: { branding?: MailBranding; reader?: MailReader } = {},
+  ) =>
+    renderMail("export-ready", {
+      to,
+      subject: `${input.scheduled ? "Scheduled export" : "Your export"} of ${input.accountName} is ready`,
+      branding: options.branding,
+      values: {
+        greeting: hello(name),
+        intro: input.scheduled
+          ? `The scheduled ${input.typeLabel} export of ${input.accountName} is ready.`
+          : `The ${input.typeLabel} export of ${input.accountName} you asked for is ready.`,
+        formatLabel: input.formatLabel,
+        rows: input.rows.toLocaleString("en"),
+        url: input.url,
+        linkExpires: formatMailDate(input.linkExpires, options.reader),
+        fileExpires: formatMailDate(input.fileExpires, options.reader),
+      },
+    }),
+  exportFailed: (
+    to: string,
+    name: string,
+    input: { accountName: string; typeLabel: string; error: string; url: string },
+    options: { branding?: MailBranding } = {},
+  ) =>
+    renderMail("export-failed", {
+      to,
+      subject: `Your export of ${input.accountName} failed`,
+      branding: options.branding,
+      values: { greeting: hello(name), ...input },
+    }),
 };

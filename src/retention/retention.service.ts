@@ -234,8 +234,8 @@ export function createRetentionService(deps: {
     },
 
     /** Days the account's export files are kept now (a lowered value applies once its own days have passed). */
-    async exportFilesDays(accountId: string): Promise<number> {
-      const state = await pendingLimits(db, accountId, clock.now());
+    async exportFilesDays(accountId: string, executor: Executor = db): Promise<number> {
+      const state = await pendingLimits(executor, accountId, clock.now());
       return daysInEffect(state.limits.export_files_days, clock.now()) ?? DEFAULT_DAYS.export_files_days;
     },
 

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { assertStorageKey, type FileStorage, STORAGE_KEY } from "./storage.js";
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
@@ -29,6 +31,24 @@ export function createLocalStorage(dir: string): FileStorage {
         await handle.close();
       }
       try {
+        await rename(temporary, target);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+    },
+    async putFile(key, source) {
+      const target = pathOf(key);
+      const folder = join(dir, key.slice(0, 2));
+      await mkdir(folder, { recursive: true });
+      const temporary = join(folder, `.${key}.${randomBytes(6).toString("hex")}.tmp`);
+      try {
+        // Copied, not renamed: the source may be on another file system (the temporary folder).
+        // `flush`: synced to disk before it is closed, like `put`.
+        await pipeline(
+          createReadStream(source),
+          createWriteStream(temporary, { flags: "wx", mode: 0o640, flush: true }),
+        );
         await rename(temporary, target);
       } catch (error) {
         await rm(temporary, { force: true });

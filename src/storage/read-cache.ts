@@ -44,6 +44,10 @@ export function withReadCache(
     async put(key, body, contentType) {
       await inner.put(key, body, contentType);
     },
+    async putFile(key, path, contentType) {
+      forget(key);
+      await inner.putFile(key, path, contentType);
+    },
     async get(key): Promise<StoredObject | undefined> {
       const cached = cache.get(key);
       if (cached) {

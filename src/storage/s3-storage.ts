@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
@@ -44,6 +46,19 @@ export function createS3Storage(config: Extract<StorageConfig, { kind: "s3" }>):
           Body: body,
           ContentType: contentType,
           ContentLength: body.length,
+        }),
+      );
+    },
+    async putFile(key, path, contentType) {
+      // A file stream of known length: the SDK sends it as it reads it (one request, up to 5 GB).
+      const { size } = await stat(path);
+      await client.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: objectKey(key),
+          Body: createReadStream(path),
+          ContentType: contentType,
+          ContentLength: size,
         }),
       );
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -84,6 +84,24 @@ describe.each(stores)("file storage in %s", (_name, make) => {
       expect(after).not.toContain("list2.webp");
       for (const key of keys) await storage.delete(key);
     } finally {
+      storage.close();
+    }
+  });
+
+  it("stores a file from disk as a stream (exports), whole", async () => {
+    const storage = make();
+    const source = join(localDir, "source.bin");
+    try {
+      const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
+      writeFileSync(source, body);
+      await storage.putFile("export-abc.zip", source, "application/zip");
+      expect(await storage.size("export-abc.zip")).toBe(body.length);
+      const read = await storage.get("export-abc.zip");
+      expect((await readAll(read?.body as Readable)).equals(body)).toBe(true);
+      await storage.delete("export-abc.zip");
+      await expect(storage.putFile("../x.zip", source, "application/zip")).rejects.toThrow(RangeError);
+    } finally {
+      rmSync(source, { force: true });
       storage.close();
     }
   });

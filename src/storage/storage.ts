@@ -14,6 +14,8 @@ export type StoredObject = { body?: Readable; bytes?: Buffer; size: number };
 export interface FileStorage {
   readonly kind: "local" | "s3";
   put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** Stores the file at `path` (on this machine) under `key`, streamed: memory stays flat for any size. */
+  putFile(key: string, path: string, contentType: string): Promise<void>;
   /** undefined when there is no such file. */
   get(key: string): Promise<StoredObject | undefined>;
   /** Deleting a missing file is not an error. */

@@ -215,7 +215,10 @@ export async function createTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
   /** Parts of the services a test replaces with its own real ones (a DNS server, a short timeout). */
-  extra: Pick<Parameters<typeof createServices>[0], "resolveHost" | "webhookTimeoutMs" | "branding"> = {},
+  extra: Pick<
+    Parameters<typeof createServices>[0],
+    "resolveHost" | "webhookTimeoutMs" | "branding" | "exports"
+  > = {},
 ): Promise<TestApp> {
   const { database, drop, reopen } = await openTestDatabase(dialect);
   const smtp = await startSmtpSink();
