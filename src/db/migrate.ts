@@ -22,6 +22,7 @@ import * as notifications from "./migrations/0021-notifications.js";
 import * as organizationProfile from "./migrations/0022-organization-profile.js";
 import * as accountBranding from "./migrations/0023-account-branding.js";
 import * as accountDomains from "./migrations/0024-account-domains.js";
+import * as accountClosure from "./migrations/0027-account-closure.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   "0022-organization-profile": organizationProfile,
   "0023-account-branding": accountBranding,
   "0024-account-domains": accountDomains,
+  "0027-account-closure": accountClosure,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

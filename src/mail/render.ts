@@ -70,6 +70,8 @@ export const MAIL_TEMPLATES = [
   "new-sign-in",
   "webhook-disabled",
   "domain-failed",
+  "account-closure-scheduled",
+  "login-deleted",
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
