@@ -459,10 +459,20 @@ describe.each(testDialects())("account closure and deleting one's login on %s", 
     expect(relogin.statusCode).toBe(401);
     expect((await root.client.get(`${base}/members/${dev.userId}`)).statusCode).toBe(404);
 
-    // The only Root of an account scheduled for closure may go: that account no longer counts.
+    // The only Root of an account scheduled for closure may go: that account no longer counts. Its
+    // closure can then no longer be cancelled: the links mailed for it die.
+    const admin = await addMember(t, root, { email: `del-admin-${n}@example.com`, roleKey: "admin" });
     const closing = await root.client.post(`${base}/closure`, { confirm_name: `Del Co ${n}` });
     expect(closing.statusCode, closing.payload).toBe(201);
+    const adminLink = await t.linkFor(`del-admin-${n}@example.com`, /will be deleted/);
     expect((await deleteMe(root.client, STRONG_PASSWORD)).statusCode).toBe(204);
+    const late = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/account-closures/cancel",
+      payload: { token: tokenOf(adminLink) },
+    });
+    expect(late.statusCode).toBe(400);
+    expect((await admin.client.get(`${base}/closure`)).body.status).toBe("scheduled");
   });
 
   it("removing a member deletes their API keys and what they had tied to that account", async () => {

@@ -55,10 +55,12 @@ export function createSelfDeletion(deps: {
           ).map((c) => c.account_id),
         );
         const soleRootOf = [];
+        const leftWithoutRoot = [];
         for (const m of memberships) {
-          if (m.role.key !== "root" || m.status !== "active" || closing.has(m.accountId)) continue;
-          if ((await deps.members.activeRootCount(trx, m.accountId)) <= 1)
-            soleRootOf.push({ id: m.accountId, name: m.accountName });
+          if (m.role.key !== "root" || m.status !== "active") continue;
+          if ((await deps.members.activeRootCount(trx, m.accountId)) > 1) continue;
+          if (closing.has(m.accountId)) leftWithoutRoot.push(m.accountId);
+          else soleRootOf.push({ id: m.accountId, name: m.accountName });
         }
         if (soleRootOf.length)
           throw new AppError(
@@ -67,6 +69,10 @@ export function createSelfDeletion(deps: {
             { extensions: { accounts: soleRootOf } },
           );
 
+        // The last Root of a closing account leaves: nobody may cancel its closure any more, so the
+        // links mailed to its Admins die (an account must never be left running without a Root).
+        if (leftWithoutRoot.length)
+          await trx.deleteFrom("account_closure_tokens").where("account_id", "in", leftWithoutRoot).execute();
         const now = clock.now();
         for (const m of memberships) {
           const keys = await deps.apiKeys.deleteForMember(trx, effects, actor, m.accountId, user.id);
