@@ -18,6 +18,7 @@ import { registerAuthzRoutes } from "./authz/authz.routes.js";
 import { registerBillingRoutes } from "./billing/billing.routes.js";
 import { registerPaymentsRoutes } from "./billing/payments.routes.js";
 import { registerBrandingRoutes } from "./branding/branding.routes.js";
+import { registerClosureRoutes } from "./closure/closure.routes.js";
 import type { Config } from "./config.js";
 import { registerDevRoutes } from "./dev/dev.routes.js";
 import { registerDomainsRoutes } from "./domains/domains.routes.js";
@@ -193,6 +194,7 @@ export async function buildApp(
   registerFilesRoutes(app, services);
   registerRetentionRoutes(app, services);
   registerExportsRoutes(app, services);
+  registerClosureRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

@@ -54,6 +54,9 @@ import {
   createPublicBranding,
   type PasskeysOnHost,
 } from "./branding/public-branding.js";
+import { createAccountDeletion } from "./closure/account-deletion.js";
+import { createClosureRepository } from "./closure/closure.repository.js";
+import { createClosureService } from "./closure/closure.service.js";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { purgeExpired } from "./db/purge.js";
@@ -107,6 +110,7 @@ import { createStoredFilesRepository } from "./storage/stored-files.repository.j
 import { createTeamsRepository } from "./teams/teams.repository.js";
 import { createTeamsService } from "./teams/teams.service.js";
 import { createUploadsService } from "./uploads/uploads.service.js";
+import { createSelfDeletion } from "./users/self-deletion.js";
 import { createUsersRepository } from "./users/users.repository.js";
 import { createUsersService } from "./users/users.service.js";
 import {
@@ -576,7 +580,9 @@ export async function createServices(deps: {
     notifications: notificationsRepository,
     hub: notificationHub,
     // The account's data-retention setting (created below; read only when a run or a purge asks).
-    exportFilesDays: deps.exports?.exportFilesDays ?? ((accountId, executor) => retention.exportFilesDays(accountId, executor)),
+    exportFilesDays:
+      deps.exports?.exportFilesDays ??
+      ((accountId, executor) => retention.exportFilesDays(accountId, executor)),
     ...(deps.exports?.batchSize ? { batchSize: deps.exports.batchSize } : {}),
   });
   const exports = createExportsService({
@@ -589,6 +595,44 @@ export async function createServices(deps: {
     storage,
     runner: exportRunner,
     ipAllowed: ipAllowlist.allows,
+  });
+
+  // Account closure (30-day grace) and deleting one's own login (issue 15).
+  const closureRepository = createClosureRepository();
+  const closures = createClosureService({
+    db,
+    clock,
+    repository: closureRepository,
+    accounts,
+    users,
+    access,
+    sessions,
+    billing,
+    mailQueue,
+    mailBranding,
+  });
+  const accountDeletion = createAccountDeletion({
+    database,
+    clock,
+    repository: closureRepository,
+    storage,
+    access,
+    invalidator,
+    sessionCache: cache,
+    log,
+  });
+  const selfDeletion = createSelfDeletion({
+    db,
+    clock,
+    auth,
+    sessions,
+    accounts,
+    members: membersRepository,
+    access,
+    apiKeys,
+    mailQueue,
+    storage,
+    log,
   });
 
   // The one job loop (STYLE habit 13); main.ts starts it. In this order `runNow` runs them, so mail
@@ -701,6 +745,19 @@ export async function createServices(deps: {
     run: exportRunner.purgeFiles,
   });
   jobs.register({
+    name: "account-closures",
+    everySeconds: 3600,
+    description:
+      "deletes accounts whose 30-day closure grace period is over (invoices kept 7 years without them)",
+    run: accountDeletion.deleteDue,
+  });
+  jobs.register({
+    name: "retained-invoices-purge",
+    everySeconds: 86_400,
+    description: "deletes invoices of deleted accounts once their 7 years of retention are over",
+    run: accountDeletion.purgeRetainedInvoices,
+  });
+  jobs.register({
     name: MAIL_JOB,
     everySeconds: 0,
     description: "delivers queued mail; 4xx and lost connections retry with backoff, 5xx fails",
@@ -786,6 +843,11 @@ export async function createServices(deps: {
     /** Data exports and their schedules (src/exports); `exportRunner` is what the job loop runs. */
     exports,
     exportRunner,
+    /** Account closure: schedule, cancel (also by mailed link); `accountDeletion` runs in the job loop. */
+    closures,
+    accountDeletion,
+    /** DELETE /me. */
+    selfDeletion,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { sessionStateFor } from "../auth/session-response.js";
 import { seatLimitOf } from "../billing/seats.js";
+import { closureDeleteAt } from "../closure/closure-guard.js";
 import type { Config } from "../config.js";
 import { sessionOf, userActor } from "../http/context.js";
 import { refuseReadOnly } from "../http/read-only.js";
@@ -24,6 +25,14 @@ export const AccountSchema = Type.Object({
   default_role_id: Nullable(Type.String()),
   created_at: Timestamp,
   updated_at: Timestamp,
+  closure_delete_at: Type.Optional(
+    Nullable(
+      Type.String({
+        format: "date-time",
+        description: "GET only: when the account is deleted (a scheduled closure), else null",
+      }),
+    ),
+  ),
 });
 const LOGO_READ_ONLY = "The logo is set by uploading an image: PUT /api/v1/accounts/{id}/logo";
 const Params = Type.Object({ account_id: Str(64) });
@@ -99,13 +108,11 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
         response: { 200: AccountSchema, ...errorResponses(403, 404) },
       },
     },
-    async (request) =>
-      accountView(
-        await accountsService.get(
-          userActor(request).id,
-          (request.params as { account_id: string }).account_id,
-        ),
-      ),
+    async (request) => {
+      const accountId = (request.params as { account_id: string }).account_id;
+      const account = accountView(await accountsService.get(userActor(request).id, accountId));
+      return { ...account, closure_delete_at: await closureDeleteAt(services.db, accountId) };
+    },
   );
 
   app.patch(

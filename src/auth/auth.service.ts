@@ -324,6 +324,8 @@ export function createAuthService(deps: AuthDeps) {
 
   return {
     policyFor,
+    /** A password typed again inside a session (DELETE /me): throttled like a wrong second factor. */
+    confirmPassword,
 
     /**
      * `hostAccountId`: the log-in happens on that account's custom domain, so it lands there; someone

@@ -1,4 +1,5 @@
 import type { FastifyReply } from "fastify";
+import { closureDeleteAt } from "../closure/closure-guard.js";
 import type { Config } from "../config.js";
 import { csrfTokenFor, SESSION_COOKIE } from "../http/auth-hook.js";
 import { meView, sessionInfoView } from "../http/views.js";
@@ -14,6 +15,9 @@ export async function sessionStateFor(services: Services, config: Config, sessio
     session: sessionInfoView(session),
     password_change_required: session.passwordChangeRequired,
     mfa_enrollment_due_at: session.mfaEnrollmentDueAt,
+    account_closure_delete_at: session.accountId
+      ? await closureDeleteAt(services.db, session.accountId)
+      : null,
   };
 }
 

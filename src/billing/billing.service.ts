@@ -1,7 +1,8 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
-import { type Db, type Effects, type Executor, transact } from "../db/database.js";
+import { refuseWhileClosing } from "../closure/closure-guard.js";
+import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
 import type { SubscriptionsTable } from "../db/tables.js";
 import type { EventLog } from "../events/event-log.js";
 import { AppError, notFound } from "../http/errors.js";
@@ -454,6 +455,25 @@ export function createBillingService(deps: {
     });
   }
 
+  async function cancelIn(
+    trx: Trx,
+    effects: Effects,
+    actor: Actor,
+    accountId: string,
+    current: Subscription,
+  ) {
+    await trx
+      .updateTable("subscriptions")
+      .set({ ends_with: "free", updated_at: clock.now().toISOString() })
+      .where("account_id", "=", accountId)
+      .execute();
+    await audit(trx, actor, accountId, "billing.subscription_canceled", {
+      plan: current.plan,
+      at: current.periodEnd,
+    });
+    await announceChange(trx, effects, actor, accountId, "canceled", current);
+  }
+
   return {
     plans: deps.plans,
     subscriptionOf,
@@ -486,6 +506,7 @@ export function createBillingService(deps: {
         // A preview writes nothing, so it needs no lock (and does not queue behind real changes).
         if (!input.preview) await accounts.lock(trx, accountId);
         await deps.requirePermission(trx, actor.id, accountId, "billing:manage");
+        await refuseWhileClosing(trx, accountId, "plan changes");
         const current = await subscriptionOf(trx, accountId);
         if (plan.id === "free") {
           if (!current) throw new AppError("conflict", "This account is already on the Free plan");
@@ -593,18 +614,35 @@ export function createBillingService(deps: {
         if (!current) throw new AppError("conflict", "This account is on the Free plan: nothing to cancel");
         if (current.endsWith)
           throw new AppError("conflict", "The subscription already ends at the end of this period");
-        await trx
-          .updateTable("subscriptions")
-          .set({ ends_with: "free", updated_at: clock.now().toISOString() })
-          .where("account_id", "=", accountId)
-          .execute();
-        await audit(trx, actor, accountId, "billing.subscription_canceled", {
-          plan: current.plan,
-          at: current.periodEnd,
-        });
-        await announceChange(trx, effects, actor, accountId, "canceled", current);
+        await cancelIn(trx, effects, actor, accountId, current);
         return overviewOf(trx, accountId);
       });
+    },
+
+    /**
+     * Inside a caller's transaction holding the account lock (closing the account): the subscription
+     * ends at the end of its period, as `cancel` does, with no refund. False when there is nothing to
+     * cancel (Free, or already ending).
+     */
+    async cancelAtPeriodEnd(trx: Trx, effects: Effects, actor: Actor, accountId: string): Promise<boolean> {
+      const current = await subscriptionOf(trx, accountId);
+      if (!current || current.endsWith) return false;
+      await cancelIn(trx, effects, actor, accountId, current);
+      return true;
+    },
+
+    /** Undoes `cancelAtPeriodEnd` while the period lasts (a cancelled closure); false when too late. */
+    async undoCancellation(trx: Trx, effects: Effects, actor: Actor, accountId: string): Promise<boolean> {
+      const current = await subscriptionOf(trx, accountId);
+      if (current?.endsWith !== "free") return false;
+      await trx
+        .updateTable("subscriptions")
+        .set({ ends_with: null, updated_at: clock.now().toISOString() })
+        .where("account_id", "=", accountId)
+        .execute();
+      await audit(trx, actor, accountId, "billing.cancellation_undone", { plan: current.plan });
+      await announceChange(trx, effects, actor, accountId, "cancellation_undone", current);
+      return true;
     },
 
     /**

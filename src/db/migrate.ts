@@ -24,6 +24,7 @@ import * as accountBranding from "./migrations/0023-account-branding.js";
 import * as accountDomains from "./migrations/0024-account-domains.js";
 import * as exports from "./migrations/0025-exports.js";
 import * as dataRetention from "./migrations/0026-data-retention.js";
+import * as accountClosure from "./migrations/0027-account-closure.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   "0024-account-domains": accountDomains,
   "0025-exports": exports,
   "0026-data-retention": dataRetention,
+  "0027-account-closure": accountClosure,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

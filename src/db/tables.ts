@@ -694,6 +694,47 @@ export interface RetentionDeparturesTable {
   anonymised_at: string | null;
 }
 
+/** A scheduled account closure (migration 0027); the account is deleted at `delete_at`. */
+export interface AccountClosuresTable {
+  account_id: string;
+  requested_by: string;
+  requested_at: string;
+  delete_at: string;
+  subscription_canceled: number;
+}
+
+/** The mailed links that cancel a closure (hashes only); deleted with the closure. */
+export interface AccountClosureTokensTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: string;
+  created_at: string;
+}
+
+/** Invoices of deleted accounts, kept for 7 years without an account reference (migration 0027). */
+export interface RetainedInvoicesTable {
+  id: string;
+  number: string;
+  status: string;
+  issued_at: string;
+  period_start: string;
+  period_end: string;
+  subtotal: number;
+  total: number;
+  currency: string;
+  paid_at: string | null;
+  legal_name: string;
+  /** JSON address, or null. */
+  address: string | null;
+  tax_id: string | null;
+  /** JSON array of `{description, quantity, unit_amount, amount, period_start, period_end}`. */
+  lines: string;
+  retained_at: string;
+  purge_after: string;
+}
+
 export interface Database {
   users: UsersTable;
   password_history: PasswordHistoryTable;
@@ -747,4 +788,7 @@ export interface Database {
   retention_limits: RetentionLimitsTable;
   audit_checkpoints: AuditCheckpointsTable;
   retention_departures: RetentionDeparturesTable;
+  account_closures: AccountClosuresTable;
+  account_closure_tokens: AccountClosureTokensTable;
+  retained_invoices: RetainedInvoicesTable;
 }

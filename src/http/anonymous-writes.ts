@@ -14,6 +14,8 @@ export const ANONYMOUS_WRITE_LIMITS = {
   passkey_options: { limit: 300, windowSeconds: 15 * 60 },
   // The log-in page's public branding: counted only when the answer is not cached (src/branding).
   branding_lookup: { limit: 300, windowSeconds: 15 * 60 },
+  // The mailed link that cancels an account closure (src/closure).
+  closure_cancel: { limit: 60, windowSeconds: 15 * 60 },
 } as const satisfies Record<string, RateRule>;
 
 export type AnonymousWriteLane = keyof typeof ANONYMOUS_WRITE_LIMITS;

@@ -38,11 +38,14 @@ export const ERROR_CODES = {
   builtin_role: { status: 409, title: "Built-in roles cannot be changed" },
   role_in_use: { status: 409, title: "Role in use" },
   last_root: { status: 409, title: "An account needs an active Root" },
+  account_closing: { status: 409, title: "The account is scheduled for deletion" },
+  sole_root: { status: 409, title: "You are the only Root of an account" },
   payload_too_large: { status: 413, title: "Payload too large" },
   uri_too_long: { status: 414, title: "URI too long" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   password_policy: { status: 422, title: "Password does not meet the policy" },
   out_of_range: { status: 422, title: "Outside the allowed range" },
+  confirmation_mismatch: { status: 422, title: "The confirmation does not match" },
   rate_limited: { status: 429, title: "Too many requests" },
   headers_too_large: { status: 431, title: "Request headers too large" },
   internal_error: { status: 500, title: "Internal server error" },
@@ -59,17 +62,24 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** Extension members of the problem (RFC 9457 §3.2), e.g. `accounts` of `sole_root`. */
+  readonly extensions: Record<string, unknown> | undefined;
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    options: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail ?? ERROR_CODES[code].title);
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.errors = options.errors;
     this.headers = options.headers;
+    this.extensions = options.extensions;
   }
 }
 
@@ -85,6 +95,7 @@ export type Problem = {
 
 export function toProblem(error: AppError, requestId: string): Problem {
   const problem: Problem = {
+    ...error.extensions,
     type: `/docs/errors#${error.code}`,
     title: ERROR_CODES[error.code].title,
     status: error.status,

@@ -89,6 +89,12 @@ export const SessionStateSchema = Type.Object({
   session: SessionInfoSchema,
   password_change_required: Type.Boolean(),
   mfa_enrollment_due_at: Nullable(Timestamp),
+  account_closure_delete_at: Nullable(
+    Type.String({
+      format: "date-time",
+      description: "When the active account is deleted (a scheduled closure); null when none is",
+    }),
+  ),
 });
 
 export const PasswordPolicySchema = Type.Object(

@@ -16,6 +16,7 @@ import type { Plan } from "../billing/plans.js";
 import { seatLimitError, seatRoom } from "../billing/seats.js";
 import { accountMail } from "../branding/account-mails.js";
 import type { MailBrandingLoader } from "../branding/mail-branding.js";
+import { refuseWhileClosing } from "../closure/closure-guard.js";
 import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
 import type { EventLog } from "../events/event-log.js";
 import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
@@ -237,6 +238,7 @@ export function createInvitationsService(deps: {
         // A preview writes nothing, so it takes no lock (as the billing preview).
         if (!input.preview) await deps.accounts.lock(trx, accountId);
         const caller = requirePermission(await loadAccess(trx, accountId, actor.id), "members:invite");
+        await refuseWhileClosing(trx, accountId, "new invitations");
         const role = await resolveGrant(trx, caller, accountId, input.roleId, teamIds);
         const normalized = candidates.map((e) => e.toLowerCase());
         if (!input.preview) await invitations.expireStale(trx, accountId, normalized, now());
@@ -369,6 +371,7 @@ export function createInvitationsService(deps: {
       const invitation = await transact(db, async (trx, effects) => {
         await deps.accounts.lock(trx, accountId);
         const caller = requirePermission(await loadAccess(trx, accountId, actor.id), "members:invite");
+        await refuseWhileClosing(trx, accountId, "invitations");
         const current = await invitations.find(trx, accountId, invitationId, now());
         if (!current) throw notFound("Invitation");
         if (current.status !== "pending" && current.status !== "expired") {

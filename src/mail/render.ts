@@ -72,6 +72,8 @@ export const MAIL_TEMPLATES = [
   "domain-failed",
   "export-ready",
   "export-failed",
+  "account-closure-scheduled",
+  "login-deleted",
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 

@@ -296,4 +296,28 @@ export const mails = {
       branding: options.branding,
       values: { greeting: hello(name), ...input },
     }),
+  /** To every Root and Admin when the account is scheduled for closure; `url` cancels it (once). */
+  accountClosureScheduled: (
+    to: string,
+    name: string,
+    input: { accountName: string; requesterName: string; deleteAt: string; url: string },
+    options: { branding?: MailBranding; reader?: MailReader } = {},
+  ) =>
+    renderMail("account-closure-scheduled", {
+      to,
+      subject: `${input.accountName} will be deleted on ${formatMailDate(input.deleteAt, options.reader)}`,
+      branding: options.branding,
+      values: {
+        greeting: hello(name),
+        ...input,
+        deleteAt: formatMailDate(input.deleteAt, options.reader),
+      },
+    }),
+  /** The confirmation after a person deleted their own login (DELETE /me). */
+  loginDeleted: (to: string, name: string, at: Date, reader?: MailReader) =>
+    renderMail("login-deleted", {
+      to,
+      subject: "Your Gatehouse login was deleted",
+      values: { greeting: hello(name), email: to, when: formatMailDate(at, reader) },
+    }),
 };

@@ -162,6 +162,19 @@ export function createMembersService(deps: {
       // Keys act for their creator: they leave with them.
       const apiKeys = await deps.apiKeys.deleteForMember(trx, effects, actor, accountId, userId);
       await members.remove(trx, accountId, userId);
+      // What the person had tied to this account goes with the membership: their notifications about
+      // it, and their pointer to it as the account to land in at the next log-in.
+      await trx
+        .deleteFrom("notifications")
+        .where("user_id", "=", userId)
+        .where("account_id", "=", accountId)
+        .execute();
+      await trx
+        .updateTable("users")
+        .set({ last_account_id: null })
+        .where("id", "=", userId)
+        .where("last_account_id", "=", accountId)
+        .execute();
       if ((await members.membershipCount(trx, userId)) === 0) {
         // No account left: their personal settings and every session go too.
         await sessions.revokeAll(trx, effects, userId);

@@ -10,6 +10,8 @@ export class ApiError extends Error {
   readonly errors: FieldError[];
   /** Seconds from a `retry-after` header (429), when the server sent one. */
   readonly retryAfter: number | undefined;
+  /** The problem document as sent, with its extension members (`accounts` of `sole_root`…). */
+  readonly body: Record<string, unknown> | undefined;
 
   constructor(init: {
     status: number;
@@ -17,6 +19,7 @@ export class ApiError extends Error {
     detail: string;
     errors?: FieldError[];
     retryAfter?: number | undefined;
+    body?: Record<string, unknown> | undefined;
   }) {
     super(init.detail);
     this.name = "ApiError";
@@ -25,6 +28,7 @@ export class ApiError extends Error {
     this.detail = init.detail;
     this.errors = init.errors ?? [];
     this.retryAfter = init.retryAfter;
+    this.body = init.body;
   }
 
   /** Messages keyed by body field, for showing next to form inputs. */
@@ -172,6 +176,7 @@ async function toApiError(response: Response): Promise<ApiError> {
           : `The server answered ${response.status} ${response.statusText}`.trim(),
     errors: Array.isArray(problem.errors) ? problem.errors.flatMap(toFieldError) : [],
     retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
+    body: problem as Record<string, unknown>,
   });
 }
 

@@ -1,5 +1,6 @@
 import { AuthSkeleton, ShellSkeleton } from "./components/page-skeletons";
 import { AcceptInvitationPage } from "./pages/AcceptInvitation";
+import { CancelAccountClosurePage } from "./pages/CancelAccountClosure";
 import { ConfirmEmailChangePage } from "./pages/ConfirmEmailChange";
 import { ForgotPasswordPage } from "./pages/ForgotPassword";
 import { LoginPage } from "./pages/Login";
@@ -70,6 +71,8 @@ export function App() {
       return <ReactivatePage />;
     case "/accept-invitation":
       return <AcceptInvitationPage />;
+    case "/cancel-account-closure":
+      return <CancelAccountClosurePage />;
     case "/settings":
       return <Redirect to={info ? homeFor(info) : "/login"} />;
   }

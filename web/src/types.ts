@@ -33,6 +33,8 @@ export type SessionInfo = {
   password_change_required: boolean;
   /** The accounts require a second factor and the user has none: set one up by then (ISO), else null. */
   mfa_enrollment_due_at: string | null;
+  /** The active account is scheduled for deletion at this time (ISO); null when it is not. */
+  account_closure_delete_at?: string | null;
 };
 
 export type MfaChallenge = { mfa_required: true; mfa_token: string; methods: string[] };

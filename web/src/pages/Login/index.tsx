@@ -20,12 +20,12 @@ import { useSession } from "../../use-session";
 import { PasskeyLogin } from "./passkey-login";
 
 /** Set in history.state by the page that ended the session, for a one-off note above the form. */
-export type LoginNoticeState = { login_notice: "deactivated" };
+export type LoginNoticeState = { login_notice: "deactivated" | "deleted" };
 
 function loginNotice(): LoginNoticeState["login_notice"] | null {
   const state: unknown = window.history.state;
   if (!state || typeof state !== "object" || !("login_notice" in state)) return null;
-  return state.login_notice === "deactivated" ? "deactivated" : null;
+  return state.login_notice === "deactivated" || state.login_notice === "deleted" ? state.login_notice : null;
 }
 
 type LoginError = { text: string; code: string | null };
@@ -167,6 +167,11 @@ function PasswordStep({
           <FormAlert tone="info" testId="deactivated-notice">
             Your login is deactivated and you are signed out everywhere. To use it again, log in here and
             confirm with the link we email you.
+          </FormAlert>
+        ) : null}
+        {notice === "deleted" ? (
+          <FormAlert tone="info" testId="deleted-notice">
+            Your login was deleted and you are signed out everywhere. We emailed you a confirmation.
           </FormAlert>
         ) : null}
         {banner ? (

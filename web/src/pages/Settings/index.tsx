@@ -74,6 +74,7 @@ export function SettingsPage({ page, itemId }: { page: SettingsPageDefinition; i
         <main id="main" className="shell-main" data-page={page.key}>
           <div className={`shell-content shell-content-${page.width}`}>
             <MfaDueBanner />
+            <ClosureBanner />
             <JoinedNotice />
             <h1 className="page-title">{page.label}</h1>
             {page.permission && !permissions.can(page.permission) ? (
@@ -141,6 +142,22 @@ function MfaDueBanner() {
           <Link to="/settings/security">set up two-factor authentication</Link>.
         </>
       )}
+    </div>
+  );
+}
+
+/** Every member sees that the active account is scheduled for deletion, and when. */
+function ClosureBanner() {
+  const info = useSessionInfo();
+  const formatDate = useFormatDate();
+  const deleteAt = info.account_closure_delete_at;
+  if (!deleteAt || isSecurityOnly(info)) return null;
+  const name = info.user.memberships.find((m) => m.account_id === info.account_id)?.account_name;
+  return (
+    <div className="alert alert-error" role="status" data-testid="closure-banner">
+      {name ?? "This account"} is scheduled for deletion on{" "}
+      <time dateTime={deleteAt}>{formatDate(deleteAt)}</time>. Its members, settings and data will be deleted
+      then; a Root can cancel it until that date in <Link to="/settings/data#closure">Settings → Data</Link>.
     </div>
   );
 }

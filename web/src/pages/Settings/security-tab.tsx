@@ -16,6 +16,7 @@ import { usePasswordPolicy } from "../../use-password-policy";
 import { isSecurityOnly, useSession, useSessionInfo } from "../../use-session";
 import { useToast } from "../../use-toast";
 import { DeactivateLoginCard } from "./deactivate-login-card";
+import { DeleteLoginCard } from "./delete-login-card";
 import { PasskeysCard } from "./passkeys-card";
 import { TwoFactorCard } from "./two-factor-card";
 
@@ -43,6 +44,7 @@ export function SecurityTab() {
       />
       <SessionsCard key={sessionsVersion} locked={locked} />
       <DeactivateLoginCard locked={locked} />
+      <DeleteLoginCard locked={locked} />
     </div>
   );
 }
