@@ -46,7 +46,7 @@ function ExportsCard() {
   }, [working, reload]);
 
   return (
-    <section className="card" aria-labelledby="exports-heading">
+    <section className="card" id="exports" aria-labelledby="exports-heading">
       <div className="card-header">
         <h2 id="exports-heading">Exports</h2>
         <button
