@@ -272,6 +272,26 @@ export async function findChainHead(
 }
 
 /** One batch of a chain in (seq, id) order, after the given position. */
+/** What verifying an audit event needs: every hashed field, and the hashes. */
+export const CHAIN_EVENT_COLUMNS = [
+  "id",
+  "account_id",
+  "seq",
+  "actor_type",
+  "actor_id",
+  "actor_user_id",
+  "action",
+  "target_type",
+  "target_id",
+  "changes",
+  "ip",
+  "user_agent",
+  "request_id",
+  "created_at",
+  "prev_hash",
+  "hash",
+] as const;
+
 export async function listChainEvents(
   db: Executor,
   chainKey: string,
@@ -280,24 +300,7 @@ export async function listChainEvents(
 ): Promise<StoredChainEvent[]> {
   let query = db
     .selectFrom("audit_events")
-    .select([
-      "id",
-      "account_id",
-      "seq",
-      "actor_type",
-      "actor_id",
-      "actor_user_id",
-      "action",
-      "target_type",
-      "target_id",
-      "changes",
-      "ip",
-      "user_agent",
-      "request_id",
-      "created_at",
-      "prev_hash",
-      "hash",
-    ])
+    .select(CHAIN_EVENT_COLUMNS)
     .where(
       "account_id",
       chainKey === INSTALLATION_CHAIN ? "is" : "=",

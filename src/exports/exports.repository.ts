@@ -1,5 +1,6 @@
 import type { Selectable } from "kysely";
 import type { Executor } from "../db/database.js";
+import { type NewestFirstCursor, type NewestFirstPage, olderThan } from "../db/pages.js";
 import type { ExportSchedulesTable, ExportsTable } from "../db/tables.js";
 
 export type ExportStatus = "queued" | "running" | "succeeded" | "failed";
@@ -46,7 +47,7 @@ export type ScheduleRecord = {
   updatedAt: string;
 };
 
-export type Page = { limit: number; after?: { createdAt: string; id: string } | undefined };
+export type Page = NewestFirstPage;
 
 const toExport = (r: Selectable<ExportsTable>): ExportRecord => ({
   id: r.id,
@@ -152,14 +153,7 @@ export function createExportsRepository() {
         .selectFrom("exports")
         .selectAll()
         .where("account_id", "=", accountId)
-        .$if(after !== undefined, (qb) =>
-          qb.where((eb) =>
-            eb.or([
-              eb("created_at", "<", after?.createdAt ?? ""),
-              eb.and([eb("created_at", "=", after?.createdAt ?? ""), eb("id", "<", after?.id ?? "")]),
-            ]),
-          ),
-        )
+        .$if(after !== undefined, (qb) => qb.where(olderThan(after as NewestFirstCursor)))
         .orderBy("created_at", "desc")
         .orderBy("id", "desc")
         .limit(page.limit)
@@ -353,14 +347,7 @@ export function createExportsRepository() {
         .selectFrom("export_schedules")
         .selectAll()
         .where("account_id", "=", accountId)
-        .$if(after !== undefined, (qb) =>
-          qb.where((eb) =>
-            eb.or([
-              eb("created_at", "<", after?.createdAt ?? ""),
-              eb.and([eb("created_at", "=", after?.createdAt ?? ""), eb("id", "<", after?.id ?? "")]),
-            ]),
-          ),
-        )
+        .$if(after !== undefined, (qb) => qb.where(olderThan(after as NewestFirstCursor)))
         .orderBy("created_at", "desc")
         .orderBy("id", "desc")
         .limit(page.limit)

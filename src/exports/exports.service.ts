@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { type Db, type Executor, transact } from "../db/database.js";
+import { decodeNewestFirstCursor, newestFirstPage } from "../db/pages.js";
 import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
@@ -41,31 +42,6 @@ export type SchedulePatch = Partial<ScheduleInput>;
 
 /** An export as the API shows it: with a download link for the viewer while its file exists. */
 export type ExportView = ExportRecord & { downloadUrl: string | null; expiresAt: string | null };
-
-type Cursor = { createdAt: string; id: string };
-
-function decodeCursor(value: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Partial<Cursor>;
-    if (typeof parsed.createdAt === "string" && typeof parsed.id === "string")
-      return { createdAt: parsed.createdAt, id: parsed.id };
-  } catch {}
-  throw invalidFields([
-    { path: "cursor", code: "invalid", message: "This cursor is not one a previous page gave" },
-  ]);
-}
-
-function pageOf<T extends { createdAt: string; id: string }>(rows: T[], limit: number) {
-  const shown = rows.slice(0, limit);
-  const last = shown.at(-1);
-  return {
-    items: shown,
-    nextCursor:
-      rows.length > limit && last
-        ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString("base64url")
-        : null,
-  };
-}
 
 const quoted = (value: string) => JSON.stringify(value.slice(0, 64));
 
@@ -292,9 +268,9 @@ export function createExportsService(deps: {
       const access = await exporter(accountId, principalId);
       const rows = await repository.list(db, accountId, {
         limit: page.limit + 1,
-        after: page.cursor ? decodeCursor(page.cursor) : undefined,
+        after: page.cursor ? decodeNewestFirstCursor(page.cursor) : undefined,
       });
-      const { items, nextCursor } = pageOf(rows, page.limit);
+      const { items, nextCursor } = newestFirstPage(rows, page.limit);
       return { exports: await Promise.all(items.map((e) => view(e, access.userId))), nextCursor };
     },
 
@@ -408,9 +384,9 @@ export function createExportsService(deps: {
       await exporter(accountId, principalId);
       const rows = await repository.listSchedules(db, accountId, {
         limit: page.limit + 1,
-        after: page.cursor ? decodeCursor(page.cursor) : undefined,
+        after: page.cursor ? decodeNewestFirstCursor(page.cursor) : undefined,
       });
-      const { items, nextCursor } = pageOf(rows, page.limit);
+      const { items, nextCursor } = newestFirstPage(rows, page.limit);
       return { schedules: items, nextCursor };
     },
 

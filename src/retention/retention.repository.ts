@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { StoredChainEvent } from "../audit/audit.repository.js";
+import { CHAIN_EVENT_COLUMNS, type StoredChainEvent } from "../audit/audit.repository.js";
 import type { PlanId } from "../billing/plans.js";
 import type { Executor } from "../db/database.js";
 import { escapeLike } from "../lib/sql.js";
@@ -151,24 +151,7 @@ export function createRetentionRepository() {
     ): Promise<StoredChainEvent[]> {
       const rows = await db
         .selectFrom("audit_events")
-        .select([
-          "id",
-          "account_id",
-          "seq",
-          "actor_type",
-          "actor_id",
-          "actor_user_id",
-          "action",
-          "target_type",
-          "target_id",
-          "changes",
-          "ip",
-          "user_agent",
-          "request_id",
-          "created_at",
-          "prev_hash",
-          "hash",
-        ])
+        .select(CHAIN_EVENT_COLUMNS)
         .where("account_id", "=", accountId)
         .where("seq", ">", afterSeq)
         .orderBy("seq")

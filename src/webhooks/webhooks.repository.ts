@@ -1,5 +1,6 @@
 import { type Selectable, sql } from "kysely";
 import type { DatabaseHandle, Executor } from "../db/database.js";
+import { type NewestFirstCursor, type NewestFirstPage, olderThan } from "../db/pages.js";
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from "../db/tables.js";
 
 /** An endpoint as the rest of the code sees it; its secrets stay sealed (AES-GCM under SECRET_KEY). */
@@ -41,7 +42,7 @@ export type WebhookDelivery = {
   createdAt: string;
 };
 
-export type Page = { limit: number; after?: { createdAt: string; id: string } | undefined };
+export type Page = NewestFirstPage;
 
 function toEndpoint(row: Selectable<WebhookEndpointsTable>): WebhookEndpoint {
   return {
@@ -131,14 +132,7 @@ export function createWebhooksRepository(dialect: DatabaseHandle["dialect"]) {
         .selectFrom("webhook_endpoints")
         .selectAll()
         .where("account_id", "=", accountId)
-        .$if(after !== undefined, (qb) =>
-          qb.where((eb) =>
-            eb.or([
-              eb("created_at", "<", after?.createdAt ?? ""),
-              eb.and([eb("created_at", "=", after?.createdAt ?? ""), eb("id", "<", after?.id ?? "")]),
-            ]),
-          ),
-        )
+        .$if(after !== undefined, (qb) => qb.where(olderThan(after as NewestFirstCursor)))
         .orderBy("created_at", "desc")
         .orderBy("id", "desc")
         .limit(page.limit)
@@ -392,14 +386,7 @@ export function createWebhooksRepository(dialect: DatabaseHandle["dialect"]) {
         .selectAll()
         .where("account_id", "=", accountId)
         .where("endpoint_id", "=", endpointId)
-        .$if(after !== undefined, (qb) =>
-          qb.where((eb) =>
-            eb.or([
-              eb("created_at", "<", after?.createdAt ?? ""),
-              eb.and([eb("created_at", "=", after?.createdAt ?? ""), eb("id", "<", after?.id ?? "")]),
-            ]),
-          ),
-        )
+        .$if(after !== undefined, (qb) => qb.where(olderThan(after as NewestFirstCursor)))
         .orderBy("created_at", "desc")
         .orderBy("id", "desc")
         .limit(page.limit)

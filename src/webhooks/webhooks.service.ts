@@ -3,6 +3,7 @@ import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { webhooksLimitOf } from "../billing/plan-limits.js";
 import type { Plan } from "../billing/plans.js";
 import { type Db, type Executor, transact } from "../db/database.js";
+import { decodeNewestFirstCursor, newestFirstPage } from "../db/pages.js";
 import { isEventType, TEST_EVENT_TYPE } from "../events/catalog.js";
 import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
@@ -24,31 +25,6 @@ export const WEBHOOK_ROTATION_OVERLAP_SECONDS = 86_400;
 
 export type WebhookInput = { url: string; events: string[]; description?: string };
 export type WebhookPatch = Partial<WebhookInput> & { enabled?: boolean };
-
-type Cursor = { createdAt: string; id: string };
-
-function decodeCursor(value: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Partial<Cursor>;
-    if (typeof parsed.createdAt === "string" && typeof parsed.id === "string")
-      return { createdAt: parsed.createdAt, id: parsed.id };
-  } catch {}
-  throw invalidFields([
-    { path: "cursor", code: "invalid", message: "This cursor is not one a previous page gave" },
-  ]);
-}
-
-function pageOf<T extends { createdAt: string; id: string }>(rows: T[], limit: number) {
-  const shown = rows.slice(0, limit);
-  const last = shown.at(-1);
-  return {
-    items: shown,
-    nextCursor:
-      rows.length > limit && last
-        ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString("base64url")
-        : null,
-  };
-}
 
 /** Webhook endpoints of an account (webhooks:manage): create, change, rotate, test, and their deliveries. */
 export function createWebhooksService(deps: {
@@ -166,9 +142,9 @@ export function createWebhooksService(deps: {
       await manager(accountId, principalId);
       const rows = await repository.listEndpoints(db, accountId, {
         limit: page.limit + 1,
-        after: page.cursor ? decodeCursor(page.cursor) : undefined,
+        after: page.cursor ? decodeNewestFirstCursor(page.cursor) : undefined,
       });
-      const { items, nextCursor } = pageOf(rows, page.limit);
+      const { items, nextCursor } = newestFirstPage(rows, page.limit);
       return { endpoints: items, nextCursor };
     },
 
@@ -271,9 +247,9 @@ export function createWebhooksService(deps: {
       await findEndpoint(db, accountId, id);
       const rows = await repository.listDeliveries(db, accountId, id, {
         limit: page.limit + 1,
-        after: page.cursor ? decodeCursor(page.cursor) : undefined,
+        after: page.cursor ? decodeNewestFirstCursor(page.cursor) : undefined,
       });
-      const { items, nextCursor } = pageOf(rows, page.limit);
+      const { items, nextCursor } = newestFirstPage(rows, page.limit);
       return { deliveries: items, nextCursor };
     },
 
