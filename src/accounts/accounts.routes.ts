@@ -29,7 +29,7 @@ export const AccountSchema = Type.Object({
     Nullable(
       Type.String({
         format: "date-time",
-        description: "GET only: when the account is deleted (a scheduled closure), else null",
+        description: "When the account is deleted (a scheduled closure), else null",
       }),
     ),
   ),
@@ -40,6 +40,11 @@ const Params = Type.Object({ account_id: Str(64) });
 export function registerAccountsRoutes(app: FastifyInstance, services: Services, config: Config) {
   const { accountsService } = services;
   const tags = ["accounts"];
+  /** The account as GET and PATCH show it: with the date a scheduled closure deletes it. */
+  const withClosure = async <T extends { id: string }>(account: T) => ({
+    ...account,
+    closure_delete_at: await closureDeleteAt(services.db, account.id),
+  });
 
   app.get(
     "/api/v1/accounts",
@@ -110,8 +115,7 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
     },
     async (request) => {
       const accountId = (request.params as { account_id: string }).account_id;
-      const account = accountView(await accountsService.get(userActor(request).id, accountId));
-      return { ...account, closure_delete_at: await closureDeleteAt(services.db, accountId) };
+      return withClosure(accountView(await accountsService.get(userActor(request).id, accountId)));
     },
   );
 
@@ -132,14 +136,18 @@ export function registerAccountsRoutes(app: FastifyInstance, services: Services,
         response: { 200: AccountSchema, ...errorResponses(400, 403, 404) },
       },
     },
-    async (request) =>
-      accountView(
-        await accountsService.updateProfile(
-          userActor(request),
-          (request.params as { account_id: string }).account_id,
-          request.body as AccountProfileChanges,
+    async (request) => {
+      const accountId = (request.params as { account_id: string }).account_id;
+      return withClosure(
+        accountView(
+          await accountsService.updateProfile(
+            userActor(request),
+            accountId,
+            request.body as AccountProfileChanges,
+          ),
         ),
-      ),
+      );
+    },
   );
 
   app.post(
