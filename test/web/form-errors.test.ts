@@ -5,6 +5,7 @@ import {
   NO_ERRORS,
   onFields,
   passwordFailureFrom,
+  passwordRefusal,
   toFormErrors,
   withoutFieldError,
 } from "../../web/src/form-errors.js";
@@ -148,5 +149,18 @@ describe("form errors: messages on their fields, the banner for the rest", () =>
     // An empty password is missing, not refused by a rule.
     const empty = problem({ errors: [{ path: "password", code: "too_short", message: "Enter a password" }] });
     expect(passwordFailureFrom(empty, "")).toBeNull();
+  });
+});
+
+describe("a refused password confirmation", () => {
+  it("says so on the password field, and leaves other refusals to the caller", () => {
+    expect(passwordRefusal(problem({ status: 400, code: "incorrect_password" }))).toBe(
+      "The password is incorrect.",
+    );
+    expect(passwordRefusal(problem({ errors: [{ path: "password", message: "Enter your password" }] }))).toBe(
+      "Enter your password",
+    );
+    expect(passwordRefusal(problem({ status: 409, code: "sole_root" }))).toBeUndefined();
+    expect(passwordRefusal(new Error("network down"))).toBeUndefined();
   });
 });

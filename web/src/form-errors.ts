@@ -150,3 +150,14 @@ export function passwordFailureFrom(
 
 /** What a new-password field says when the server refused the password: its checklist has the rules. */
 export const PASSWORD_REFUSED = "This password does not meet every requirement below.";
+
+/**
+ * The message for a password field when a password confirmation was refused (a wrong password, or
+ * a field error about it); undefined when the refusal is about something else.
+ */
+export function passwordRefusal(error: unknown): string | undefined {
+  const message = toFormErrors(error, ["password"]).fields.password;
+  if (error instanceof ApiError && (error.code === "incorrect_password" || message))
+    return message ?? "The password is incorrect.";
+  return undefined;
+}

@@ -1,8 +1,7 @@
 import { useState } from "react";
-import { ApiError } from "../../api";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { TextField } from "../../components/field";
-import { toFormErrors } from "../../form-errors";
+import { passwordRefusal } from "../../form-errors";
 import { navigate } from "../../router";
 import { useApi } from "../../use-api";
 import { useSession } from "../../use-session";
@@ -30,9 +29,9 @@ export function DeactivateLoginCard({ locked }: { locked: boolean }) {
     try {
       await api.post("/me/deactivate", { password });
     } catch (error) {
-      const message = toFormErrors(error, ["password"]).fields.password;
-      if (error instanceof ApiError && (error.code === "incorrect_password" || message)) {
-        setPasswordError(message ?? "The password is incorrect.");
+      const refusal = passwordRefusal(error);
+      if (refusal) {
+        setPasswordError(refusal);
         return false;
       }
       throw error;

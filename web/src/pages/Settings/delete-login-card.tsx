@@ -1,9 +1,8 @@
 import { useState } from "react";
 import { type SoleRootAccount, soleRootAccounts } from "../../account-closure";
-import { ApiError } from "../../api";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { TextField } from "../../components/field";
-import { toFormErrors } from "../../form-errors";
+import { passwordRefusal } from "../../form-errors";
 import { Link, navigate } from "../../router";
 import { useApi } from "../../use-api";
 import { useSession } from "../../use-session";
@@ -38,9 +37,9 @@ export function DeleteLoginCard({ locked }: { locked: boolean }) {
         setBlockedBy(sole);
         return false;
       }
-      const message = toFormErrors(error, ["password"]).fields.password;
-      if (error instanceof ApiError && (error.code === "incorrect_password" || message)) {
-        setPasswordError(message ?? "The password is incorrect.");
+      const refusal = passwordRefusal(error);
+      if (refusal) {
+        setPasswordError(refusal);
         return false;
       }
       throw error;

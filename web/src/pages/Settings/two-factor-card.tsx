@@ -1,10 +1,9 @@
 import { useEffect, useState } from "react";
-import { ApiError } from "../../api";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { errorNotice, type Notice } from "../../error-messages";
-import { toFormErrors } from "../../form-errors";
+import { passwordRefusal } from "../../form-errors";
 import { isReauthRequired } from "../../reauth-provider";
 import type { EmailEnrollment, MfaFactor, MfaStatus, TotpEnrollment, TotpVerification } from "../../types";
 import { useApi } from "../../use-api";
@@ -416,9 +415,9 @@ export function PasswordConfirmDialog({ children, onConfirm, ...props }: Passwor
     try {
       await onConfirm(password);
     } catch (error) {
-      const message = toFormErrors(error, ["password"]).fields.password;
-      if (error instanceof ApiError && (error.code === "incorrect_password" || message)) {
-        setPasswordError(message ?? "The password is incorrect.");
+      const refusal = passwordRefusal(error);
+      if (refusal) {
+        setPasswordError(refusal);
         return false;
       }
       throw error;
