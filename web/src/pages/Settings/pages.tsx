@@ -10,6 +10,7 @@ import { DataTab } from "./data-tab";
 import { DomainsTab } from "./domains-tab";
 import { GeneralTab } from "./general-tab";
 import { NotificationsTab } from "./notifications-tab";
+import { PeopleTab } from "./people-tab";
 import { ProfileTab } from "./profile-tab";
 import { RolesTab } from "./roles-tab";
 import { SecurityPolicyCard } from "./security-policy-card";
@@ -33,6 +34,7 @@ export const SETTINGS_PAGE_COMPONENTS = {
   preferences: GeneralTab,
   notifications: NotificationsTab,
   members: UsersTab,
+  people: PeopleTab,
   teams: TeamsTab,
   roles: RolesTab,
   "api-keys": ApiKeysTab,
