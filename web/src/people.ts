@@ -1,6 +1,5 @@
 // People across accounts (Settings → People): the shapes of GET /me/managed-members, /me/managed-accounts
 // and POST /invitations, and the plain logic the page needs, kept apart from React for test/web.
-import { explainItemError } from "./error-messages.js";
 import type { RoleRef } from "./types.js";
 
 /** An account whose members the signed-in user may read; `can_invite`: members:invite there too. */
@@ -61,10 +60,13 @@ export function personLabel(person: Pick<ManagedPerson, "name" | "email">): stri
   return person.name.trim() || person.email;
 }
 
-/** Why one address was not invited to one account, in words (never a raw code). */
-export function inviteRefusal(row: MultiInviteRow, accountName: string): string {
+/**
+ * Why one address was not invited to one account, in words naming the account, for the refusals that
+ * are about the account; null for the rest (the shared explanations in error-messages.ts say those).
+ */
+export function inviteRefusal(row: MultiInviteRow, accountName: string): string | null {
   const error = row.error;
-  if (!error) return "";
+  if (!error) return null;
   switch (error.code) {
     case "seat_limit_reached":
       return `No free seat in ${accountName}: its plan's seat limit is reached.`;
@@ -75,7 +77,7 @@ export function inviteRefusal(row: MultiInviteRow, accountName: string): string 
     case "ip_not_allowed":
       return `${accountName} doesn't allow access from your network.`;
     default:
-      return explainItemError(error);
+      return null;
   }
 }
 

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useId, useState } from "react";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { TextAreaField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
-import { errorCode, explainError } from "../../error-messages";
+import { errorCode, explainError, explainItemError } from "../../error-messages";
 import {
   defaultInviteRole,
   type InviteOutcomes,
@@ -178,6 +178,7 @@ function AccountChoice({
       <input
         id={checkId}
         type="checkbox"
+        className="people-invite-check"
         checked={checked}
         onChange={(event) => onChange({ checked: event.target.checked })}
         data-testid="people-invite-check"
@@ -248,14 +249,14 @@ function InviteResults({
                   return (
                     <td
                       key={accountId}
-                      className={ok ? "result-ok" : "result-fail"}
+                      className={`people-invite-cell ${ok ? "result-ok" : "result-fail"}`}
                       data-testid="people-invite-cell"
                       data-account-id={accountId}
                       data-ok={ok ? "true" : "false"}
                       data-code={row?.error?.code}
                     >
                       <span aria-hidden="true">{ok ? "✓ " : "✗ "}</span>
-                      {ok ? "Invited" : row ? `Not invited: ${inviteRefusal(row, nameOf(accountId))}` : "—"}
+                      {ok ? "Invited" : row ? `Not invited: ${refusalText(row, nameOf(accountId))}` : "—"}
                     </td>
                   );
                 })}
@@ -267,3 +268,6 @@ function InviteResults({
     </div>
   );
 }
+
+const refusalText = (row: MultiInviteRow, accountName: string) =>
+  inviteRefusal(row, accountName) ?? (row.error ? explainItemError(row.error) : "");
