@@ -240,7 +240,7 @@ function InviteResults({
           <tbody>
             {outcomes.emails.map((email) => (
               <tr key={email} data-testid="people-invite-result" data-email={email}>
-                <th scope="row" className="break">
+                <th scope="row" className="people-invite-email">
                   {email}
                 </th>
                 {outcomes.accountIds.map((accountId) => {
