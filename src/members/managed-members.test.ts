@@ -289,6 +289,34 @@ describe.each(testDialects())("people across accounts on %s", (dialect) => {
     }
   });
 
+  it("leaves out an account where the caller's own membership is suspended", async () => {
+    const suspend = await bob.client.post(`/api/v1/accounts/${bob.accountId}/members/${dana.userId}/suspend`);
+    expect(suspend.statusCode, suspend.payload).toBe(200);
+    try {
+      const away = createClient(t.app);
+      const login = await away.post("/api/v1/auth/login", {
+        email: dana.email,
+        password: STRONG_PASSWORD,
+        account_id: dana.accountId,
+      });
+      expect(login.statusCode, login.payload).toBe(200);
+      const page = await list(away);
+      expect(page.data.map((p) => p.user_id)).not.toContain(bravoOnly.userId);
+      const samRow = page.data.find((p) => p.user_id === sam.userId) as Person;
+      expect(samRow.accounts.map((a) => a.account_name)).toEqual(["Alpha"]);
+      const filtered = await away.get(`/api/v1/me/managed-members?account_id=${bob.accountId}`);
+      expect(filtered.statusCode).toBe(404);
+      const accounts = (await away.get("/api/v1/me/managed-accounts")).body.data as Array<{
+        account_id: string;
+      }>;
+      expect(accounts.map((a) => a.account_id)).toEqual([dana.accountId]);
+    } finally {
+      await bob.client.post(`/api/v1/accounts/${bob.accountId}/members/${dana.userId}/reactivate`);
+      // The suspension ended her session in Bravo: the later tests use her own client again.
+      await dana.client.post("/api/v1/auth/login", { email: dana.email, password: STRONG_PASSWORD });
+    }
+  });
+
   it("leaves out an account whose IP allowlist refuses the caller's address", async () => {
     const security = `/api/v1/accounts/${bob.accountId}/security`;
     expect((await bob.client.patch(security, { ip_allowlist: ["127.0.0.1"] })).statusCode).toBe(200);
