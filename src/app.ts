@@ -38,6 +38,7 @@ import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js
 import { registerSecurityHeaders, securityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
+import { registerMemberDetailRoutes } from "./members/member-detail.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
@@ -175,6 +176,7 @@ export async function buildApp(
   registerAccountsRoutes(app, services, config);
   registerRolesRoutes(app, services);
   registerMembersRoutes(app, services);
+  registerMemberDetailRoutes(app, services);
   registerInvitationsRoutes(app, services, config);
   registerTeamsRoutes(app, services);
   registerAuthzRoutes(app, services);
