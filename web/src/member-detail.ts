@@ -89,3 +89,36 @@ export function eventRole(
   if (acted && target) return "By and about them";
   return acted ? "By them" : "About them";
 }
+
+// The member detail endpoints' answers (API.md, "Member detail").
+export type MemberSession = {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  device: DeviceInfo;
+};
+
+export type MemberLogin = {
+  id: string;
+  at: string;
+  succeeded: boolean;
+  ip: string | null;
+  user_agent: string | null;
+  device: DeviceInfo;
+  method: string | null;
+};
+
+export type MemberMfa = {
+  enabled: boolean;
+  factors: Array<{
+    id: string;
+    type: string;
+    label: string;
+    created_at: string;
+    last_used_at: string | null;
+  }>;
+  recovery_codes_remaining: number;
+};
