@@ -35,6 +35,7 @@ describe("member detail words", () => {
   it("makes an action readable", () => {
     expect(actionLabel("member.role_changed")).toBe("Member role changed");
     expect(actionLabel("auth.login_failed")).toBe("Auth login failed");
+    expect(actionLabel("member.mfa_reset")).toBe("Member MFA reset");
   });
 
   it("merges events as actor and as target, newest first, each once", () => {

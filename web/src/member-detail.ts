@@ -57,7 +57,10 @@ export function loginOutcome(login: { succeeded: boolean; method: string | null 
 
 /** "member.role_changed" → "Member role changed": readable without a sentence catalog. */
 export function actionLabel(action: string): string {
-  const words = action.replace(/\./g, " ").replace(/_/g, " ").trim();
+  const words = action
+    .replace(/[._]/g, " ")
+    .replace(/\b(mfa|totp|sms|ip)\b/g, (word) => word.toUpperCase())
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -194,7 +194,9 @@ function ProfileCard({
             {name !== member.email ? <EmailText email={member.email} className="member-email" /> : null}
           </span>
         </span>
-        <StatusBadge status={member.status} />
+        <span data-testid="member-detail-status" data-status={member.status}>
+          <StatusBadge status={member.status} />
+        </span>
       </div>
       <dl className="details">
         <div>
@@ -241,12 +243,6 @@ function ProfileCard({
                 Edit teams
               </button>
             ) : null}
-          </dd>
-        </div>
-        <div>
-          <dt>Status</dt>
-          <dd data-testid="member-detail-status" data-status={member.status}>
-            <StatusBadge status={member.status} />
           </dd>
         </div>
         <div>
