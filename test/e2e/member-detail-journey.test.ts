@@ -7,12 +7,14 @@ import {
   STRONG_PASSWORD,
   signUpAndLogin,
   type TestApp,
+  testDialects,
 } from "../../src/testing/harness.js";
 import { expectAccessible } from "./a11y.js";
 import { launchBrowser } from "./browser.js";
 import { expectDialogInViewport } from "./dialogs.js";
 
-describe("member detail journey in a real browser", () => {
+// On SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (as in CI).
+describe.each(testDialects())("member detail journey in a real browser on %s", (dialect) => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
@@ -20,7 +22,7 @@ describe("member detail journey in a real browser", () => {
   let maya: Awaited<ReturnType<typeof addMember>>;
 
   beforeAll(async () => {
-    t = await createTestApp("sqlite");
+    t = await createTestApp(dialect);
     base = await t.app.listen({ port: 0, host: "127.0.0.1" });
     browser = await launchBrowser();
     root = await signUpAndLogin(t, { email: "ada@acme.example", name: "Ada Admin", account: "Acme" });
