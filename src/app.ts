@@ -40,6 +40,7 @@ import { createValidatorCompiler, registerControlCharacterGuard } from "./http/v
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
 import { registerMultiAccountInviteRoutes } from "./invitations/multi-account-invite.routes.js";
 import { registerManagedMembersRoutes } from "./members/managed-members.routes.js";
+import { registerMemberDetailRoutes } from "./members/member-detail.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
@@ -177,6 +178,7 @@ export async function buildApp(
   registerAccountsRoutes(app, services, config);
   registerRolesRoutes(app, services);
   registerMembersRoutes(app, services);
+  registerMemberDetailRoutes(app, services);
   registerInvitationsRoutes(app, services, config);
   registerTeamsRoutes(app, services);
   registerAuthzRoutes(app, services);
