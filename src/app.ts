@@ -38,11 +38,13 @@ import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js
 import { registerSecurityHeaders, securityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
+import { registerBulkRoleRoutes } from "./members/bulk-role.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
 import { registerRetentionRoutes } from "./retention/retention.routes.js";
+import { registerAssignmentsRoutes } from "./roles/assignments.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
 import { registerFilesRoutes } from "./storage/files.routes.js";
@@ -175,6 +177,8 @@ export async function buildApp(
   registerAccountsRoutes(app, services, config);
   registerRolesRoutes(app, services);
   registerMembersRoutes(app, services);
+  registerBulkRoleRoutes(app, services);
+  registerAssignmentsRoutes(app, services);
   registerInvitationsRoutes(app, services, config);
   registerTeamsRoutes(app, services);
   registerAuthzRoutes(app, services);
