@@ -38,6 +38,7 @@ import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js
 import { registerSecurityHeaders, securityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
+import { registerBulkRoleRoutes } from "./members/bulk-role.routes.js";
 import { registerMultiAccountInviteRoutes } from "./invitations/multi-account-invite.routes.js";
 import { registerManagedMembersRoutes } from "./members/managed-members.routes.js";
 import { registerMemberDetailRoutes } from "./members/member-detail.routes.js";
@@ -46,6 +47,7 @@ import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
 import { registerRetentionRoutes } from "./retention/retention.routes.js";
+import { registerAssignmentsRoutes } from "./roles/assignments.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
 import type { Services } from "./services.js";
 import { registerFilesRoutes } from "./storage/files.routes.js";
@@ -178,6 +180,8 @@ export async function buildApp(
   registerAccountsRoutes(app, services, config);
   registerRolesRoutes(app, services);
   registerMembersRoutes(app, services);
+  registerBulkRoleRoutes(app, services);
+  registerAssignmentsRoutes(app, services);
   registerMemberDetailRoutes(app, services);
   registerInvitationsRoutes(app, services, config);
   registerTeamsRoutes(app, services);

@@ -86,6 +86,7 @@ import { createMailLimits } from "./mail/mail-limits.js";
 import { createMailQueue, MAIL_JOB } from "./mail/mail-queue.js";
 import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./mail/mailer.js";
 import { preloadMailTemplates } from "./mail/render.js";
+import { createBulkRoleService } from "./members/bulk-role.service.js";
 import { createManagedMembersRepository } from "./members/managed-members.repository.js";
 import { createManagedMembersService } from "./members/managed-members.service.js";
 import { createMembersRepository } from "./members/members.repository.js";
@@ -103,6 +104,8 @@ import { createNotificationsService } from "./notifications/notifications.servic
 import { createRetentionRepository } from "./retention/retention.repository.js";
 import { createRetentionService } from "./retention/retention.service.js";
 import { createAccessCache } from "./roles/access.js";
+import { createAssignmentsRepository } from "./roles/assignments.repository.js";
+import { createAssignmentsService } from "./roles/assignments.service.js";
 import { createRolesRepository } from "./roles/roles.repository.js";
 import { createRolesService } from "./roles/roles.service.js";
 import { createOutboxSms, createWebhookSms, type SmsSender } from "./sms/sms.js";
@@ -376,6 +379,20 @@ export async function createServices(deps: {
     invalidator,
     apiKeys,
     events,
+  });
+  const bulkRole = createBulkRoleService({
+    db,
+    access,
+    accounts,
+    roles: rolesRepository,
+    members: membersRepository,
+    changes: members,
+  });
+  const assignments = createAssignmentsService({
+    db,
+    access,
+    repository: createAssignmentsRepository(),
+    catalog: roles.catalog,
   });
   const memberMfa = createMemberMfaService({
     clock,
@@ -822,6 +839,10 @@ export async function createServices(deps: {
     ipAllowlist,
     roles,
     members,
+    /** POST …/members/bulk-role (src/members/bulk-role.service.ts). */
+    bulkRole,
+    /** GET …/assignments: the User Assignments matrix (src/roles/assignments.service.ts). */
+    assignments,
     memberMfa,
     invitations,
     /** POST /invitations: several accounts at once (src/invitations/multi-account-invite.*). */

@@ -197,6 +197,39 @@ export function createMembersService(deps: {
       });
     };
 
+  const roleChange =
+    (actor: Actor, accountId: string, roleId: string) =>
+    async ({
+      trx,
+      effects,
+      caller,
+      target,
+    }: {
+      trx: Trx;
+      effects: Effects;
+      caller: Access;
+      target: MemberRecord;
+    }) => {
+      const role = await deps.roles.find(trx, accountId, roleId);
+      if (!role) {
+        throw new AppError("validation_failed", "Unknown role", {
+          errors: [{ path: "role_id", code: "not_found", message: "No such role in this account" }],
+        });
+      }
+      if (role.id === target.role.id) return false;
+      assertCanAssign(caller, [role]);
+      if (role.key !== "root") await assertNotLastRoot(trx, accountId, target);
+      await members.setRole(trx, accountId, target.userId, role.id, clock.now().toISOString());
+      await audit(trx, actor, accountId, "member.role_changed", target.userId, {
+        from: target.role.key,
+        to: role.key,
+      });
+      await announce(trx, effects, actor, accountId, "member.role_changed", target.userId, {
+        previous_role: target.role,
+      });
+      return true;
+    };
+
   return {
     async list(userId: string, accountId: string, input: MemberListInput) {
       requirePermission(await access.get(db, accountId, userId), "members:read");
@@ -273,32 +306,31 @@ export function createMembersService(deps: {
     },
 
     async changeRole(actor: Actor & { id: string }, accountId: string, userId: string, roleId: string) {
-      await change(
+      await change(actor, accountId, userId, "members:update_role", roleChange(actor, accountId, roleId));
+      return (await members.find(db, accountId, userId)) as MemberRecord;
+    },
+
+    /**
+     * The same change inside a transaction the caller opened and holds the account lock in (bulk role
+     * change): same rules, audit event and `member.role_changed`. True when the role changed.
+     */
+    async changeRoleIn(
+      trx: Trx,
+      effects: Effects,
+      actor: Actor & { id: string },
+      accountId: string,
+      userId: string,
+      roleId: string,
+    ): Promise<boolean> {
+      return changeIn(
+        trx,
+        effects,
         actor,
         accountId,
         userId,
         "members:update_role",
-        async ({ trx, effects, caller, target }) => {
-          const role = await deps.roles.find(trx, accountId, roleId);
-          if (!role) {
-            throw new AppError("validation_failed", "Unknown role", {
-              errors: [{ path: "role_id", code: "not_found", message: "No such role in this account" }],
-            });
-          }
-          if (role.id === target.role.id) return;
-          assertCanAssign(caller, [role]);
-          if (role.key !== "root") await assertNotLastRoot(trx, accountId, target);
-          await members.setRole(trx, accountId, userId, role.id, clock.now().toISOString());
-          await audit(trx, actor, accountId, "member.role_changed", userId, {
-            from: target.role.key,
-            to: role.key,
-          });
-          await announce(trx, effects, actor, accountId, "member.role_changed", userId, {
-            previous_role: target.role,
-          });
-        },
+        roleChange(actor, accountId, roleId),
       );
-      return (await members.find(db, accountId, userId)) as MemberRecord;
     },
 
     async suspend(actor: Actor & { id: string }, accountId: string, userId: string) {

@@ -73,17 +73,34 @@ async function loadUserAccess(db: Executor, accountId: string, userId: string): 
     .where("tm.account_id", "=", accountId)
     .where("tm.user_id", "=", userId)
     .execute();
-  const permissions = new Set<string>(JSON.parse(membership.permissions) as string[]);
-  for (const role of teamRoles) for (const p of JSON.parse(role.permissions) as string[]) permissions.add(p);
+  const { isRoot, permissions } = composeGrants([
+    { key: membership.role_key, permissions: JSON.parse(membership.permissions) as string[] },
+    ...teamRoles.map((r) => ({ key: r.key, permissions: JSON.parse(r.permissions) as string[] })),
+  ]);
   return {
     accountId,
     userId,
     status: membership.status,
     roleId: membership.role_id,
     roleKey: membership.role_key,
-    isRoot: membership.role_key === "root" || teamRoles.some((r) => r.key === "root"),
+    isRoot,
     permissions,
   };
+}
+
+/** Whether one role grants a permission: Root grants every one, also those registered after it was made. */
+export function grants(role: Grant, permission: string): boolean {
+  return role.key === "root" || role.permissions.includes(permission);
+}
+
+/**
+ * What a member's roles (their own, then each of their teams') add up to — the one composition, so
+ * anything showing where a permission comes from (`grants` per role) agrees with `holds`.
+ */
+export function composeGrants(roles: readonly Grant[]): { isRoot: boolean; permissions: Set<string> } {
+  const permissions = new Set<string>();
+  for (const role of roles) for (const p of role.permissions) permissions.add(p);
+  return { isRoot: roles.some((r) => r.key === "root"), permissions };
 }
 
 type Entry = { access: Access | null; cachedAt: number };

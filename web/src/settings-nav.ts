@@ -41,6 +41,7 @@ export const SETTINGS_PAGES = [
   { key: "people", group: "account", label: "People", path: "/settings/people", shownWhen: "several-accounts", width: "wide" },
   { key: "teams", group: "account", label: "Teams", path: "/settings/teams", permission: "teams:read", width: "wide", itemPrefix: "" },
   { key: "roles", group: "account", label: "Roles", path: "/settings/roles", permission: "roles:read", width: "wide", itemPrefix: "" },
+  { key: "assignments", group: "account", label: "User assignments", path: "/settings/assignments", permission: "members:read", width: "wide" },
   { key: "api-keys", group: "account", label: "API keys", path: "/settings/api-keys", permission: "api_keys:manage", width: "wide", itemPrefix: "" },
   { key: "webhooks", group: "account", label: "Webhooks", path: "/settings/webhooks", permission: "webhooks:manage", width: "wide", itemPrefix: "" },
   { key: "audit-log", group: "account", label: "Audit log", path: "/settings/audit-log", permission: "audit:read", width: "wide" },

@@ -3,6 +3,7 @@ import type { SettingsPageKey } from "../../settings-nav";
 import { usePermissions } from "../../use-permissions";
 import { AccountTab } from "./account-tab";
 import { ApiKeysTab } from "./api-keys-tab";
+import { AssignmentsTab } from "./assignments-tab";
 import { AuditTab } from "./audit-tab";
 import { BillingTab } from "./billing-tab";
 import { BrandingTab } from "./branding-tab";
@@ -37,6 +38,7 @@ export const SETTINGS_PAGE_COMPONENTS = {
   people: PeopleTab,
   teams: TeamsTab,
   roles: RolesTab,
+  assignments: AssignmentsTab,
   "api-keys": ApiKeysTab,
   webhooks: WebhooksTab,
   "audit-log": AuditTab,
