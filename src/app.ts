@@ -38,8 +38,8 @@ import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js
 import { registerSecurityHeaders, securityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
-import { registerBulkRoleRoutes } from "./members/bulk-role.routes.js";
 import { registerMultiAccountInviteRoutes } from "./invitations/multi-account-invite.routes.js";
+import { registerBulkRoleRoutes } from "./members/bulk-role.routes.js";
 import { registerManagedMembersRoutes } from "./members/managed-members.routes.js";
 import { registerMemberDetailRoutes } from "./members/member-detail.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
