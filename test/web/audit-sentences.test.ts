@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dayIn, rangeStartDay } from "../../web/src/audit-filters.js";
 import {
   ACTIONS_WITH_SENTENCES,
   actorLabel,
@@ -164,5 +165,19 @@ describe("audit sentences", () => {
     expect(relativeTime("2026-02-28T12:00:00.000Z", now, "en")).toBe("yesterday");
     expect(relativeTime("2025-12-01T12:00:00.000Z", now, "en")).toBe("3 months ago");
     expect(relativeTime("not a date", now, "en")).toBe("not a date");
+  });
+});
+
+describe("the default audit filter's date range", () => {
+  const now = new Date("2026-03-01T02:00:00.000Z");
+  it("starts the range on the right day in the user's timezone", () => {
+    expect(rangeStartDay("all_time", now, "UTC")).toBe("");
+    expect(rangeStartDay("today", now, "UTC")).toBe("2026-03-01");
+    // Still 28 February in New York.
+    expect(rangeStartDay("today", now, "America/New_York")).toBe("2026-02-28");
+    expect(rangeStartDay("last_7_days", now, "UTC")).toBe("2026-02-23");
+    expect(rangeStartDay("last_30_days", now, "UTC")).toBe("2026-01-31");
+    expect(rangeStartDay("last_90_days", now, "Not/AZone")).toMatch(/^2025-12-0[12]$/);
+    expect(dayIn(now, "Asia/Tokyo")).toBe("2026-03-01");
   });
 });
