@@ -388,7 +388,13 @@ export const AUDIT_CATEGORIES = [
   "account_data",
 ] as const;
 export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
-export const AUDIT_FILTER_RANGES = ["all_time", "today", "last_7_days", "last_30_days", "last_90_days"] as const;
+export const AUDIT_FILTER_RANGES = [
+  "all_time",
+  "today",
+  "last_7_days",
+  "last_30_days",
+  "last_90_days",
+] as const;
 export type AuditFilterRange = (typeof AUDIT_FILTER_RANGES)[number];
 export const INVOICE_FILTER_STATUSES = ["all", "open", "paid", "failed", "void"] as const;
 export type InvoiceFilterStatus = (typeof INVOICE_FILTER_STATUSES)[number];
