@@ -1,6 +1,6 @@
 // The audit log's saved default filter (Preferences → default audit filter) as the filter form's values.
 
-import type { AuditFilterRange } from "./types";
+import type { AuditFilterRange } from "./types.js";
 
 const RANGE_DAYS: Record<Exclude<AuditFilterRange, "all_time">, number> = {
   today: 0,

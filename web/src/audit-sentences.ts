@@ -1,7 +1,7 @@
 // The audit log read as sentences: "Dana Scully changed Alice Nguyen's role from Developer to Admin".
 // Plain functions over the API's event, so test/web checks every action the server records.
 
-import type { AuditCategory, AuditEvent } from "./types";
+import type { AuditCategory, AuditEvent } from "./types.js";
 
 export const AUDIT_CATEGORY_LABELS: Record<AuditCategory, string> = {
   members: "Members",
