@@ -51,9 +51,10 @@ export function InvoicesCard({ invoices: all, manage, onChanged, linkedInvoiceId
   const formatDay = useFormatDay();
   const { preferences } = usePreferences();
   // Opens on the saved default invoices filter; a deep link to one invoice shows them all.
-  const [statusFilter, setStatusFilter] = useState<InvoiceFilterStatus>(() =>
-    linkedInvoiceId === null ? (preferences?.default_invoices_filter.status ?? "all") : "all",
-  );
+  // (Until the user picks one: the preferences may arrive after the card mounts.)
+  const [picked, setPicked] = useState<InvoiceFilterStatus | null>(null);
+  const statusFilter: InvoiceFilterStatus =
+    picked ?? (linkedInvoiceId === null ? (preferences?.default_invoices_filter.status ?? "all") : "all");
   const filteredInvoices = useResource<{ data: Invoice[] }>(
     statusFilter === "all" ? null : withQuery(paths.invoices, { status: statusFilter }),
   );
@@ -114,7 +115,7 @@ export function InvoicesCard({ invoices: all, manage, onChanged, linkedInvoiceId
             label="Status"
             name="invoice_status"
             value={statusFilter}
-            onValueChange={(value) => setStatusFilter(value as InvoiceFilterStatus)}
+            onValueChange={(value) => setPicked(value as InvoiceFilterStatus)}
             options={INVOICE_FILTER_STATUSES.map((value) => ({ value, label: FILTER_LABELS[value] }))}
             data-testid="invoice-status-filter"
           />
