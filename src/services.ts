@@ -585,7 +585,7 @@ export async function createServices(deps: {
     events,
   });
   const authz = createAuthzService({ db, access });
-  const audit = createAuditService({ db, accountsService });
+  const audit = createAuditService({ db, accountsService, fileUrl });
   const resetRequests = createResetRequests({
     db,
     clock,

@@ -1,5 +1,8 @@
+import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Executor } from "../db/database.js";
+import type { Database } from "../db/tables.js";
 import { newId } from "../lib/ids.js";
+import { AUDIT_CATEGORIES, type CategoryRule, categoryRule } from "./audit-categories.js";
 import {
   type ChainedFields,
   chainHash,
@@ -143,6 +146,8 @@ export type AuditFilter = {
   /** Matches actions starting with this text (e.g. "member."). */
   actionPrefix?: string | undefined;
   targetId?: string | undefined;
+  /** Only the actions of one category (audit-categories.ts). */
+  category?: CategoryRule | undefined;
   /** Inclusive, ISO 8601 UTC. */
   from?: string | undefined;
   /** Inclusive, ISO 8601 UTC. */
@@ -200,6 +205,10 @@ export async function listAccountEvents(
     );
   }
   if (filter.targetId !== undefined) query = query.where("e.target_id", "=", filter.targetId);
+  if (filter.category !== undefined) {
+    const rule = filter.category;
+    query = query.where((eb) => categoryCondition(eb, rule));
+  }
   if (filter.from !== undefined) query = query.where("e.created_at", ">=", filter.from);
   if (filter.to !== undefined) query = query.where("e.created_at", "<=", filter.to);
   if (filter.beforeSeq !== undefined) query = query.where("e.seq", "<", filter.beforeSeq);
@@ -221,6 +230,31 @@ export async function listAccountEvents(
     requestId: row.request_id,
     createdAt: row.created_at,
   }));
+}
+
+type EventsBuilder = ExpressionBuilder<Database & { e: Database["audit_events"] }, "e">;
+
+/** substr, not LIKE: "_" in an action name is not a wildcard, and SQLite's LIKE ignores case. */
+function startsWith(eb: EventsBuilder, prefix: string): Expression<SqlBool> {
+  return eb(eb.fn("substr", ["e.action", eb.val(1), eb.val(prefix.length)]), "=", prefix);
+}
+
+function ruleCondition(eb: EventsBuilder, rule: CategoryRule): Expression<SqlBool> {
+  const byPrefix = rule.prefixes.map((prefix) => startsWith(eb, prefix));
+  const prefixed =
+    byPrefix.length === 0
+      ? eb.lit(false)
+      : rule.except.length === 0
+        ? eb.or(byPrefix)
+        : eb.and([eb.or(byPrefix), eb("e.action", "not in", rule.except)]);
+  return rule.exact.length === 0 ? prefixed : eb.or([eb("e.action", "in", rule.exact), prefixed]);
+}
+
+/** The category's actions; the catch-all is every action no other category takes. */
+function categoryCondition(eb: EventsBuilder, rule: CategoryRule): Expression<SqlBool> {
+  if (!rule.rest) return ruleCondition(eb, rule);
+  const others = AUDIT_CATEGORIES.map(categoryRule).filter((r) => !r.rest);
+  return eb.not(eb.or(others.map((other) => ruleCondition(eb, other))));
 }
 
 /** The event's changes as recorded: the hashed part with the personal part (while kept) back in. */

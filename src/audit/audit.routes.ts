@@ -3,7 +3,20 @@ import type { FastifyInstance } from "fastify";
 import { userActor } from "../http/context.js";
 import { errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import { parseUserAgent } from "../users/user-agent.js";
 import type { AuditEntry } from "./audit.repository.js";
+import { AUDIT_CATEGORIES, auditCategoryOf } from "./audit-categories.js";
+import { type AuditNames, changeNames, nameOf } from "./audit-names.js";
+
+/** "Chrome on macOS": the browser without its version, and the system; null when neither is known. */
+export function deviceLabel(userAgent: string | null): string | null {
+  if (!userAgent) return null;
+  const device = parseUserAgent(userAgent);
+  const browser = device.browser === "Unknown" ? null : device.browser.replace(/ \d+$/, "");
+  const os = device.os === "Unknown" ? null : device.os;
+  if (browser && os) return `${browser} on ${os}`;
+  return browser ?? os;
+}
 
 const AccountParams = Type.Object({ account_id: Str(64) });
 
@@ -24,6 +37,12 @@ const AuditEventsQuery = Type.Object(
       }),
     ),
     target_id: Type.Optional(Str(64, { minLength: 1, description: "Only events about this target" })),
+    category: Type.Optional(
+      Type.Union(
+        AUDIT_CATEGORIES.map((c) => Type.Literal(c)),
+        { description: "Only events of this category (each event's `category`)" },
+      ),
+    ),
     from: Type.Optional(DateTime("Events at or after this time")),
     to: Type.Optional(DateTime("Events at or before this time")),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -45,13 +64,41 @@ const AuditEventSchema = Type.Object({
     user_id: Nullable(
       Type.String({ description: "The member who acted: the user, or the member the API key acts for" }),
     ),
+    name: Nullable(
+      Type.String({
+        description:
+          "The person's name (or email when they have none), or the API key's name; null for the system and for people this account no longer names",
+      }),
+    ),
+    avatar_url: Nullable(Type.String({ description: "The person's avatar, when they have one" })),
   }),
-  target: Type.Object({ type: Nullable(Type.String()), id: Nullable(Type.String()) }),
+  target: Type.Object({
+    type: Nullable(Type.String()),
+    id: Nullable(Type.String()),
+    name: Nullable(
+      Type.String({ description: "The member, role, team or API key's name, when this account knows it" }),
+    ),
+  }),
+  category: Type.Union(
+    AUDIT_CATEGORIES.map((c) => Type.Literal(c)),
+    { description: "What the action is about; the category= filter" },
+  ),
   changes: Nullable(
     Type.Object({}, { additionalProperties: true, description: "Changed fields (names, non-secret values)" }),
   ),
+  change_names: Nullable(
+    Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description:
+          "The fields of changes that hold ids or role keys, with names instead (lists item by item, null where unknown)",
+      },
+    ),
+  ),
   ip: Nullable(Type.String()),
   user_agent: Nullable(Type.String()),
+  device: Nullable(Type.String({ description: 'The user agent read for people, e.g. "Chrome on macOS"' })),
   request_id: Nullable(Type.String()),
   created_at: Timestamp,
 });
@@ -61,7 +108,14 @@ const AuditEventsPage = Type.Object({
   next_cursor: Nullable(Type.String()),
 });
 
-function auditEventView(event: AuditEntry): Static<typeof AuditEventSchema> {
+function auditEventView(event: AuditEntry, names: AuditNames): Static<typeof AuditEventSchema> {
+  const person = names.people.get(event.actor.userId ?? "");
+  const actorName =
+    event.actor.type === "api_key"
+      ? (names.apiKeys.get(event.actor.id ?? "") ?? null)
+      : (person?.name ?? null);
+  const target =
+    event.target.type === "invitation" || event.target.type === "session" ? null : event.target.id;
   return {
     id: event.id,
     action: event.action,
@@ -70,11 +124,16 @@ function auditEventView(event: AuditEntry): Static<typeof AuditEventSchema> {
       id: event.actor.id,
       email: event.actor.email,
       user_id: event.actor.userId,
+      name: actorName,
+      avatar_url: event.actor.type === "user" ? (person?.avatarUrl ?? null) : null,
     },
-    target: event.target,
+    target: { ...event.target, name: nameOf(names, target) },
+    category: auditCategoryOf(event.action),
     changes: event.changes,
+    change_names: changeNames(names, event),
     ip: event.ip,
     user_agent: event.userAgent,
+    device: deviceLabel(event.userAgent),
     request_id: event.requestId,
     created_at: event.createdAt,
   };
@@ -103,12 +162,16 @@ export function registerAuditRoutes(app: FastifyInstance, services: Services) {
         actorId: query.actor_id,
         action: query.action,
         targetId: query.target_id,
+        category: query.category,
         from: query.from,
         to: query.to,
         limit: query.limit ?? 50,
         cursor: query.cursor,
       });
-      return { data: page.events.map(auditEventView), next_cursor: page.nextCursor };
+      return {
+        data: page.events.map((event) => auditEventView(event, page.names)),
+        next_cursor: page.nextCursor,
+      };
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { AccountsService } from "../accounts/accounts.service.js";
 import type { Db, Executor } from "../db/database.js";
 import { type AppError, invalidFields } from "../http/errors.js";
+import type { FileUrl } from "../storage/file-urls.js";
 import {
   type AuditEntry,
   type AuditFilter,
@@ -10,8 +11,10 @@ import {
   listChainKeys,
   type StoredChainEvent,
 } from "./audit.repository.js";
+import { type AuditCategory, categoryRule } from "./audit-categories.js";
 import { accountIdOfChain, chainHash, chainKeyOf, GENESIS_HASH } from "./audit-chain.js";
 import { checkpointIsAuthentic, findCheckpoint } from "./audit-checkpoints.js";
+import { type AuditNames, resolveAuditNames } from "./audit-names.js";
 
 export type ChainBreak = {
   ok: false;
@@ -182,13 +185,14 @@ export type AuditQuery = {
   /** Exact, or a prefix with a trailing ".*" ("member.*"). */
   action?: string | undefined;
   targetId?: string | undefined;
+  category?: AuditCategory | undefined;
   from?: string | undefined;
   to?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 };
 
-export type AuditPage = { events: AuditEntry[]; nextCursor: string | null };
+export type AuditPage = { events: AuditEntry[]; names: AuditNames; nextCursor: string | null };
 
 // Cursors point at a place in the account's chain: seqs only ever grow, so pages stay put under inserts.
 export function encodeCursor(seq: number): string {
@@ -225,8 +229,9 @@ function invalidQuery(path: string, message: string): AppError {
 export function createAuditService(deps: {
   db: Db;
   accountsService: Pick<AccountsService, "requirePermission">;
+  fileUrl?: FileUrl;
 }) {
-  const { db, accountsService } = deps;
+  const { db, accountsService, fileUrl } = deps;
 
   return {
     /** The account's audit log, newest first; needs audit:read in that account. */
@@ -242,6 +247,7 @@ export function createAuditService(deps: {
         action: prefix === undefined ? query.action : undefined,
         actionPrefix: prefix,
         targetId: query.targetId,
+        category: query.category === undefined ? undefined : categoryRule(query.category),
         from,
         to,
         beforeSeq: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
@@ -250,7 +256,8 @@ export function createAuditService(deps: {
       const rows = await listAccountEvents(db, accountId, filter);
       const events = rows.slice(0, query.limit);
       const last = events.at(-1);
-      return { events, nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null };
+      const names = await resolveAuditNames(db, accountId, events, fileUrl);
+      return { events, names, nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null };
     },
   };
 }

@@ -103,8 +103,11 @@ describe.each(testDialects())("audit log on %s", (dialect) => {
     expect(Object.keys(security).sort()).toEqual([
       "action",
       "actor",
+      "category",
+      "change_names",
       "changes",
       "created_at",
+      "device",
       "id",
       "ip",
       "request_id",
@@ -262,7 +265,17 @@ describe.each(testDialects())("audit log on %s", (dialect) => {
     const doc = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
     const operation = doc.paths["/api/v1/accounts/{account_id}/audit-events"].get;
     const names = operation.parameters.map((p: { name: string }) => p.name).sort();
-    expect(names).toEqual(["account_id", "action", "actor_id", "cursor", "from", "limit", "target_id", "to"]);
+    expect(names).toEqual([
+      "account_id",
+      "action",
+      "actor_id",
+      "category",
+      "cursor",
+      "from",
+      "limit",
+      "target_id",
+      "to",
+    ]);
     expect(operation.parameters.find((p: { name: string }) => p.name === "limit").required).toBe(false);
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["200", "400", "403", "404"]));
   });

@@ -192,15 +192,20 @@ export async function createInvoice(
 }
 
 /** The account's invoices, newest first. */
-export async function listInvoices(db: Executor, accountId: string, limit = 500): Promise<InvoiceRecord[]> {
-  const rows = await db
-    .selectFrom("invoices")
-    .selectAll()
-    .where("account_id", "=", accountId)
-    .orderBy("created_at", "desc")
-    .orderBy("number", "desc")
-    .limit(limit)
-    .execute();
+/** An invoice list filter: a stored status, or "failed" — open with a failed payment attempt. */
+export type InvoiceStatusFilter = InvoiceStatus | "failed";
+
+export async function listInvoices(
+  db: Executor,
+  accountId: string,
+  limit = 500,
+  status?: InvoiceStatusFilter,
+): Promise<InvoiceRecord[]> {
+  let query = db.selectFrom("invoices").selectAll().where("account_id", "=", accountId);
+  if (status === "failed")
+    query = query.where("status", "=", "open").where("last_payment_error", "is not", null);
+  else if (status !== undefined) query = query.where("status", "=", status);
+  const rows = await query.orderBy("created_at", "desc").orderBy("number", "desc").limit(limit).execute();
   return rows.map(toInvoice);
 }
 

@@ -1,4 +1,4 @@
-import { Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { AddressSchema } from "../accounts/organization.js";
 import { userActor } from "../http/context.js";
@@ -32,6 +32,17 @@ const invoiceFields = {
   ),
 };
 const InvoiceSummarySchema = Type.Object(invoiceFields);
+const InvoicesQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union(
+        (["draft", "open", "paid", "void", "failed"] as const).map((s) => Type.Literal(s)),
+        { description: 'Only invoices with this status; "failed": open after a failed payment attempt' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 const InvoiceSchema = Type.Object({
   ...invoiceFields,
   lines: Type.Array(
@@ -182,16 +193,21 @@ export function registerPaymentsRoutes(app: FastifyInstance, services: Services)
         tags,
         summary: "Invoices, newest first (without lines)",
         params: Params,
+        querystring: InvoicesQuery,
         response: {
           200: Type.Object({ data: Type.Array(InvoiceSummarySchema) }),
-          ...errorResponses(403, 404),
+          ...errorResponses(400, 403, 404),
         },
       },
     },
     async (request) => ({
-      data: (await payments.listInvoices(userActor(request).id, params(request).account_id)).map((i) =>
-        invoiceView(i),
-      ),
+      data: (
+        await payments.listInvoices(
+          userActor(request).id,
+          params(request).account_id,
+          (request.query as Static<typeof InvoicesQuery>).status,
+        )
+      ).map((i) => invoiceView(i)),
     }),
   );
 

@@ -13,6 +13,7 @@ import {
   findInvoice,
   findInvoiceById,
   type InvoiceRecord,
+  type InvoiceStatusFilter,
   invoiceView,
   listDueInvoices,
   listInvoiceLines,
@@ -386,9 +387,9 @@ export function createPaymentsService(deps: {
       return { autoPay };
     },
 
-    async listInvoices(userId: string, accountId: string) {
+    async listInvoices(userId: string, accountId: string, status?: InvoiceStatusFilter) {
       await canRead(userId, accountId);
-      return listInvoices(db, accountId);
+      return listInvoices(db, accountId, undefined, status);
     },
 
     async getInvoice(userId: string, accountId: string, invoiceId: string) {

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { AUDIT_CATEGORIES } from "../audit/audit-categories.js";
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -13,6 +14,26 @@ export const DATE_RANGES = [
 ] as const;
 export const CHART_METRICS = ["active_users", "sessions", "logins", "api_calls", "errors"] as const;
 export const LIST_STATUSES = ["all", "active", "suspended", "deactivated", "pending"] as const;
+
+export const AUDIT_FILTER_CATEGORIES = ["all", ...AUDIT_CATEGORIES] as const;
+export const AUDIT_FILTER_RANGES = [
+  "all_time",
+  "today",
+  "last_7_days",
+  "last_30_days",
+  "last_90_days",
+] as const;
+export const INVOICE_FILTER_STATUSES = ["all", "open", "paid", "failed", "void"] as const;
+
+export const AuditFilterSchema = Type.Object(
+  { category: literals(AUDIT_FILTER_CATEGORIES), range: literals(AUDIT_FILTER_RANGES) },
+  { additionalProperties: false },
+);
+
+export const InvoicesFilterSchema = Type.Object(
+  { status: literals(INVOICE_FILTER_STATUSES) },
+  { additionalProperties: false },
+);
 
 export const ListFiltersSchema = Type.Object(
   {
@@ -29,6 +50,8 @@ export const PreferencesSchema = Type.Object(
     default_date_range: literals(DATE_RANGES),
     default_chart_metric: literals(CHART_METRICS),
     default_list_filters: ListFiltersSchema,
+    default_audit_filter: AuditFilterSchema,
+    default_invoices_filter: InvoicesFilterSchema,
   },
   { additionalProperties: false },
 );
@@ -41,6 +64,8 @@ export const PreferencesInputSchema = Type.Partial(
     {
       ...PreferencesSchema.properties,
       default_list_filters: Type.Partial(ListFiltersSchema, { additionalProperties: false }),
+      default_audit_filter: Type.Partial(AuditFilterSchema, { additionalProperties: false }),
+      default_invoices_filter: Type.Partial(InvoicesFilterSchema, { additionalProperties: false }),
     },
     { additionalProperties: false },
   ),
@@ -55,6 +80,8 @@ export const DEFAULT_PREFERENCES: Readonly<Preferences> = Object.freeze<Preferen
   default_date_range: "last_30_days",
   default_chart_metric: "active_users",
   default_list_filters: { status: "all", page_size: 50 },
+  default_audit_filter: { category: "all", range: "all_time" },
+  default_invoices_filter: { status: "all" },
 });
 
 export function completePreferences(input: PreferencesInput | null | undefined): Preferences {
@@ -62,5 +89,10 @@ export function completePreferences(input: PreferencesInput | null | undefined):
     ...DEFAULT_PREFERENCES,
     ...input,
     default_list_filters: { ...DEFAULT_PREFERENCES.default_list_filters, ...input?.default_list_filters },
+    default_audit_filter: { ...DEFAULT_PREFERENCES.default_audit_filter, ...input?.default_audit_filter },
+    default_invoices_filter: {
+      ...DEFAULT_PREFERENCES.default_invoices_filter,
+      ...input?.default_invoices_filter,
+    },
   } as Preferences;
 }

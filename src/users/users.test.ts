@@ -126,6 +126,8 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
       default_date_range: "last_30_days",
       default_chart_metric: "active_users",
       default_list_filters: { status: "all", page_size: 50 },
+      default_audit_filter: { category: "all", range: "all_time" },
+      default_invoices_filter: { status: "all" },
     });
     const put = await client.put("/api/v1/me/preferences", {
       theme: "dark",
@@ -139,6 +141,8 @@ describe.each(testDialects())("profile and preferences on %s", (dialect) => {
       default_date_range: "last_30_days",
       default_chart_metric: "active_users",
       default_list_filters: { status: "all", page_size: 100 },
+      default_audit_filter: { category: "all", range: "all_time" },
+      default_invoices_filter: { status: "all" },
     });
     expect((await client.get("/api/v1/me/preferences")).body).toEqual(put.body);
 

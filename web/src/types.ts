@@ -111,6 +111,8 @@ export type Preferences = {
   default_date_range: DateRange;
   default_chart_metric: ChartMetric;
   default_list_filters: { status: ListStatus; page_size: PageSize };
+  default_audit_filter: { category: "all" | AuditCategory; range: AuditFilterRange };
+  default_invoices_filter: { status: InvoiceFilterStatus };
 };
 
 export const DEFAULT_PREFERENCES: Preferences = {
@@ -119,6 +121,8 @@ export const DEFAULT_PREFERENCES: Preferences = {
   default_date_range: "last_30_days",
   default_chart_metric: "active_users",
   default_list_filters: { status: "all", page_size: 50 },
+  default_audit_filter: { category: "all", range: "all_time" },
+  default_invoices_filter: { status: "all" },
 };
 
 export type DeviceSession = {
@@ -351,14 +355,49 @@ export type Team = {
 export type AuditEvent = {
   id: string;
   action: string;
-  actor: { type: string; id: string | null; email: string | null } | null;
-  target: { type: string; id: string | null } | null;
+  actor: {
+    type: string;
+    id: string | null;
+    email: string | null;
+    user_id?: string | null;
+    /** The person's name (or email), or the API key's name; null when the account no longer names them. */
+    name?: string | null;
+    avatar_url?: string | null;
+  } | null;
+  target: { type: string; id: string | null; name?: string | null } | null;
   changes: unknown;
+  /** The fields of `changes` holding ids or role keys, with names instead. */
+  change_names?: Record<string, unknown> | null;
+  category?: AuditCategory;
   ip: string | null;
   user_agent: string | null;
+  /** The user agent read for people: "Chrome on macOS". */
+  device?: string | null;
   request_id: string | null;
   created_at: string;
 };
+
+/** The audit log's action categories (the server sorts actions into them: src/audit/audit-categories.ts). */
+export const AUDIT_CATEGORIES = [
+  "members",
+  "invitations",
+  "roles_teams",
+  "security",
+  "api_keys_webhooks",
+  "billing",
+  "account_data",
+] as const;
+export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+export const AUDIT_FILTER_RANGES = [
+  "all_time",
+  "today",
+  "last_7_days",
+  "last_30_days",
+  "last_90_days",
+] as const;
+export type AuditFilterRange = (typeof AUDIT_FILTER_RANGES)[number];
+export const INVOICE_FILTER_STATUSES = ["all", "open", "paid", "failed", "void"] as const;
+export type InvoiceFilterStatus = (typeof INVOICE_FILTER_STATUSES)[number];
 
 export type AuthzResult = { allowed: boolean; reason: string };
 

@@ -1,54 +1,84 @@
-import { Fragment, useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { withQuery } from "../../api";
-import { EmailText } from "../../components/email-text";
+import { rangeStartDay } from "../../audit-filters";
+import {
+  AUDIT_CATEGORY_LABELS,
+  actorLabel,
+  auditSentence,
+  changeRows,
+  relativeTime,
+  targetLabel,
+} from "../../audit-sentences";
+import { Avatar } from "../../components/avatar";
+import { Dialog, DialogActions } from "../../components/dialog";
 import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { LoadMore } from "../../components/load-more";
 import { LoadingBlock } from "../../components/skeleton";
 import { endOfDay, startOfDay } from "../../time-zone";
-import type { AuditEvent, Member } from "../../types";
-import { useDebouncedValue } from "../../use-debounced-value";
+import { AUDIT_CATEGORIES, type AuditEvent, type Member, type Preferences } from "../../types";
 import { useFormatDate } from "../../use-format-date";
 import { usePagedList } from "../../use-paged-list";
 import { usePermissions } from "../../use-permissions";
 import { usePreferences } from "../../use-preferences";
 import { useSessionInfo } from "../../use-session";
-import { memberName, useAccountPath, useLoadAllMembers, useRoles, useTeams } from "./account-data";
+import { memberName, useAccountPath, useLoadAllMembers } from "./account-data";
 
-type Filters = { action: string; actor_id: string; from: string; to: string };
-const NO_FILTERS: Filters = { action: "", actor_id: "", from: "", to: "" };
-const ACTION_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*)?$/;
+type Filters = { category: string; actor_id: string; from: string; to: string };
+const NO_FILTERS: Filters = { category: "", actor_id: "", from: "", to: "" };
+
+/** The filters the log opens with: the saved default audit filter (Preferences). */
+function initialFilters(preferences: Preferences | null | undefined, timeZone: string | null): Filters {
+  const saved = preferences?.default_audit_filter;
+  if (!saved) return NO_FILTERS;
+  return {
+    ...NO_FILTERS,
+    category: saved.category === "all" ? "" : saved.category,
+    from: rangeStartDay(saved.range, new Date(), timeZone),
+  };
+}
 
 export function AuditTab() {
+  const { preferences, loadError } = usePreferences();
+  // The saved default filter decides the first request: wait for it (briefly) rather than load twice.
+  if (!preferences && !loadError)
+    return <LoadingBlock label="Loading events…" table={{ columns: 4, rows: 6 }} />;
+  return <AuditLog preferences={preferences} />;
+}
+
+function AuditLog({ preferences }: { preferences: Preferences | null | undefined }) {
   const base = useAccountPath();
   const { user } = useSessionInfo();
   const { can } = usePermissions();
-  const { preferences } = usePreferences();
   const formatDate = useFormatDate();
   const loadAllMembers = useLoadAllMembers();
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [members, setMembers] = useState<Member[]>([]);
-  const typed = useDebouncedValue(filters.action.trim().toLowerCase(), 300);
-  // The server takes a whole action name or a prefix ending in ".*"; half-typed text is not sent.
-  const actionValid = typed === "" || ACTION_PATTERN.test(typed);
-  const action = actionValid ? typed : "";
   const timeZone = user.timezone;
+  const [defaults] = useState(() => initialFilters(preferences, timeZone));
+  const [filters, setFilters] = useState<Filters>(defaults);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [open, setOpen] = useState<AuditEvent | null>(null);
   const from = filters.from ? startOfDay(filters.from, timeZone) : null;
   const to = filters.to ? endOfDay(filters.to, timeZone) : null;
   const rangeInvalid = from !== null && to !== null && from > to;
   const canReadMembers = can("members:read");
+  // Relative times move on while the page is open.
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(new Date()), 30_000);
+    return () => window.clearInterval(timer);
+  }, []);
 
   const path = rangeInvalid
     ? null
     : withQuery(`${base}/audit-events`, {
-        action,
+        category: filters.category,
         actor_id: filters.actor_id,
         from: from?.toISOString(),
         to: to?.toISOString(),
       });
   const events = usePagedList<AuditEvent>(path, preferences?.default_list_filters.page_size ?? 50);
 
-  // People to pick as the actor, and to name the targets of member events.
+  // The people to pick from.
   useEffect(() => {
     if (!canReadMembers) return;
     let cancelled = false;
@@ -63,46 +93,22 @@ export function AuditTab() {
     };
   }, [canReadMembers, loadAllMembers]);
 
-  const emailOf = useMemo(
-    () => new Map(members.map((member) => [member.user_id as string, member.email])),
+  const people = useMemo(
+    () =>
+      members
+        .filter((member) => member.user_id)
+        .map((member) => ({
+          value: member.user_id as string,
+          label:
+            memberName(member) === member.email ? member.email : `${memberName(member)} (${member.email})`,
+        }))
+        .sort((a, b) => a.label.localeCompare(b.label)),
     [members],
   );
-  const roles = useRoles();
-  const teams = useTeams();
-  const roleNames = useMemo(
-    () => new Map((roles.data?.data ?? []).map((role) => [role.id, role.name])),
-    [roles.data],
-  );
-  const teamNames = useMemo(
-    () => new Map((teams.data?.data ?? []).map((team) => [team.id, team.name])),
-    [teams.data],
-  );
-  const [expanded, setExpanded] = useState<string[]>([]);
-  const filtered = Object.values(filters).some(Boolean);
+  const filtered = JSON.stringify(filters) !== JSON.stringify(NO_FILTERS);
 
   function update(patch: Partial<Filters>) {
     setFilters((current) => ({ ...current, ...patch }));
-  }
-
-  /** The target's name when the tab knows it (member email, role or team name), and its type and id. */
-  function describeTarget(event: AuditEvent): { name: string | null; ref: string } {
-    if (!event.target) return { name: null, ref: "—" };
-    const id = event.target.id ?? "";
-    const name = emailOf.get(id) ?? roleNames.get(id) ?? teamNames.get(id) ?? null;
-    return { name, ref: name ? event.target.type : [event.target.type, id].filter(Boolean).join(" ") };
-  }
-
-  function toggle(id: string) {
-    setExpanded((current) =>
-      current.includes(id) ? current.filter((open) => open !== id) : [...current, id],
-    );
-  }
-
-  function actorLabel(event: AuditEvent): string {
-    if (!event.actor) return "System";
-    if (event.actor.email) return event.actor.email;
-    if (event.actor.type === "system") return "System";
-    return [event.actor.type.replaceAll("_", " "), event.actor.id].filter(Boolean).join(" ");
   }
 
   return (
@@ -112,47 +118,25 @@ export function AuditTab() {
 
       <search className="filters" aria-label="Filter events">
         <div className="filters-grid filters-grid-open">
-          <TextField
-            label="Action"
-            name="action"
-            placeholder="e.g. member.*"
-            value={filters.action}
-            onValueChange={(value) => update({ action: value })}
-            hint="Exact, or a prefix ending in .*"
-            error={
-              actionValid ? undefined : "Use an action like member.role_changed, or a prefix like member.*"
-            }
-            spellCheck={false}
-            autoCapitalize="none"
-            autoComplete="off"
-          />
           {canReadMembers ? (
             <SelectField
-              label="Actor"
+              label="Person"
               name="actor_id"
               value={filters.actor_id}
               onValueChange={(value) => update({ actor_id: value })}
-              options={[
-                { value: "", label: "Anyone" },
-                ...members.map((member) => ({
-                  value: member.user_id as string,
-                  label:
-                    memberName(member) === member.email
-                      ? member.email
-                      : `${memberName(member)} (${member.email})`,
-                })),
-              ]}
+              options={[{ value: "", label: "Anyone" }, ...people]}
             />
-          ) : (
-            <TextField
-              label="Actor ID"
-              name="actor_id"
-              placeholder="usr_…"
-              value={filters.actor_id}
-              onValueChange={(value) => update({ actor_id: value.trim() })}
-              spellCheck={false}
-            />
-          )}
+          ) : null}
+          <SelectField
+            label="Category"
+            name="category"
+            value={filters.category}
+            onValueChange={(value) => update({ category: value })}
+            options={[
+              { value: "", label: "All categories" },
+              ...AUDIT_CATEGORIES.map((value) => ({ value, label: AUDIT_CATEGORY_LABELS[value] })),
+            ]}
+          />
           <TextField
             label="From"
             name="from"
@@ -176,6 +160,7 @@ export function AuditTab() {
             type="button"
             className="button button-ghost button-small"
             onClick={() => setFilters(NO_FILTERS)}
+            data-testid="audit-clear-filters"
           >
             Clear filters
           </button>
@@ -193,11 +178,9 @@ export function AuditTab() {
         <table className="table responsive-table audit-table">
           <thead>
             <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">IP address</th>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">What happened</th>
               <th scope="col">
                 <span className="visually-hidden">Details</span>
               </th>
@@ -205,86 +188,182 @@ export function AuditTab() {
           </thead>
           <tbody>
             {events.items.map((event) => {
-              const target = describeTarget(event);
-              const open = expanded.includes(event.id);
+              const sentence = auditSentence(event);
               return (
-                <Fragment key={event.id}>
-                  <tr data-testid="audit-row" data-action={event.action} data-event-id={event.id}>
-                    <td data-label="Time" className="cell-primary cell-time">
-                      <time dateTime={event.created_at}>{formatDate(event.created_at)}</time>
-                    </td>
-                    <td data-label="Actor" className="cell-actor">
-                      {event.actor?.email ? <EmailText email={event.actor.email} /> : actorLabel(event)}
-                    </td>
-                    <td data-label="Action" className="cell-action">
-                      <code>{event.action}</code>
-                    </td>
-                    <td data-label="Target" className="cell-target">
-                      {target.name ? <span className="target-name">{target.name}</span> : null}
-                      <span className="target-ref" title={target.ref}>
-                        {target.ref}
-                      </span>
-                    </td>
-                    <td data-label="IP address">
-                      <code>{event.ip ?? "—"}</code>
-                    </td>
-                    <td className="cell-actions">
-                      <button
-                        type="button"
-                        className="button button-ghost button-small"
-                        aria-expanded={open}
-                        aria-controls={`event-${event.id}`}
-                        onClick={() => toggle(event.id)}
-                      >
-                        {open ? "Hide" : "Details"}
-                        <span className="visually-hidden">
-                          {" "}
-                          of {event.action} at {formatDate(event.created_at)}
-                        </span>
-                      </button>
-                    </td>
-                  </tr>
-                  {open ? (
-                    <tr id={`event-${event.id}`} className="event-details-row">
-                      <td colSpan={6}>
-                        <dl className="event-meta">
-                          {event.changes !== null && event.changes !== undefined ? (
-                            <div>
-                              <dt>Changes</dt>
-                              <dd>
-                                <pre>{JSON.stringify(event.changes, null, 2)}</pre>
-                              </dd>
-                            </div>
-                          ) : null}
-                          <div>
-                            <dt>Target</dt>
-                            <dd>
-                              <code>
-                                {[event.target?.type, event.target?.id].filter(Boolean).join(" ") || "—"}
-                              </code>
-                            </dd>
-                          </div>
-                          <div>
-                            <dt>Browser</dt>
-                            <dd className="break">{event.user_agent ?? "—"}</dd>
-                          </div>
-                          <div>
-                            <dt>Request ID</dt>
-                            <dd>
-                              <code>{event.request_id ?? "—"}</code>
-                            </dd>
-                          </div>
-                        </dl>
-                      </td>
-                    </tr>
-                  ) : null}
-                </Fragment>
+                <tr
+                  key={event.id}
+                  data-testid="audit-row"
+                  data-action={event.action}
+                  data-category={event.category}
+                  data-event-id={event.id}
+                >
+                  <td data-label="When" className="cell-time">
+                    <time dateTime={event.created_at} title={formatDate(event.created_at)}>
+                      {relativeTime(event.created_at, now)}
+                    </time>
+                  </td>
+                  <td data-label="Who" className="cell-actor">
+                    <ActorChip event={event} />
+                  </td>
+                  <td data-label="What happened" className="cell-primary">
+                    <span data-testid="audit-sentence">{sentence}</span>
+                    <TargetChip event={event} />
+                  </td>
+                  <td className="cell-actions">
+                    <button
+                      type="button"
+                      className="button button-ghost button-small"
+                      onClick={() => setOpen(event)}
+                      data-testid="audit-details"
+                    >
+                      Details
+                      <span className="visually-hidden">: {sentence}</span>
+                    </button>
+                  </td>
+                </tr>
               );
             })}
           </tbody>
         </table>
       ) : null}
       <LoadMore list={events} />
+      {open ? <EventDialog event={open} onClose={() => setOpen(null)} /> : null}
     </section>
+  );
+}
+
+/** The actor: avatar (or initials) and name; their id on hover. */
+function ActorChip({ event }: { event: AuditEvent }) {
+  const label = actorLabel(event);
+  const id = event.actor?.id ?? null;
+  return (
+    <span className="audit-person" title={id ?? undefined} data-testid="audit-actor">
+      <Avatar name={label} url={event.actor?.avatar_url ?? null} colourKey={id ?? label} size="small" />
+      <span className="audit-person-name">{label}</span>
+    </span>
+  );
+}
+
+/** Who or what the event is about, when it names someone else than the actor: avatar, name, id on hover. */
+function TargetChip({ event }: { event: AuditEvent }) {
+  const target = event.target;
+  if (!target?.id || target.type !== "user" || target.id === event.actor?.id) return null;
+  const label = targetLabel(event, "A former member");
+  return (
+    <span
+      className="audit-person audit-target"
+      title={`${target.type} ${target.id}`}
+      data-testid="audit-target"
+    >
+      <Avatar name={label} colourKey={target.id} size="small" />
+      <span className="audit-person-name">{label}</span>
+    </span>
+  );
+}
+
+const TARGET_TYPES: Record<string, string> = {
+  user: "Person",
+  invitation: "Invitation",
+  role: "Role",
+  team: "Team",
+  api_key: "API key",
+  webhook: "Webhook",
+  session: "Session",
+  account: "Account",
+  domain: "Domain",
+  export: "Export",
+  export_schedule: "Scheduled export",
+};
+
+/** One event, readable: what happened, who, when, from where, and what changed (before → after). */
+function EventDialog({ event, onClose }: { event: AuditEvent; onClose: () => void }) {
+  const formatDate = useFormatDate();
+  const rows = changeRows(event);
+  const withBefore = rows.some((row) => row.before !== null);
+  const target = event.target;
+  return (
+    <Dialog title="Event details" onClose={onClose} wide testId="audit-event-dialog">
+      <p className="audit-dialog-sentence" data-testid="audit-dialog-sentence">
+        {auditSentence(event)}
+      </p>
+      <dl className="event-meta" data-testid="audit-event-meta">
+        <div>
+          <dt>When</dt>
+          <dd>
+            <time dateTime={event.created_at}>{formatDate(event.created_at)}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Who</dt>
+          <dd>
+            <ActorChip event={event} />
+            {event.actor?.email && event.actor.email !== actorLabel(event) ? (
+              <span className="muted audit-email">{event.actor.email}</span>
+            ) : null}
+          </dd>
+        </div>
+        {target?.type ? (
+          <div>
+            <dt>About</dt>
+            <dd title={target.id ?? undefined}>
+              {TARGET_TYPES[target.type] ?? target.type}
+              {target.name || target.type === "invitation" ? `: ${targetLabel(event, "—")}` : ""}
+            </dd>
+          </div>
+        ) : null}
+        {event.category ? (
+          <div>
+            <dt>Category</dt>
+            <dd>{AUDIT_CATEGORY_LABELS[event.category]}</dd>
+          </div>
+        ) : null}
+        <div>
+          <dt>Device</dt>
+          <dd data-testid="audit-device" title={event.user_agent ?? undefined}>
+            {event.device ?? (event.user_agent ? "Unknown device" : "—")}
+          </dd>
+        </div>
+        <div>
+          <dt>IP address</dt>
+          <dd>
+            <code>{event.ip ?? "—"}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Request ID</dt>
+          <dd>
+            <code className="break">{event.request_id ?? "—"}</code>
+          </dd>
+        </div>
+      </dl>
+      <h3 className="audit-changes-heading">Changes</h3>
+      {rows.length === 0 ? (
+        <p className="muted">Nothing was changed by this event, or it records no details.</p>
+      ) : (
+        <table className="table audit-changes" data-testid="audit-changes">
+          <thead>
+            <tr>
+              <th scope="col">Field</th>
+              {withBefore ? <th scope="col">Before</th> : null}
+              <th scope="col">{withBefore ? "After" : "Value"}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.field} data-testid="audit-change-row">
+                <th scope="row">{row.field}</th>
+                {withBefore ? <td>{row.before ?? "—"}</td> : null}
+                <td className="break">{row.after}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <DialogActions>
+        <button type="button" className="button button-secondary" onClick={onClose}>
+          Close
+        </button>
+      </DialogActions>
+    </Dialog>
   );
 }

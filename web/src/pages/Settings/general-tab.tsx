@@ -1,14 +1,21 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { applyAppearance } from "../../appearance";
+import { AUDIT_RANGE_LABELS } from "../../audit-filters";
+import { AUDIT_CATEGORY_LABELS } from "../../audit-sentences";
 import { SelectField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { LoadingCard } from "../../components/skeleton";
 import { type FormErrors, NO_ERRORS, toFormErrors, withoutFieldError } from "../../form-errors";
 import {
+  AUDIT_CATEGORIES,
+  AUDIT_FILTER_RANGES,
+  type AuditFilterRange,
   CHART_METRICS,
   type ChartMetric,
   DATE_RANGES,
   type DateRange,
+  INVOICE_FILTER_STATUSES,
+  type InvoiceFilterStatus,
   LIST_STATUSES,
   type ListStatus,
   PAGE_SIZES,
@@ -45,6 +52,13 @@ const STATUS_LABELS: Record<ListStatus, string> = {
 };
 
 const FIELDS = ["theme", "animations", "default_date_range", "default_chart_metric", "status", "page_size"];
+const INVOICE_STATUS_LABELS: Record<InvoiceFilterStatus, string> = {
+  all: "All invoices",
+  open: "Open",
+  paid: "Paid",
+  failed: "Payment failed",
+  void: "Void",
+};
 
 export function GeneralTab() {
   const { preferences, loadError, reload } = usePreferences();
@@ -101,6 +115,14 @@ function PreferencesForm({ saved }: { saved: Preferences }) {
       default_list_filters: { ...current.default_list_filters, ...patch },
     }));
     edited(patch);
+    setStatus("idle");
+  }
+
+  function updateAuditFilter(patch: Partial<Preferences["default_audit_filter"]>) {
+    setDraft((current) => ({
+      ...current,
+      default_audit_filter: { ...current.default_audit_filter, ...patch },
+    }));
     setStatus("idle");
   }
 
@@ -191,6 +213,38 @@ function PreferencesForm({ saved }: { saved: Preferences }) {
             onValueChange={(value) => updateFilters({ page_size: Number(value) as PageSize })}
             options={PAGE_SIZES.map((value) => ({ value: String(value), label: `${value} rows` }))}
             error={errors.fields.page_size}
+          />
+          <SelectField
+            label="Audit log: category"
+            name="audit_category"
+            value={draft.default_audit_filter.category}
+            onValueChange={(value) =>
+              updateAuditFilter({ category: value as Preferences["default_audit_filter"]["category"] })
+            }
+            options={[
+              { value: "all", label: "All categories" },
+              ...AUDIT_CATEGORIES.map((value) => ({ value, label: AUDIT_CATEGORY_LABELS[value] })),
+            ]}
+          />
+          <SelectField
+            label="Audit log: date range"
+            name="audit_range"
+            value={draft.default_audit_filter.range}
+            onValueChange={(value) => updateAuditFilter({ range: value as AuditFilterRange })}
+            options={AUDIT_FILTER_RANGES.map((value) => ({ value, label: AUDIT_RANGE_LABELS[value] }))}
+          />
+          <SelectField
+            label="Invoices: status"
+            name="invoices_status"
+            value={draft.default_invoices_filter.status}
+            onValueChange={(value) => {
+              setDraft((current) => ({
+                ...current,
+                default_invoices_filter: { status: value as InvoiceFilterStatus },
+              }));
+              setStatus("idle");
+            }}
+            options={INVOICE_FILTER_STATUSES.map((value) => ({ value, label: INVOICE_STATUS_LABELS[value] }))}
           />
         </div>
       </section>

@@ -1,11 +1,20 @@
 import { Fragment, useState } from "react";
+import { withQuery } from "../../api";
+import { SelectField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { LinkedItemMissing } from "../../components/linked-item-missing";
 import { LoadingBlock } from "../../components/skeleton";
 import { errorNotice, type Notice } from "../../error-messages";
 import { formatCents } from "../../money";
-import type { Invoice, InvoiceDetail, InvoiceStatus } from "../../types";
+import {
+  INVOICE_FILTER_STATUSES,
+  type Invoice,
+  type InvoiceDetail,
+  type InvoiceFilterStatus,
+  type InvoiceStatus,
+} from "../../types";
 import { useApi } from "../../use-api";
+import { usePreferences } from "../../use-preferences";
 import { type Resource, useResource } from "../../use-resource";
 import { linkedItemMark, useRevealLinkedItem } from "../../use-reveal-linked-item";
 import { useBillingPaths, useFormatDay } from "./billing-data";
@@ -27,15 +36,34 @@ type Props = {
   linkedInvoiceId?: string | null;
 };
 
+const FILTER_LABELS: Record<InvoiceFilterStatus, string> = {
+  all: "All invoices",
+  open: "Open",
+  paid: "Paid",
+  failed: "Payment failed",
+  void: "Void",
+};
+
 /** The account's invoices, newest first: details with their lines, PDF, paying open ones, CSV export. */
-export function InvoicesCard({ invoices, manage, onChanged, linkedInvoiceId = null }: Props) {
+export function InvoicesCard({ invoices: all, manage, onChanged, linkedInvoiceId = null }: Props) {
   const api = useApi();
   const paths = useBillingPaths();
   const formatDay = useFormatDay();
+  const { preferences } = usePreferences();
+  // Opens on the saved default invoices filter; a deep link to one invoice shows them all.
+  // (Until the user picks one: the preferences may arrive after the card mounts.)
+  const [picked, setPicked] = useState<InvoiceFilterStatus | null>(null);
+  const statusFilter: InvoiceFilterStatus =
+    picked ?? (linkedInvoiceId === null ? (preferences?.default_invoices_filter.status ?? "all") : "all");
+  const filteredInvoices = useResource<{ data: Invoice[] }>(
+    statusFilter === "all" ? null : withQuery(paths.invoices, { status: statusFilter }),
+  );
+  const invoices = statusFilter === "all" ? all : filteredInvoices;
   const [expanded, setExpanded] = useState<string[]>(linkedInvoiceId === null ? [] : [linkedInvoiceId]);
   const [paying, setPaying] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const list = invoices.data?.data;
+  const anyInvoices = (all.data?.data.length ?? 0) > 0;
   const linked = list?.find((invoice) => invoice.id === linkedInvoiceId);
   useRevealLinkedItem(linkedInvoiceId, linked !== undefined);
 
@@ -50,9 +78,11 @@ export function InvoicesCard({ invoices, manage, onChanged, linkedInvoiceId = nu
           : { tone: "error", text: `Invoice ${invoice.number} is still ${paid.status}.` },
       );
       onChanged();
+      filteredInvoices.reload();
     } catch (caught) {
       setNotice(errorNotice(caught, `Invoice ${invoice.number} could not be paid`));
       onChanged();
+      filteredInvoices.reload();
     } finally {
       setPaying(null);
     }
@@ -68,7 +98,7 @@ export function InvoicesCard({ invoices, manage, onChanged, linkedInvoiceId = nu
     <section className="card" aria-labelledby="invoices-heading" data-testid="invoices-card">
       <div className="card-header">
         <h2 id="invoices-heading">Invoices</h2>
-        {list && list.length > 0 ? (
+        {anyInvoices ? (
           <a
             className="button button-secondary button-small"
             href={paths.invoicesCsvUrl}
@@ -79,6 +109,18 @@ export function InvoicesCard({ invoices, manage, onChanged, linkedInvoiceId = nu
           </a>
         ) : null}
       </div>
+      {anyInvoices || statusFilter !== "all" ? (
+        <search className="filters" aria-label="Filter invoices">
+          <SelectField
+            label="Status"
+            name="invoice_status"
+            value={statusFilter}
+            onValueChange={(value) => setPicked(value as InvoiceFilterStatus)}
+            options={INVOICE_FILTER_STATUSES.map((value) => ({ value, label: FILTER_LABELS[value] }))}
+            data-testid="invoice-status-filter"
+          />
+        </search>
+      ) : null}
       {notice ? (
         <FormAlert tone={notice.tone} code={notice.code} testId="invoice-notice">
           {notice.text}
@@ -98,7 +140,9 @@ export function InvoicesCard({ invoices, manage, onChanged, linkedInvoiceId = nu
       ) : null}
       {list && list.length === 0 ? (
         <p className="muted" data-testid="invoices-empty">
-          No invoices yet.
+          {statusFilter === "all"
+            ? "No invoices yet."
+            : `No invoices with the status “${FILTER_LABELS[statusFilter]}”.`}
         </p>
       ) : null}
       {list && list.length > 0 ? (

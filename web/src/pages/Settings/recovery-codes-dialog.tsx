@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { Dialog, DialogActions } from "../../components/dialog";
 import { EmailText } from "../../components/email-text";
+import { useFormatDate } from "../../use-format-date";
 import { useSessionInfo } from "../../use-session";
 
 type Props = {
@@ -21,6 +22,8 @@ export function RecoveryCodesDialog({ codes, reason, owner, onClose }: Props) {
   const email = owner ?? user.email;
   const [copyNote, setCopyNote] = useState<string | null>(null);
   const [downloadUrl, setDownloadUrl] = useState<string | null>(null);
+  const formatDate = useFormatDate();
+  const [printedOn] = useState(() => formatDate(new Date().toISOString()));
 
   const text = codes.join("\n");
   useEffect(() => {
@@ -52,28 +55,39 @@ export function RecoveryCodesDialog({ codes, reason, owner, onClose }: Props) {
       onClose={onClose}
       testId="recovery-dialog"
     >
-      {reason === "enabled" ? (
+      {/* Printing shows only what is inside .print-area: the heading below and the codes (styles.css). */}
+      <span className="print-area-marker" hidden />
+      <div className="print-only recovery-print-heading" data-testid="recovery-print-heading">
+        <p className="recovery-print-title">Gatehouse recovery codes</p>
         <p>
-          Two-factor authentication is on. If you lose your phone, each of these codes lets you log in once.
+          For <strong>{email}</strong> · printed {printedOn}
         </p>
-      ) : reason === "regenerated" ? (
-        <p>These are your new recovery codes. The old ones no longer work.</p>
-      ) : reason === "issued" ? (
-        <p>
-          New recovery codes for <EmailText email={owner ?? ""} />; their old ones no longer work. We emailed
-          them that you made these. Pass them on by a channel you trust.
+        <p>Each code signs in once without the second factor. Keep this page somewhere safe.</p>
+      </div>
+      <div className="no-print">
+        {reason === "enabled" ? (
+          <p>
+            Two-factor authentication is on. If you lose your phone, each of these codes lets you log in once.
+          </p>
+        ) : reason === "regenerated" ? (
+          <p>These are your new recovery codes. The old ones no longer work.</p>
+        ) : reason === "issued" ? (
+          <p>
+            New recovery codes for <EmailText email={owner ?? ""} />; their old ones no longer work. We
+            emailed them that you made these. Pass them on by a channel you trust.
+          </p>
+        ) : (
+          <p>
+            The unused recovery codes of <EmailText email={owner ?? ""} />. We emailed them that you viewed
+            them.
+          </p>
+        )}
+        <p className="muted">
+          {owner
+            ? "Each code lets them log in once without their second factor."
+            : "Keep them somewhere safe, like a password manager. They won't be shown again."}
         </p>
-      ) : (
-        <p>
-          The unused recovery codes of <EmailText email={owner ?? ""} />. We emailed them that you viewed
-          them.
-        </p>
-      )}
-      <p className="muted">
-        {owner
-          ? "Each code lets them log in once without their second factor."
-          : "Keep them somewhere safe, like a password manager. They won't be shown again."}
-      </p>
+      </div>
       <ol className="recovery-codes" data-testid="recovery-codes" aria-label="Recovery codes">
         {codes.map((code) => (
           <li key={code}>
@@ -81,7 +95,7 @@ export function RecoveryCodesDialog({ codes, reason, owner, onClose }: Props) {
           </li>
         ))}
       </ol>
-      <p className="field-hint recovery-codes-note" role="status" data-testid="recovery-copy-note">
+      <p className="field-hint recovery-codes-note no-print" role="status" data-testid="recovery-copy-note">
         {copyNote}
       </p>
       <DialogActions>
@@ -96,6 +110,14 @@ export function RecoveryCodesDialog({ codes, reason, owner, onClose }: Props) {
           data-autofocus=""
         >
           Copy
+        </button>
+        <button
+          type="button"
+          className="button button-secondary"
+          onClick={() => window.print()}
+          data-testid="recovery-print"
+        >
+          Print
         </button>
         {downloadUrl ? (
           <a
