@@ -143,6 +143,11 @@ describe.each(testDialects())("member detail journey in a real browser on %s", (
     await admin.goto(`${base}/settings/users/${maya.userId}`);
     await admin.waitForURL(new RegExp(`/settings/members/${maya.userId}$`));
     await admin.waitForSelector('[data-testid="member-profile"]');
+
+    // "View in the audit log" opens the log narrowed to this member.
+    await admin.click('[data-testid="member-activity-audit-link"]');
+    await admin.waitForURL(/\/settings\/audit-log\?actor_id=/);
+    await expect.poll(() => admin.inputValue('select[name="actor_id"]')).toBe(maya.userId);
     await context.close();
   });
 });

@@ -15,6 +15,7 @@ import { SelectField, TextField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { LoadMore } from "../../components/load-more";
 import { LoadingBlock } from "../../components/skeleton";
+import { useSearchParam } from "../../router";
 import { endOfDay, startOfDay } from "../../time-zone";
 import { AUDIT_CATEGORIES, type AuditEvent, type Member, type Preferences } from "../../types";
 import { useFormatDate } from "../../use-format-date";
@@ -27,8 +28,16 @@ import { memberName, useAccountPath, useLoadAllMembers } from "./account-data";
 type Filters = { category: string; actor_id: string; from: string; to: string };
 const NO_FILTERS: Filters = { category: "", actor_id: "", from: "", to: "" };
 
-/** The filters the log opens with: the saved default audit filter (Preferences). */
-function initialFilters(preferences: Preferences | null | undefined, timeZone: string | null): Filters {
+/**
+ * The filters the log opens with: a link's `?actor_id=` (a member's page links to "their events", all
+ * of them), else the saved default audit filter (Preferences).
+ */
+function initialFilters(
+  preferences: Preferences | null | undefined,
+  timeZone: string | null,
+  linkedActorId: string | null,
+): Filters {
+  if (linkedActorId) return { ...NO_FILTERS, actor_id: linkedActorId };
   const saved = preferences?.default_audit_filter;
   if (!saved) return NO_FILTERS;
   return {
@@ -53,7 +62,8 @@ function AuditLog({ preferences }: { preferences: Preferences | null | undefined
   const formatDate = useFormatDate();
   const loadAllMembers = useLoadAllMembers();
   const timeZone = user.timezone;
-  const [defaults] = useState(() => initialFilters(preferences, timeZone));
+  const linkedActorId = useSearchParam("actor_id");
+  const [defaults] = useState(() => initialFilters(preferences, timeZone, linkedActorId));
   const [filters, setFilters] = useState<Filters>(defaults);
   const [members, setMembers] = useState<Member[]>([]);
   const [open, setOpen] = useState<AuditEvent | null>(null);
