@@ -26,6 +26,7 @@ describe("the settings sidebar", () => {
       [
         "Account",
         [
+          "Overview",
           "Members",
           "Teams",
           "Roles",
@@ -46,7 +47,7 @@ describe("the settings sidebar", () => {
   it("lists only what a Monitor may open, and leaves out the empty Billing group", () => {
     expect(sidebar(MONITOR)).toEqual([
       ["Personal", ["Profile", "Security", "Preferences", "Notifications"]],
-      ["Account", ["Members", "Teams", "Roles", "Organization", "Branding", "Domains"]],
+      ["Account", ["Overview", "Members", "Teams", "Roles", "Organization", "Branding", "Domains"]],
     ]);
   });
 
@@ -56,7 +57,17 @@ describe("the settings sidebar", () => {
       ["Personal", ["Profile", "Security", "Preferences", "Notifications"]],
       [
         "Account",
-        ["Members", "Teams", "Roles", "API keys", "Webhooks", "Organization", "Branding", "Domains"],
+        [
+          "Overview",
+          "Members",
+          "Teams",
+          "Roles",
+          "API keys",
+          "Webhooks",
+          "Organization",
+          "Branding",
+          "Domains",
+        ],
       ],
     ]);
   });

@@ -10,6 +10,7 @@ import { DataTab } from "./data-tab";
 import { DomainsTab } from "./domains-tab";
 import { GeneralTab } from "./general-tab";
 import { NotificationsTab } from "./notifications-tab";
+import { OverviewTab } from "./overview-tab";
 import { ProfileTab } from "./profile-tab";
 import { RolesTab } from "./roles-tab";
 import { SecurityPolicyCard } from "./security-policy-card";
@@ -32,6 +33,7 @@ export const SETTINGS_PAGE_COMPONENTS = {
   security: SecurityTab,
   preferences: GeneralTab,
   notifications: NotificationsTab,
+  overview: OverviewTab,
   members: UsersTab,
   teams: TeamsTab,
   roles: RolesTab,
