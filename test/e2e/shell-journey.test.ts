@@ -38,7 +38,7 @@ describe("the web app's shell in a real browser", () => {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     await logIn(page, email, password);
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     return { context, page };
   }
   async function logIn(page: Page, email: string, password: string) {
