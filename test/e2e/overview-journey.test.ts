@@ -9,6 +9,7 @@ import {
   STRONG_PASSWORD,
   signUpAndLogin,
   type TestApp,
+  testDialects,
 } from "../../src/testing/harness.js";
 import { expectAccessible } from "./a11y.js";
 import { launchBrowser } from "./browser.js";
@@ -16,7 +17,8 @@ import { launchBrowser } from "./browser.js";
 const DAY_MS = 86_400_000;
 const ROOT_EMAIL = "olivia@journey.example";
 
-describe("account overview journey in a real browser", () => {
+// On SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+describe.each(testDialects())("account overview journey in a real browser on %s", (dialect) => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
@@ -26,7 +28,7 @@ describe("account overview journey in a real browser", () => {
     createClient(t.app).post("/api/v1/auth/login", { email, password });
 
   beforeAll(async () => {
-    t = await createTestApp("sqlite");
+    t = await createTestApp(dialect);
     base = await t.app.listen({ port: 0, host: "127.0.0.1" });
     browser = await launchBrowser();
 
