@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { SelectField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { LoadingBlock, Skeleton } from "../../components/skeleton";
@@ -48,10 +48,15 @@ export function OverviewTab(_props: SettingsPageProps) {
   const overview = useResource<AccountOverview>(
     ready ? `${base}/overview?range=${range}&metric=${metric}` : null,
   );
-  const data = overview.data;
+  // While another range or metric loads, the previous answer stays on screen (no jump to a skeleton).
+  const [previous, setPrevious] = useState<AccountOverview | undefined>(undefined);
+  useEffect(() => {
+    if (overview.data) setPrevious(overview.data);
+  }, [overview.data]);
+  const data = overview.data ?? previous;
 
   return (
-    <div className="stack overview" data-testid="overview">
+    <div className="stack overview" data-testid="overview" aria-busy={overview.loading}>
       <form
         className="overview-controls"
         aria-label="Overview period and metric"
