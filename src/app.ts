@@ -38,6 +38,9 @@ import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js
 import { registerSecurityHeaders, securityHeaders } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
 import { registerInvitationsRoutes } from "./invitations/invitations.routes.js";
+import { registerMultiAccountInviteRoutes } from "./invitations/multi-account-invite.routes.js";
+import { registerManagedMembersRoutes } from "./members/managed-members.routes.js";
+import { registerMemberDetailRoutes } from "./members/member-detail.routes.js";
 import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
@@ -176,6 +179,7 @@ export async function buildApp(
   registerAccountsRoutes(app, services, config);
   registerRolesRoutes(app, services);
   registerMembersRoutes(app, services);
+  registerMemberDetailRoutes(app, services);
   registerInvitationsRoutes(app, services, config);
   registerTeamsRoutes(app, services);
   registerAuthzRoutes(app, services);
@@ -197,6 +201,8 @@ export async function buildApp(
   registerRetentionRoutes(app, services);
   registerExportsRoutes(app, services);
   registerClosureRoutes(app, services);
+  registerManagedMembersRoutes(app, services);
+  registerMultiAccountInviteRoutes(app, services);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

@@ -76,6 +76,7 @@ import { createExportsRepository } from "./exports/exports.repository.js";
 import { createExportsService } from "./exports/exports.service.js";
 import { createInvitationsRepository } from "./invitations/invitations.repository.js";
 import { createInvitationsService } from "./invitations/invitations.service.js";
+import { createMultiAccountInviteService } from "./invitations/multi-account-invite.service.js";
 import { createJobRunner } from "./jobs/job-runner.js";
 import type { Clock } from "./lib/clock.js";
 import { createOutboundHttp, type ResolveHost } from "./lib/outbound-http.js";
@@ -85,6 +86,8 @@ import { createMailLimits } from "./mail/mail-limits.js";
 import { createMailQueue, MAIL_JOB } from "./mail/mail-queue.js";
 import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./mail/mailer.js";
 import { preloadMailTemplates } from "./mail/render.js";
+import { createManagedMembersRepository } from "./members/managed-members.repository.js";
+import { createManagedMembersService } from "./members/managed-members.service.js";
 import { createMembersRepository } from "./members/members.repository.js";
 import { createMembersService } from "./members/members.service.js";
 import { createMemberMfaService } from "./mfa/member-mfa.service.js";
@@ -434,6 +437,14 @@ export async function createServices(deps: {
     members: membersRepository,
     events,
     mailBranding,
+  });
+  const multiAccountInvite = createMultiAccountInviteService({ db, access, ipAllowlist, invitations });
+  const managedMembers = createManagedMembersService({
+    db,
+    access,
+    accounts,
+    ipAllowlist,
+    managedMembers: createManagedMembersRepository({ fileUrl }),
   });
   const teams = createTeamsService({
     db,
@@ -815,6 +826,10 @@ export async function createServices(deps: {
     members,
     memberMfa,
     invitations,
+    /** POST /invitations: several accounts at once (src/invitations/multi-account-invite.*). */
+    multiAccountInvite,
+    /** People across the accounts a person administers (src/members/managed-members.*). */
+    managedMembers,
     teams,
     authz,
     audit,

@@ -37,6 +37,8 @@ export type MemberRecord = {
   /** Their uploaded avatar (256 px) and its 64 px copy, or null. */
   avatarUrl: string | null;
   avatarThumbUrl: string | null;
+  /** The mobile number on their profile; read by `find` only (one member's page), never in events. */
+  mobile?: string | null;
 };
 
 export type MemberSort = "name" | "email" | "last_login_at" | "joined_at";
@@ -202,6 +204,7 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
           "u.last_name",
           "u.avatar_key",
           "u.avatar_small_key",
+          "u.mobile",
           memberStatusSql().as("status"),
           "r.id as role_id",
           "r.key as role_key",
@@ -228,6 +231,7 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
         mfaEnabled: Boolean(row.mfa_enabled),
         avatarUrl: urlOrNull(fileUrl, row.avatar_key),
         avatarThumbUrl: urlOrNull(fileUrl, row.avatar_small_key),
+        mobile: row.mobile,
       };
     },
 

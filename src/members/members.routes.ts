@@ -28,6 +28,15 @@ export const MemberSchema = Type.Object({
   avatar_thumb_url: Nullable(Type.String({ description: "The same, 64×64" })),
 });
 
+const MemberDetailSchema = Type.Composite([
+  MemberSchema,
+  Type.Object({
+    mobile: Nullable(
+      Type.String({ description: "The mobile number on their profile (E.164); null without one" }),
+    ),
+  }),
+]);
+
 const Params = Type.Object({ account_id: Str(64) });
 const MemberParams = Type.Object({ account_id: Str(64), user_id: Str(64) });
 
@@ -143,12 +152,13 @@ export function registerMembersRoutes(app: FastifyInstance, services: Services) 
         tags,
         summary: "One member",
         params: MemberParams,
-        response: { 200: MemberSchema, ...errorResponses(403, 404) },
+        response: { 200: MemberDetailSchema, ...errorResponses(403, 404) },
       },
     },
     async (request) => {
       const { account_id, user_id } = request.params as { account_id: string; user_id: string };
-      return memberView(await members.get(userActor(request).id, account_id, user_id));
+      const member = await members.get(userActor(request).id, account_id, user_id);
+      return { ...memberView(member), mobile: member.mobile ?? null };
     },
   );
 

@@ -97,6 +97,23 @@ describe("the settings sidebar", () => {
     expect(labels(new Set(UI_PERMISSIONS.filter((p) => p !== permission)))).not.toContain(label);
   });
 
+  it("lists People (after Members) only for someone who reads members in two accounts or more", () => {
+    const labels = (severalAccounts: boolean | undefined, granted: ReadonlySet<UiPermission> = ROOT) =>
+      settingsNav({
+        can: (permission) => granted.has(permission),
+        securityOnly: false,
+        severalAccounts,
+      }).flatMap((group) => group.pages.map((page) => page.label));
+    expect(labels(undefined)).not.toContain("People");
+    expect(labels(false)).not.toContain("People");
+    expect(labels(true).slice(5, 7)).toEqual(["Members", "People"]);
+    // It is about the other accounts too: a role without members:read here does not hide it.
+    expect(labels(true, new Set())).toContain("People");
+    expect(
+      settingsNav({ can: () => true, securityOnly: true, severalAccounts: true }).flatMap((g) => g.pages),
+    ).toHaveLength(1);
+  });
+
   it("gives every page a distinct /settings/<key> address", () => {
     const paths = SETTINGS_PAGES.map((page) => page.path);
     expect(new Set(paths).size).toBe(paths.length);

@@ -19,6 +19,8 @@ export type SettingsPageDefinition = {
   path: string;
   /** Shown only when the user's role in the current account grants this; none = every signed-in user. */
   permission?: UiPermission;
+  /** Shown only when this holds too: "several-accounts" = the user reads members in 2+ accounts. */
+  shownWhen?: "several-accounts";
   /** "narrow" for forms (a readable line length), "wide" for tables (a 7-column table fits at 1280 px). */
   width: "narrow" | "wide";
   /**
@@ -37,6 +39,7 @@ export const SETTINGS_PAGES = [
   { key: "notifications", group: "personal", label: "Notifications", path: "/settings/notifications", width: "narrow" },
   { key: "overview", group: "account", label: "Overview", path: "/settings/overview", permission: "members:read", width: "wide" },
   { key: "members", group: "account", label: "Members", path: "/settings/members", permission: "members:read", width: "wide", itemPrefix: "" },
+  { key: "people", group: "account", label: "People", path: "/settings/people", shownWhen: "several-accounts", width: "wide" },
   { key: "teams", group: "account", label: "Teams", path: "/settings/teams", permission: "teams:read", width: "wide", itemPrefix: "" },
   { key: "roles", group: "account", label: "Roles", path: "/settings/roles", permission: "roles:read", width: "wide", itemPrefix: "" },
   { key: "api-keys", group: "account", label: "API keys", path: "/settings/api-keys", permission: "api_keys:manage", width: "wide", itemPrefix: "" },
@@ -127,11 +130,14 @@ export type SettingsNavGroup = {
 export function settingsNav(access: {
   can: (permission: UiPermission) => boolean;
   securityOnly: boolean;
+  /** The user reads members in two or more accounts (GET /me/managed-accounts); unknown = no. */
+  severalAccounts?: boolean;
 }): SettingsNavGroup[] {
   const visible = SETTINGS_PAGES.filter((page: SettingsPageDefinition) =>
     access.securityOnly
       ? page.key === SECURITY_ONLY_PAGE
-      : page.permission === undefined || access.can(page.permission),
+      : (page.permission === undefined || access.can(page.permission)) &&
+        (page.shownWhen !== "several-accounts" || access.severalAccounts === true),
   );
   return SETTINGS_GROUPS.map((group) => ({
     key: group.key,

@@ -1,9 +1,10 @@
-import { type ComponentType, useCallback, useEffect, useState } from "react";
+import { type ComponentType, useCallback, useEffect, useRef, useState } from "react";
 import { AppHeader } from "../../components/app-header";
 import { FormAlert } from "../../components/form-alert";
 import { NavDrawer, SettingsNav } from "../../components/settings-nav";
 import { LoadingCard } from "../../components/skeleton";
 import { homePath } from "../../overview";
+import { type ManagedAccount, managesSeveralAccounts } from "../../people";
 import { Link, useLocation } from "../../router";
 import { type SettingsPage as SettingsPageDefinition, settingsNav } from "../../settings-nav";
 import type { Branding } from "../../types";
@@ -46,7 +47,8 @@ export function SettingsPage({ page, itemId }: { page: SettingsPageDefinition; i
     setNavOpen(false);
   }, [pathname]);
 
-  const groups = settingsNav({ can: permissions.can, securityOnly });
+  const managed = useManagedAccounts(securityOnly ? null : user.memberships.length);
+  const groups = settingsNav({ can: permissions.can, securityOnly, severalAccounts: managed });
   const pending = !securityOnly && permissions.status === "loading";
   const account = user.memberships.find((membership) => membership.account_id === account_id);
   // The switcher re-reads the account list when the account, its name or the memberships change.
@@ -99,6 +101,22 @@ export function SettingsPage({ page, itemId }: { page: SettingsPageDefinition; i
       </NavDrawer>
     </div>
   );
+}
+
+/** Whether the user reads members in two or more accounts (the People page); re-asked when memberships change. */
+function useManagedAccounts(membershipCount: number | null): boolean {
+  // One account can't be several: no request for most people.
+  const managed = useResource<{ data: ManagedAccount[] }>(
+    membershipCount !== null && membershipCount >= 2 ? "/me/managed-accounts" : null,
+  );
+  const { reload } = managed;
+  const seen = useRef(membershipCount);
+  useEffect(() => {
+    if (seen.current === membershipCount) return;
+    seen.current = membershipCount;
+    reload();
+  }, [membershipCount, reload]);
+  return managesSeveralAccounts(managed.data?.data);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { EmailText } from "../../components/email-text";
 import { SelectField } from "../../components/field";
@@ -46,7 +46,42 @@ function shortName(member: Member): string {
  * mails someone asks first (ConfirmDialog); reactivating and re-sending act at once. Successes are
  * toasts, and a suspension's or role change's toast offers the opposite action.
  */
-export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
+export function MemberActions(props: Props) {
+  const { items, dialogs, busy } = useMemberActions(props);
+  if (items.length === 0) return null;
+  return (
+    <>
+      <Menu
+        testId="member-menu"
+        label={`Actions for ${memberName(props.member)}`}
+        items={items}
+        buttonClassName="button button-secondary button-small menu-button"
+        floating
+      >
+        {busy ? (
+          "Working…"
+        ) : (
+          <>
+            <span aria-hidden="true">⋯</span>
+            <span className="menu-button-text">Actions</span>
+          </>
+        )}
+      </Menu>
+      {dialogs}
+    </>
+  );
+}
+
+/**
+ * The actions on one member and the dialogs they open: the row menu above shows them as menu items,
+ * the member detail page as buttons. `items` holds only what the server would allow; `dialogs` must be
+ * rendered wherever the items are.
+ */
+export function useMemberActions({ member, roles, onNotice, onChanged }: Props): {
+  items: MenuItem[];
+  dialogs: ReactNode;
+  busy: boolean;
+} {
   const api = useApi();
   const toast = useToast();
   const base = useAccountPath();
@@ -195,29 +230,11 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
     }
   }
 
-  if (items.length === 0) return null;
-
   const close = () => setDialog(null);
   const email = <EmailText email={member.email} />;
 
-  return (
+  const dialogs = (
     <>
-      <Menu
-        testId="member-menu"
-        label={`Actions for ${name}`}
-        items={items}
-        buttonClassName="button button-secondary button-small menu-button"
-        floating
-      >
-        {busy ? (
-          "Working…"
-        ) : (
-          <>
-            <span aria-hidden="true">⋯</span>
-            <span className="menu-button-text">Actions</span>
-          </>
-        )}
-      </Menu>
       {dialog === "change-role" && memberPath ? (
         <ChangeRoleDialog
           member={member}
@@ -419,6 +436,7 @@ export function MemberActions({ member, roles, onNotice, onChanged }: Props) {
       ) : null}
     </>
   );
+  return { items, dialogs, busy };
 }
 
 function ChangeRoleDialog({

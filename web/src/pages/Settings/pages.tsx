@@ -11,6 +11,7 @@ import { DomainsTab } from "./domains-tab";
 import { GeneralTab } from "./general-tab";
 import { NotificationsTab } from "./notifications-tab";
 import { OverviewTab } from "./overview-tab";
+import { PeopleTab } from "./people-tab";
 import { ProfileTab } from "./profile-tab";
 import { RolesTab } from "./roles-tab";
 import { SecurityPolicyCard } from "./security-policy-card";
@@ -35,6 +36,7 @@ export const SETTINGS_PAGE_COMPONENTS = {
   notifications: NotificationsTab,
   overview: OverviewTab,
   members: UsersTab,
+  people: PeopleTab,
   teams: TeamsTab,
   roles: RolesTab,
   "api-keys": ApiKeysTab,

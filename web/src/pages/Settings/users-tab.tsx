@@ -4,10 +4,11 @@ import { Avatar } from "../../components/avatar";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { EmailText } from "../../components/email-text";
 import { FormAlert } from "../../components/form-alert";
-import { LinkedItemMissing } from "../../components/linked-item-missing";
 import { LoadMore } from "../../components/load-more";
 import { LoadingBlock } from "../../components/skeleton";
 import { explainItemError, type Notice } from "../../error-messages";
+import { Link } from "../../router";
+import { settingsItemPath } from "../../settings-nav";
 import type {
   BulkDeleteResult,
   Member,
@@ -23,13 +24,12 @@ import { useFormatDate } from "../../use-format-date";
 import { usePagedList } from "../../use-paged-list";
 import { usePermissions } from "../../use-permissions";
 import { usePreferences } from "../../use-preferences";
-import { useResource } from "../../use-resource";
-import { linkedItemMark, useRevealLinkedItem } from "../../use-reveal-linked-item";
 import { useSessionInfo } from "../../use-session";
 import { useToast } from "../../use-toast";
 import { memberName, rolesSeenOn, useAccountPath, useRoles, useTeams } from "./account-data";
 import { InviteDialog } from "./invite-dialog";
 import { MemberActions } from "./member-actions";
+import { MemberDetail } from "./member-detail";
 import type { SettingsPageProps } from "./pages";
 import { isAtSeatLimit, SeatLimitPrompt, SeatUsage, useSeats } from "./seat-usage";
 
@@ -60,7 +60,13 @@ const INACTIVE_CHOICES = ["7", "30", "90", "180", "365"] as const;
 
 const NO_FILTERS = { q: "", status: "", role_id: "", team_id: "", mfa: "", inactive_days: "" } as const;
 
+/** `/settings/members`: the list; `/settings/members/{user_id}`: one member's page. */
 export function UsersTab({ itemId = null }: SettingsPageProps) {
+  if (itemId !== null) return <MemberDetail userId={itemId} />;
+  return <MembersList />;
+}
+
+function MembersList() {
   const api = useApi();
   const toast = useToast();
   const base = useAccountPath();
@@ -84,27 +90,6 @@ export function UsersTab({ itemId = null }: SettingsPageProps) {
     order: filters.order,
   });
   const members = usePagedList<Member, MembersPage>(listPath, pageSize);
-  // A deep link (/settings/members/{user_id}): look the member up, then search the list for their
-  // address, so they are on screen whatever page of the list they would fall on.
-  const linked = useResource<Member>(
-    itemId === null ? null : `${base}/members/${encodeURIComponent(itemId)}`,
-  );
-  const [linkedShown, setLinkedShown] = useState<string | null>(null);
-  if (linked.data && linkedShown !== itemId) {
-    setLinkedShown(itemId);
-    setFilters((current) => ({
-      ...current,
-      q: linked.data?.email ?? "",
-      status: "",
-      role_id: "",
-      team_id: "",
-      inactive_days: "",
-    }));
-  }
-  useRevealLinkedItem(
-    itemId,
-    members.items.some((member) => member.user_id === itemId),
-  );
   const roles = useRoles();
   const teams = useTeams();
   const seats = useSeats();
@@ -253,7 +238,6 @@ export function UsersTab({ itemId = null }: SettingsPageProps) {
           </FormAlert>
         ) : null}
         {members.error ? <FormAlert>{members.error}</FormAlert> : null}
-        {itemId !== null && linked.error ? <LinkedItemMissing what="member" /> : null}
 
         {canBulkDelete && selected.length > 0 ? (
           <section className="bulk-bar" aria-label="Selected members">
@@ -289,7 +273,6 @@ export function UsersTab({ itemId = null }: SettingsPageProps) {
             selectable={canBulkDelete ? selectable : null}
             selected={selected}
             onSelectedChange={setSelected}
-            itemId={itemId}
             roles={roleOptions}
             onNotice={setNotice}
             onChanged={refreshAll}
@@ -529,7 +512,6 @@ function MembersTable({
   selectable,
   selected,
   onSelectedChange,
-  itemId,
   roles,
   onNotice,
   onChanged,
@@ -540,8 +522,6 @@ function MembersTable({
   selectable: readonly Member[] | null;
   selected: readonly string[];
   onSelectedChange: (next: string[]) => void;
-  /** A deep link's member: their row is marked. */
-  itemId: string | null;
   roles: readonly RoleRef[];
   onNotice: (notice: Notice | null) => void;
   onChanged: () => void;
@@ -598,7 +578,6 @@ function MembersTable({
                 data-status={member.status}
                 data-user-id={member.user_id ?? undefined}
                 data-self={isSelf ? "true" : undefined}
-                data-highlighted={linkedItemMark(itemId, member.user_id)}
               >
                 {selectable ? (
                   <td className="cell-check">
@@ -624,7 +603,19 @@ function MembersTable({
                     />
                     <span className="member-identity-text">
                       <span className="member-name">
-                        {name === member.email ? <EmailText email={name} /> : name}
+                        {member.user_id && member.status !== "pending" ? (
+                          <Link
+                            to={settingsItemPath("members", member.user_id)}
+                            className="member-link"
+                            data-testid="member-link"
+                          >
+                            {name === member.email ? <EmailText email={name} /> : name}
+                          </Link>
+                        ) : name === member.email ? (
+                          <EmailText email={name} />
+                        ) : (
+                          name
+                        )}
                         {isSelf ? <span className="badge badge-you">You</span> : null}
                       </span>
                       {name !== member.email ? (
