@@ -46,6 +46,7 @@ import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
+import { registerOverviewRoutes } from "./overview/overview.routes.js";
 import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerAssignmentsRoutes } from "./roles/assignments.routes.js";
 import { registerRolesRoutes } from "./roles/roles.routes.js";
@@ -193,6 +194,7 @@ export async function buildApp(
   registerApiKeyUsageRoutes(app, services);
   registerBillingRoutes(app, services);
   registerPaymentsRoutes(app, services);
+  registerOverviewRoutes(app, services);
   registerEventsRoutes(app);
   registerNotificationsRoutes(app, services);
   registerWebhooksRoutes(app, services);

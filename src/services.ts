@@ -101,6 +101,8 @@ import { createNotificationConsumer } from "./notifications/notification-consume
 import { createNotificationHub } from "./notifications/notification-stream.js";
 import { createNotificationsRepository } from "./notifications/notifications.repository.js";
 import { createNotificationsService } from "./notifications/notifications.service.js";
+import { createOverviewRepository } from "./overview/overview.repository.js";
+import { createOverviewService } from "./overview/overview.service.js";
 import { createRetentionRepository } from "./retention/retention.repository.js";
 import { createRetentionService } from "./retention/retention.service.js";
 import { createAccessCache } from "./roles/access.js";
@@ -854,6 +856,16 @@ export async function createServices(deps: {
     audit,
     billing,
     payments,
+    /** GET …/overview: the account at a glance (src/overview). */
+    overview: createOverviewService({
+      db,
+      clock,
+      access,
+      accounts,
+      plans: config.plans,
+      billing,
+      repository: createOverviewRepository(),
+    }),
     mfa,
     passkeys,
     notifications,

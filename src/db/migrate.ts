@@ -25,6 +25,7 @@ import * as accountDomains from "./migrations/0024-account-domains.js";
 import * as exports from "./migrations/0025-exports.js";
 import * as dataRetention from "./migrations/0026-data-retention.js";
 import * as accountClosure from "./migrations/0027-account-closure.js";
+import * as overviewIndexes from "./migrations/0028-overview-indexes.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   "0025-exports": exports,
   "0026-data-retention": dataRetention,
   "0027-account-closure": accountClosure,
+  "0028-overview-indexes": overviewIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

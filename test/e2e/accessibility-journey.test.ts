@@ -158,6 +158,7 @@ describe("accessibility in a real browser", () => {
           "/settings/security",
           "/settings/preferences",
           "/settings/notifications",
+          "/settings/overview",
           "/settings/members",
           "/settings/teams",
           "/settings/roles",

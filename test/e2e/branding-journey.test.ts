@@ -116,7 +116,7 @@ describe("organization, branding and the branded login page in a real browser", 
     await page.fill('input[name="email"]', EMAIL);
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('[data-testid="login-submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
   });
 
   it("uploads a logo on Settings → Organization after a preview, refusing a fake image first", async () => {

@@ -34,7 +34,7 @@ describe("account closure journey in a real browser", () => {
     await page.fill('input[name="email"]', "closer@example.com");
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
 
     await page.goto(`${base}/settings/data`);
     await page.click('[data-testid="closure-open"]');

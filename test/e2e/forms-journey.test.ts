@@ -45,7 +45,7 @@ describe("forms and their errors in a real browser", () => {
     await page.fill('input[name="email"]', email);
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
   }
 
   it("shows every sign-up problem on its field in one answer, with one banner at most", async () => {

@@ -81,7 +81,8 @@ describe("identity journey in a real browser", () => {
     await page.waitForSelector('[data-testid="login-error"]');
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
+    await page.goto(`${base}/settings/profile`);
     expect(await page.getAttribute('[data-testid="email-verified"]', "data-verified")).toBe("true");
 
     // Profile: a taken username shows next to the field; a good one saves.
@@ -173,7 +174,7 @@ describe("identity journey in a real browser", () => {
     await page.fill('input[name="email"]', "unverified@example.com");
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     await page.goto(`${base}/settings/security`);
     await page.waitForSelector('[data-testid="totp-enable"]');
     expect(await page.locator('[data-testid="email-enable"]').count()).toBe(0);
@@ -204,7 +205,7 @@ describe("identity journey in a real browser", () => {
     await page.fill('input[name="email"]', "journey@example.com");
     await page.fill('input[name="password"]', NEW_PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     await page.goto(`${base}/settings/general`);
     await page.selectOption('select[name="theme"]', "dark");
     expect(await page.getAttribute("html", "data-theme")).toBe("dark");

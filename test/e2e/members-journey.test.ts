@@ -53,7 +53,7 @@ describe("members journey in a real browser", () => {
 
   it("invites two people, one accepts by mail; the admin changes her role, suspends, reactivates and removes her", async () => {
     await logIn(admin, "admin@acme.example", ADMIN_PASSWORD);
-    await admin.waitForURL(/\/settings\/profile$/);
+    await admin.waitForURL(/\/settings\/(overview|profile)$/);
     await admin.goto(`${base}/settings/users`);
 
     // Invite two people as Monitors.
@@ -93,7 +93,7 @@ describe("members journey in a real browser", () => {
     await maya.fill('input[name="password"]', MAYA_PASSWORD);
     await maya.fill('input[name="confirm_password"]', MAYA_PASSWORD);
     await maya.click('[data-testid="accept-submit"]');
-    await maya.waitForURL(/\/settings\/profile$/);
+    await maya.waitForURL(/\/settings\/(overview|profile)$/);
     const mayaMe = (await maya.evaluate(() => fetch("/api/v1/me").then((r) => r.json()))) as {
       memberships: Array<{ account_name: string; role: { key: string } }>;
     };
@@ -107,7 +107,7 @@ describe("members journey in a real browser", () => {
         ),
     );
     await logIn(maya, "maya@acme.example", MAYA_PASSWORD);
-    await maya.waitForURL(/\/settings\/profile$/);
+    await maya.waitForURL(/\/settings\/(overview|profile)$/);
 
     // The admin makes her a Developer.
     await admin.reload();
@@ -165,7 +165,7 @@ describe("members journey in a real browser", () => {
     await expect.poll(() => row("maya@acme.example").getAttribute("data-status")).toBe("active");
     await toast(/Maya Patel is active again/).waitFor();
     await logIn(maya, "maya@acme.example", MAYA_PASSWORD);
-    await maya.waitForURL(/\/settings\/profile$/);
+    await maya.waitForURL(/\/settings\/(overview|profile)$/);
 
     // She turns her own login off: she shows as deactivated, counted apart from the active members.
     await maya.goto(`${base}/settings/security`);

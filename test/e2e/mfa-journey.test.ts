@@ -49,7 +49,7 @@ describe("two-factor journey in a real browser", () => {
     await page.fill('input[name="email"]', "otp@example.com");
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
 
     await page.goto(`${base}/settings/security`);
     await page.click('[data-testid="totp-enable"]');
@@ -70,7 +70,7 @@ describe("two-factor journey in a real browser", () => {
     await logInWithPassword();
     await page.fill('input[name="code"]', code(secret));
     await page.click('[data-testid="mfa-submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     await logOut();
 
     // Log in with a recovery code; it then counts one fewer.
@@ -78,7 +78,7 @@ describe("two-factor journey in a real browser", () => {
     await page.click('[data-testid="use-recovery"]');
     await page.fill('input[name="code"]', codes[0] as string);
     await page.click('[data-testid="mfa-submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     await page.goto(`${base}/settings/security`);
     await expect
       .poll(() => page.getAttribute('[data-testid="recovery-remaining"]', "data-remaining"))

@@ -75,7 +75,7 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
     await page.fill('input[name="email"]', EMAIL);
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
 
     // Add a passkey: the first factor, so recovery codes are shown once.
     await page.goto(`${base}/settings/security`);
@@ -105,7 +105,7 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
 
     // Passwordless: no email, no password.
     await page.click('[data-testid="passkey-sign-in"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     const me = (await page.evaluate(async () => (await fetch("/api/v1/session")).json())) as {
       user: { id: string; email: string };
     };
@@ -118,7 +118,7 @@ describe("passkey journey in a real browser with a virtual authenticator", () =>
     await page.click('button[type="submit"]');
     await page.waitForSelector('[data-testid="use-passkey"]');
     await page.click('[data-testid="use-passkey"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
 
     const logins = await t.services.db
       .selectFrom("audit_events")

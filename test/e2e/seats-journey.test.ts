@@ -31,7 +31,7 @@ describe("seat limit on the Users page, in a real browser", () => {
     await page.fill('input[name="email"]', "owner@seats.example");
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     await page.goto(`${base}/settings/users`);
     await expect.poll(() => usage().getAttribute("data-used")).toBe("1");
     expect(await usage().textContent()).toMatch(/1 of 3 seats used/);

@@ -38,7 +38,7 @@ describe("the web app's shell in a real browser", () => {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     await logIn(page, email, password);
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     return { context, page };
   }
   async function logIn(page: Page, email: string, password: string) {
@@ -92,6 +92,7 @@ describe("the web app's shell in a real browser", () => {
       [
         "Account",
         [
+          "Overview",
           "Members",
           "Teams",
           "Roles",
@@ -112,7 +113,7 @@ describe("the web app's shell in a real browser", () => {
     const asMonitor = await signedIn(MONITOR_EMAIL, monitor.password);
     expect(await sidebarLabels(asMonitor.page)).toEqual([
       ["Personal", ["Profile", "Security", "Preferences", "Notifications"]],
-      ["Account", ["Members", "Teams", "Roles", "Organization", "Branding", "Domains"]],
+      ["Account", ["Overview", "Members", "Teams", "Roles", "Organization", "Branding", "Domains"]],
     ]);
     // A page the sidebar leaves out says why, when its address is typed in.
     await asMonitor.page.goto(`${base}/settings/billing`);
@@ -215,7 +216,8 @@ describe("the web app's shell in a real browser", () => {
     const focused = () =>
       page.evaluate("document.activeElement?.textContent || document.activeElement?.dataset.testid");
     expect(await focusInDrawer()).toBe(true);
-    expect(await focused()).toBe("Profile");
+    // The current page's link: a Root lands on the overview.
+    expect(await focused()).toBe("Overview");
     // Focus stays inside however far one tabs.
     for (let i = 0; i < 14; i++) {
       await page.keyboard.press("Tab");

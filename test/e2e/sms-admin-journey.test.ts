@@ -53,7 +53,7 @@ describe("text-message codes and an admin viewing a member's recovery codes, in 
 
     const member = await (await browser.newContext()).newPage();
     await logIn(member, MEMBER);
-    await member.waitForURL(/\/settings\/profile$/);
+    await member.waitForURL(/\/settings\/(overview|profile)$/);
     await member.goto(`${base}/settings/security`);
     await member.click('[data-testid="sms-enable"]');
     await member.fill('[data-testid="sms-dialog"] input[name="phone"]', "0044 7700 900 321");
@@ -98,12 +98,12 @@ describe("text-message codes and an admin viewing a member's recovery codes, in 
     await member.waitForSelector('[data-testid="sms-code-sent"]');
     await member.fill('input[name="code"]', await textedCode("+447700900321", 1));
     await member.click('[data-testid="mfa-submit"]');
-    await member.waitForURL(/\/settings\/profile$/);
+    await member.waitForURL(/\/settings\/(overview|profile)$/);
 
     // The Root opens the member's menu and views their recovery codes: the same ten, and the member is told.
     const admin = await (await browser.newContext()).newPage();
     await logIn(admin, "boss@example.com");
-    await admin.waitForURL(/\/settings\/profile$/);
+    await admin.waitForURL(/\/settings\/(overview|profile)$/);
     await admin.goto(`${base}/settings/users`);
     const row = admin.locator(`[data-testid="member-row"][data-email="${MEMBER}"]`);
     await row.locator('[data-testid="member-menu"]').click();

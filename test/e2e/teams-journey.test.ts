@@ -62,7 +62,7 @@ describe("team deletion in a real browser", () => {
     await page.fill('input[name="email"]', "root@teams.example");
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
-    await page.waitForURL(/\/settings\/profile$/);
+    await page.waitForURL(/\/settings\/(overview|profile)$/);
     await page.goto(`${base}/settings/teams`);
     await row("Empty").waitFor();
 

@@ -26,6 +26,7 @@ describe("the settings sidebar", () => {
       [
         "Account",
         [
+          "Overview",
           "Members",
           "Teams",
           "Roles",
@@ -47,7 +48,10 @@ describe("the settings sidebar", () => {
   it("lists only what a Monitor may open, and leaves out the empty Billing group", () => {
     expect(sidebar(MONITOR)).toEqual([
       ["Personal", ["Profile", "Security", "Preferences", "Notifications"]],
-      ["Account", ["Members", "Teams", "Roles", "User assignments", "Organization", "Branding", "Domains"]],
+      [
+        "Account",
+        ["Overview", "Members", "Teams", "Roles", "User assignments", "Organization", "Branding", "Domains"],
+      ],
     ]);
   });
 
@@ -58,6 +62,7 @@ describe("the settings sidebar", () => {
       [
         "Account",
         [
+          "Overview",
           "Members",
           "Teams",
           "Roles",
@@ -106,7 +111,7 @@ describe("the settings sidebar", () => {
       }).flatMap((group) => group.pages.map((page) => page.label));
     expect(labels(undefined)).not.toContain("People");
     expect(labels(false)).not.toContain("People");
-    expect(labels(true).slice(4, 6)).toEqual(["Members", "People"]);
+    expect(labels(true).slice(5, 7)).toEqual(["Members", "People"]);
     // It is about the other accounts too: a role without members:read here does not hide it.
     expect(labels(true, new Set())).toContain("People");
     expect(

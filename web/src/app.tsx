@@ -1,4 +1,5 @@
 import { AuthSkeleton, ShellSkeleton } from "./components/page-skeletons";
+import { homePath } from "./overview";
 import { AcceptInvitationPage } from "./pages/AcceptInvitation";
 import { CancelAccountClosurePage } from "./pages/CancelAccountClosure";
 import { ConfirmEmailChangePage } from "./pages/ConfirmEmailChange";
@@ -14,22 +15,35 @@ import { Redirect, useLocation } from "./router";
 import { sameOriginPath } from "./same-origin-path";
 import { resolveSettingsPath, SECURITY_ONLY_PAGE, settingsPage } from "./settings-nav";
 import type { SessionInfo } from "./types";
+import { type PermissionsContextValue, usePermissions } from "./use-permissions";
 import { isSecurityOnly, useSession } from "./use-session";
 
-/** Where a signed-in user belongs when a page is not for them (/, /login). */
-function homeFor(info: SessionInfo): string {
-  return isSecurityOnly(info) ? "/settings/security" : "/settings/profile";
+/** Where a signed-in user belongs when a page is not for them (/, /login); null while permissions load. */
+function homeFor(info: SessionInfo, permissions: PermissionsContextValue): string | null {
+  // Without a current account (every membership ended) there are no permissions to wait for.
+  return homePath(isSecurityOnly(info), info.account_id ? permissions : NO_ACCOUNT);
 }
 
+const NO_ACCOUNT = { status: "ready", can: () => false } as const;
+
 /** After log-in: back to where the user was sent from (`?next=`, same origin only), else home. */
-function afterLogin(info: SessionInfo, search: string): string {
-  if (isSecurityOnly(info)) return homeFor(info);
-  return sameOriginPath(new URLSearchParams(search).get("next"), window.location.origin) ?? homeFor(info);
+function afterLogin(info: SessionInfo, search: string, permissions: PermissionsContextValue): string | null {
+  if (isSecurityOnly(info)) return homeFor(info, permissions);
+  return (
+    sameOriginPath(new URLSearchParams(search).get("next"), window.location.origin) ??
+    homeFor(info, permissions)
+  );
+}
+
+/** A redirect to the signed-in user's home, once it is known (the shell's skeleton meanwhile). */
+function GoTo({ to }: { to: string | null }) {
+  return to === null ? <ShellSkeleton /> : <Redirect to={to} />;
 }
 
 export function App() {
   const { pathname, search } = useLocation();
   const { state, reload } = useSession();
+  const permissions = usePermissions();
 
   if (state.status === "loading") {
     return pathname.startsWith("/settings") ? <ShellSkeleton /> : <AuthSkeleton />;
@@ -53,9 +67,9 @@ export function App() {
 
   switch (path) {
     case "/":
-      return <Redirect to={info ? homeFor(info) : "/login"} />;
+      return info ? <GoTo to={homeFor(info, permissions)} /> : <Redirect to="/login" />;
     case "/login":
-      if (info) return <Redirect to={afterLogin(info, search)} />;
+      if (info) return <GoTo to={afterLogin(info, search, permissions)} />;
       return <LoginPage />;
     case "/signup":
       return <SignupPage />;
@@ -74,7 +88,7 @@ export function App() {
     case "/cancel-account-closure":
       return <CancelAccountClosurePage />;
     case "/settings":
-      return <Redirect to={info ? homeFor(info) : "/login"} />;
+      return info ? <GoTo to={homeFor(info, permissions)} /> : <Redirect to="/login" />;
   }
 
   if (path.startsWith("/settings/")) {

@@ -37,6 +37,7 @@ export const SETTINGS_PAGES = [
   { key: "security", group: "personal", label: "Security", path: "/settings/security", width: "wide" },
   { key: "preferences", group: "personal", label: "Preferences", path: "/settings/preferences", width: "narrow" },
   { key: "notifications", group: "personal", label: "Notifications", path: "/settings/notifications", width: "narrow" },
+  { key: "overview", group: "account", label: "Overview", path: "/settings/overview", permission: "members:read", width: "wide" },
   { key: "members", group: "account", label: "Members", path: "/settings/members", permission: "members:read", width: "wide", itemPrefix: "" },
   { key: "people", group: "account", label: "People", path: "/settings/people", shownWhen: "several-accounts", width: "wide" },
   { key: "teams", group: "account", label: "Teams", path: "/settings/teams", permission: "teams:read", width: "wide", itemPrefix: "" },

@@ -3,6 +3,7 @@ import { AppHeader } from "../../components/app-header";
 import { FormAlert } from "../../components/form-alert";
 import { NavDrawer, SettingsNav } from "../../components/settings-nav";
 import { LoadingCard } from "../../components/skeleton";
+import { homePath } from "../../overview";
 import { type ManagedAccount, managesSeveralAccounts } from "../../people";
 import { Link, useLocation } from "../../router";
 import { type SettingsPage as SettingsPageDefinition, settingsNav } from "../../settings-nav";
@@ -54,7 +55,7 @@ export function SettingsPage({ page, itemId }: { page: SettingsPageDefinition; i
   const accountKey = securityOnly
     ? null
     : `${account_id} ${account?.account_name ?? ""} ${user.memberships.map((membership) => membership.account_id).join(",")}`;
-  const home = securityOnly ? "/settings/security" : "/settings/profile";
+  const home = homePath(securityOnly, permissions) ?? "/settings/profile";
   const Page: ComponentType<SettingsPageProps> = SETTINGS_PAGE_COMPONENTS[page.key];
 
   const nav = (onNavigate?: () => void) => (

@@ -11,6 +11,7 @@ import { DataTab } from "./data-tab";
 import { DomainsTab } from "./domains-tab";
 import { GeneralTab } from "./general-tab";
 import { NotificationsTab } from "./notifications-tab";
+import { OverviewTab } from "./overview-tab";
 import { PeopleTab } from "./people-tab";
 import { ProfileTab } from "./profile-tab";
 import { RolesTab } from "./roles-tab";
@@ -34,6 +35,7 @@ export const SETTINGS_PAGE_COMPONENTS = {
   security: SecurityTab,
   preferences: GeneralTab,
   notifications: NotificationsTab,
+  overview: OverviewTab,
   members: UsersTab,
   people: PeopleTab,
   teams: TeamsTab,
