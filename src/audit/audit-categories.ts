@@ -22,6 +22,7 @@ const EXACT: Readonly<Record<string, AuditCategory>> = {
   "member.recovery_codes_viewed": "security",
   "member.password_reset_forced": "security",
   "member.logged_out": "security",
+  "member.session_revoked": "security",
   "user.password_changed": "security",
   "user.password_reset": "security",
   "user.password_reset_by_operator": "security",

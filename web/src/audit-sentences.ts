@@ -103,6 +103,7 @@ const SENTENCES: Record<string, Sentence> = {
   "member.suspended": (a, e) => `${a} suspended ${t(e, "a member")}`,
   "member.reactivated": (a, e) => `${a} reactivated ${t(e, "a member")}`,
   "member.logged_out": (a, e) => `${a} signed ${t(e, "a member")} out everywhere`,
+  "member.session_revoked": (a, e) => `${a} ended one of ${possessive(t(e, "a member"))} sessions`,
   "member.password_reset_forced": (a, e) => `${a} made ${t(e, "a member")} reset their password`,
   "member.mfa_reset": (a, e) => `${a} reset ${possessive(t(e, "a member"))} two-factor authentication`,
   "member.recovery_codes_issued": (a, e) => `${a} issued new recovery codes for ${t(e, "a member")}`,
