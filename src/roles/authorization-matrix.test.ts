@@ -126,6 +126,14 @@ const ROWS: Row[] = [
     arrange: spare("developer"),
     body: (s) => ({ role_id: s.roleIds.monitor }),
   },
+  {
+    method: "POST",
+    path: "/members/bulk-role",
+    permission: "members:update_role",
+    arrange: spare("developer"),
+    body: (s, _role, params) => ({ user_ids: [params.user_id], role_id: s.roleIds.monitor }),
+  },
+  { method: "GET", path: "/overview", permission: "members:read" },
   { method: "POST", path: "/members/{user_id}/suspend", permission: "members:suspend", arrange: spare() },
   {
     method: "POST",
