@@ -864,6 +864,7 @@ export async function createServices(deps: {
       accounts,
       plans: config.plans,
       billing,
+      audit,
       repository: createOverviewRepository(),
     }),
     mfa,

@@ -146,8 +146,10 @@ export type AuditFilter = {
   /** Matches actions starting with this text (e.g. "member."). */
   actionPrefix?: string | undefined;
   targetId?: string | undefined;
-  /** Only the actions of one category (audit-categories.ts). */
+  /** Only the actions of one category (audit-categories.ts), or of another rule of the same shape. */
   category?: CategoryRule | undefined;
+  /** Only events by these kinds of actor ("user", "api_key", "system"). */
+  actorTypes?: readonly string[] | undefined;
   /** Inclusive, ISO 8601 UTC. */
   from?: string | undefined;
   /** Inclusive, ISO 8601 UTC. */
@@ -205,6 +207,7 @@ export async function listAccountEvents(
     );
   }
   if (filter.targetId !== undefined) query = query.where("e.target_id", "=", filter.targetId);
+  if (filter.actorTypes !== undefined) query = query.where("e.actor_type", "in", [...filter.actorTypes]);
   if (filter.category !== undefined) {
     const rule = filter.category;
     query = query.where((eb) => categoryCondition(eb, rule));

@@ -52,7 +52,7 @@ const AuditEventsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const AuditEventSchema = Type.Object({
+export const AuditEventSchema = Type.Object({
   id: Type.String(),
   action: Type.String(),
   actor: Type.Object({
@@ -108,7 +108,7 @@ const AuditEventsPage = Type.Object({
   next_cursor: Nullable(Type.String()),
 });
 
-function auditEventView(event: AuditEntry, names: AuditNames): Static<typeof AuditEventSchema> {
+export function auditEventView(event: AuditEntry, names: AuditNames): Static<typeof AuditEventSchema> {
   const person = names.people.get(event.actor.userId ?? "");
   const actorName =
     event.actor.type === "api_key"

@@ -11,7 +11,7 @@ import {
   listChainKeys,
   type StoredChainEvent,
 } from "./audit.repository.js";
-import { type AuditCategory, categoryRule } from "./audit-categories.js";
+import { type AuditCategory, type CategoryRule, categoryRule } from "./audit-categories.js";
 import { accountIdOfChain, chainHash, chainKeyOf, GENESIS_HASH } from "./audit-chain.js";
 import { checkpointIsAuthentic, findCheckpoint } from "./audit-checkpoints.js";
 import { type AuditNames, resolveAuditNames } from "./audit-names.js";
@@ -258,6 +258,20 @@ export function createAuditService(deps: {
       const last = events.at(-1);
       const names = await resolveAuditNames(db, accountId, events, fileUrl);
       return { events, names, nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null };
+    },
+
+    /**
+     * The newest events of the account that match `rule`, by people or API keys, with their names
+     * (the account overview's recent admin activity). The caller has checked audit:read.
+     */
+    async recentEvents(accountId: string, rule: CategoryRule, limit: number): Promise<AuditPage> {
+      const events = await listAccountEvents(db, accountId, {
+        category: rule,
+        actorTypes: ["user", "api_key"],
+        limit,
+      });
+      const names = await resolveAuditNames(db, accountId, events, fileUrl);
+      return { events, names, nextCursor: null };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { type SqlBool, sql } from "kysely";
+import type { CategoryRule } from "../audit/audit-categories.js";
 import type { Executor } from "../db/database.js";
 
 /** Sign-in outcomes as the audit log records them (src/auth/auth.service.ts). */
@@ -28,6 +29,14 @@ export const ADMIN_ACTION_PREFIXES = [
 ] as const;
 const NOT_ADMIN_ACTIONS = ["invitation.accepted", "invitation.accept_refused_ip", "member.joined"];
 
+/** Admin work as an audit filter rule (the audit log's category rules have the same shape). */
+export const ADMIN_ACTIONS: CategoryRule = {
+  exact: [],
+  prefixes: [...ADMIN_ACTION_PREFIXES],
+  except: NOT_ADMIN_ACTIONS,
+  rest: false,
+};
+
 /** `day`: YYYY-MM-DD buckets; `month`: YYYY-MM. Both are a prefix of the stored ISO text (UTC). */
 export type Bucket = "day" | "month";
 
@@ -40,20 +49,6 @@ export type KeyCallBucket = { bucket: string; calls: number; errors: number };
 
 export type MemberRef = { userId: string; name: string; email: string };
 export type InactiveMember = MemberRef & { lastLoginAt: string | null };
-
-export type AdminActivity = {
-  id: string;
-  action: string;
-  actor: {
-    type: string;
-    id: string | null;
-    userId: string | null;
-    name: string | null;
-    email: string | null;
-  };
-  target: { type: string | null; id: string | null };
-  createdAt: string;
-};
 
 const bucketLength = (bucket: Bucket) => (bucket === "day" ? 10 : 7);
 
@@ -263,65 +258,6 @@ export function createOverviewRepository() {
           lastLoginAt: r.last_login_at,
         })),
       };
-    },
-
-    /** The newest administrative events of the account, by a person or an API key. */
-    async recentAdminActivity(db: Executor, accountId: string, limit: number): Promise<AdminActivity[]> {
-      const rows = await db
-        .selectFrom("audit_events as e")
-        .leftJoin("users as u", (join) =>
-          join.on((eb) => eb("u.id", "=", eb.fn.coalesce("e.actor_user_id", "e.actor_id"))),
-        )
-        // Someone who left and whose personal data retention has anonymised shows without a name.
-        .leftJoin("retention_departures as gone", (join) =>
-          join
-            .onRef("gone.account_id", "=", "e.account_id")
-            .onRef("gone.user_id", "=", "u.id")
-            .on("gone.anonymised_at", "is not", null),
-        )
-        .select([
-          "e.id",
-          "e.action",
-          "e.actor_type",
-          "e.actor_id",
-          "e.actor_user_id",
-          "u.first_name",
-          "u.last_name",
-          "u.email",
-          "gone.user_id as anonymised_user",
-          "e.target_type",
-          "e.target_id",
-          "e.created_at",
-        ])
-        .where("e.account_id", "=", accountId)
-        .where("e.actor_type", "in", ["user", "api_key"])
-        .where((eb) =>
-          eb.or(
-            ADMIN_ACTION_PREFIXES.map((prefix) =>
-              eb(eb.fn("substr", ["e.action", eb.val(1), eb.val(prefix.length)]), "=", prefix),
-            ),
-          ),
-        )
-        .where("e.action", "not in", NOT_ADMIN_ACTIONS)
-        .orderBy("e.seq", "desc")
-        .limit(limit)
-        .execute();
-      return rows.map((r) => {
-        const known = r.email !== null && !r.anonymised_user;
-        return {
-          id: r.id,
-          action: r.action,
-          actor: {
-            type: r.actor_type,
-            id: r.actor_id,
-            userId: r.actor_user_id ?? (r.actor_type === "user" ? r.actor_id : null),
-            name: known ? fullName(r.first_name ?? "", r.last_name ?? "") : null,
-            email: known ? r.email : null,
-          },
-          target: { type: r.target_type, id: r.target_id },
-          createdAt: r.created_at,
-        };
-      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { AuditEventSchema, auditEventView } from "../audit/audit.routes.js";
 import { userActor } from "../http/context.js";
 import { errorResponses, Nullable, Str, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -87,22 +88,9 @@ const OverviewSchema = Type.Object({
     ),
   }),
   recent_admin_activity: Nullable(
-    Type.Array(
-      Type.Object({
-        id: Type.String(),
-        action: Type.String(),
-        actor: Type.Object({
-          type: Type.String({ description: "user or api_key" }),
-          id: Nullable(Type.String()),
-          user_id: Nullable(Type.String({ description: "The member who acted (for a key, its creator)" })),
-          name: Nullable(Type.String()),
-          email: Nullable(Type.String()),
-        }),
-        target: Type.Object({ type: Nullable(Type.String()), id: Nullable(Type.String()) }),
-        created_at: Timestamp,
-      }),
-      { description: "null without audit:read" },
-    ),
+    Type.Array(AuditEventSchema, {
+      description: "The newest admin events, as GET …/audit-events shows them; null without audit:read",
+    }),
   ),
   billing: Nullable(
     Type.Object(
@@ -120,6 +108,7 @@ const OverviewSchema = Type.Object({
 });
 
 function overviewView(o: AccountOverview): Static<typeof OverviewSchema> {
+  const activity = o.recentAdminActivity;
   return {
     range: o.range,
     metric: o.metric,
@@ -157,20 +146,9 @@ function overviewView(o: AccountOverview): Static<typeof OverviewSchema> {
         last_login_at: m.lastLoginAt,
       })),
     },
-    recent_admin_activity:
-      o.recentAdminActivity?.map((e) => ({
-        id: e.id,
-        action: e.action,
-        actor: {
-          type: e.actor.type,
-          id: e.actor.id,
-          user_id: e.actor.userId,
-          name: e.actor.name,
-          email: e.actor.email,
-        },
-        target: e.target,
-        created_at: e.createdAt,
-      })) ?? null,
+    recent_admin_activity: activity
+      ? activity.events.map((event) => auditEventView(event, activity.names))
+      : null,
     billing: o.billing && {
       plan: o.billing.plan,
       plan_name: o.billing.planName,

@@ -1,4 +1,5 @@
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { AuditPage, AuditService } from "../audit/audit.service.js";
 import type { BillingService } from "../billing/billing.service.js";
 import type { Plan } from "../billing/plans.js";
 import { seatLimitOf } from "../billing/seats.js";
@@ -6,13 +7,13 @@ import type { Db } from "../db/database.js";
 import type { Clock } from "../lib/clock.js";
 import { type AccessCache, holds, requirePermission } from "../roles/access.js";
 import type { CHART_METRICS, DATE_RANGES } from "../users/preferences.js";
-import type {
-  AdminActivity,
-  Bucket,
-  InactiveMember,
-  MemberRef,
-  OverviewRepository,
-  Window,
+import {
+  ADMIN_ACTIONS,
+  type Bucket,
+  type InactiveMember,
+  type MemberRef,
+  type OverviewRepository,
+  type Window,
 } from "./overview.repository.js";
 
 /** The ranges and metrics are the ones the user's preferences name as defaults (src/users/preferences.ts). */
@@ -109,7 +110,7 @@ export type AccountOverview = {
   totals: { succeeded: number; failed: number; value: number };
   inactive: { since: string; count: number; members: InactiveMember[] };
   /** null: the caller does not hold audit:read. */
-  recentAdminActivity: AdminActivity[] | null;
+  recentAdminActivity: Pick<AuditPage, "events" | "names"> | null;
   /** null: the caller does not hold billing:read. */
   billing: {
     plan: string;
@@ -133,6 +134,7 @@ export function createOverviewService(deps: {
   accounts: Pick<AccountsRepository, "findById" | "seatCounts">;
   plans: readonly Plan[];
   billing: Pick<BillingService, "overview">;
+  audit: Pick<AuditService, "recentEvents">;
   repository: OverviewRepository;
 }) {
   const { db, clock, repository } = deps;
@@ -230,7 +232,7 @@ export function createOverviewService(deps: {
         totals,
         inactive: { since, count: inactive.count, members: inactive.members },
         recentAdminActivity: holds(access, "audit:read")
-          ? await repository.recentAdminActivity(db, accountId, OVERVIEW.activityLimit)
+          ? await deps.audit.recentEvents(accountId, ADMIN_ACTIONS, OVERVIEW.activityLimit)
           : null,
         billing: holds(access, "billing:read") ? await billingOf(principalId, accountId) : null,
       };

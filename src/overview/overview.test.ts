@@ -196,6 +196,13 @@ describe.each(testDialects())("Account overview on %s", (dialect) => {
     expect(actions.some((a) => a.startsWith("auth.") || a === "invitation.accepted")).toBe(false);
     expect(body.recent_admin_activity.length).toBeGreaterThanOrEqual(9);
     expect(body.recent_admin_activity.length).toBeLessThanOrEqual(10);
+    // Shaped as the audit log shows events: the target named, the category given.
+    const suspension = body.recent_admin_activity.find(
+      (e: { action: string }) => e.action === "member.suspended",
+    );
+    expect(suspension.target).toMatchObject({ type: "user", id: expect.stringMatching(/^usr_/) });
+    expect(suspension.target.name).toMatch(/^Sam\b/);
+    expect(suspension.category).toBe("members");
     expect(body.recent_admin_activity[0].actor).toMatchObject({
       type: "user",
       user_id: root.userId,

@@ -158,6 +158,10 @@ describe.each(testDialects())("account overview journey in a real browser on %s"
       .locator('[data-testid="overview-activity-event"]')
       .evaluateAll((items) => items.map((item) => item.getAttribute("data-action")));
     expect(actions).toContain("member.suspended");
+    // …each told as the audit log tells it, with the people's names.
+    expect(
+      await page.textContent('[data-testid="overview-activity-event"][data-action="member.suspended"]'),
+    ).toMatch(/^Olivia Root suspended Sam\b/);
     expect(await page.textContent('[data-testid="overview-plan"]')).toContain("Team");
     expect(await page.textContent('[data-testid="overview-next-bill"]')).toMatch(/^\$\d/);
     await expectAccessible(page, "overview (light)");

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  actionLabel,
   bucketLabel,
   homePath,
   metricSummary,
@@ -47,11 +46,6 @@ describe("overview words", () => {
     expect(mfaLine({ ...mfa, members_total: 0, members_with_mfa: 0, percent: null })).toBe(
       "No active members",
     );
-  });
-
-  it("turns audit actions into words", () => {
-    expect(actionLabel("member.role_changed")).toBe("Member role changed");
-    expect(actionLabel("api_key.created")).toBe("API key created");
   });
 });
 

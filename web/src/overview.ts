@@ -1,6 +1,6 @@
 // The account overview's words and numbers (GET /accounts/{id}/overview), kept apart from React so
 // that test/web checks them.
-import type { ChartMetric, DateRange } from "./types.js";
+import type { AuditEvent, ChartMetric, DateRange } from "./types.js";
 
 export type OverviewPoint = { date: string; succeeded: number; failed: number; value: number };
 export type OverviewMemberRef = { user_id: string; name: string; email: string };
@@ -33,19 +33,8 @@ export type AccountOverview = {
     count: number;
     data: Array<OverviewMemberRef & { last_login_at: string | null }>;
   };
-  recent_admin_activity: Array<{
-    id: string;
-    action: string;
-    actor: {
-      type: string;
-      id: string | null;
-      user_id: string | null;
-      name: string | null;
-      email: string | null;
-    };
-    target: { type: string | null; id: string | null };
-    created_at: string;
-  }> | null;
+  /** The newest admin events, shaped as the audit log's; null without audit:read. */
+  recent_admin_activity: AuditEvent[] | null;
   billing: {
     plan: string;
     plan_name: string;
@@ -122,15 +111,6 @@ export function seatsLine(members: AccountOverview["members"]): string {
 export function mfaLine(mfa: AccountOverview["mfa"]): string {
   if (mfa.members_total === 0 || mfa.percent === null) return "No active members";
   return `${mfa.members_with_mfa} of ${plural(mfa.members_total, "active member")} (${mfa.percent}%)`;
-}
-
-/** An audit action as words: "member.role_changed" → "Member role changed". */
-export function actionLabel(action: string): string {
-  const words = action
-    .replace(/^api_key\./, "API key ")
-    .replace(/[._]/g, " ")
-    .trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /**

@@ -1,11 +1,11 @@
 import { lazy, Suspense, useEffect, useState } from "react";
+import { auditSentence, relativeTime } from "../../audit-sentences";
 import { SelectField } from "../../components/field";
 import { FormAlert } from "../../components/form-alert";
 import { LoadingBlock, Skeleton } from "../../components/skeleton";
 import { formatCents } from "../../money";
 import {
   type AccountOverview,
-  actionLabel,
   bucketLabel,
   METRIC_DESCRIPTIONS,
   METRIC_LABELS,
@@ -374,16 +374,10 @@ function ActivityCard({ events }: { events: NonNullable<AccountOverview["recent_
         <ul className="overview-activity">
           {events.map((event) => (
             <li key={event.id} data-testid="overview-activity-event" data-action={event.action}>
-              <span>
-                <strong>
-                  {event.actor.name ||
-                    event.actor.email ||
-                    (event.actor.type === "api_key" ? "An API key" : "Someone")}
-                </strong>
-                {": "}
-                {actionLabel(event.action)}
-              </span>{" "}
-              <span className="muted">{formatDate(event.created_at)}</span>
+              <span>{auditSentence(event)}</span>{" "}
+              <time className="muted" dateTime={event.created_at} title={formatDate(event.created_at)}>
+                {relativeTime(event.created_at)}
+              </time>
             </li>
           ))}
         </ul>
