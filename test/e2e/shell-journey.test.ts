@@ -96,6 +96,7 @@ describe("the web app's shell in a real browser", () => {
           "Members",
           "Teams",
           "Roles",
+          "User assignments",
           "API keys",
           "Webhooks",
           "Audit log",
@@ -113,7 +114,10 @@ describe("the web app's shell in a real browser", () => {
     const asMonitor = await signedIn(MONITOR_EMAIL, monitor.password);
     expect(await sidebarLabels(asMonitor.page)).toEqual([
       ["Personal", ["Profile", "Security", "Preferences", "Notifications"]],
-      ["Account", ["Overview", "Members", "Teams", "Roles", "Organization", "Branding", "Domains"]],
+      [
+        "Account",
+        ["Overview", "Members", "Teams", "Roles", "User assignments", "Organization", "Branding", "Domains"],
+      ],
     ]);
     // A page the sidebar leaves out says why, when its address is typed in.
     await asMonitor.page.goto(`${base}/settings/billing`);
