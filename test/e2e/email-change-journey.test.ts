@@ -63,7 +63,8 @@ describe("email change journey in a real browser", () => {
 
     // Eleven minutes later the log-in is no longer fresh: the change asks who it is first.
     t.services.clock.advance(11 * 60);
-    await page.reload();
+    // (A Root lands on the overview; the email is changed on the Profile page.)
+    await page.goto(`${base}/settings/profile`);
     await page.click('[data-testid="change-email"]');
     await page.fill('[data-testid="change-email-dialog"] input[name="new_email"]', "moved@example.com");
     await page.click('[data-testid="change-email-submit"]');

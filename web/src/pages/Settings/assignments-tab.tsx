@@ -10,6 +10,7 @@ import {
 import { FormAlert } from "../../components/form-alert";
 import { LoadMore } from "../../components/load-more";
 import { LoadingBlock } from "../../components/skeleton";
+import { ToolbarSearch, ToolbarSelect } from "../../components/toolbar";
 import { explainItemError } from "../../error-messages";
 import { settingsItemPath } from "../../settings-nav";
 import type { PermissionInfo, RoleRef } from "../../types";
@@ -176,43 +177,6 @@ export function AssignmentsTab(_props: SettingsPageProps) {
   );
 }
 
-function ToolbarSelect({
-  label,
-  name,
-  value,
-  onChange,
-  options,
-}: {
-  label: string;
-  name: string;
-  value: string;
-  onChange: (value: string) => void;
-  options: ReadonlyArray<{ value: string; label: string }>;
-}) {
-  const id = useId();
-  return (
-    <div className="toolbar-field">
-      <label htmlFor={id} className="visually-hidden">
-        {label}
-      </label>
-      <select
-        id={id}
-        name={name}
-        className="toolbar-control toolbar-select"
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        data-active={value !== "" ? "true" : "false"}
-      >
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
-
 function AssignmentFilters({
   filters,
   onChange,
@@ -228,27 +192,12 @@ function AssignmentFilters({
   teams: ReadonlyArray<{ id: string; name: string }>;
   permissions: readonly PermissionInfo[];
 }) {
-  const searchId = useId();
   const onlyId = useId();
   const filtered =
     filters.q !== "" || filters.role_id !== "" || filters.team_id !== "" || filters.permission !== "";
   return (
     <search className="toolbar" aria-label="Filter assignments">
-      <div className="toolbar-field toolbar-search">
-        <label htmlFor={searchId} className="visually-hidden">
-          Search members
-        </label>
-        <input
-          id={searchId}
-          name="q"
-          type="search"
-          className="toolbar-control"
-          placeholder="Name or email"
-          value={filters.q}
-          onChange={(event) => onChange({ q: event.target.value })}
-          autoComplete="off"
-        />
-      </div>
+      <ToolbarSearch label="Search members" value={filters.q} onChange={(q) => onChange({ q })} />
       <ToolbarSelect
         label="Role"
         name="filter_role_id"

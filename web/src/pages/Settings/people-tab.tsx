@@ -1,10 +1,11 @@
-import { useId, useState } from "react";
+import { useState } from "react";
 import { withQuery } from "../../api";
 import { Avatar } from "../../components/avatar";
 import { EmailText } from "../../components/email-text";
 import { FormAlert } from "../../components/form-alert";
 import { LoadMore } from "../../components/load-more";
 import { LoadingBlock } from "../../components/skeleton";
+import { ToolbarSearch, ToolbarSelect } from "../../components/toolbar";
 import {
   type ManagedAccount,
   type ManagedPerson,
@@ -106,68 +107,39 @@ function PeopleToolbar({
   onChange: (patch: Partial<PeopleFilters>) => void;
   onClear: () => void;
 }) {
-  const searchId = useId();
-  const accountId = useId();
-  const statusId = useId();
   const filtered = filters.account_id !== "" || filters.q !== "" || filters.status !== "";
   return (
     <search className="toolbar" aria-label="Filter people">
-      <div className="toolbar-field toolbar-search">
-        <label htmlFor={searchId} className="visually-hidden">
-          Search people
-        </label>
-        <input
-          id={searchId}
-          name="q"
-          type="search"
-          className="toolbar-control"
-          placeholder="Name or email"
-          value={filters.q}
-          onChange={(event) => onChange({ q: event.target.value })}
-          autoComplete="off"
-          data-testid="people-search"
-        />
-      </div>
-      <div className="toolbar-field">
-        <label htmlFor={accountId} className="visually-hidden">
-          Account
-        </label>
-        <select
-          id={accountId}
-          name="account_id"
-          className="toolbar-control toolbar-select"
-          value={filters.account_id}
-          onChange={(event) => onChange({ account_id: event.target.value })}
-          data-active={filters.account_id ? "true" : "false"}
-          data-testid="people-account-filter"
-        >
-          <option value="">All accounts</option>
-          {accounts.map((account) => (
-            <option key={account.account_id} value={account.account_id}>
-              {account.account_name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="toolbar-field">
-        <label htmlFor={statusId} className="visually-hidden">
-          Status
-        </label>
-        <select
-          id={statusId}
-          name="status"
-          className="toolbar-control toolbar-select"
-          value={filters.status}
-          onChange={(event) => onChange({ status: event.target.value as PeopleFilters["status"] })}
-          data-active={filters.status ? "true" : "false"}
-          data-testid="people-status-filter"
-        >
-          <option value="">Any status</option>
-          <option value="active">Active</option>
-          <option value="suspended">Suspended</option>
-          <option value="deactivated">Deactivated</option>
-        </select>
-      </div>
+      <ToolbarSearch
+        label="Search people"
+        value={filters.q}
+        onChange={(q) => onChange({ q })}
+        testId="people-search"
+      />
+      <ToolbarSelect
+        label="Account"
+        name="account_id"
+        value={filters.account_id}
+        onChange={(account_id) => onChange({ account_id })}
+        options={[
+          { value: "", label: "All accounts" },
+          ...accounts.map((account) => ({ value: account.account_id, label: account.account_name })),
+        ]}
+        testId="people-account-filter"
+      />
+      <ToolbarSelect
+        label="Status"
+        name="status"
+        value={filters.status}
+        onChange={(status) => onChange({ status: status as PeopleFilters["status"] })}
+        options={[
+          { value: "", label: "Any status" },
+          { value: "active", label: "Active" },
+          { value: "suspended", label: "Suspended" },
+          { value: "deactivated", label: "Deactivated" },
+        ]}
+        testId="people-status-filter"
+      />
       {filtered ? (
         <button type="button" className="button button-ghost button-small" onClick={onClear}>
           Clear filters

@@ -1,4 +1,4 @@
-import { Fragment, useId, useMemo, useState } from "react";
+import { Fragment, useMemo, useState } from "react";
 import { ApiError, withQuery } from "../../api";
 import { Avatar } from "../../components/avatar";
 import { ConfirmDialog } from "../../components/confirm-dialog";
@@ -6,6 +6,7 @@ import { EmailText } from "../../components/email-text";
 import { FormAlert } from "../../components/form-alert";
 import { LoadMore } from "../../components/load-more";
 import { LoadingBlock } from "../../components/skeleton";
+import { ToolbarSearch, ToolbarSelect } from "../../components/toolbar";
 import { explainItemError, type Notice } from "../../error-messages";
 import { Link } from "../../router";
 import { settingsItemPath } from "../../settings-nav";
@@ -351,44 +352,6 @@ function MemberCountsLine({ counts }: { counts: MemberCounts | undefined }) {
   );
 }
 
-/** A labelled select for the filter toolbar: the label is for screen readers, the options say enough. */
-function ToolbarSelect({
-  label,
-  name,
-  value,
-  onChange,
-  options,
-}: {
-  label: string;
-  name: string;
-  value: string;
-  onChange: (value: string) => void;
-  options: ReadonlyArray<{ value: string; label: string }>;
-}) {
-  const id = useId();
-  return (
-    <div className="toolbar-field">
-      <label htmlFor={id} className="visually-hidden">
-        {label}
-      </label>
-      <select
-        id={id}
-        name={name}
-        className="toolbar-control toolbar-select"
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        data-active={value !== options[0]?.value ? "true" : "false"}
-      >
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
-
 /** Search and filters in one toolbar row above the table (it wraps on narrow screens). */
 function MemberFilters({
   filters,
@@ -403,28 +366,13 @@ function MemberFilters({
   roles: readonly RoleRef[];
   teams: readonly Team[];
 }) {
-  const searchId = useId();
   const filtered = (Object.keys(NO_FILTERS) as Array<keyof typeof NO_FILTERS>).some(
     (key) => filters[key] !== "",
   );
 
   return (
     <search className="toolbar" aria-label="Filter members">
-      <div className="toolbar-field toolbar-search">
-        <label htmlFor={searchId} className="visually-hidden">
-          Search members
-        </label>
-        <input
-          id={searchId}
-          name="q"
-          type="search"
-          className="toolbar-control"
-          placeholder="Name or email"
-          value={filters.q}
-          onChange={(event) => onChange({ q: event.target.value })}
-          autoComplete="off"
-        />
-      </div>
+      <ToolbarSearch label="Search members" value={filters.q} onChange={(q) => onChange({ q })} />
       <ToolbarSelect
         label="Status"
         name="status"
