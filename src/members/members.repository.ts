@@ -14,6 +14,11 @@ export function memberStatusSql() {
   return sql<MemberStatus>`case when m.status = 'active' and u.deactivated_at is not null then 'deactivated' else m.status end`;
 }
 
+/** Whether the member (`memberships as m`) is in the account's team `teamId`. */
+export function inTeamSql(accountId: string, teamId: string) {
+  return sql<boolean>`exists (select 1 from team_members tm where tm.user_id = m.user_id and tm.account_id = ${accountId} and tm.team_id = ${teamId})`;
+}
+
 /**
  * Whether the member (`memberships as m`) has a confirmed second factor. A login's factors are the
  * user's, not the account's: the same answer in every account they belong to.
@@ -106,19 +111,7 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
           .where("u.deactivated_at", deactivated ? "is not" : "is", null);
       }
       if (query.roleId) select = select.where("m.role_id", "=", query.roleId);
-      if (query.teamId) {
-        const teamId = query.teamId;
-        select = select.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom("team_members as tm")
-              .select("tm.user_id")
-              .whereRef("tm.user_id", "=", "m.user_id")
-              .where("tm.account_id", "=", accountId)
-              .where("tm.team_id", "=", teamId),
-          ),
-        );
-      }
+      if (query.teamId) select = select.where(inTeamSql(accountId, query.teamId));
       if (query.mfa) {
         const wanted = query.mfa === "enabled";
         select = select.where(wanted ? hasSecondFactorSql() : sql<boolean>`not ${hasSecondFactorSql()}`);

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { escapeLike } from "../lib/sql.js";
-import { type MemberStatus, memberStatusSql } from "../members/members.repository.js";
+import { inTeamSql, type MemberStatus, memberStatusSql } from "../members/members.repository.js";
 
 export type AssignableRole = { id: string; key: string; name: string; permissions: string[] };
 export type AssignmentTeam = { id: string; name: string; roleId: string | null };
@@ -77,19 +77,7 @@ export function createAssignmentsRepository() {
         select = select.where(sql<boolean>`m.sort_name like ${pattern} escape '\\'`);
       }
       if (query.roleId) select = select.where("m.role_id", "=", query.roleId);
-      if (query.teamId) {
-        const teamId = query.teamId;
-        select = select.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom("team_members as tm")
-              .select("tm.user_id")
-              .whereRef("tm.user_id", "=", "m.user_id")
-              .where("tm.account_id", "=", accountId)
-              .where("tm.team_id", "=", teamId),
-          ),
-        );
-      }
+      if (query.teamId) select = select.where(inTeamSql(accountId, query.teamId));
       if (query.grantedByRoleIds) {
         const roleIds = [...query.grantedByRoleIds];
         if (roleIds.length === 0) return [];
