@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { Database } from "./tables.js";
 
@@ -19,6 +19,11 @@ export type DatabaseHandle = {
   schema?: string;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * With `recordQueries`: every SQL statement run through Kysely, in order (tests count them: the
+   * query budgets of hot endpoints). Undefined otherwise, and then recording costs nothing.
+   */
+  statements?: string[];
 };
 
 export type OpenOptions = {
@@ -27,16 +32,25 @@ export type OpenOptions = {
   poolSize?: number;
   /** PostgreSQL only: shown in pg_stat_activity; default `gatehouse` unless the URL names one. */
   applicationName?: string;
+  /** Tests: keep every statement in `statements` (see DatabaseHandle). */
+  recordQueries?: boolean;
 };
 
 /** How long a request waits for a PostgreSQL connection (a new one, or a free one from the pool). */
 export const CONNECT_TIMEOUT_MS = 5000;
 
 export function openDatabase(url: string, options: OpenOptions = {}): DatabaseHandle {
-  return url.startsWith("sqlite:") ? openSqlite(url.slice("sqlite:".length)) : openPostgres(url, options);
+  const statements = options.recordQueries ? ([] as string[]) : undefined;
+  const log = statements && ((event: LogEvent) => void statements.push(event.query.sql));
+  const handle = url.startsWith("sqlite:")
+    ? openSqlite(url.slice("sqlite:".length), log)
+    : openPostgres(url, options, log);
+  return statements ? { ...handle, statements } : handle;
 }
 
-function openSqlite(path: string): DatabaseHandle {
+type QueryLog = ((event: LogEvent) => void) | undefined;
+
+function openSqlite(path: string, log: QueryLog): DatabaseHandle {
   const file = path === ":memory:" ? path : resolve(path);
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
@@ -47,7 +61,10 @@ function openSqlite(path: string): DatabaseHandle {
   // Savepoints journal the pages they change; in memory, rolling one back (sign-up with a taken address)
   // costs what committing does instead of a temporary file's writes.
   sqlite.pragma("temp_store = MEMORY");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    ...(log ? { log } : {}),
+  });
   return {
     db,
     dialect: "sqlite",
@@ -78,7 +95,7 @@ function withStatementCache(sqlite: SQLite.Database, maxStatements = 500) {
   };
 }
 
-function openPostgres(url: string, options: OpenOptions): DatabaseHandle {
+function openPostgres(url: string, options: OpenOptions, log: QueryLog): DatabaseHandle {
   const pgConfig: pg.ClientConfig = {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -95,7 +112,7 @@ function openPostgres(url: string, options: OpenOptions): DatabaseHandle {
   pool.on("connect", (client) => {
     client.on("error", () => {});
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
   return {
     db,
     dialect: "postgres",

@@ -51,7 +51,7 @@ export async function openTestDatabase(dialect: Dialect): Promise<{
   if (dialect === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "gatehouse-test-"));
     const url = `sqlite:${join(dir, "test.db")}`;
-    const database = openDatabase(url);
+    const database = openDatabase(url, { recordQueries: true });
     await migrateToLatest(database);
     return {
       database,
@@ -66,7 +66,12 @@ export async function openTestDatabase(dialect: Dialect): Promise<{
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = `t_${randomBytes(6).toString("hex")}`;
   // Named after the schema, so a test can find (and terminate) exactly its own connections.
-  const database = openDatabase(url, { schema, poolSize: 5, applicationName: `gatehouse-test ${schema}` });
+  const database = openDatabase(url, {
+    schema,
+    poolSize: 5,
+    applicationName: `gatehouse-test ${schema}`,
+    recordQueries: true,
+  });
   await withSchemaLock(url, async (client) => {
     await client.query(`create schema ${schema}`);
     await migrateToLatest(database);
@@ -545,4 +550,17 @@ export async function onPaidPlan(
       updated_at: now.toISOString(),
     })
     .execute();
+}
+
+/**
+ * The SQL statements `work` issued through the app's database handle (its query budget); needs a
+ * database opened by openTestDatabase, which records them. Background work of the same process
+ * (mail delivery, a job run) lands here too: keep it out of the measured window.
+ */
+export async function statementsDuring(t: Pick<TestApp, "services">, work: () => Promise<unknown>) {
+  const statements = t.services.database.statements;
+  if (!statements) throw new Error("statementsDuring needs a database opened with recordQueries");
+  const start = statements.length;
+  await work();
+  return statements.slice(start);
 }
