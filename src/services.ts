@@ -118,6 +118,7 @@ import { createStoredFilesRepository } from "./storage/stored-files.repository.j
 import { createTeamsRepository } from "./teams/teams.repository.js";
 import { createTeamsService } from "./teams/teams.service.js";
 import { createUploadsService } from "./uploads/uploads.service.js";
+import { createChangeFeed, createMeCache } from "./users/me-cache.js";
 import { createSelfDeletion } from "./users/self-deletion.js";
 import { createUsersRepository } from "./users/users.repository.js";
 import { createUsersService } from "./users/users.service.js";
@@ -208,9 +209,12 @@ export async function createServices(deps: {
   const storedFiles = createStoredFilesRepository();
   // Uploaded images are named by their storage keys; the API shows them as absolute URLs.
   const fileUrl = fileUrlFor(config.publicUrl);
-  const users = createUsersRepository({ fileUrl });
-  const accounts = createAccountsRepository({ fileUrl });
-  const membersRepository = createMembersRepository({ fileUrl });
+  // What /me and /session show (user, memberships, MFA, closure), dropped by `changes` in every process.
+  const meCache = createMeCache(invalidator);
+  const changes = createChangeFeed(invalidator);
+  const users = createUsersRepository({ fileUrl, changes });
+  const accounts = createAccountsRepository({ fileUrl, changes });
+  const membersRepository = createMembersRepository({ fileUrl, changes });
   const brandingRepository = createBrandingRepository({ fileUrl });
   // What every mail about an account shows of it, and where its links point.
   const mailBranding = createMailBranding({
@@ -233,7 +237,7 @@ export async function createServices(deps: {
   const apiKeysRepository = createApiKeysRepository();
   const keyCache = createKeyCache({ db, keys: apiKeysRepository, invalidator });
   const access = createAccessCache(invalidator, keyCache.grants);
-  const mfaRepository = createMfaRepository();
+  const mfaRepository = createMfaRepository({ changes });
   const ipAllowlist = createIpAllowlistGuard({ db, accounts, access, invalidator });
   // In-memory buffers (API keys' last use…) written every few seconds and at shutdown; main.ts starts it.
   const writeBehind = createWriteBehind({ log });
@@ -281,10 +285,10 @@ export async function createServices(deps: {
     mailBranding,
   });
   const accountsService = createAccountsService({ db, clock, accounts, access, sessions, events });
-  const rolesRepository = createRolesRepository();
+  const rolesRepository = createRolesRepository({ changes });
   const invitationsRepository = createInvitationsRepository();
-  const usersService = createUsersService({ db, clock, users, accounts });
-  const emailChanges = createEmailChangeRepository();
+  const usersService = createUsersService({ db, clock, users, accounts, cache: meCache });
+  const emailChanges = createEmailChangeRepository({ changes });
   const emailTokens = createEmailTokensRepository();
   const auth = createAuthService({
     db,
@@ -322,7 +326,7 @@ export async function createServices(deps: {
     clock,
     publicUrl: config.publicUrl,
     users,
-    mfaRepository: createMfaRepository(),
+    mfaRepository,
     mfa,
     passkeys: createPasskeysRepository(),
     sessions,
@@ -628,7 +632,7 @@ export async function createServices(deps: {
   });
 
   // Account closure (30-day grace) and deleting one's own login (issue 15).
-  const closureRepository = createClosureRepository();
+  const closureRepository = createClosureRepository({ changes });
   const closures = createClosureService({
     db,
     clock,
@@ -836,6 +840,7 @@ export async function createServices(deps: {
     signup,
     emailChange,
     users: usersService,
+    meCache,
     accountsService,
     access,
     ipAllowlist,

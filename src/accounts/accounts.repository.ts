@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { memberStatusSql } from "../members/members.repository.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
 import { type AccountSettings, parseAccountSettings } from "./account-settings.js";
 import { type PostalAddress, parseAddress } from "./organization.js";
 
@@ -72,7 +73,8 @@ export function memberSortName(firstName: string, lastName: string, emailNormali
   return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
 }
 
-export function createAccountsRepository(options: { fileUrl?: FileUrl } = {}) {
+export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
+  const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async findById(db: Executor, id: string): Promise<Account | undefined> {
@@ -157,6 +159,8 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl } = {}) {
         .set({ ...values, updated_at: now })
         .where("id", "=", accountId)
         .execute();
+      // Its name is in every member's /me.
+      await feed.account(db, accountId);
     },
     /**
      * Members by status (`active` = active members only) and seats used = active + suspended +
@@ -251,6 +255,7 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl } = {}) {
           updated_at: m.now,
         })
         .execute();
+      await feed.user(db, m.userId);
     },
     /** A log-in to the account, or a session switched into it (the member list's "last log-in"). */
     async recordMemberLogin(db: Executor, accountId: string, userId: string, at: string) {

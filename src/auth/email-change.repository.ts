@@ -1,13 +1,15 @@
 import type { Executor } from "../db/database.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
 import { normalizeEmail } from "../users/users.repository.js";
 
 export const EMAIL_CHANGE_SECONDS = 24 * 3600;
 
 export type PendingEmailChange = { id: string; userId: string; newEmail: string };
 
-export function createEmailChangeRepository() {
+export function createEmailChangeRepository(options: { changes?: ChangeFeed } = {}) {
+  const feed = options.changes ?? NO_CHANGE_FEED;
   return {
     /** When the user last asked for a change (for the resend pause), if ever. */
     async latestRequestAt(db: Executor, userId: string): Promise<string | undefined> {
@@ -77,6 +79,7 @@ export function createEmailChangeRepository() {
         })
         .where("id", "=", userId)
         .execute();
+      await feed.user(db, userId);
     },
 
     /** Links already mailed to the old address (verification, password reset) must not act on the new one. */

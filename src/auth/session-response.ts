@@ -16,9 +16,13 @@ export async function sessionStateFor(services: Services, config: Config, sessio
     password_change_required: session.passwordChangeRequired,
     mfa_enrollment_due_at: session.mfaEnrollmentDueAt,
     account_closure_delete_at: session.accountId
-      ? await closureDeleteAt(services.db, session.accountId)
+      ? await closureDeleteAtCached(services, session.accountId)
       : null,
   };
+}
+
+function closureDeleteAtCached(services: Services, accountId: string) {
+  return services.meCache.closureDeleteAt(accountId, () => closureDeleteAt(services.db, accountId));
 }
 
 export function setSessionCookie(reply: FastifyReply, config: Config, token: string, session: Session) {

@@ -1,6 +1,7 @@
 import type { Executor } from "../db/database.js";
 import { hashToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
 
 export type Closure = {
   accountId: string;
@@ -21,7 +22,9 @@ export type ClosureRecipient = {
 };
 
 /** Scheduled closures and their mailed cancel links (tokens stored as hashes only). */
-export function createClosureRepository() {
+export function createClosureRepository(options: { changes?: ChangeFeed } = {}) {
+  // The closure date is in /session (every member's banner).
+  const feed = options.changes ?? NO_CHANGE_FEED;
   return {
     async find(db: Executor, accountId: string): Promise<Closure | undefined> {
       const row = await db
@@ -51,6 +54,7 @@ export function createClosureRepository() {
           subscription_canceled: closure.subscriptionCanceled ? 1 : 0,
         })
         .execute();
+      await feed.account(db, closure.accountId);
     },
 
     /** Deletes the closure and (by cascade) every cancel link mailed for it; false when there was none. */
@@ -59,6 +63,7 @@ export function createClosureRepository() {
         .deleteFrom("account_closures")
         .where("account_id", "=", accountId)
         .executeTakeFirst();
+      await feed.account(db, accountId);
       return Number(result.numDeletedRows) > 0;
     },
 

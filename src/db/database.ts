@@ -175,10 +175,29 @@ export type Effects = {
   afterCommit(effect: () => unknown): void;
 };
 
+// The effects of each open transact() transaction, so code that only has the executor (a repository
+// announcing a change to the caches) can still act after the commit.
+const openTransactions = new WeakMap<Trx, Effects>();
+
 /** One user action = one transaction; side effects wait for the commit. */
 export async function transact<T>(db: Db, work: (trx: Trx, effects: Effects) => Promise<T>): Promise<T> {
   const pending: Array<() => unknown> = [];
-  const result = await db.transaction().execute((trx) => work(trx, { afterCommit: (e) => pending.push(e) }));
+  const effects: Effects = { afterCommit: (e) => pending.push(e) };
+  const result = await db.transaction().execute((trx) => {
+    openTransactions.set(trx, effects);
+    return work(trx, effects);
+  });
   for (const effect of pending) await effect();
   return result;
+}
+
+/**
+ * Runs `effect` once what `executor` wrote is committed: after the commit of a transact() transaction,
+ * at once for the database itself (each statement commits on its own). A transaction opened some other
+ * way also runs it at once (before its commit: a reload in between may see the old data).
+ */
+export function afterCommitOf(executor: Executor, effect: () => unknown): void {
+  const effects = executor.isTransaction ? openTransactions.get(executor as Trx) : undefined;
+  if (effects) effects.afterCommit(effect);
+  else effect();
 }

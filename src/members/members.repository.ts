@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { escapeLike } from "../lib/sql.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
 
 /** `deactivated`: the user turned their own login off (in every account); still a seat. */
 export type MemberStatus = "active" | "suspended" | "deactivated";
@@ -76,7 +77,8 @@ function sortExpression(sort: MemberSort) {
   }
 }
 
-export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
+export function createMembersRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
+  const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async list(
@@ -252,6 +254,7 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
         .where("account_id", "=", accountId)
         .where("user_id", "=", userId)
         .execute();
+      await feed.user(db, userId);
     },
 
     async setStatus(
@@ -267,6 +270,7 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
         .where("account_id", "=", accountId)
         .where("user_id", "=", userId)
         .execute();
+      await feed.user(db, userId);
     },
 
     /** Removes the membership and what hangs off it in this account; resources stay with the account. */
@@ -281,6 +285,7 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
         .where("account_id", "=", accountId)
         .where("user_id", "=", userId)
         .execute();
+      await feed.user(db, userId);
     },
 
     async membershipCount(db: Executor, userId: string): Promise<number> {

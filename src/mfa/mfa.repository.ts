@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
 
 export type Factor = {
   id: string;
@@ -13,7 +14,9 @@ export type Factor = {
   createdAt: string;
 };
 
-export function createMfaRepository() {
+export function createMfaRepository(options: { changes?: ChangeFeed } = {}) {
+  // Whether a confirmed factor exists is /me's mfa_enabled.
+  const feed = options.changes ?? NO_CHANGE_FEED;
   const toFactor = (r: {
     id: string;
     user_id: string;
@@ -102,13 +105,16 @@ export function createMfaRepository() {
         .where("user_id", "=", userId)
         .where("id", "=", id)
         .execute();
+      await feed.user(db, userId);
     },
     async deleteFactor(db: Executor, userId: string, id: string) {
       await db.deleteFrom("mfa_factors").where("user_id", "=", userId).where("id", "=", id).execute();
+      await feed.user(db, userId);
     },
     async deleteAll(db: Executor, userId: string) {
       await db.deleteFrom("mfa_factors").where("user_id", "=", userId).execute();
       await db.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+      await feed.user(db, userId);
     },
     async replaceRecoveryCodes(
       db: Executor,

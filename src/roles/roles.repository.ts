@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
 import { BUILTIN_ROLES } from "./permissions.js";
 
 const BUILTIN_ORDER = BUILTIN_ROLES.map((r) => r.key);
@@ -16,7 +17,9 @@ export type RoleRecord = {
   updatedAt: string;
 };
 
-export function createRolesRepository() {
+export function createRolesRepository(options: { changes?: ChangeFeed } = {}) {
+  // Roles' names and descriptions are in their members' /me.
+  const feed = options.changes ?? NO_CHANGE_FEED;
   const base = (db: Executor, accountId: string) =>
     db
       .selectFrom("roles as r")
@@ -85,9 +88,11 @@ export function createRolesRepository() {
         .where("account_id", "=", accountId)
         .where("id", "=", roleId)
         .execute();
+      await feed.account(db, accountId);
     },
     async delete(db: Executor, accountId: string, roleId: string) {
       await db.deleteFrom("roles").where("account_id", "=", accountId).where("id", "=", roleId).execute();
+      await feed.account(db, accountId);
     },
     /** Moves members and team grants off a role before it is deleted; returns who and which teams moved. */
     async reassign(
@@ -111,6 +116,7 @@ export function createRolesRepository() {
         .where("role_id", "=", fromRoleId)
         .returning("id")
         .execute();
+      await feed.account(db, accountId);
       return { userIds: members.map((m) => m.user_id), teamIds: teams.map((t) => t.id) };
     },
     async teamGrantCount(db: Executor, accountId: string, roleId: string): Promise<number> {

@@ -2,6 +2,7 @@ import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { UsersTable } from "../db/tables.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
+import { type ChangeFeed, NO_CHANGE_FEED } from "./me-cache.js";
 
 export type User = {
   id: string;
@@ -118,7 +119,8 @@ const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
   deactivatedAt: "deactivated_at",
 };
 
-export function createUsersRepository(options: { fileUrl?: FileUrl } = {}) {
+export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
+  const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async findById(db: Executor, id: string): Promise<User | undefined> {
@@ -189,6 +191,7 @@ export function createUsersRepository(options: { fileUrl?: FileUrl } = {}) {
           .where("user_id", "=", id)
           .execute();
       }
+      await feed.user(db, id);
     },
     /**
      * Login bookkeeping does not count as a profile change, so updated_at stays. The user's last log-in
@@ -200,6 +203,7 @@ export function createUsersRepository(options: { fileUrl?: FileUrl } = {}) {
         .set({ last_login_at: at, last_login_ip: ip, last_account_id: accountId })
         .where("id", "=", id)
         .execute();
+      await feed.user(db, id);
       if (accountId === null) return;
       await db
         .updateTable("memberships")

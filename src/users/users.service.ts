@@ -5,6 +5,7 @@ import { AppError, type FieldError, invalidFields, notFound } from "../http/erro
 import type { Clock } from "../lib/clock.js";
 import { normalizePhone, PHONE_MESSAGE } from "../lib/phone.js";
 import { isTimezone, TIMEZONE_MESSAGE } from "../lib/time-zones.js";
+import type { MeCache } from "./me-cache.js";
 import { completePreferences, type Preferences, type PreferencesInput } from "./preferences.js";
 import type { User, UserChanges, UsersRepository } from "./users.repository.js";
 
@@ -24,11 +25,21 @@ export function createUsersService(deps: {
   clock: Clock;
   users: UsersRepository;
   accounts: AccountsRepository;
+  /** Serves what /me shows from memory (see me-cache.ts); without it every call reads the database. */
+  cache?: MeCache;
 }) {
-  const { db, clock, users, accounts } = deps;
+  const { db, clock, users, accounts, cache } = deps;
 
-  /** `executor`: a transaction that has just made the user (sign-up) reads them before committing. */
+  /**
+   * `executor`: a transaction that has just made the user (sign-up) reads them before committing; such
+   * reads bypass the cache. The answer is a shared, cached object: read it, never change it.
+   */
   async function getMe(userId: string, executor: Executor = db): Promise<Me> {
+    if (cache && executor === db) return cache.me(userId, () => loadMe(userId, db));
+    return loadMe(userId, executor);
+  }
+
+  async function loadMe(userId: string, executor: Executor): Promise<Me> {
     const [user, memberships, factor] = await Promise.all([
       users.findById(executor, userId),
       accounts.membershipsOfUser(executor, userId),
