@@ -233,6 +233,7 @@ export async function createServices(deps: {
     accounts,
     cache,
     invalidator,
+    secretKey: config.secretKey,
   });
   const apiKeysRepository = createApiKeysRepository();
   const keyCache = createKeyCache({ db, keys: apiKeysRepository, invalidator });
@@ -250,6 +251,7 @@ export async function createServices(deps: {
     ipAllowlist,
   });
   writeBehind.register("api-key-last-use", keyAuthentication.flushLastUse);
+  writeBehind.register("session-touch", sessions.flushTouches);
   const usageRepository = createUsageRepository();
   const keyUsageRecorder = createUsageRecorder({ log, write: usageWriter(db, usageRepository) });
   writeBehind.register("api-key-usage", keyUsageRecorder.flush);

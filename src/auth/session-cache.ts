@@ -143,7 +143,7 @@ export async function createPostgresInvalidator(config: pg.ClientConfig, events:
   return invalidator;
 }
 
-type Entry = { session: Session; cachedAt: number };
+type Entry = { session: Session; cachedAt: number; token: string | undefined };
 
 /**
  * Sessions by token hash, so most authenticated requests cost no query. Entries live at most
@@ -156,6 +156,10 @@ export function createSessionCache(
   options = { maxEntries: 50_000, ttlMs: 30_000 },
 ) {
   const byHash = new Map<string, Entry>();
+  // Raw cookie value → token hash, for entries whose token this process has seen: a hit then costs no
+  // SHA-256. Only this process's memory holds raw tokens (every request carries them anyway); the
+  // database keeps only their hashes.
+  const hashByToken = new Map<string, string>();
   const hashesByUser = new Map<string, Set<string>>();
   const hashesByAccount = new Map<string, Set<string>>();
   // Bumped on every invalidation: a lookup that started before one must not be cached after it.
@@ -178,6 +182,7 @@ export function createSessionCache(
     const entry = byHash.get(tokenHash);
     if (!entry) return;
     byHash.delete(tokenHash);
+    if (entry.token !== undefined) hashByToken.delete(entry.token);
     unindex(hashesByUser, entry.session.userId, tokenHash);
     unindex(hashesByAccount, entry.session.accountId, tokenHash);
   };
@@ -186,6 +191,7 @@ export function createSessionCache(
     generation++;
     if (userId === "*") {
       byHash.clear();
+      hashByToken.clear();
       hashesByUser.clear();
       hashesByAccount.clear();
       return;
@@ -214,17 +220,25 @@ export function createSessionCache(
       }
       return entry.session;
     },
+    /** By the raw cookie value, for a session cached with its token: no hashing. */
+    getByToken(token: string): Session | undefined {
+      const tokenHash = hashByToken.get(token);
+      return tokenHash === undefined ? undefined : this.get(tokenHash);
+    },
     /** The generation to pass back to `set` for a lookup that starts now. */
     generation: () => generation,
-    set(session: Session, startedAt = generation): void {
+    set(session: Session, startedAt = generation, token?: string): void {
       if (!invalidator.healthy() || startedAt !== generation) return;
       // A touched session replaces its entry (it may be in another account now).
+      const previous = byHash.get(session.tokenHash);
       forget(session.tokenHash);
+      const known = token ?? previous?.token;
       if (byHash.size >= options.maxEntries) {
         const oldest = byHash.keys().next().value;
         if (oldest !== undefined) forget(oldest);
       }
-      byHash.set(session.tokenHash, { session, cachedAt: Date.now() });
+      byHash.set(session.tokenHash, { session, cachedAt: Date.now(), token: known });
+      if (known !== undefined) hashByToken.set(known, session.tokenHash);
       index(hashesByUser, session.userId, session.tokenHash);
       index(hashesByAccount, session.accountId, session.tokenHash);
     },

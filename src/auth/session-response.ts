@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import { closureDeleteAt } from "../closure/closure-guard.js";
 import type { Config } from "../config.js";
-import { csrfTokenFor, SESSION_COOKIE } from "../http/auth-hook.js";
+import { csrfTokenOf, SESSION_COOKIE } from "../http/auth-hook.js";
 import { meView, sessionInfoView } from "../http/views.js";
 import type { Services } from "../services.js";
 import type { Session } from "./sessions.repository.js";
@@ -11,7 +11,7 @@ export async function sessionStateFor(services: Services, config: Config, sessio
   return {
     user: meView(await services.users.getMe(session.userId)),
     account_id: session.accountId,
-    csrf_token: csrfTokenFor(config.secretKey, session.tokenHash),
+    csrf_token: csrfTokenOf(config.secretKey, session),
     session: sessionInfoView(session),
     password_change_required: session.passwordChangeRequired,
     mfa_enrollment_due_at: session.mfaEnrollmentDueAt,

@@ -20,6 +20,11 @@ export type Session = {
   /** Set while the user must still enroll a second factor that an account requires. */
   mfaEnrollmentDueAt: string | null;
   revokedAt: string | null;
+  /**
+   * The CSRF token of the session (an HMAC of its token hash; never stored), computed once when the
+   * session is loaded or made and carried with its cache entry, so no request recomputes it.
+   */
+  csrfToken?: string;
 };
 
 function toSession(row: Selectable<SessionsTable>): Session {
@@ -103,6 +108,8 @@ export function createSessionsRepository() {
         .where("id", "=", id)
         .where("revoked_at", "is", null)
         .where("idle_minutes", "=", touched.idleMinutes)
+        // Another process (or a switch of account) may have written a later visit already.
+        .where("last_seen_at", "<", touched.lastSeenAt)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },

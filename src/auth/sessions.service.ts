@@ -1,6 +1,7 @@
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from "../accounts/account-settings.js";
 import type { AccountsRepository } from "../accounts/accounts.repository.js";
 import type { Db, Effects, Executor } from "../db/database.js";
+import { csrfTokenFor } from "../http/auth-hook.js";
 import { AppError } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
@@ -8,8 +9,18 @@ import { newId } from "../lib/ids.js";
 import type { Invalidator, SessionCache } from "./session-cache.js";
 import type { Session, SessionsRepository } from "./sessions.repository.js";
 
-/** How stale last_seen_at may get before a request writes it: one write a minute, not one per request. */
+/** How stale last_seen_at may get before a request records a visit: one a minute, not one per request. */
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * Visits are written behind (src/lib/write-behind.ts, every 5 s and at shutdown), so the stored
+ * idle_expires_at of a session in use may lag the one its process holds by a flush interval (more while
+ * flushes fail). A process that loads a session from the database (another worker, or after its entry
+ * was dropped) therefore still accepts it up to this long after its stored idle deadline: an idle
+ * session ends at most 10 s late there (visits are recorded once a minute, so the stored deadline is at
+ * most 60 s + 10 s behind the last request, as before at most 60 s). Cached entries are exact; the
+ * absolute lifetime, revocations and policy changes (applyPolicy) are never relaxed and drop caches at once.
+ */
+export const STORED_IDLE_GRACE_MS = 10_000;
 const MAX_TOKEN_LENGTH = 128;
 /** How long a password or second factor entered again unlocks sensitive actions. */
 export const REAUTH_SECONDS = 10 * 60;
@@ -27,6 +38,15 @@ function limitsUnder(session: Session, policy: SessionPolicy) {
   };
 }
 
+/** The session after a visit now: idle time counted again from now. */
+function visited(session: Session, now: Date): Session {
+  return {
+    ...session,
+    lastSeenAt: now.toISOString(),
+    idleExpiresAt: addSeconds(now, session.idleMinutes * 60).toISOString(),
+  };
+}
+
 export function createSessionsService(deps: {
   db: Db;
   clock: Clock;
@@ -34,12 +54,57 @@ export function createSessionsService(deps: {
   accounts: AccountsRepository;
   cache: SessionCache;
   invalidator: Invalidator;
+  /** Keys the CSRF token each session carries (see Session.csrfToken). */
+  secretKey: Buffer;
 }) {
   const { db, clock, sessions, cache, invalidator } = deps;
+  type Touch = { lastSeenAt: string; idleExpiresAt: string; idleMinutes: number };
+  // Visits waiting for the next write-behind flush, by session id (the latest wins).
+  const pendingTouches = new Map<string, Touch>();
 
-  function isLive(session: Session, now: Date): boolean {
+  /** `idleGraceMs`: for a copy just read from the database, whose idle deadline may lag (see above). */
+  function isLive(session: Session, now: Date, idleGraceMs = 0): boolean {
     const iso = now.toISOString();
-    return session.revokedAt === null && iso < session.expiresAt && iso < session.idleExpiresAt;
+    const idleEnd =
+      idleGraceMs === 0
+        ? session.idleExpiresAt
+        : new Date(Date.parse(session.idleExpiresAt) + idleGraceMs).toISOString();
+    return session.revokedAt === null && iso < session.expiresAt && iso < idleEnd;
+  }
+
+  const withCsrf = (session: Session): Session => ({
+    ...session,
+    csrfToken: csrfTokenFor(deps.secretKey, session.tokenHash),
+  });
+
+  /**
+   * Writes the visits recorded since the last flush, in one transaction. Each only where the session is
+   * still unrevoked, under the idle limit the visit was computed with, and not seen later already: a
+   * revocation or policy change that came in between wins. A failed flush keeps them for the next one.
+   */
+  async function flushTouches(): Promise<void> {
+    if (pendingTouches.size === 0) return;
+    const batch = [...pendingTouches];
+    pendingTouches.clear();
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const [id, touch] of batch) await sessions.touch(trx, id, touch);
+      });
+    } catch (error) {
+      for (const [id, touch] of batch) if (!pendingTouches.has(id)) pendingTouches.set(id, touch);
+      throw error;
+    }
+  }
+
+  function touch(session: Session, now: Date, startedAt: number, token: string): Session {
+    const touched = visited(session, now);
+    cache.set(touched, startedAt, token);
+    pendingTouches.set(session.id, {
+      lastSeenAt: touched.lastSeenAt,
+      idleExpiresAt: touched.idleExpiresAt,
+      idleMinutes: touched.idleMinutes,
+    });
+    return touched;
   }
 
   async function publishRevocation(trx: Executor, effects: Effects, userId: string) {
@@ -62,7 +127,7 @@ export function createSessionsService(deps: {
     ): Promise<{ token: string; session: Session }> {
       const now = clock.now();
       const token = newSecretToken();
-      const session: Session = {
+      const session: Session = withCsrf({
         id: newId("session"),
         tokenHash: hashToken(token),
         userId: input.userId,
@@ -79,41 +144,42 @@ export function createSessionsService(deps: {
         reauthUntil: addSeconds(now, REAUTH_SECONDS).toISOString(),
         mfaEnrollmentDueAt: input.mfaEnrollmentDueAt ?? null,
         revokedAt: null,
-      };
+      });
       await sessions.insert(trx, session);
       return { token, session };
     },
 
-    /** Token → live session, from the cache when possible, else one indexed query. */
+    /**
+     * Token → live session: from the cache by the raw cookie value (no hashing), else one indexed query.
+     * A visit a minute is recorded in the cached entry at once and written behind (flushTouches).
+     */
     async authenticate(token: string): Promise<Session | undefined> {
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
-      const tokenHash = hashToken(token);
-      const startedAt = cache.generation();
-      let session = cache.get(tokenHash);
-      if (!session) {
-        session = await sessions.findActiveByTokenHash(db, tokenHash);
-        if (!session) return undefined;
-        cache.set(session, startedAt);
-      }
       const now = clock.now();
+      let startedAt = cache.generation();
+      let session = cache.getByToken(token);
+      if (!session) {
+        const tokenHash = hashToken(token);
+        session = cache.get(tokenHash);
+        if (session) cache.set(session, startedAt, token);
+        else {
+          const stored = await sessions.findActiveByTokenHash(db, tokenHash);
+          if (!stored || !isLive(stored, now, STORED_IDLE_GRACE_MS)) return undefined;
+          session = withCsrf(stored);
+          cache.set(session, startedAt, token);
+          // Judged with the grace once; from here on the entry's own deadline counts.
+          if (now.toISOString() >= session.idleExpiresAt) return touch(session, now, startedAt, token);
+        }
+      }
       if (!isLive(session, now)) return undefined;
       if (now.getTime() - Date.parse(session.lastSeenAt) >= TOUCH_INTERVAL_MS) {
-        const touched = {
-          ...session,
-          lastSeenAt: now.toISOString(),
-          idleExpiresAt: addSeconds(now, session.idleMinutes * 60).toISOString(),
-        };
-        if (await sessions.touch(db, session.id, touched)) {
-          cache.set(touched, startedAt);
-          return touched;
-        }
-        // Revoked or put under other limits since this copy was read (its invalidation may still be on
-        // the way): the stored session decides.
-        const stored = await sessions.findActiveByTokenHash(db, tokenHash);
-        return stored && isLive(stored, now) ? stored : undefined;
+        startedAt = cache.generation();
+        return touch(session, now, startedAt, token);
       }
       return session;
     },
+
+    flushTouches,
 
     list(userId: string): Promise<Session[]> {
       return sessions.listActiveForUser(db, userId, clock.now().toISOString());

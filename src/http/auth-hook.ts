@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { IpAllowlistGuard } from "../accounts/ip-allowlist.js";
 import type { KeyAuthentication } from "../api-keys/key-authentication.js";
 import { type KeyRateLimit, rateLimitedError, rateLimitHeaders } from "../api-keys/rate-limit.js";
+import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { hmac, safeEqual } from "../lib/crypto.js";
 import { sessionRequired } from "./context.js";
@@ -15,12 +16,17 @@ export function csrfTokenFor(secret: Buffer, tokenHash: string): string {
   return hmac(secret, `csrf:${tokenHash}`);
 }
 
+/** The session's CSRF token: the one its cache entry carries, else computed now. */
+export function csrfTokenOf(secret: Buffer, session: Session): string {
+  return session.csrfToken ?? csrfTokenFor(secret, session.tokenHash);
+}
+
 /** For public routes that act on the caller's session when there is one (accepting an invitation). */
 export function assertCsrf(request: FastifyRequest, secret: Buffer) {
   const session = request.session;
   if (!session) return;
   const header = request.headers["x-csrf-token"];
-  if (typeof header !== "string" || !safeEqual(header, csrfTokenFor(secret, session.tokenHash))) {
+  if (typeof header !== "string" || !safeEqual(header, csrfTokenOf(secret, session))) {
     throw new AppError("csrf_failed", "Missing or wrong x-csrf-token header");
   }
 }
