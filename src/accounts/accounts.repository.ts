@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import { memberStatusSql } from "../members/members.repository.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
 import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
@@ -72,6 +73,32 @@ export type Membership = {
 export function memberSortName(firstName: string, lastName: string, emailNormalized: string): string {
   return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
 }
+
+// GET /me and /session on a cold cache: compiled once (src/db/prepared.ts).
+const membershipsOfUserQuery = prepared(1, (db, userId: string) =>
+  db
+    .selectFrom("memberships as m")
+    .innerJoin("accounts as a", "a.id", "m.account_id")
+    .innerJoin("roles as r", (join) =>
+      join.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
+    )
+    .select([
+      "m.id as id",
+      "m.account_id as account_id",
+      "a.name as account_name",
+      "a.slug as account_slug",
+      "m.status as status",
+      "r.id as role_id",
+      "r.key as role_key",
+      "r.name as role_name",
+      "r.description as role_description",
+      "r.permissions as role_permissions",
+      "r.builtin as role_builtin",
+    ])
+    .where("m.user_id", "=", userId)
+    .orderBy("m.created_at")
+    .orderBy("m.id"),
+);
 
 export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
   const feed = options.changes ?? NO_CHANGE_FEED;
@@ -268,29 +295,7 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?:
     },
     /** The user's memberships with account name and role, in one query. */
     async membershipsOfUser(db: Executor, userId: string): Promise<Membership[]> {
-      const rows = await db
-        .selectFrom("memberships as m")
-        .innerJoin("accounts as a", "a.id", "m.account_id")
-        .innerJoin("roles as r", (join) =>
-          join.onRef("r.id", "=", "m.role_id").onRef("r.account_id", "=", "m.account_id"),
-        )
-        .select([
-          "m.id as id",
-          "m.account_id as account_id",
-          "a.name as account_name",
-          "a.slug as account_slug",
-          "m.status as status",
-          "r.id as role_id",
-          "r.key as role_key",
-          "r.name as role_name",
-          "r.description as role_description",
-          "r.permissions as role_permissions",
-          "r.builtin as role_builtin",
-        ])
-        .where("m.user_id", "=", userId)
-        .orderBy("m.created_at")
-        .orderBy("m.id")
-        .execute();
+      const rows = await membershipsOfUserQuery.all(db, userId);
       return rows.map((r) => ({
         id: r.id,
         accountId: r.account_id,

@@ -1,5 +1,6 @@
 import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import type { SessionsTable } from "../db/tables.js";
 
 export type Session = {
@@ -47,6 +48,10 @@ function toSession(row: Selectable<SessionsTable>): Session {
   };
 }
 
+const sessionByTokenHash = prepared(1, (db, tokenHash: string) =>
+  db.selectFrom("sessions").selectAll().where("token_hash", "=", tokenHash).where("revoked_at", "is", null),
+);
+
 export function createSessionsRepository() {
   return {
     async insert(db: Executor, s: Session): Promise<void> {
@@ -73,12 +78,7 @@ export function createSessionsRepository() {
     },
     /** The hot path: one lookup on a unique index. */
     async findActiveByTokenHash(db: Executor, tokenHash: string): Promise<Session | undefined> {
-      const row = await db
-        .selectFrom("sessions")
-        .selectAll()
-        .where("token_hash", "=", tokenHash)
-        .where("revoked_at", "is", null)
-        .executeTakeFirst();
+      const row = await sessionByTokenHash.first(db, tokenHash);
       return row && toSession(row);
     },
     async listActiveForUser(db: Executor, userId: string, now: string): Promise<Session[]> {

@@ -1,4 +1,5 @@
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import { AppError } from "../http/errors.js";
 
 /**
@@ -18,12 +19,12 @@ export async function refuseWhileClosing(db: Executor, accountId: string, what: 
     );
 }
 
+const closureOf = prepared(1, (db, accountId: string) =>
+  db.selectFrom("account_closures").select("delete_at").where("account_id", "=", accountId),
+);
+
 /** When the account is deleted, or null when no closure is scheduled (the members' banner). */
 export async function closureDeleteAt(db: Executor, accountId: string): Promise<string | null> {
-  const row = await db
-    .selectFrom("account_closures")
-    .select("delete_at")
-    .where("account_id", "=", accountId)
-    .executeTakeFirst();
+  const row = await closureOf.first(db, accountId);
   return row?.delete_at ?? null;
 }

@@ -2,6 +2,7 @@ import type { KeyGrant } from "../api-keys/api-keys.repository.js";
 import { createApiKeysRepository } from "../api-keys/api-keys.repository.js";
 import type { Invalidator } from "../auth/session-cache.js";
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import { AppError, notFound } from "../http/errors.js";
 import { isApiKeyId } from "../lib/ids.js";
 import { type MemberStatus, memberStatusSql } from "../members/members.repository.js";
@@ -49,8 +50,9 @@ export async function loadAccess(
   return loadUserAccess(db, accountId, principalId);
 }
 
-async function loadUserAccess(db: Executor, accountId: string, userId: string): Promise<Access | undefined> {
-  const membership = await db
+// Authorization on a cold cache: compiled once (src/db/prepared.ts).
+const membershipGrant = prepared(2, (db, accountId: string, userId: string) =>
+  db
     .selectFrom("memberships as m")
     .innerJoin("users as u", "u.id", "m.user_id")
     .innerJoin("roles as r", (j) =>
@@ -58,10 +60,10 @@ async function loadUserAccess(db: Executor, accountId: string, userId: string): 
     )
     .select([memberStatusSql().as("status"), "r.id as role_id", "r.key as role_key", "r.permissions"])
     .where("m.account_id", "=", accountId)
-    .where("m.user_id", "=", userId)
-    .executeTakeFirst();
-  if (!membership) return undefined;
-  const teamRoles = await db
+    .where("m.user_id", "=", userId),
+);
+const teamGrants = prepared(2, (db, accountId: string, userId: string) =>
+  db
     .selectFrom("team_members as tm")
     .innerJoin("teams as t", (j) =>
       j.onRef("t.id", "=", "tm.team_id").onRef("t.account_id", "=", "tm.account_id"),
@@ -71,8 +73,13 @@ async function loadUserAccess(db: Executor, accountId: string, userId: string): 
     )
     .select(["r.key", "r.permissions"])
     .where("tm.account_id", "=", accountId)
-    .where("tm.user_id", "=", userId)
-    .execute();
+    .where("tm.user_id", "=", userId),
+);
+
+async function loadUserAccess(db: Executor, accountId: string, userId: string): Promise<Access | undefined> {
+  const membership = await membershipGrant.first(db, accountId, userId);
+  if (!membership) return undefined;
+  const teamRoles = await teamGrants.all(db, accountId, userId);
   const { isRoot, permissions } = composeGrants([
     { key: membership.role_key, permissions: JSON.parse(membership.permissions) as string[] },
     ...teamRoles.map((r) => ({ key: r.key, permissions: JSON.parse(r.permissions) as string[] })),

@@ -1,5 +1,6 @@
 import { type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import type { UsersTable } from "../db/tables.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
 import { type ChangeFeed, NO_CHANGE_FEED } from "./me-cache.js";
@@ -119,12 +120,15 @@ const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
   deactivatedAt: "deactivated_at",
 };
 
+// GET /me and /session on a cold cache: compiled once (src/db/prepared.ts).
+const userById = prepared(1, (db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
+
 export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
   const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
   return {
     async findById(db: Executor, id: string): Promise<User | undefined> {
-      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      const row = await userById.first(db, id);
       return row && toUser(row, fileUrl);
     },
     async findByEmail(db: Executor, email: string): Promise<User | undefined> {

@@ -1,6 +1,7 @@
 import type { AccountsRepository, Membership } from "../accounts/accounts.repository.js";
 import { type Actor, recordAudit } from "../audit/audit.repository.js";
 import { type Db, type Executor, transact } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { normalizePhone, PHONE_MESSAGE } from "../lib/phone.js";
@@ -19,6 +20,14 @@ export type ProfileChanges = Partial<{
 }>;
 
 export type Me = { user: User; memberships: Membership[]; mfaEnabled: boolean };
+
+const confirmedFactor = prepared(1, (db, userId: string) =>
+  db
+    .selectFrom("mfa_factors")
+    .select("id")
+    .where("user_id", "=", userId)
+    .where("confirmed_at", "is not", null),
+);
 
 export function createUsersService(deps: {
   db: Db;
@@ -43,12 +52,7 @@ export function createUsersService(deps: {
     const [user, memberships, factor] = await Promise.all([
       users.findById(executor, userId),
       accounts.membershipsOfUser(executor, userId),
-      executor
-        .selectFrom("mfa_factors")
-        .select("id")
-        .where("user_id", "=", userId)
-        .where("confirmed_at", "is not", null)
-        .executeTakeFirst(),
+      confirmedFactor.first(executor, userId),
     ]);
     if (!user) throw notFound("User");
     return { user, memberships, mfaEnabled: factor !== undefined };
