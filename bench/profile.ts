@@ -139,6 +139,8 @@ function categoryOf(url: string): string | undefined {
   if (packageMatch) return packageMatch[1];
   if (url.startsWith("node:internal/crypto") || url === "node:crypto") return "node: crypto";
   if (NET.test(url)) return "node: http, net, streams";
+  // Synchronous writes to stdout: the log lines.
+  if (/^node:(internal\/)?fs/.test(url)) return "node: fs (log writes)";
   if (url.startsWith("node:")) return "node: other internals";
   const ours = /\/(src|bench)\/(.*)$/.exec(url);
   if (ours) {
