@@ -162,13 +162,27 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     expect(Math.abs(Date.parse((await client.get("/dev/clock")).body.now) - Date.now())).toBeLessThan(5000);
   });
 
-  it("sets security headers, and a Permissions-Policy on HTML", async () => {
-    const r = await t.app.inject({ url: "/healthz" });
-    expect(r.headers["x-content-type-options"]).toBe("nosniff");
-    expect(r.headers["content-security-policy"]).toContain("default-src 'self'");
-    expect(r.headers["permissions-policy"]).toBeUndefined();
+  it("sends the full browser set on HTML and only nosniff and no-store on JSON", async () => {
+    const { client } = await signUpAndLogin(t, { email: "headers@example.com" });
+    const json = await client.get("/api/v1/session");
+    expect(json.statusCode).toBe(200);
+    expect(securityHeaderNames(json.headers)).toEqual(["cache-control", "x-content-type-options"]);
+    expect(json.headers["cache-control"]).toBe("no-store");
+    expect(json.headers["x-content-type-options"]).toBe("nosniff");
+    // Refused before the route ran (no session): the same set.
+    const refused = await t.app.inject({ url: "/api/v1/session" });
+    expect(refused.statusCode).toBe(401);
+    expect(securityHeaderNames(refused.headers)).toEqual(["cache-control", "x-content-type-options"]);
+    expect(securityHeaderNames((await t.app.inject({ url: "/healthz" })).headers)).toEqual([
+      "cache-control",
+      "x-content-type-options",
+    ]);
+
     const page = await t.app.inject({ url: "/docs/" });
     expect(page.headers["content-type"]).toContain("text/html");
+    expect(securityHeaderNames(page.headers)).toEqual(HTML_SET);
+    expect(page.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(page.headers["x-frame-options"]).toBe("SAMEORIGIN");
     expect(page.headers["permissions-policy"]).toContain("camera=()");
     expect(page.headers["permissions-policy"]).toContain("publickey-credentials-get=(self)");
   });
@@ -339,3 +353,26 @@ describe("development outbox and production mode", () => {
     }
   });
 });
+
+/** Every browser-security header helmet knows, plus the ones Gatehouse adds. */
+const HTML_SET = [
+  "content-security-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "permissions-policy",
+  "referrer-policy",
+  "strict-transport-security",
+  "x-content-type-options",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-frame-options",
+  "x-permitted-cross-domain-policies",
+  "x-xss-protection",
+];
+const SECURITY_HEADERS = new Set([...HTML_SET, "cache-control", "cross-origin-embedder-policy"]);
+
+const securityHeaderNames = (headers: Record<string, unknown>) =>
+  Object.keys(headers)
+    .filter((name) => SECURITY_HEADERS.has(name))
+    .sort();
