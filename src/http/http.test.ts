@@ -339,7 +339,7 @@ describe("development outbox and production mode", () => {
     }
   });
 
-  it("marks cookies Secure when PUBLIC_URL is https", async () => {
+  it("marks cookies Secure and adds HSTS to JSON answers when PUBLIC_URL is https", async () => {
     const t = await createTestApp("sqlite", { PUBLIC_URL: "https://id.example.com" });
     try {
       const { client } = await signUpAndLogin(t, { email: "secure@example.com" });
@@ -348,6 +348,12 @@ describe("development outbox and production mode", () => {
         password: "violet-Harbor-sunrise-42",
       });
       expect(login.cookies.find((c) => c.name === "gatehouse_session")?.secure).toBe(true);
+      expect(securityHeaderNames(login.headers)).toEqual([
+        "cache-control",
+        "strict-transport-security",
+        "x-content-type-options",
+      ]);
+      expect(login.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
     } finally {
       await t.close();
     }
