@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Actor } from "../audit/audit.repository.js";
 import type { Config } from "../config.js";
 import type { Executor } from "../db/database.js";
@@ -26,23 +26,32 @@ declare module "fastify" {
  */
 export function registerDeviceCookie(app: FastifyInstance, config: Config) {
   app.decorateRequest("deviceToken", null);
-  app.addHook("onRequest", async (request) => {
-    if (request.method !== "POST" || !request.url.startsWith("/api/v1/auth/")) return;
+  const readDevice = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     const existing = request.cookies[DEVICE_COOKIE];
     request.deviceToken = existing && /^[\w-]{32,128}$/.test(existing) ? existing : newSecretToken();
-  });
-  // Runs after @fastify/cookie's own onSend (registered earlier), so the session cookie is visible here.
-  app.addHook("onSend", async (request, reply) => {
-    if (!request.deviceToken || !startsSession(reply.getHeader("set-cookie"))) return;
-    reply.setCookie(DEVICE_COOKIE, request.deviceToken, {
-      path: "/",
-      httpOnly: true,
-      sameSite: "lax",
-      secure: config.secureCookies,
-      maxAge: DEVICE_COOKIE_SECONDS,
-    });
+    done();
+  };
+  // A route hook, so it runs after @fastify/cookie's own onSend and sees the session cookie.
+  const setDevice = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: DoneWith) => {
+    if (request.deviceToken && startsSession(reply.getHeader("set-cookie")))
+      reply.setCookie(DEVICE_COOKIE, request.deviceToken, {
+        path: "/",
+        httpOnly: true,
+        sameSite: "lax",
+        secure: config.secureCookies,
+        maxAge: DEVICE_COOKIE_SECONDS,
+      });
+    done(null, payload);
+  };
+  // Decided per route when it is registered: only the POST routes under /api/v1/auth/ get the hooks.
+  app.addHook("onRoute", (route) => {
+    if (![route.method].flat().includes("POST") || !route.url.startsWith("/api/v1/auth/")) return;
+    route.onRequest = [...[route.onRequest ?? []].flat(), readDevice];
+    route.onSend = [...[route.onSend ?? []].flat(), setDevice];
   });
 }
+
+type DoneWith = (error: Error | null, payload: unknown) => void;
 
 function startsSession(header: ReturnType<FastifyReply["getHeader"]>): boolean {
   const cookies = Array.isArray(header) ? header : header === undefined ? [] : [String(header)];

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ipSubject, type RateLimiter, type RateRule } from "../lib/rate-limit.js";
 import { AppError } from "./errors.js";
 
@@ -27,16 +27,21 @@ declare module "fastify" {
   }
 }
 
+/** Register before the routes: only a route with `config.anonymousWrites` gets the (asynchronous) hook. */
 export function registerAnonymousWriteLimits(app: FastifyInstance, limiter: RateLimiter) {
-  app.addHook("onRequest", async (request) => {
-    const lane = request.routeOptions.config?.anonymousWrites;
+  app.addHook("onRoute", (route) => {
+    const lane = route.config?.anonymousWrites;
     if (!lane) return;
-    const decision = await limiter.hit(`anon:${lane}:${ipSubject(request.ip)}`, ANONYMOUS_WRITE_LIMITS[lane]);
-    if (decision.allowed) return;
-    throw new AppError(
-      "rate_limited",
-      `Too many requests from your network. Try again in ${decision.retryAfterSeconds} seconds.`,
-      { headers: { "retry-after": String(decision.retryAfterSeconds) } },
-    );
+    const limit = async (request: FastifyRequest) => {
+      const key = `anon:${lane}:${ipSubject(request.ip)}`;
+      const decision = await limiter.hit(key, ANONYMOUS_WRITE_LIMITS[lane]);
+      if (decision.allowed) return;
+      throw new AppError(
+        "rate_limited",
+        `Too many requests from your network. Try again in ${decision.retryAfterSeconds} seconds.`,
+        { headers: { "retry-after": String(decision.retryAfterSeconds) } },
+      );
+    };
+    route.onRequest = [...[route.onRequest ?? []].flat(), limit];
   });
 }

@@ -162,13 +162,27 @@ describe.each(testDialects())("HTTP surface on %s", (dialect) => {
     expect(Math.abs(Date.parse((await client.get("/dev/clock")).body.now) - Date.now())).toBeLessThan(5000);
   });
 
-  it("sets security headers, and a Permissions-Policy on HTML", async () => {
-    const r = await t.app.inject({ url: "/healthz" });
-    expect(r.headers["x-content-type-options"]).toBe("nosniff");
-    expect(r.headers["content-security-policy"]).toContain("default-src 'self'");
-    expect(r.headers["permissions-policy"]).toBeUndefined();
+  it("sends the full browser set on HTML and only nosniff and no-store on JSON", async () => {
+    const { client } = await signUpAndLogin(t, { email: "headers@example.com" });
+    const json = await client.get("/api/v1/session");
+    expect(json.statusCode).toBe(200);
+    expect(securityHeaderNames(json.headers)).toEqual(["cache-control", "x-content-type-options"]);
+    expect(json.headers["cache-control"]).toBe("no-store");
+    expect(json.headers["x-content-type-options"]).toBe("nosniff");
+    // Refused before the route ran (no session): the same set.
+    const refused = await t.app.inject({ url: "/api/v1/session" });
+    expect(refused.statusCode).toBe(401);
+    expect(securityHeaderNames(refused.headers)).toEqual(["cache-control", "x-content-type-options"]);
+    expect(securityHeaderNames((await t.app.inject({ url: "/healthz" })).headers)).toEqual([
+      "cache-control",
+      "x-content-type-options",
+    ]);
+
     const page = await t.app.inject({ url: "/docs/" });
     expect(page.headers["content-type"]).toContain("text/html");
+    expect(securityHeaderNames(page.headers)).toEqual(HTML_SET);
+    expect(page.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(page.headers["x-frame-options"]).toBe("SAMEORIGIN");
     expect(page.headers["permissions-policy"]).toContain("camera=()");
     expect(page.headers["permissions-policy"]).toContain("publickey-credentials-get=(self)");
   });
@@ -325,7 +339,7 @@ describe("development outbox and production mode", () => {
     }
   });
 
-  it("marks cookies Secure when PUBLIC_URL is https", async () => {
+  it("marks cookies Secure and adds HSTS to JSON answers when PUBLIC_URL is https", async () => {
     const t = await createTestApp("sqlite", { PUBLIC_URL: "https://id.example.com" });
     try {
       const { client } = await signUpAndLogin(t, { email: "secure@example.com" });
@@ -334,8 +348,37 @@ describe("development outbox and production mode", () => {
         password: "violet-Harbor-sunrise-42",
       });
       expect(login.cookies.find((c) => c.name === "gatehouse_session")?.secure).toBe(true);
+      expect(securityHeaderNames(login.headers)).toEqual([
+        "cache-control",
+        "strict-transport-security",
+        "x-content-type-options",
+      ]);
+      expect(login.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
     } finally {
       await t.close();
     }
   });
 });
+
+/** Every browser-security header helmet knows, plus the ones Gatehouse adds. */
+const HTML_SET = [
+  "content-security-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "permissions-policy",
+  "referrer-policy",
+  "strict-transport-security",
+  "x-content-type-options",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-frame-options",
+  "x-permitted-cross-domain-policies",
+  "x-xss-protection",
+];
+const SECURITY_HEADERS = new Set([...HTML_SET, "cache-control", "cross-origin-embedder-policy"]);
+
+const securityHeaderNames = (headers: Record<string, unknown>) =>
+  Object.keys(headers)
+    .filter((name) => SECURITY_HEADERS.has(name))
+    .sort();

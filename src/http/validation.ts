@@ -97,17 +97,26 @@ export function createValidatorCompiler(sharedSchemas: readonly object[]): Fasti
  * as soon as the route is known.
  */
 export function registerControlCharacterGuard(app: FastifyInstance) {
-  app.addHook("onRequest", async (request) => {
-    if (request.routeOptions.url === undefined) return;
-    for (const [part, value] of [
-      ["params", request.params],
-      ["querystring", request.query],
-    ] as const) {
-      const found = controlCharacterPaths(value, CONTROL_IN_LINE);
-      if (found.length === 0) continue;
-      throw invalidFields(toFieldErrors(found.map(controlCharacterError), part));
-    }
+  // Synchronous, and nothing to walk for the usual request: no path parameter, no query string.
+  app.addHook("onRequest", (request, _reply, done) => {
+    if (request.is404) return done();
+    const error = refusedLine(request.params, "params") ?? refusedLine(request.query, "querystring");
+    done(error);
   });
+}
+
+function refusedLine(value: unknown, part: "params" | "querystring") {
+  if (!hasKeys(value)) return undefined;
+  const found = controlCharacterPaths(value, CONTROL_IN_LINE);
+  return found.length === 0
+    ? undefined
+    : invalidFields(toFieldErrors(found.map(controlCharacterError), part));
+}
+
+function hasKeys(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  for (const _ in value) return true;
+  return false;
 }
 
 /**
