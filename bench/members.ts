@@ -90,9 +90,15 @@ for (const [name, extra] of databases) {
     ["first page (50, by name)", "?limit=50"],
     ["first page, 200 (max limit)", "?limit=200"],
     ["first page, 1", "?limit=1"],
-    ["next page via cursor", `?limit=50&status=active&cursor=${await cursorAfter("?limit=50&status=active", 1)}`],
+    [
+      "next page via cursor",
+      `?limit=50&status=active&cursor=${await cursorAfter("?limit=50&status=active", 1)}`,
+    ],
     ["page 200 via cursor (by name)", `?limit=50&cursor=${await cursorAfter("?limit=50", 200)}`],
-    ["page 100 via cursor (last login, desc)", `?limit=50&sort=last_login_at&order=desc&cursor=${await cursorAfter("?limit=50&sort=last_login_at&order=desc", 100)}`],
+    [
+      "page 100 via cursor (last login, desc)",
+      `?limit=50&sort=last_login_at&order=desc&cursor=${await cursorAfter("?limit=50&sort=last_login_at&order=desc", 100)}`,
+    ],
     ["by name, desc", "?limit=50&order=desc"],
     ["by email", "?limit=50&sort=email"],
     ["by email, desc", "?limit=50&sort=email&order=desc"],

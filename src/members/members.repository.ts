@@ -104,14 +104,22 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
         ])
         .where("m.account_id", "=", accountId);
       if (query.status === "suspended") select = select.where("m.status", "=", "suspended");
-      else if (query.status) {
-        const deactivated = query.status === "deactivated";
+      else if (query.status === "deactivated") {
+        // Few logins are turned off: the planners can start from them (users_deactivated_idx) and sort
+        // those, instead of walking every membership of the account to find none.
         select = select
           .where("m.status", "=", "active")
-          .where("u.deactivated_at", deactivated ? "is not" : "is", null);
+          .where(sql<boolean>`m.user_id in (select d.id from users d where d.deactivated_at is not null)`);
+      } else if (query.status) {
+        select = select.where("m.status", "=", "active").where("u.deactivated_at", "is", null);
       }
       if (query.roleId) select = select.where("m.role_id", "=", query.roleId);
-      if (query.teamId) select = select.where(inTeamSql(accountId, query.teamId));
+      // The same members as inTeamSql, written as a set the planners can start from (the team's rows in
+      // team_members' primary key) when the team is small, instead of probing it per membership.
+      if (query.teamId)
+        select = select.where(
+          sql<boolean>`m.user_id in (select tm.user_id from team_members tm where tm.team_id = ${query.teamId} and tm.account_id = ${accountId})`,
+        );
       if (query.mfa) {
         const wanted = query.mfa === "enabled";
         select = select.where(wanted ? hasSecondFactorSql() : sql<boolean>`not ${hasSecondFactorSql()}`);
@@ -129,9 +137,12 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
       if (query.after) {
         const { key: afterKey, id: afterId } = query.after;
         const op = query.order === "asc" ? ">" : "<";
-        select = select.where((eb) =>
-          eb.or([eb(key, op, afterKey), eb.and([eb(key, "=", afterKey), eb("m.user_id", op, afterId)])]),
-        );
+        const from = query.order === "asc" ? ">=" : "<=";
+        // `key >= k` first: a range both planners seek to in the sort index (an OR alone is not one, and
+        // deep pages walked every earlier entry).
+        select = select
+          .where(key, from, afterKey)
+          .where((eb) => eb.or([eb(key, op, afterKey), eb("m.user_id", op, afterId)]));
       }
       const rows = await select
         .orderBy(key, query.order)
