@@ -10,6 +10,24 @@ import { type Kysely, PostgresAdapter, sql } from "kysely";
 export async function up(db: Kysely<any>): Promise<void> {
   // The member list's status=deactivated starts from the (few) logins turned off, on both databases.
   await sql`create index users_deactivated_idx on users (id) where deactivated_at is not null`.execute(db);
+  // A role or status filter with any sort walks its own slice of the account in sort order: a rare role
+  // (one Root among 50,000) is then a short seek, not a walk over every membership. SQLite has no
+  // statistics to tell it which filter is rare (ANALYZE is left out, see README), so the index decides.
+  for (const filter of ["role_id", "status"] as const) {
+    const prefix = filter === "role_id" ? "role" : "status";
+    for (const [sort, key] of [
+      ["name", "sort_name"],
+      ["email", "email_normalized"],
+      ["joined", "created_at"],
+      ["last_login", "(coalesce(last_login_at, ''))"],
+    ] as const) {
+      // memberships_status_name_idx exists since 0004.
+      if (prefix === "status" && sort === "name") continue;
+      await sql`create index ${sql.id(`memberships_${prefix}_${sort}_idx`)} on memberships (account_id, ${sql.id(filter)}, ${sql.raw(key)}, user_id)`.execute(
+        db,
+      );
+    }
+  }
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
   const schema = await ensureTrigramExtension(db);
   await sql`create index memberships_sort_name_trgm_idx on memberships using gin (sort_name ${sql.id(schema)}.gin_trgm_ops)`.execute(
