@@ -131,8 +131,15 @@ export function createMembersRepository(options: { fileUrl?: FileUrl } = {}) {
       }
       if (query.inactiveSince) {
         const since = query.inactiveSince;
-        // One comparison ('' for never) instead of an OR, the same expression the last-login index holds.
-        select = select.where(sql<boolean>`coalesce(m.last_login_at, '') < ${since}`);
+        // One comparison ('' for never) instead of an OR. Sorted by last log-in it is the sort index's own
+        // expression (a range). In any other order `|| ''` keeps it off that index: without statistics
+        // SQLite would take the range and sort every inactive member (all 50,000 in the benchmark, 300 ms)
+        // instead of walking the sort index and stopping at a full page.
+        const lastLogin =
+          query.sort === "last_login_at"
+            ? sql<string>`coalesce(m.last_login_at, '')`
+            : sql<string>`(coalesce(m.last_login_at, '') || '')`;
+        select = select.where(sql<boolean>`${lastLogin} < ${since}`);
       }
       if (query.after) {
         const { key: afterKey, id: afterId } = query.after;
