@@ -24,7 +24,9 @@ const { values } = parseArgs({
     calls: { type: "string", default: "200" },
     database: { type: "string", default: "sqlite" },
     only: { type: "string", default: "" },
+    // Prints each variant's list statement; --keep leaves the PostgreSQL schema for EXPLAIN by hand.
     explain: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
   },
 });
 const memberCount = Number(values.members);
@@ -191,7 +193,8 @@ try {
   await services.close?.();
 } finally {
   await database.close();
-  if (schema) await admin(`drop schema ${schema} cascade`);
+  if (schema && values.keep) console.error(`kept schema ${schema}: drop it when done`);
+  else if (schema) await admin(`drop schema ${schema} cascade`);
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);
