@@ -45,7 +45,7 @@ const EXTENSION_LOCK = 290_029;
  * migrate with search_path set to themselves only, so the operator class is always schema-qualified.
  */
 // biome-ignore lint/suspicious/noExplicitAny: as above
-async function ensureTrigramExtension(db: Kysely<any>): Promise<string> {
+export async function ensureTrigramExtension(db: Kysely<any>): Promise<string> {
   await sql`select pg_advisory_xact_lock(${EXTENSION_LOCK})`.execute(db);
   try {
     await sql`create extension if not exists pg_trgm with schema public`.execute(db);
