@@ -135,7 +135,8 @@ async function setup(url: string, members: number) {
     accountName: "Bench",
   });
   await seedMembers(services.db, owner.accountId, members);
-  await sql`analyze`.execute(services.db);
+  // PostgreSQL only, as autovacuum would; SQLite gets no statistics (sqlite_stat4 re-plans per binding).
+  if (db.dialect === "postgres") await sql`analyze`.execute(services.db);
   await services.close();
   await db.close();
   return { schema, accountId: owner.accountId, userId: owner.userId };

@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { DatabaseHandle, Executor } from "../db/database.js";
+import { ensureTrigramExtension } from "../db/migrations/0029-member-search-trigram.js";
 import type { Database } from "../db/tables.js";
 import { BackupError } from "./backup-error.js";
 import { findPgTool, pgConnection, runPgTool } from "./pg-tools.js";
@@ -251,6 +252,9 @@ export async function restoreDatabase(
     .filter((line) => !(exists && / (SCHEMA - |COMMENT - SCHEMA )\S+ /.test(line)))
     .join("\n");
   await writeFile(list, kept);
+  // The dump's member-search index names pg_trgm's operator class; a schema dump never carries the
+  // extension itself, so a new database gets it here (migration 0029's step).
+  await database.db.transaction().execute((trx) => ensureTrigramExtension(trx));
   await runPgTool(
     pgRestore,
     [

@@ -26,6 +26,7 @@ import * as exports from "./migrations/0025-exports.js";
 import * as dataRetention from "./migrations/0026-data-retention.js";
 import * as accountClosure from "./migrations/0027-account-closure.js";
 import * as overviewIndexes from "./migrations/0028-overview-indexes.js";
+import * as memberSearchTrigram from "./migrations/0029-member-search-trigram.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   "0026-data-retention": dataRetention,
   "0027-account-closure": accountClosure,
   "0028-overview-indexes": overviewIndexes,
+  "0029-member-search-trigram": memberSearchTrigram,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -106,11 +106,15 @@ export function createMembersRepository(options: { fileUrl?: FileUrl; changes?: 
         ])
         .where("m.account_id", "=", accountId);
       if (query.status === "suspended") select = select.where("m.status", "=", "suspended");
-      else if (query.status) {
-        const deactivated = query.status === "deactivated";
+      else if (query.status === "deactivated") {
+        // Few logins are turned off: as a set (users_deactivated_idx) PostgreSQL can start from them and
+        // SQLite checks each membership against an in-memory list instead of looking its user up
+        // (1.3 s to 0.1 s for none among 50,000).
         select = select
           .where("m.status", "=", "active")
-          .where("u.deactivated_at", deactivated ? "is not" : "is", null);
+          .where(sql<boolean>`m.user_id in (select d.id from users d where d.deactivated_at is not null)`);
+      } else if (query.status) {
+        select = select.where("m.status", "=", "active").where("u.deactivated_at", "is", null);
       }
       if (query.roleId) select = select.where("m.role_id", "=", query.roleId);
       if (query.teamId) select = select.where(inTeamSql(accountId, query.teamId));
@@ -125,15 +129,25 @@ export function createMembersRepository(options: { fileUrl?: FileUrl; changes?: 
       }
       if (query.inactiveSince) {
         const since = query.inactiveSince;
-        // One comparison ('' for never) instead of an OR, the same expression the last-login index holds.
-        select = select.where(sql<boolean>`coalesce(m.last_login_at, '') < ${since}`);
+        // One comparison ('' for never) instead of an OR. Sorted by last log-in it is the sort index's own
+        // expression (a range). In any other order `|| ''` keeps it off that index: without statistics
+        // SQLite would take the range and sort every inactive member (all 50,000 in the benchmark, 300 ms)
+        // instead of walking the sort index and stopping at a full page.
+        const lastLogin =
+          query.sort === "last_login_at"
+            ? sql<string>`coalesce(m.last_login_at, '')`
+            : sql<string>`(coalesce(m.last_login_at, '') || '')`;
+        select = select.where(sql<boolean>`${lastLogin} < ${since}`);
       }
       if (query.after) {
         const { key: afterKey, id: afterId } = query.after;
         const op = query.order === "asc" ? ">" : "<";
-        select = select.where((eb) =>
-          eb.or([eb(key, op, afterKey), eb.and([eb(key, "=", afterKey), eb("m.user_id", op, afterId)])]),
-        );
+        const from = query.order === "asc" ? ">=" : "<=";
+        // `key >= k` first: a range both planners seek to in the sort index (an OR alone is not one, and
+        // deep pages walked every earlier entry).
+        select = select
+          .where(key, from, afterKey)
+          .where((eb) => eb.or([eb(key, op, afterKey), eb("m.user_id", op, afterId)]));
       }
       const rows = await select
         .orderBy(key, query.order)
