@@ -18,8 +18,11 @@ import {
  * the answer's session state (src/auth/session-response.ts, served from a cache of its own) and, in
  * tests, the delivery of queued mail (production answers first).
  */
-const LOGIN_ON_KNOWN_DEVICE = 25;
-const SIGNUP = 31;
+const BUDGETS = {
+  // PostgreSQL writes an audit event and moves its chain's head in one statement (SQLite in two).
+  sqlite: { loginOnKnownDevice: 25, signup: 31 },
+  postgres: { loginOnKnownDevice: 24, signup: 29 },
+} as const;
 
 /** The statements up to and including the first commit. */
 function untilCommit(statements: string[]): string[] {
@@ -29,13 +32,14 @@ function untilCommit(statements: string[]): string[] {
 }
 
 describe.each(testDialects())("log-in and sign-up query budgets on %s", (dialect) => {
+  const budget = BUDGETS[dialect];
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(dialect);
   });
   afterAll(() => t?.close());
 
-  it(`logs in with a password on a device used before in ${LOGIN_ON_KNOWN_DEVICE} statements`, async () => {
+  it(`logs in with a password on a device used before in ${budget.loginOnKnownDevice} statements`, async () => {
     const { client } = await signUpAndLogin(t, { email: "budget-login@example.com" });
     // A browser coming back: its device cookie, no session.
     client.cookie = undefined;
@@ -49,13 +53,13 @@ describe.each(testDialects())("log-in and sign-up query budgets on %s", (dialect
       status = login.statusCode;
     });
     expect(status).toBe(200);
-    expect(untilCommit(statements)).toHaveLength(LOGIN_ON_KNOWN_DEVICE);
+    expect(untilCommit(statements)).toHaveLength(budget.loginOnKnownDevice);
     // The same device: nothing mailed.
     await t.services.jobs.idle();
     expect(t.mails.filter((m) => /New sign-in/i.test(m.subject))).toHaveLength(0);
   });
 
-  it(`signs up in ${SIGNUP} statements`, async () => {
+  it(`signs up in ${budget.signup} statements`, async () => {
     const client = createClient(t.app, { ip: "192.0.2.77" });
     await t.services.jobs.idle();
     let status = 0;
@@ -69,6 +73,6 @@ describe.each(testDialects())("log-in and sign-up query budgets on %s", (dialect
       status = signup.statusCode;
     });
     expect(status).toBe(201);
-    expect(untilCommit(statements)).toHaveLength(SIGNUP);
+    expect(untilCommit(statements)).toHaveLength(budget.signup);
   });
 });
