@@ -67,6 +67,14 @@ export type Membership = {
   role: Role;
 };
 
+/** A membership as a log-in weighs it: its account's settings decide allowlist and policies. */
+export type LoginMembership = {
+  accountId: string;
+  status: string;
+  roleId: string;
+  settings: AccountSettings;
+};
+
 /** The member list's name order: the same text the 0004 migration computes in SQL. */
 export function memberSortName(firstName: string, lastName: string, emailNormalized: string): string {
   return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
@@ -300,6 +308,27 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl } = {}) {
           permissions: JSON.parse(r.role_permissions) as string[],
           builtin: r.role_builtin === 1,
         },
+      }));
+    },
+    /**
+     * Everything a log-in decides from the user's memberships, in one read: which are active, the role,
+     * and each account's settings (IP allowlist, session and password policy, required second factor).
+     * In the order of `membershipsOfUser`.
+     */
+    async loginMembershipsOfUser(db: Executor, userId: string): Promise<LoginMembership[]> {
+      const rows = await db
+        .selectFrom("memberships as m")
+        .innerJoin("accounts as a", "a.id", "m.account_id")
+        .select(["m.account_id", "m.status", "m.role_id", "a.settings"])
+        .where("m.user_id", "=", userId)
+        .orderBy("m.created_at")
+        .orderBy("m.id")
+        .execute();
+      return rows.map((r) => ({
+        accountId: r.account_id,
+        status: r.status,
+        roleId: r.role_id,
+        settings: parseAccountSettings(r.settings),
       }));
     },
     async settingsOfUserAccounts(db: Executor, userId: string): Promise<AccountSettings[]> {
