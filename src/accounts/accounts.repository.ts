@@ -234,6 +234,26 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl } = {}) {
         })
         .execute();
     },
+    /** Several roles of one account in one statement (a new account's built-in roles). */
+    async insertRoles(db: Executor, accountId: string, roles: Role[], now: string) {
+      if (roles.length === 0) return;
+      await db
+        .insertInto("roles")
+        .values(
+          roles.map((role) => ({
+            id: role.id,
+            account_id: accountId,
+            key: role.key,
+            name: role.name,
+            description: role.description,
+            permissions: JSON.stringify(role.permissions),
+            builtin: role.builtin ? 1 : 0,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    },
     async insertMembership(
       db: Executor,
       m: { id: string; accountId: string; userId: string; roleId: string; status: string; now: string },

@@ -20,8 +20,8 @@ import {
  */
 const BUDGETS = {
   // PostgreSQL writes an audit event and moves its chain's head in one statement (SQLite in two).
-  sqlite: { loginOnKnownDevice: 14, signup: 31 },
-  postgres: { loginOnKnownDevice: 11, signup: 29 },
+  sqlite: { loginOnKnownDevice: 14, signup: 25 },
+  postgres: { loginOnKnownDevice: 11, signup: 23 },
 } as const;
 
 /** The statements up to and including the first commit. */
