@@ -69,6 +69,14 @@ export type Membership = {
   role: Role;
 };
 
+/** A membership as a log-in weighs it: its account's settings decide allowlist and policies. */
+export type LoginMembership = {
+  accountId: string;
+  status: string;
+  roleId: string;
+  settings: AccountSettings;
+};
+
 /** The member list's name order: the same text the 0004 migration computes in SQL. */
 export function memberSortName(firstName: string, lastName: string, emailNormalized: string): string {
   return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
@@ -257,6 +265,26 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?:
         })
         .execute();
     },
+    /** Several roles of one account in one statement (a new account's built-in roles). */
+    async insertRoles(db: Executor, accountId: string, roles: Role[], now: string) {
+      if (roles.length === 0) return;
+      await db
+        .insertInto("roles")
+        .values(
+          roles.map((role) => ({
+            id: role.id,
+            account_id: accountId,
+            key: role.key,
+            name: role.name,
+            description: role.description,
+            permissions: JSON.stringify(role.permissions),
+            builtin: role.builtin ? 1 : 0,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    },
     async insertMembership(
       db: Executor,
       m: { id: string; accountId: string; userId: string; roleId: string; status: string; now: string },
@@ -310,6 +338,27 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?:
           permissions: JSON.parse(r.role_permissions) as string[],
           builtin: r.role_builtin === 1,
         },
+      }));
+    },
+    /**
+     * Everything a log-in decides from the user's memberships, in one read: which are active, the role,
+     * and each account's settings (IP allowlist, session and password policy, required second factor).
+     * In the order of `membershipsOfUser`.
+     */
+    async loginMembershipsOfUser(db: Executor, userId: string): Promise<LoginMembership[]> {
+      const rows = await db
+        .selectFrom("memberships as m")
+        .innerJoin("accounts as a", "a.id", "m.account_id")
+        .select(["m.account_id", "m.status", "m.role_id", "a.settings"])
+        .where("m.user_id", "=", userId)
+        .orderBy("m.created_at")
+        .orderBy("m.id")
+        .execute();
+      return rows.map((r) => ({
+        accountId: r.account_id,
+        status: r.status,
+        roleId: r.role_id,
+        settings: parseAccountSettings(r.settings),
       }));
     },
     async settingsOfUserAccounts(db: Executor, userId: string): Promise<AccountSettings[]> {

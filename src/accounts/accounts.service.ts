@@ -199,32 +199,34 @@ export function createAccountsService(deps: {
       const accountId = newId("account");
       const base = slugify(input.name);
       const suffixed = () => `${base}-${newId("account").slice(5, 11).toLowerCase()}`;
+      // Root and Admin must use a second factor in new accounts (7 days' grace to enroll).
+      const roleIds = new Map(BUILTIN_ROLES.map((role) => [role.key, newId("role")]));
+      const settings = defaultAccountSettings();
+      settings.mfa.required_role_ids = [roleIds.get("root"), roleIds.get("admin")] as string[];
       // A taken slug gets a random suffix; two sign-ups with one name at once both succeed.
-      let slug = (await accounts.slugExists(trx, base)) ? suffixed() : base;
+      let slug = base;
       while (
         !(await accounts.insert(trx, {
           id: accountId,
           name: input.name,
           slug,
-          settings: defaultAccountSettings(),
+          settings,
           ownerId: input.ownerId,
           now,
         }))
       )
         slug = suffixed();
-      // Root and Admin must use a second factor in new accounts (7 days' grace to enroll).
-      const roleIds = new Map(BUILTIN_ROLES.map((role) => [role.key, newId("role")]));
-      const settings = defaultAccountSettings();
-      settings.mfa.required_role_ids = [roleIds.get("root"), roleIds.get("admin")] as string[];
-      await accounts.updateSettings(trx, accountId, settings, now);
-      for (const role of BUILTIN_ROLES) {
-        await accounts.insertRole(
-          trx,
-          accountId,
-          { id: roleIds.get(role.key) as string, ...role, permissions: [...role.permissions], builtin: true },
-          now,
-        );
-      }
+      await accounts.insertRoles(
+        trx,
+        accountId,
+        BUILTIN_ROLES.map((role) => ({
+          id: roleIds.get(role.key) as string,
+          ...role,
+          permissions: [...role.permissions],
+          builtin: true,
+        })),
+        now,
+      );
       const rootRoleId = roleIds.get("root") as string;
       await accounts.insertMembership(trx, {
         id: newId("membership"),

@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
+import { type Expression, type ExpressionBuilder, PostgresAdapter, type SqlBool } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { Database } from "../db/tables.js";
 import { newId } from "../lib/ids.js";
@@ -108,11 +108,19 @@ export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent,
     created_at: at.toISOString(),
   };
   const hash = chainHash(head.hash, fields);
-  await db
-    .insertInto("audit_events")
-    .values({ ...fields, prev_hash: head.hash, hash, personal: personal ? JSON.stringify(personal) : null })
-    .execute();
-  await db.updateTable("audit_chain_heads").set({ hash }).where("chain_key", "=", chainKey).execute();
+  const row = { ...fields, prev_hash: head.hash, hash, personal: personal ? JSON.stringify(personal) : null };
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // The event and the head's new hash in one round trip (the upsert above already holds the head).
+    await db
+      .with("event", (w) => w.insertInto("audit_events").values(row))
+      .updateTable("audit_chain_heads")
+      .set({ hash })
+      .where("chain_key", "=", chainKey)
+      .execute();
+  } else {
+    await db.insertInto("audit_events").values(row).execute();
+    await db.updateTable("audit_chain_heads").set({ hash }).where("chain_key", "=", chainKey).execute();
+  }
 }
 
 export async function listAuditForUser(db: Executor, userId: string, limit = 50) {

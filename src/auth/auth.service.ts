@@ -3,13 +3,18 @@ import {
   DEFAULT_SESSION_POLICY,
   type SessionPolicy,
 } from "../accounts/account-settings.js";
-import type { AccountsRepository } from "../accounts/accounts.repository.js";
+import type { AccountsRepository, LoginMembership } from "../accounts/accounts.repository.js";
 import type { AccountsService } from "../accounts/accounts.service.js";
-import { clientIp, type IpAllowlistGuard, IpNotAllowedError } from "../accounts/ip-allowlist.js";
+import {
+  clientIp,
+  compileAllowlist,
+  type IpAllowlistGuard,
+  IpNotAllowedError,
+} from "../accounts/ip-allowlist.js";
 import { type Actor, type AuditEvent, recordAudit } from "../audit/audit.repository.js";
 import { type Db, type Effects, type Executor, type Trx, transact } from "../db/database.js";
 import { AppError, type FieldError, notFound } from "../http/errors.js";
-import type { Clock } from "../lib/clock.js";
+import { addSeconds, type Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
 import type { MailLimits } from "../mail/mail-limits.js";
 import type { MailQueue } from "../mail/mail-queue.js";
@@ -26,7 +31,7 @@ import type { DevicesRepository } from "./devices.repository.js";
 import type { EmailChangeRepository } from "./email-change.repository.js";
 import type { EmailTokensRepository } from "./email-tokens.repository.js";
 import type { FactorThrottle } from "./factor-throttle.js";
-import type { LoginThrottle } from "./login-throttle.js";
+import type { AttemptCounters, AttemptKeys, LoginThrottle } from "./login-throttle.js";
 import {
   checkPassword,
   type PasswordPolicy,
@@ -40,6 +45,18 @@ import type { SessionsService } from "./sessions.service.js";
 
 export type LoginResult = { user: User; accountId: string | null; token: string; session: Session };
 export type MfaRequired = { mfaRequired: true; mfaToken: string; methods: SecondFactorMethod[] };
+
+/**
+ * What a log-in has read about its user before the closing transaction, read once and passed down:
+ * the user, every membership with its account's settings, and whether the user is known to have no
+ * second factor (a password log-in that needed none).
+ */
+type LoginSubject = {
+  user: User;
+  mfaRequiredSince: string | null;
+  memberships: LoginMembership[];
+  noFactors: boolean;
+};
 
 export type AuthDeps = {
   db: Db;
@@ -179,15 +196,15 @@ export function createAuthService(deps: AuthDeps) {
   /**
    * Where the session starts, decided before anything is written: an explicitly requested account must
    * allow the client's IP address; otherwise the first of the last-used and the other accounts that does.
-   * When none does, the log-in is refused (and `finishLogin` audits it in each refusing account).
+   * When none does, the log-in is refused (and `finishLogin` audits it in each refusing account). The
+   * allowlists are the settings read for this log-in, never a cached copy.
    */
-  async function allowedAccount(
-    trx: Executor,
+  function allowedAccount(
     user: User,
-    memberships: Array<{ accountId: string }>,
+    memberships: LoginMembership[],
     requestedAccountId: string | undefined,
     actor: Actor,
-  ): Promise<string | null> {
+  ): LoginMembership | undefined {
     const requested = memberships.find((m) => m.accountId === requestedAccountId);
     const candidates = requested
       ? [requested]
@@ -195,15 +212,46 @@ export function createAuthService(deps: AuthDeps) {
           ...memberships.filter((m) => m.accountId === user.lastAccountId),
           ...memberships.filter((m) => m.accountId !== user.lastAccountId),
         ];
-    if (candidates.length === 0) return null;
-    for (const { accountId } of candidates) {
-      if (await deps.ipAllowlist.allowsFresh(trx, accountId, actor.ip)) return accountId;
-    }
+    if (candidates.length === 0) return undefined;
+    const allowed = candidates.find((m) => compileAllowlist(m.settings.ip_allowlist).allows(actor.ip));
+    if (allowed) return allowed;
     throw new LoginRefusedByIp(
       { ...actor, type: "user", id: user.id },
       candidates.map((m) => m.accountId),
       requested ? "this account" : "your account",
     );
+  }
+
+  /** The user and their memberships, for a log-in proven by a second factor or a passkey. */
+  async function loadSubject(executor: Executor, userId: string): Promise<LoginSubject> {
+    const found = await users.findForLogin(executor, { id: userId });
+    if (!found) throw new AppError("invalid_credentials", "Email or password is incorrect.");
+    const memberships = await accounts.loginMembershipsOfUser(executor, userId);
+    return { ...found, memberships, noFactors: false };
+  }
+
+  /**
+   * When the user must have enrolled a second factor (mfa.enrollmentDueAt), from what the log-in read:
+   * `since` is set when this log-in is the first time an account requires one (stored with the log-in).
+   */
+  async function enrollmentDue(
+    trx: Executor,
+    subject: LoginSubject,
+    active: LoginMembership[],
+  ): Promise<{ dueAt: string | null; since?: string }> {
+    const { user } = subject;
+    if (!subject.noFactors) return { dueAt: await deps.mfa.enrollmentDueAt(trx, user.id) };
+    const requiring = active.filter((m) => m.settings.mfa.required_role_ids.length > 0);
+    if (requiring.length === 0) return { dueAt: null };
+    // Team roles count too; they are read only when the member's own role does not already decide.
+    const policies = requiring.every((m) => m.settings.mfa.required_role_ids.includes(m.roleId))
+      ? requiring.map((m) => m.settings.mfa)
+      : await deps.mfa.requiringPolicies(trx, user.id);
+    if (policies.length === 0) return { dueAt: null };
+    const since = subject.mfaRequiredSince ?? clock.now().toISOString();
+    const grace = Math.min(...policies.map((p) => p.grace_days));
+    const dueAt = addSeconds(new Date(since), grace * 86_400).toISOString();
+    return subject.mfaRequiredSince ? { dueAt } : { dueAt, since };
   }
 
   /**
@@ -237,23 +285,24 @@ export function createAuthService(deps: AuthDeps) {
 
   /**
    * The end of every successful log-in: pick the account, open the session, record it, and announce a
-   * device the user has not signed in from before (after the commit).
+   * device the user has not signed in from before (after the commit). `subject`: what the log-in read
+   * already, or the user's id to read it here. `rehash`: the password's new hash, stored with the log-in.
    */
   async function startSession(
     trx: Executor,
     effects: Effects,
-    userId: string,
+    who: LoginSubject | string,
     requestedAccountId: string | undefined,
     actor: Actor,
-    secondFactor?: SecondFactorMethod,
-    method: "password" | "passkey" = "password",
+    how: { secondFactor?: SecondFactorMethod; method?: "password" | "passkey"; rehash?: string } = {},
   ): Promise<LoginResult> {
-    const user = (await users.findById(trx, userId)) as User;
-    const memberships = (await accounts.membershipsOfUser(trx, user.id)).filter((m) => m.status === "active");
-    const accountId = await allowedAccount(trx, user, memberships, requestedAccountId, actor);
-    const allSettings = await accounts.settingsOfUserAccounts(trx, user.id);
-    const policy = strictestPolicy(allSettings.map((s) => s.password_policy));
-    const account = accountId ? await accounts.findById(trx, accountId) : undefined;
+    const subject = typeof who === "string" ? await loadSubject(trx, who) : who;
+    const { user } = subject;
+    const active = subject.memberships.filter((m) => m.status === "active");
+    const account = allowedAccount(user, active, requestedAccountId, actor);
+    const accountId = account?.accountId ?? null;
+    const policy = strictestPolicy(subject.memberships.map((m) => m.settings.password_policy));
+    const enrollment = await enrollmentDue(trx, subject, active);
     const now = clock.now().toISOString();
     const { token, session } = await sessions.create(trx, {
       userId: user.id,
@@ -262,13 +311,18 @@ export function createAuthService(deps: AuthDeps) {
       ip: actor.ip,
       userAgent: actor.userAgent,
       passwordChangeRequired: passwordExpired(user, policy),
-      mfaEnrollmentDueAt: await deps.mfa.enrollmentDueAt(trx, user.id),
+      mfaEnrollmentDueAt: enrollment.dueAt,
     });
-    await users.recordLogin(trx, user.id, now, actor.ip, accountId);
+    await users.recordLoginOf(
+      trx,
+      user.id,
+      { at: now, ip: actor.ip, accountId },
+      { passwordHash: how.rehash, mfaRequiredSince: enrollment.since },
+    );
     const sighting = await recognizeDevice(trx, deps.devices, user.id, actor, clock.now());
     const changes = {
-      ...(secondFactor ? { second_factor: secondFactor } : {}),
-      ...(method === "passkey" ? { method } : {}),
+      ...(how.secondFactor ? { second_factor: how.secondFactor } : {}),
+      ...(how.method === "passkey" ? { method: how.method } : {}),
       ...(sighting.announce ? { new_device: `${sighting.device.browser} on ${sighting.device.os}` } : {}),
     };
     await recordAudit(
@@ -291,12 +345,19 @@ export function createAuthService(deps: AuthDeps) {
         mails.newSignIn(user.email, user.firstName, { at: clock.now(), ...device }, user),
       );
     }
-    const fresh = (await users.findById(trx, user.id)) as User;
+    // The row as this transaction left it, without reading it back.
+    const fresh: User = {
+      ...user,
+      lastLoginAt: now,
+      lastLoginIp: actor.ip,
+      lastAccountId: accountId,
+      ...(how.rehash ? { passwordHash: how.rehash } : {}),
+    };
     return { user: fresh, accountId, token, session };
   }
 
   /** A login proven by password or passkey may still be turned off or have no active membership. */
-  async function admit(user: User) {
+  async function admit(user: User, memberships: Array<{ status: string }>) {
     if (user.deactivatedAt) {
       // The password (or passkey) was right, so the owner may switch the login back on — through their mailbox.
       await transact(db, async (trx, effects) => {
@@ -313,13 +374,23 @@ export function createAuthService(deps: AuthDeps) {
       );
     }
 
-    const all = await accounts.membershipsOfUser(db, user.id);
-    if (all.length > 0 && !all.some((m) => m.status === "active")) {
+    if (memberships.length > 0 && !memberships.some((m) => m.status === "active")) {
       throw new AppError(
         "membership_suspended",
         "Your access to your account has been suspended. Contact its administrator.",
       );
     }
+  }
+
+  /** A right password: its throttle counters cleared (those that exist), a stale hash replaced. */
+  async function passwordAccepted(
+    user: User,
+    password: string,
+    attempt: AttemptKeys,
+    counters: AttemptCounters,
+  ): Promise<string | undefined> {
+    await throttle.succeed(attempt, counters);
+    return hasher.needsRehash(user.passwordHash as string) ? await hasher.hash(password) : undefined;
   }
 
   return {
@@ -341,20 +412,22 @@ export function createAuthService(deps: AuthDeps) {
       actor: Actor,
     ): Promise<LoginResult | MfaRequired> {
       const email = normalizeEmail(input.email);
-      const ip = actor.ip ?? "unknown";
-      const user = await users.findByEmail(db, email);
-      await throttle.check({ email, ip }, user !== undefined && user.lastLoginIp === actor.ip);
+      const attempt = { email, ip: actor.ip ?? "unknown" };
+      const found = await users.findForLogin(db, { email });
+      const user = found?.user;
+      const counters = await throttle.check(attempt, user !== undefined && user.lastLoginIp === actor.ip);
 
       const ok = user?.passwordHash ? await hasher.verify(user.passwordHash, input.password) : false;
       if (!user?.passwordHash) await hasher.verifyDummy(input.password);
       // Looked up whether or not the password was right, so the answer's timing says nothing either.
-      const hostMembership =
+      const hostMemberships =
         user && input.hostAccountId !== undefined
-          ? (await accounts.membershipsOfUser(db, user.id)).find((m) => m.accountId === input.hostAccountId)
+          ? await accounts.loginMembershipsOfUser(db, user.id)
           : undefined;
+      const hostMembership = hostMemberships?.find((m) => m.accountId === input.hostAccountId);
       const outsider = input.hostAccountId !== undefined && hostMembership === undefined;
-      if (!user || !ok || outsider) {
-        await throttle.fail({ email, ip });
+      if (!found || !user || !ok || outsider) {
+        await throttle.fail(attempt);
         await recordAudit(
           db,
           user ? { ...actor, type: "user", id: user.id } : actor,
@@ -363,30 +436,28 @@ export function createAuthService(deps: AuthDeps) {
         );
         throw new AppError("invalid_credentials", "Email or password is incorrect.");
       }
-      await throttle.succeed({ email, ip });
-      await admit(user);
+      const rehash = await passwordAccepted(user, input.password, attempt, counters);
+      const memberships = hostMemberships ?? (await accounts.loginMembershipsOfUser(db, user.id));
+      await admit(user, memberships);
       if (hostMembership && hostMembership.status !== "active")
         throw new AppError(
           "membership_suspended",
           "Your access to this account has been suspended. Contact its administrator.",
         );
       const accountId = input.hostAccountId ?? input.accountId;
-      if (hasher.needsRehash(user.passwordHash as string)) {
-        await db
-          .updateTable("users")
-          .set({ password_hash: await hasher.hash(input.password) })
-          .where("id", "=", user.id)
-          .execute();
-      }
       const methods = await deps.mfa.methodsFor(user.id);
       if (methods.length > 0) {
+        if (rehash) await users.recordRehash(db, user.id, rehash);
         return {
           mfaRequired: true,
           mfaToken: await deps.mfa.createChallenge(user.id, accountId, actor.ip),
           methods,
         };
       }
-      return finishLogin((trx, effects) => startSession(trx, effects, user.id, accountId, actor));
+      const subject = { ...found, memberships, noFactors: true };
+      return finishLogin((trx, effects) =>
+        startSession(trx, effects, subject, accountId, actor, { method: "password", rehash }),
+      );
     },
 
     /** The second half of a log-in with MFA. */
@@ -415,7 +486,7 @@ export function createAuthService(deps: AuthDeps) {
           result.challenge.user_id,
           result.challenge.account_id ?? undefined,
           actor,
-          input.method,
+          { secondFactor: input.method },
         );
         return { ok: true as const, login };
       });
@@ -457,10 +528,11 @@ export function createAuthService(deps: AuthDeps) {
       verify: () => Promise<void>,
       record: (trx: Executor) => Promise<void>,
     ): Promise<LoginResult> {
-      const user = await users.findById(db, userId);
-      if (!user) throw new AppError("passkey_unknown", "This passkey is not registered.");
+      const found = await users.findForLogin(db, { id: userId });
+      if (!found) throw new AppError("passkey_unknown", "This passkey is not registered.");
+      const { user } = found;
       const attempt = { email: normalizeEmail(user.email), ip: actor.ip ?? "unknown" };
-      await throttle.check(attempt, user.lastLoginIp === actor.ip);
+      const counters = await throttle.check(attempt, user.lastLoginIp === actor.ip);
       try {
         await verify();
       } catch (error) {
@@ -479,11 +551,13 @@ export function createAuthService(deps: AuthDeps) {
         );
         throw error;
       }
-      await throttle.succeed(attempt);
-      await admit(user);
+      await throttle.succeed(attempt, counters);
+      const memberships = await accounts.loginMembershipsOfUser(db, user.id);
+      await admit(user, memberships);
+      const subject = { ...found, memberships, noFactors: false };
       return finishLogin(async (trx, effects) => {
         await record(trx);
-        return startSession(trx, effects, user.id, undefined, actor, undefined, "passkey");
+        return startSession(trx, effects, subject, undefined, actor, { method: "passkey" });
       });
     },
 

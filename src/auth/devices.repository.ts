@@ -1,3 +1,4 @@
+import { PostgresAdapter } from "kysely";
 import type { Executor } from "../db/database.js";
 import { newId } from "../lib/ids.js";
 
@@ -12,6 +13,33 @@ export function createDevicesRepository() {
         .where("device_hash", "=", deviceHash)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
+    },
+
+    /**
+     * Forgets the user's devices unseen since `before`, then marks this one seen; false when it is not
+     * (or no longer) remembered. On PostgreSQL one statement: the update skips what the delete removes.
+     */
+    async forgetStaleAndTouch(
+      db: Executor,
+      device: { userId: string; deviceHash: string; now: string; before: string },
+    ): Promise<boolean> {
+      const forget = db
+        .deleteFrom("user_devices")
+        .where("user_id", "=", device.userId)
+        .where("last_seen_at", "<", device.before);
+      const touch = (query: Pick<Executor, "updateTable">) =>
+        query
+          .updateTable("user_devices")
+          .set({ last_seen_at: device.now })
+          .where("user_id", "=", device.userId)
+          .where("device_hash", "=", device.deviceHash)
+          .where("last_seen_at", ">=", device.before);
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        const result = await touch(db.with("forgotten", () => forget)).executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      }
+      await forget.execute();
+      return Number((await touch(db).executeTakeFirst()).numUpdatedRows) > 0;
     },
 
     async countForUser(db: Executor, userId: string): Promise<number> {

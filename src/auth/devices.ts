@@ -74,8 +74,9 @@ export async function recognizeDevice(
   if (!actor.deviceToken) return { announce: false };
   const deviceHash = hashToken(actor.deviceToken);
   const iso = now.toISOString();
-  await devices.forgetUnseenSince(trx, userId, new Date(now.getTime() - FORGET_AFTER_MS).toISOString());
-  if (await devices.touch(trx, userId, deviceHash, iso)) return { announce: false };
+  const before = new Date(now.getTime() - FORGET_AFTER_MS).toISOString();
+  if (await devices.forgetStaleAndTouch(trx, { userId, deviceHash, now: iso, before }))
+    return { announce: false };
   const first = (await devices.countForUser(trx, userId)) === 0;
   await devices.remember(trx, { userId, deviceHash, userAgent: actor.userAgent, ip: actor.ip, now: iso });
   if (first) return { announce: false };

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Db } from "../db/database.js";
+import type { Db, Executor } from "../db/database.js";
 import { AppError } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 
@@ -41,6 +41,8 @@ export type AttemptKeys = { email: string; ip: string };
 export type FactorKeys = { userId: string; ip: string };
 /** A lock in force: the lane that holds it and the seconds left. */
 export type Lock = { scope: Scope; retryAfter: number };
+/** What a password attempt's check found: the counters that exist for it, locked or not. */
+export type AttemptCounters = { readonly keys: ReadonlySet<string> };
 
 const passwordLanes = (attempt: AttemptKeys): Lane[] => [
   { scope: "emailIp", key: `login:email_ip:${attempt.email}|${attempt.ip}` },
@@ -63,9 +65,21 @@ export function rateLimited(lock: Lock, what = "failed attempts", then = "Try ag
 export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
+  /** The longest lock in force among these lanes' counters (rows of every lane, locked or not). */
+  function longestLock(lanes: Lane[], rows: Array<{ key: string; locked_until: string | null }>) {
+    const now = clock.now();
+    let longest: Lock | undefined;
+    for (const row of rows) {
+      const lane = lanes.find((l) => l.key === row.key);
+      if (!lane || row.locked_until === null || Date.parse(row.locked_until) <= now.getTime()) continue;
+      const retryAfter = Math.max(1, Math.ceil((Date.parse(row.locked_until) - now.getTime()) / 1000));
+      if (!longest || retryAfter > longest.retryAfter) longest = { scope: lane.scope, retryAfter };
+    }
+    return longest;
+  }
+
   /** The longest lock in force on these lanes. */
   async function lockOn(lanes: Lane[]): Promise<Lock | undefined> {
-    const now = clock.now();
     const rows = await db
       .selectFrom("throttles")
       .select(["key", "locked_until"])
@@ -74,18 +88,9 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
         "in",
         lanes.map((l) => l.key),
       )
-      .where("locked_until", ">", now.toISOString())
+      .where("locked_until", ">", clock.now().toISOString())
       .execute();
-    let longest: Lock | undefined;
-    for (const row of rows) {
-      const lane = lanes.find((l) => l.key === row.key) as Lane;
-      const retryAfter = Math.max(
-        1,
-        Math.ceil((Date.parse(row.locked_until as string) - now.getTime()) / 1000),
-      );
-      if (!longest || retryAfter > longest.retryAfter) longest = { scope: lane.scope, retryAfter };
-    }
-    return longest;
+    return longestLock(lanes, rows);
   }
 
   /**
@@ -138,8 +143,9 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
     return started;
   }
 
-  async function clear(lanes: Lane[]): Promise<void> {
-    await db
+  async function clear(lanes: Lane[], executor: Executor = db): Promise<void> {
+    if (lanes.length === 0) return;
+    await executor
       .deleteFrom("throttles")
       .where(
         "key",
@@ -150,20 +156,44 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
   }
 
   return {
-    /** Throws 429 with retry-after when a lock applies. `knownIp`: the user logged in from here before. */
-    async check(attempt: AttemptKeys, knownIp: boolean): Promise<void> {
-      const lanes = passwordLanes(attempt).filter((l) => !(knownIp && l.scope === "email"));
-      const lock = await lockOn(lanes);
+    /**
+     * Throws 429 with retry-after when a lock applies. `knownIp`: the user logged in from here before.
+     * Answers which of the attempt's counters exist, so that a success clears only those (usually none).
+     */
+    async check(attempt: AttemptKeys, knownIp: boolean): Promise<AttemptCounters> {
+      const all = passwordLanes(attempt);
+      // Every lane's row, locked or not: one read tells the lock and what a success has to clear.
+      const rows = await db
+        .selectFrom("throttles")
+        .select(["key", "locked_until"])
+        .where(
+          "key",
+          "in",
+          all.map((l) => l.key),
+        )
+        .execute();
+      const lock = longestLock(
+        all.filter((l) => !(knownIp && l.scope === "email")),
+        rows,
+      );
       if (lock) throw rateLimited(lock);
+      return { keys: new Set(rows.map((r) => r.key)) };
     },
 
     async fail(attempt: AttemptKeys): Promise<void> {
       await count(passwordLanes(attempt));
     },
 
-    /** A correct password clears the counters that concern this person (not the IP's). */
-    async succeed(attempt: AttemptKeys): Promise<void> {
-      await clear(passwordLanes(attempt).filter((l) => l.scope !== "ip"));
+    /**
+     * A correct password clears the counters that concern this person (not the IP's), in the log-in's
+     * transaction: those `check` found. A failure counted after that check (a concurrent wrong guess)
+     * stays counted, which only errs on the strict side.
+     */
+    async succeed(attempt: AttemptKeys, found: AttemptCounters, executor: Executor = db): Promise<void> {
+      await clear(
+        passwordLanes(attempt).filter((l) => l.scope !== "ip" && found.keys.has(l.key)),
+        executor,
+      );
     },
 
     /** The lock in force on a user's (or the IP's) second-factor guessing, if any. */

@@ -1,4 +1,4 @@
-import { type Selectable, sql } from "kysely";
+import { PostgresAdapter, type Selectable, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import type { UsersTable } from "../db/tables.js";
@@ -139,6 +139,18 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
         .executeTakeFirst();
       return row && toUser(row, fileUrl);
     },
+    /** The user logging in, with when an account first required them to use a second factor. */
+    async findForLogin(
+      db: Executor,
+      by: { email: string } | { id: string },
+    ): Promise<{ user: User; mfaRequiredSince: string | null } | undefined> {
+      const query = db.selectFrom("users").selectAll();
+      const row = await ("email" in by
+        ? query.where("email_normalized", "=", normalizeEmail(by.email))
+        : query.where("id", "=", by.id)
+      ).executeTakeFirst();
+      return row && { user: toUser(row, fileUrl), mfaRequiredSince: row.mfa_required_since };
+    },
     async findByUsername(db: Executor, username: string): Promise<User | undefined> {
       const row = await db
         .selectFrom("users")
@@ -215,6 +227,54 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
         .where("account_id", "=", accountId)
         .where("user_id", "=", id)
         .execute();
+    },
+    /**
+     * Login bookkeeping (see `recordLogin`) in the log-in's transaction, with a rehashed password and the
+     * first time a second factor was required when those change too: one statement for the user's row.
+     */
+    async recordLoginOf(
+      db: Executor,
+      id: string,
+      login: { at: string; ip: string | null; accountId: string | null },
+      also: { passwordHash?: string | undefined; mfaRequiredSince?: string | undefined } = {},
+    ) {
+      const user = db
+        .updateTable("users")
+        .set({
+          last_login_at: login.at,
+          last_login_ip: login.ip,
+          last_account_id: login.accountId,
+          ...(also.passwordHash !== undefined ? { password_hash: also.passwordHash } : {}),
+          ...(also.mfaRequiredSince !== undefined ? { mfa_required_since: also.mfaRequiredSince } : {}),
+        })
+        .where("id", "=", id);
+      const accountId = login.accountId;
+      if (accountId === null) {
+        await user.execute();
+        return;
+      }
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        // Both rows in one round trip.
+        await db
+          .with("login_user", () => user)
+          .updateTable("memberships")
+          .set({ last_login_at: login.at })
+          .where("account_id", "=", accountId)
+          .where("user_id", "=", id)
+          .execute();
+        return;
+      }
+      await user.execute();
+      await db
+        .updateTable("memberships")
+        .set({ last_login_at: login.at })
+        .where("account_id", "=", accountId)
+        .where("user_id", "=", id)
+        .execute();
+    },
+    /** A password hash under the current parameters, replacing the stale one it was checked against. */
+    async recordRehash(db: Executor, id: string, passwordHash: string) {
+      await db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", id).execute();
     },
     async recentPasswordHashes(db: Executor, userId: string, count: number): Promise<string[]> {
       if (count <= 0) return [];
