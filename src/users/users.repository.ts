@@ -248,6 +248,8 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
           ...(also.mfaRequiredSince !== undefined ? { mfa_required_since: also.mfaRequiredSince } : {}),
         })
         .where("id", "=", id);
+      // /me shows the last log-in: other sessions' cached views of this user must not keep the old one.
+      await feed.user(db, id);
       const accountId = login.accountId;
       if (accountId === null) {
         await user.execute();
