@@ -205,13 +205,24 @@ async function load(base: string, request: Load): Promise<Measured> {
   const run = (duration: number) =>
     execFileSync(
       "/usr/bin/wrk",
-      ["-t2", `-c${connections}`, `-d${duration}s`, "--latency", "-s", script, `${base}${request.path}`],
+      [
+        "-t2",
+        `-c${connections}`,
+        `-d${duration}s`,
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        script,
+        `${base}${request.path}`,
+      ],
       { encoding: "utf8" },
     );
   run(1);
   const out = run(seconds);
   const bad = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (bad || /Socket errors/.test(out)) throw new Error(`${request.path}: ${out}`);
+  if (bad || /Socket errors/.test(out) || !/Requests\/sec:\s+[1-9]/.test(out))
+    throw new Error(`${request.path}: ${out}`);
   const ms = (text: string | undefined) => {
     const m = /([\d.]+)(us|ms|s)/.exec(text ?? "");
     if (!m) return Number.NaN;
