@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from "kysely";
 import type { DatabaseHandle } from "./database.js";
 import * as identity from "./migrations/0001-identity.js";
 import * as members from "./migrations/0002-members.js";
@@ -71,6 +71,22 @@ async function migratorFor(database: DatabaseHandle): Promise<Migrator> {
   return new Migrator({ db: database.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
 }
 
+/**
+ * Kysely's introspection still lists the tables of every schema; a schema dropped meanwhile (another
+ * installation's, a test's) fails that listing with 3F000. Nothing was applied then: try again.
+ */
+async function withSchemaListRetry(
+  migrate: () => Promise<MigrationResultSet>,
+  attempts = 5,
+): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await migrate();
+    const code = (outcome.error as { code?: unknown } | undefined)?.code;
+    if (code !== "3F000" || attempt >= attempts) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+}
+
 async function currentSchema(database: DatabaseHandle): Promise<string | undefined> {
   const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(
     database.db,
@@ -80,8 +96,9 @@ async function currentSchema(database: DatabaseHandle): Promise<string | undefin
 
 /** Applies every pending migration, in order, forward only. */
 export async function migrateToLatest(database: DatabaseHandle): Promise<string[]> {
-  const migrator = await migratorFor(database);
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await withSchemaListRetry(async () =>
+    (await migratorFor(database)).migrateToLatest(),
+  );
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
