@@ -228,7 +228,7 @@ async function load(base: string, request: Load): Promise<Measured> {
   run(1);
   const out = run(seconds);
   const bad = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (bad || /Socket errors/.test(out) || !/Requests\/sec:\s+[1-9]/.test(out))
+  if (bad || /Socket errors/.test(out) || !(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]) > 0))
     throw new Error(`${request.path}: ${out}`);
   const ms = (text: string | undefined) => {
     const m = /([\d.]+)(us|ms|s)/.exec(text ?? "");
