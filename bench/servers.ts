@@ -1,5 +1,6 @@
 // Child-process servers for the benchmark, so the load generator never shares their event loop.
 // Usage: tsx bench/servers.ts bare|gatehouse|argon2 [database-url]
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,26 @@ import { createServices } from "../src/services.js";
 import { seedMembers } from "../src/testing/seed.js";
 
 const [kind, databaseUrl] = process.argv.slice(2);
+/** PostgreSQL: the schema this run created, dropped when the server stops. */
+let benchSchema: string | undefined;
+let stopGatehouse: (() => Promise<void>) | undefined;
+
+/** Stops the server (its connections would hold the schema's locks) and drops the schema. */
+async function dropBenchSchema(): Promise<void> {
+  const schema = benchSchema;
+  if (!schema || !databaseUrl) return;
+  // Five seconds for in-flight requests and jobs; the drop below waits for any locks still held.
+  await Promise.race([stopGatehouse?.().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+  const pg = await import("pg");
+  const c = new pg.default.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query(`drop schema if exists ${schema} cascade`);
+    benchSchema = undefined;
+  } finally {
+    await c.end();
+  }
+}
 
 async function bare() {
   const app = Fastify({ logger: false });
@@ -48,6 +69,7 @@ async function gatehouse() {
     await c.connect();
     await c.query(`create schema ${schema}`);
     await c.end();
+    benchSchema = schema;
   }
   const config = loadConfig({
     NODE_ENV: "production",
@@ -71,6 +93,11 @@ async function gatehouse() {
   const log = pino(loggerOptions(config) as pino.LoggerOptions);
   const services = await createServices({ config, database, clock: createClock(), log });
   const app = await buildApp(config, services, { logger: log });
+  stopGatehouse = async () => {
+    await Promise.all([app.close(), services.jobs.stop()]);
+    await services.close();
+    await database.close();
+  };
   await app.listen({ port: 0, host: "127.0.0.1" });
   services.jobs.start();
   // As main.ts does: buffered writes (API key last use and usage) every few seconds.
@@ -134,5 +161,23 @@ if (kind === "argon2") {
   process.stdout.write(`${JSON.stringify({ address })}\n`);
 }
 
-// Exit cleanly on a signal so `node --cpu-prof` can write its profile.
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
+// Exit cleanly on a signal so `node --cpu-prof` can write its profile, dropping the benchmark's schema
+// first (a schema left behind keeps its rows and tables in the database the benchmark was pointed at).
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    void dropBenchSchema().finally(() => process.exit(0));
+  });
+// Any other exit (an error while seeding…): the same, synchronously, in a short-lived helper process.
+process.on("exit", () => {
+  if (!benchSchema || !databaseUrl) return;
+  spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import pg from "pg"; const c = new pg.Client({ connectionString: process.argv[1] }); await c.connect(); await c.query("drop schema if exists ${benchSchema} cascade"); await c.end();`,
+      databaseUrl,
+    ],
+    { stdio: "ignore", timeout: 10_000 },
+  );
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { loadPlans, type Plan } from "./billing/plans.js";
 
@@ -50,6 +51,8 @@ export type Config = Readonly<{
   backups: BackupsConfig | undefined;
   /** The folder of pg_dump and pg_restore (PG_BIN_DIR); unset = PATH, then /usr/lib/postgresql/<n>/bin. */
   pgBinDir: string | undefined;
+  /** Server processes on one port (WORKERS; `auto` = the CPUs); more than 1 needs PostgreSQL. */
+  workers: number;
 }>;
 
 export type BackupsConfig = { dir: string; intervalSeconds: number; keep: number };
@@ -113,7 +116,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir),
     backups: parseBackups(env),
     pgBinDir: env.PG_BIN_DIR ? resolve(env.PG_BIN_DIR) : undefined,
+    workers: parseWorkers(env.WORKERS || "1", databaseUrl),
   });
+}
+
+/**
+ * WORKERS: a whole number of processes, or `auto` for one per CPU. Several processes share nothing but
+ * the database, so they need PostgreSQL: a SQLite file has one writer, and its caches would not hear
+ * each other's invalidations.
+ */
+function parseWorkers(value: string, databaseUrl: string): number {
+  const text = value.trim().toLowerCase();
+  const workers = text === "auto" ? availableParallelism() : Number(text);
+  if (text !== "auto" && (!/^[0-9]+$/.test(text) || workers < 1 || workers > 256))
+    throw new ConfigError(`WORKERS must be auto or a whole number of processes from 1 to 256: ${value}`);
+  if (workers > 1 && databaseUrl.startsWith("sqlite:"))
+    throw new ConfigError(
+      `WORKERS=${value} needs PostgreSQL: with DATABASE_URL=sqlite:… only one process may serve (WORKERS=1)`,
+    );
+  return workers;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };

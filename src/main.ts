@@ -1,5 +1,6 @@
 import pino from "pino";
 import { buildApp, loggerOptions } from "./app.js";
+import { drainOnPrimaryShutdown, isClusterPrimary, isClusterWorker, runClusterPrimary } from "./cluster.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
@@ -11,8 +12,10 @@ async function main() {
   // Synchronous writes: pino's asynchronous stream flushes at exit and, when stdout is a closed pipe
   // (the parent went away), retries that flush forever, so the process could never exit.
   const log = pino(loggerOptions(config) as pino.LoggerOptions, pino.destination({ dest: 1, sync: true }));
+  // WORKERS > 1: this process migrates, then forks the servers and watches them (src/cluster.ts).
+  if (isClusterPrimary(config)) return runClusterPrimary(config, log);
   const database = openDatabase(config.databaseUrl);
-  const applied = await migrateToLatest(database);
+  const applied = isClusterWorker() ? [] : await migrateToLatest(database);
   if (applied.length) log.info({ migrations: applied }, "migrations applied");
   const services = await createServices({ config, database, clock: createClock(), log });
   const app = await buildApp(config, services, { logger: log });
@@ -53,6 +56,9 @@ async function main() {
     });
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  drainOnPrimaryShutdown((signal) => {
+    if (!stopping) void onSignal(signal);
+  });
 
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info(`Gatehouse is ready at ${config.port === 0 ? address : config.publicUrl}`);

@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator } from "kysely";
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from "kysely";
 import type { DatabaseHandle } from "./database.js";
 import * as identity from "./migrations/0001-identity.js";
 import * as members from "./migrations/0002-members.js";
@@ -61,26 +61,53 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * Kysely looks for its bookkeeping tables in every schema unless told which one is ours: with
+ * `kysely_migration_lock` in another schema of the same database (a benchmark's `bench_<hex>`, another
+ * installation), it would skip creating ours and then fail to lock it. On PostgreSQL the schema is
+ * therefore always named: the one opened with, else `current_schema()` (the search_path's first).
+ */
+async function migratorFor(database: DatabaseHandle): Promise<Migrator> {
+  const schema =
+    database.dialect === "postgres" ? (database.schema ?? (await currentSchema(database))) : undefined;
+  return new Migrator({ db: database.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
+
+/**
+ * Kysely's introspection still lists the tables of every schema; a schema dropped meanwhile (another
+ * installation's, a test's) fails that listing with 3F000. Nothing was applied then: try again.
+ */
+async function withSchemaListRetry(
+  migrate: () => Promise<MigrationResultSet>,
+  attempts = 5,
+): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await migrate();
+    const code = (outcome.error as { code?: unknown } | undefined)?.code;
+    if (code !== "3F000" || attempt >= attempts) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+}
+
+async function currentSchema(database: DatabaseHandle): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(
+    database.db,
+  );
+  return rows[0]?.schema ?? undefined;
+}
+
 /** Applies every pending migration, in order, forward only. */
 export async function migrateToLatest(database: DatabaseHandle): Promise<string[]> {
-  // Kysely looks for its bookkeeping tables across all schemas unless told which one is ours.
-  const migrator = new Migrator({
-    db: database.db,
-    provider,
-    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
-  });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await withSchemaListRetry(async () =>
+    (await migratorFor(database)).migrateToLatest(),
+  );
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
 /** Applies pending migrations up to and including `name` (tests of a migration on an older schema). */
 export async function migrateUpTo(database: DatabaseHandle, name: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db: database.db,
-    provider,
-    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
-  });
+  const migrator = await migratorFor(database);
   const { error, results } = await migrator.migrateTo(name);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
