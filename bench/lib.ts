@@ -13,8 +13,9 @@ export type Measured = { rps: number; p50: number; p99: number };
 export function startServer(
   args: string[],
   env: Record<string, string> = {},
+  script = "bench/servers.ts",
 ): Promise<{ url: string; accountId: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/servers.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });
@@ -43,13 +44,23 @@ export async function measure(
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
+export type PoolRate = { per_second: number; p50: number; p99: number };
+
 /** Raw argon2id verifications per second with the server's parameters (the log-in baseline). */
-export async function runArgon2(seconds: number): Promise<{ per_second: number; p50: number; p99: number }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "bench/servers.ts", "argon2", String(seconds), "4"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
+export function runArgon2(seconds: number): Promise<PoolRate> {
+  return runJsonChild(["bench/servers.ts", "argon2", String(seconds), "4"]);
+}
+
+/** Raw argon2id hashes per second with the server's parameters, 4 at a time (the sign-up baseline). */
+export function runArgon2Hash(seconds: number): Promise<PoolRate> {
+  return runJsonChild(["bench/argon2-hash.ts", String(seconds), "4"]);
+}
+
+/** Runs a bench script in its own process and reads the JSON line it prints last. */
+async function runJsonChild(args: string[]): Promise<PoolRate> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => {
     out += c.toString();
