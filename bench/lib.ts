@@ -160,6 +160,7 @@ export function parseWrk(output: string, url: string): Measured {
   const p50 = /^\s+50%\s+(\S+)/m.exec(output);
   const p99 = /^\s+99%\s+(\S+)/m.exec(output);
   if (!rps || !p50 || !p99) throw new Error(`${url}: unreadable wrk output:\n${output}`);
+  if (/\s0 requests in/.test(output)) throw new Error(`${url}: no request completed (wrk); measure longer`);
   return { rps: Number(rps[1]), p50: wrkMillis(p50[1] as string), p99: wrkMillis(p99[1] as string) };
 }
 

@@ -1,7 +1,8 @@
 // The request path against baselines measured in the same rounds (issue 17). Every server starts once
-// and stays up; then R rounds, each measuring the bare Fastify route, then every target back to back,
-// then the raw argon2id pool (verify, hash). A target's ratio is taken against its own round's baseline,
-// and the report gives the median over rounds and the spread (min–max) of that ratio.
+// and stays up; then R rounds, each going through every target with its baseline measured just before
+// it (bare, target, bare, target…; the raw argon2id pool before log-ins and sign-ups). A target's
+// ratio is taken against that baseline, and the report gives the median over rounds and the spread
+// (min–max) of that ratio.
 //  - GET /api/v1/session, GET /api/v1/me (cookie), POST /api/v1/authz/check (one check; a batch of 100)
 //    and better-auth 1.7's GET /api/auth/get-session: against the bare route;
 //  - POST /api/v1/auth/login: against raw argon2id verifications; POST /api/v1/auth/signup (a new
@@ -267,27 +268,26 @@ try {
   const verifyRuns: PoolRate[] = [];
   const hashRuns: PoolRate[] = [];
   const samples = new Map<Target, Sample[]>(targets.map((t) => [t, []]));
+  /** The target's own baseline, measured just before it (the machine's load drifts within seconds). */
+  const baseline = async (kind: Baseline): Promise<number> => {
+    if (kind === "bare") {
+      const run = await load(bareTarget);
+      bareRuns.push(run);
+      return run.rps;
+    }
+    const pool = kind === "argon2-verify" ? await runArgon2(SECONDS) : await runArgon2Hash(SECONDS);
+    (kind === "argon2-verify" ? verifyRuns : hashRuns).push(pool);
+    return pool.per_second;
+  };
   for (let round = 1; round <= ROUNDS; round++) {
-    const bareRun = await load(bareTarget);
-    const measured: Array<[Target, Measured]> = [];
-    for (const target of targets) measured.push([target, await load(target.load)]);
-    const verify = await runArgon2(SECONDS);
-    const hashed = await runArgon2Hash(SECONDS);
-    const base: Record<Baseline, number> = {
-      bare: bareRun.rps,
-      "argon2-verify": verify.per_second,
-      "argon2-hash": hashed.per_second,
-    };
-    bareRuns.push(bareRun);
-    verifyRuns.push(verify);
-    hashRuns.push(hashed);
-    for (const [target, m] of measured)
-      samples.get(target)?.push({ ...m, ratio: m.rps / base[target.baseline] });
-    console.error(
-      `round ${round}/${ROUNDS}: bare ${bareRun.rps.toFixed(0)}/s; ${measured
-        .map(([t, m]) => `${t.name} ${t.database} ${((m.rps / base[t.baseline]) * 100).toFixed(1)}%`)
-        .join("; ")}`,
-    );
+    const line: string[] = [];
+    for (const target of targets) {
+      const base = await baseline(target.baseline);
+      const m = await load(target.load);
+      samples.get(target)?.push({ ...m, ratio: m.rps / base });
+      line.push(`${target.name} ${target.database} ${((m.rps / base) * 100).toFixed(1)}%`);
+    }
+    console.error(`round ${round}/${ROUNDS}: ${line.join("; ")}`);
   }
   report = render(bareRuns, verifyRuns, hashRuns, targets, samples);
 } finally {
@@ -406,7 +406,7 @@ function render(
       ? "wrk 4.1 (one thread, in its own process)"
       : "autocannon (wrk not on PATH; in the parent Node process)";
   return [
-    `Run: ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (os.availableParallelism(); ${cpus()[0]?.model ?? "?"}), Node ${process.version}. Load generator: ${load}, ${CONNECTIONS} connections. ${ROUNDS} rounds of ${SECONDS} s per measurement (bare route, then every target back to back, then the argon2id pool), after a ${WARMUP} s warm-up per route; ratios against the same round's baseline, median over rounds, spread = min–max over rounds. Every server in its own child process; the load generator, the servers and PostgreSQL share the cores. Whole run ${minutes} min.`,
+    `Run: ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (os.availableParallelism(); ${cpus()[0]?.model ?? "?"}), Node ${process.version}. Load generator: ${load}, ${CONNECTIONS} connections. ${ROUNDS} rounds of ${SECONDS} s per measurement, each target right after its own baseline (bare, target, bare, target…; the argon2id pool before log-ins and sign-ups), after a ${WARMUP} s warm-up per route; ratios against the same round's baseline, median over rounds, spread = min–max over rounds. Every server in its own child process; the load generator, the servers and PostgreSQL share the cores. Whole run ${minutes} min.`,
     "",
     row(["what", "database", "req/s (median)", "p50 ms", "p99 ms", "ratio (median)", "spread over rounds"]),
     row(["---", "---", "---:", "---:", "---:", "---:", "---:"]),
