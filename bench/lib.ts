@@ -150,6 +150,13 @@ function wrkMillis(value: string): number {
   return Number(match[1]) * scale;
 }
 
+/** Not one answer within the run (a slow route in a short run): nothing to report. */
+export class NoRequestsError extends Error {
+  constructor(url: string) {
+    super(`${url}: no request completed; measure longer`);
+  }
+}
+
 /** Reads wrk's `--latency` report; non-2xx/3xx answers and socket errors fail the run. */
 export function parseWrk(output: string, url: string): Measured {
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
@@ -160,7 +167,7 @@ export function parseWrk(output: string, url: string): Measured {
   const p50 = /^\s+50%\s+(\S+)/m.exec(output);
   const p99 = /^\s+99%\s+(\S+)/m.exec(output);
   if (!rps || !p50 || !p99) throw new Error(`${url}: unreadable wrk output:\n${output}`);
-  if (/\s0 requests in/.test(output)) throw new Error(`${url}: no request completed (wrk); measure longer`);
+  if (/\s0 requests in/.test(output)) throw new NoRequestsError(url);
   return { rps: Number(rps[1]), p50: wrkMillis(p50[1] as string), p99: wrkMillis(p99[1] as string) };
 }
 
@@ -226,6 +233,7 @@ async function runAutocannon(target: LoadTarget, options: LoadOptions): Promise<
       },
     ],
   });
+  if (r.requests.total === 0) throw new NoRequestsError(target.url);
   if (r.non2xx || r.errors || r.timeouts)
     throw new Error(
       `${target.url}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts (autocannon)`,
