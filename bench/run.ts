@@ -55,7 +55,7 @@ type Target = {
   /** Checks per request: the row reports µs per check instead of a ratio. */
   checksPerRequest?: number;
 };
-type Sample = Measured & { ratio: number };
+type Sample = Measured & { ratio: number; round: number };
 
 const json = { "content-type": "application/json" };
 
@@ -289,8 +289,17 @@ try {
     const line: string[] = [];
     for (const target of targets) {
       const base = await baseline(target.baseline);
-      const m = await load(target.load);
-      samples.get(target)?.push({ ...m, ratio: m.rps / base });
+      // On an overloaded machine a slow route can finish no request in a run: that round has no
+      // sample for it (the table says how many rounds counted), rather than losing the whole run.
+      const m = await load(target.load).catch((error: unknown) => {
+        if (error instanceof NoRequestsError) return undefined;
+        throw error;
+      });
+      if (!m) {
+        line.push(`${target.name} ${target.database} no answer`);
+        continue;
+      }
+      samples.get(target)?.push({ ...m, ratio: m.rps / base, round });
       line.push(`${target.name} ${target.database} ${((m.rps / base) * 100).toFixed(1)}%`);
     }
     console.error(`round ${round}/${ROUNDS}: ${line.join("; ")}`);
@@ -366,14 +375,19 @@ function render(
   };
   for (const target of targets) {
     const s = samples.get(target) ?? [];
+    if (s.length === 0) {
+      rows.push(row([target.name, target.database, "–", "–", "–", "no answer in any round", "–"]));
+      continue;
+    }
+    const counted = s.length < ROUNDS ? ` (${s.length} of ${ROUNDS} rounds)` : "";
     const ratios = s.map((x) => x.ratio);
     const perCheck = (x: Sample) => 1e6 / (x.rps * (target.checksPerRequest ?? 1));
     const ratioCell = target.checksPerRequest
       ? `${pct(median(ratios))} ${of[target.baseline]}; ${median(s.map(perCheck)).toFixed(1)} µs per check`
       : `${pct(median(ratios))} ${of[target.baseline]}`;
     const spreadCell = target.checksPerRequest
-      ? `${spread(ratios, pct)}; ${spread(s.map(perCheck), (n) => n.toFixed(1))} µs`
-      : spread(ratios, pct);
+      ? `${spread(ratios, pct)}; ${spread(s.map(perCheck), (n) => n.toFixed(1))} µs${counted}`
+      : `${spread(ratios, pct)}${counted}`;
     rows.push(
       row([
         target.name,
@@ -393,7 +407,10 @@ function render(
     const a = ours ? (samples.get(ours) ?? []) : [];
     const b = peer ? (samples.get(peer) ?? []) : [];
     // Each against its own bare run, so load drifting between the two measurements cancels out.
-    const times = a.map((x, i) => x.ratio / (b[i]?.ratio ?? Number.NaN));
+    const times = a
+      .map((x) => x.ratio / (b.find((y) => y.round === x.round)?.ratio ?? Number.NaN))
+      .filter((t) => Number.isFinite(t));
+    if (times.length === 0) continue;
     const x = (n: number) => `${n.toFixed(1)}×`;
     rows.push(
       row([
