@@ -1,5 +1,10 @@
-// Shared by the benchmark scripts: child-process servers (bench/servers.ts) and autocannon runs.
-import { type ChildProcess, spawn } from "node:child_process";
+// Shared by the benchmark scripts: child-process servers (bench/servers.ts), autocannon runs, and the
+// wrk runner (runLoad) of the request-path benchmark.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import autocannon from "autocannon";
 
 export type Measured = { rps: number; p50: number; p99: number };
@@ -8,8 +13,9 @@ export type Measured = { rps: number; p50: number; p99: number };
 export function startServer(
   args: string[],
   env: Record<string, string> = {},
+  script = "bench/servers.ts",
 ): Promise<{ url: string; accountId: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/servers.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });
@@ -38,17 +44,199 @@ export async function measure(
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
+export type PoolRate = { per_second: number; p50: number; p99: number };
+
 /** Raw argon2id verifications per second with the server's parameters (the log-in baseline). */
-export async function runArgon2(seconds: number): Promise<{ per_second: number; p50: number; p99: number }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "bench/servers.ts", "argon2", String(seconds), "4"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
+export function runArgon2(seconds: number): Promise<PoolRate> {
+  return runJsonChild(["bench/servers.ts", "argon2", String(seconds), "4"]);
+}
+
+/** Raw argon2id hashes per second with the server's parameters, 4 at a time (the sign-up baseline). */
+export function runArgon2Hash(seconds: number): Promise<PoolRate> {
+  return runJsonChild(["bench/argon2-hash.ts", String(seconds), "4"]);
+}
+
+/** Runs a bench script in its own process and reads the JSON line it prints last. */
+async function runJsonChild(args: string[]): Promise<PoolRate> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => {
     out += c.toString();
   });
   await new Promise((resolve) => child.on("exit", resolve));
   return JSON.parse(out.trim().split("\n").pop() as string);
+}
+
+/** One load run's target. In `body` and header values, `{{n}}` becomes a number unique within the run
+ * (prefixed by a per-run tag) and `{{ip}}` a client address of its own per request. */
+export type LoadTarget = {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+};
+export type LoadOptions = { seconds: number; connections: number; threads?: number };
+export type LoadGenerator = "wrk" | "autocannon";
+
+const PLACEHOLDER = /\{\{(n|ip)\}\}/;
+
+/** wrk when it is on PATH (C, one thread: far lighter than autocannon on two shared cores). */
+export function loadGenerator(): LoadGenerator {
+  const found = spawnSync("wrk", ["--version"], { encoding: "utf8" });
+  return found.error ? "autocannon" : "wrk";
+}
+
+/** `seconds` of load on `target`; any socket error or 4xx/5xx answer fails the run. */
+export function runLoad(
+  generator: LoadGenerator,
+  target: LoadTarget,
+  options: LoadOptions,
+): Promise<Measured> {
+  return generator === "wrk" ? runWrk(target, options) : runAutocannon(target, options);
+}
+
+/** A Lua long string that cannot be closed early by its content. */
+function luaString(text: string): string {
+  let level = "";
+  while (text.includes(`]${level}]`)) level += "=";
+  return `[${level}[${text}]${level}]`;
+}
+
+/** The wrk script: a fixed request built once by wrk, or one formatted per request when it has placeholders. */
+export function wrkScript(target: LoadTarget, tag: string): string {
+  const headers = Object.entries(target.headers ?? {});
+  const lines = [
+    `wrk.method = ${luaString(target.method ?? "GET")}`,
+    ...headers.map(([name, value]) => `wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`),
+  ];
+  if (target.body !== undefined) lines.push(`wrk.body = ${luaString(target.body)}`);
+  const dynamic = PLACEHOLDER.test(target.body ?? "") || headers.some(([, value]) => PLACEHOLDER.test(value));
+  if (!dynamic) return `${lines.join("\n")}\n`;
+  // Each thread has its own Lua state: the thread number keeps counters apart.
+  return `${lines.join("\n")}
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+local n = 0
+local function fill(text, ip)
+  local out = text:gsub("{{n}}", ${luaString(tag)} .. "-" .. thread_id .. "-" .. n)
+  out = out:gsub("{{ip}}", ip)
+  return out
+end
+function request()
+  n = n + 1
+  local ip = string.format("10.%d.%d.%d", (thread_id * 16 + math.floor(n / 65536)) % 256, math.floor(n / 256) % 256, n % 256)
+  local headers = { Host = wrk.headers["Host"] or wrk.host }
+  -- wrk.format writes Content-Length into wrk.headers; it sets the right one again below.
+  for name, value in pairs(wrk.headers) do
+    if name ~= "Content-Length" then headers[name] = fill(tostring(value), ip) end
+  end
+  return wrk.format(nil, nil, headers, wrk.body and fill(wrk.body, ip) or nil)
+end
+`;
+}
+
+/** wrk's durations ("812.00us", "1.20ms", "2.00s") in milliseconds. */
+function wrkMillis(value: string): number {
+  const match = /^([\d.]+)(us|ms|s|m|h)$/.exec(value);
+  if (!match) throw new Error(`wrk: unreadable duration ${value}`);
+  const scale = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[
+    match[2] as "us" | "ms" | "s" | "m" | "h"
+  ];
+  return Number(match[1]) * scale;
+}
+
+/** Not one answer within the run (a slow route in a short run): nothing to report. */
+export class NoRequestsError extends Error {
+  constructor(url: string) {
+    super(`${url}: no request completed; measure longer`);
+  }
+}
+
+/** Reads wrk's `--latency` report; non-2xx/3xx answers and socket errors fail the run. */
+export function parseWrk(output: string, url: string): Measured {
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
+  if (non2xx) throw new Error(`${url}: ${non2xx[1]} non-2xx/3xx responses (wrk)`);
+  const socket = /Socket errors: (.*)/.exec(output);
+  if (socket) throw new Error(`${url}: socket errors (wrk): ${socket[1]}`);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(output);
+  const p99 = /^\s+99%\s+(\S+)/m.exec(output);
+  if (!rps || !p50 || !p99) throw new Error(`${url}: unreadable wrk output:\n${output}`);
+  if (/\s0 requests in/.test(output)) throw new NoRequestsError(url);
+  return { rps: Number(rps[1]), p50: wrkMillis(p50[1] as string), p99: wrkMillis(p99[1] as string) };
+}
+
+async function runWrk(target: LoadTarget, options: LoadOptions): Promise<Measured> {
+  const folder = mkdtempSync(join(tmpdir(), "gatehouse-wrk-"));
+  const script = join(folder, "request.lua");
+  writeFileSync(script, wrkScript(target, randomBytes(4).toString("hex")));
+  try {
+    const args = [
+      "--latency",
+      `-t${options.threads ?? 1}`,
+      `-c${options.connections}`,
+      `-d${options.seconds}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      script,
+      target.url,
+    ];
+    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let errors = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    // A script error is only printed: wrk then sends plain GETs, which would measure the wrong thing.
+    if (code !== 0 || errors) throw new Error(`wrk exited with ${code}: ${errors}\n${output}`);
+    return parseWrk(output, target.url);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** The fallback when wrk is missing: autocannon in this process, placeholders filled per request. */
+async function runAutocannon(target: LoadTarget, options: LoadOptions): Promise<Measured> {
+  const tag = randomBytes(4).toString("hex");
+  let n = 0;
+  const fill = (text: string, ip: string) =>
+    text.replaceAll("{{n}}", `${tag}-1-${n}`).replaceAll("{{ip}}", ip);
+  const r = await autocannon({
+    url: target.url,
+    duration: options.seconds,
+    connections: options.connections,
+    requests: [
+      {
+        method: target.method ?? "GET",
+        setupRequest: (request) => {
+          n++;
+          const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+          const headers = Object.fromEntries(
+            Object.entries(target.headers ?? {}).map(([name, value]) => [name, fill(value, ip)]),
+          );
+          return {
+            ...request,
+            headers,
+            ...(target.body === undefined ? {} : { body: fill(target.body, ip) }),
+          };
+        },
+      },
+    ],
+  });
+  if (r.requests.total === 0) throw new NoRequestsError(target.url);
+  if (r.non2xx || r.errors || r.timeouts)
+    throw new Error(
+      `${target.url}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts (autocannon)`,
+    );
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
