@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { userActor } from "../http/context.js";
+import { principalIdOf } from "../http/context.js";
 import { errorResponses, Str } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import type { AuthzCheck } from "./authz.service.js";
@@ -40,7 +40,7 @@ export function registerAuthzRoutes(app: FastifyInstance, services: Services) {
     async (request) => {
       const body = request.body as AuthzCheck | { checks: AuthzCheck[] };
       // The user asking, or the API key (which may ask about users of its own account only).
-      const callerId = userActor(request).id;
+      const callerId = principalIdOf(request);
       if ("checks" in body) return { results: await services.authz.check(callerId, body.checks) };
       const [result] = await services.authz.check(callerId, [body]);
       return result;

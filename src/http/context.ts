@@ -59,6 +59,14 @@ export function sessionRequired(): AppError {
 }
 
 /**
+ * The id the access model knows the caller by — the API key's (`key_…`) or the session's user — without
+ * building a whole actor (the authorization check's hot path records nothing).
+ */
+export function principalIdOf(request: FastifyRequest): string {
+  return request.apiKey ? request.apiKey.id : sessionOf(request).userId;
+}
+
+/**
  * Who is acting, for services: the logged-in user, or the API key (`type: "api_key"`, `id: key_…`,
  * `userId`: the member it acts for). Services pass `id` to the access model, which answers for either;
  * where they store or compare a person, they use the access's `userId`.
