@@ -108,6 +108,21 @@ const membershipsOfUserQuery = prepared(1, (db, userId: string) =>
     .orderBy("m.id"),
 );
 
+/** A role as its `roles` row. */
+function roleRow(accountId: string, role: Role, now: string) {
+  return {
+    id: role.id,
+    account_id: accountId,
+    key: role.key,
+    name: role.name,
+    description: role.description,
+    permissions: JSON.stringify(role.permissions),
+    builtin: role.builtin ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
   const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
@@ -252,17 +267,7 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?:
     async insertRole(db: Executor, accountId: string, role: Role, now: string) {
       await db
         .insertInto("roles")
-        .values({
-          id: role.id,
-          account_id: accountId,
-          key: role.key,
-          name: role.name,
-          description: role.description,
-          permissions: JSON.stringify(role.permissions),
-          builtin: role.builtin ? 1 : 0,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(roleRow(accountId, role, now))
         .execute();
     },
     /** Several roles of one account in one statement (a new account's built-in roles). */
@@ -270,19 +275,7 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?:
       if (roles.length === 0) return;
       await db
         .insertInto("roles")
-        .values(
-          roles.map((role) => ({
-            id: role.id,
-            account_id: accountId,
-            key: role.key,
-            name: role.name,
-            description: role.description,
-            permissions: JSON.stringify(role.permissions),
-            builtin: role.builtin ? 1 : 0,
-            created_at: now,
-            updated_at: now,
-          })),
-        )
+        .values(roles.map((role) => roleRow(accountId, role, now)))
         .execute();
     },
     async insertMembership(
