@@ -67,6 +67,12 @@ function canonical(parsed: Parsed): string {
   return parsed.prefix === BITS[parsed.family] ? address : `${address}/${parsed.prefix}`;
 }
 
+/** The network of `prefix` bits an address lies in (`203.0.113.0/24`), or undefined for a non-address. */
+export function networkOfAddress(address: string, prefix: { 4: number; 6: number }): string | undefined {
+  const parsed = address.includes("/") ? undefined : parse(address.trim());
+  return parsed && canonical({ ...parsed, prefix: prefix[parsed.family] });
+}
+
 /** One entry in its stored form (`203.0.113.0/24`, `2001:db8::/32`, `198.51.100.7`), or undefined. */
 export function normalizeIpEntry(input: string): string | undefined {
   const parsed = parse(input.trim());

@@ -323,7 +323,9 @@ export function createAuthService(deps: AuthDeps) {
     const changes = {
       ...(how.secondFactor ? { second_factor: how.secondFactor } : {}),
       ...(how.method === "passkey" ? { method: how.method } : {}),
-      ...(sighting.announce ? { new_device: `${sighting.device.browser} on ${sighting.device.os}` } : {}),
+      ...(sighting.newDevice
+        ? { new_device: `${sighting.newDevice.browser} on ${sighting.newDevice.os}` }
+        : {}),
     };
     await recordAudit(
       trx,
@@ -337,8 +339,8 @@ export function createAuthService(deps: AuthDeps) {
       },
       clock.now(),
     );
-    if (sighting.announce) {
-      const { device } = sighting;
+    if (sighting.announce && sighting.newDevice) {
+      const device = sighting.newDevice;
       await mailQueue.enqueue(
         trx,
         effects,

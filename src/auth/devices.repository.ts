@@ -42,13 +42,67 @@ export function createDevicesRepository() {
       return Number((await touch(db).executeTakeFirst()).numUpdatedRows) > 0;
     },
 
-    async countForUser(db: Executor, userId: string): Promise<number> {
+    /** Whether the user has signed in from any device yet. */
+    async hasAny(db: Executor, userId: string): Promise<boolean> {
       const row = await db
         .selectFrom("user_devices")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .select("id")
         .where("user_id", "=", userId)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /**
+     * A device without a known cookie that looks like one the user signed in from since `since` (same
+     * browser family and system, same network): marks that one seen and answers true.
+     */
+    async touchSimilar(
+      db: Executor,
+      device: { userId: string; family: string; network: string; now: string; since: string },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable("user_devices")
+        .set({ last_seen_at: device.now })
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom("user_devices")
+            .select("id")
+            .where("user_id", "=", device.userId)
+            .where("family", "=", device.family)
+            .where("network", "=", device.network)
+            .where("last_seen_at", ">=", device.since)
+            .limit(1),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    /**
+     * Marks the device announced unless another of the user's devices was announced since `since`:
+     * true when this log-in may send its "New sign-in" mail.
+     */
+    async claimAnnouncement(
+      db: Executor,
+      device: { userId: string; deviceHash: string; now: string; since: string },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable("user_devices")
+        .set({ announced_at: device.now })
+        .where("user_id", "=", device.userId)
+        .where("device_hash", "=", device.deviceHash)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("user_devices as announced")
+                .select("announced.id")
+                .where("announced.user_id", "=", device.userId)
+                .where("announced.announced_at", ">", device.since),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     /** Two log-ins racing from one new device both end up with the same single row. */
@@ -59,6 +113,8 @@ export function createDevicesRepository() {
         deviceHash: string;
         userAgent: string | null;
         ip: string | null;
+        family: string;
+        network: string | null;
         now: string;
       },
     ): Promise<void> {
@@ -70,6 +126,8 @@ export function createDevicesRepository() {
           device_hash: device.deviceHash,
           user_agent: device.userAgent?.slice(0, 512) ?? null,
           ip: device.ip,
+          family: device.family,
+          network: device.network,
           created_at: device.now,
           last_seen_at: device.now,
         })

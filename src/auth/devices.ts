@@ -5,6 +5,7 @@ import type { Executor } from "../db/database.js";
 import { SESSION_COOKIE } from "../http/auth-hook.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { parseUserAgent } from "../users/user-agent.js";
+import { deviceFamily, networkOf } from "./device-identity.js";
 import type { DevicesRepository } from "./devices.repository.js";
 
 export const DEVICE_COOKIE = "gatehouse_device";
@@ -60,9 +61,20 @@ function startsSession(header: ReturnType<FastifyReply["getHeader"]>): boolean {
 
 export type SignInDevice = { browser: string; os: string; ip: string | null };
 
+/** A device without its cookie counts as one seen on the same network within this window. */
+const SIMILAR_WITHIN_MS = 90 * 86_400 * 1000;
+/** At most one "New sign-in" mail per user in this window, however many new devices sign in. */
+export const ANNOUNCE_AT_MOST_EVERY_MS = 3600 * 1000;
+
 /**
- * Remembers the device of a completed log-in. Answers whether to announce it: a device the user
- * never signed in from, unless it is their very first one (there is nothing to compare it with).
+ * Remembers the device of a completed log-in and answers whether to announce it by mail:
+ * - its cookie is known: no;
+ * - no known cookie (an API client, the CLI, a browser that cleared its cookies), but the user signed
+ *   in within 90 days with the same browser family and system from the same /24 (IPv4) or /48 (IPv6):
+ *   no, and that device is marked seen (no row is added, so cookie-less clients do not pile up rows);
+ * - the user's very first device: no (there is nothing to compare it with);
+ * - otherwise it is remembered and announced, unless a mail went out for another device of the user
+ *   within the last hour (`newDevice` still tells the audit event it was new).
  */
 export async function recognizeDevice(
   trx: Executor,
@@ -70,16 +82,36 @@ export async function recognizeDevice(
   userId: string,
   actor: Actor,
   now: Date,
-): Promise<{ announce: false } | { announce: true; device: SignInDevice }> {
+): Promise<{ announce: boolean; newDevice?: SignInDevice }> {
   if (!actor.deviceToken) return { announce: false };
   const deviceHash = hashToken(actor.deviceToken);
   const iso = now.toISOString();
   const before = new Date(now.getTime() - FORGET_AFTER_MS).toISOString();
   if (await devices.forgetStaleAndTouch(trx, { userId, deviceHash, now: iso, before }))
     return { announce: false };
-  const first = (await devices.countForUser(trx, userId)) === 0;
-  await devices.remember(trx, { userId, deviceHash, userAgent: actor.userAgent, ip: actor.ip, now: iso });
+  const family = deviceFamily(actor.userAgent);
+  const network = networkOf(actor.ip);
+  const since = new Date(now.getTime() - SIMILAR_WITHIN_MS).toISOString();
+  if (network && (await devices.touchSimilar(trx, { userId, family, network, now: iso, since })))
+    return { announce: false };
+  const first = !(await devices.hasAny(trx, userId));
+  await devices.remember(trx, {
+    userId,
+    deviceHash,
+    userAgent: actor.userAgent,
+    ip: actor.ip,
+    family,
+    network,
+    now: iso,
+  });
   if (first) return { announce: false };
   const { browser, os } = parseUserAgent(actor.userAgent);
-  return { announce: true, device: { browser, os, ip: actor.ip } };
+  const device = { browser, os, ip: actor.ip };
+  const announce = await devices.claimAnnouncement(trx, {
+    userId,
+    deviceHash,
+    now: iso,
+    since: new Date(now.getTime() - ANNOUNCE_AT_MOST_EVERY_MS).toISOString(),
+  });
+  return { announce, newDevice: device };
 }

@@ -27,6 +27,7 @@ import * as dataRetention from "./migrations/0026-data-retention.js";
 import * as accountClosure from "./migrations/0027-account-closure.js";
 import * as overviewIndexes from "./migrations/0028-overview-indexes.js";
 import * as memberSearchTrigram from "./migrations/0029-member-search-trigram.js";
+import * as deviceRecognition from "./migrations/0030-device-recognition.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   "0027-account-closure": accountClosure,
   "0028-overview-indexes": overviewIndexes,
   "0029-member-search-trigram": memberSearchTrigram,
+  "0030-device-recognition": deviceRecognition,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -342,6 +342,12 @@ export interface UserDevicesTable {
   device_hash: string;
   user_agent: string | null;
   ip: string | null;
+  /** "Firefox on macOS" (see deviceFamily) */
+  family: string | null;
+  /** The /24 or /48 the device signed in from last (see networkOf) */
+  network: string | null;
+  /** When a "New sign-in" mail went out for this device */
+  announced_at: string | null;
   created_at: string;
   last_seen_at: string;
 }
