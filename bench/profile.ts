@@ -1,5 +1,5 @@
 // A CPU profile of one hot endpoint under load, summed by where the time goes.
-// Usage: npx tsx bench/profile.ts -- --endpoint session|me|authz --db sqlite|postgres --seconds 10
+// Usage: npx tsx bench/profile.ts -- --endpoint session|me|authz|healthz|login --db sqlite|postgres --seconds 10
 //   [--connections 10] [--top 15]
 // The server is bench/servers.ts `gatehouse` (production mode, LOG_LEVEL=info so request logging is
 // counted) in a child process under `node --cpu-prof`; the load generator is wrk (/usr/bin/wrk).
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 
-const ENDPOINTS = ["session", "me", "authz"] as const;
+const ENDPOINTS = ["session", "me", "authz", "healthz", "login"] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
 
 function option(name: string, fallback: string): string {
@@ -222,9 +222,16 @@ async function main() {
   const server = await startProfiledServer(dir);
   let wrkOut = "";
   const window = { from: 0, to: 0 };
+  const path =
+    endpoint === "authz"
+      ? "/api/v1/authz/check"
+      : endpoint === "healthz"
+        ? "/healthz"
+        : endpoint === "login"
+          ? "/api/v1/auth/login"
+          : `/api/v1/${endpoint}`;
   try {
     const session = await logIn(server.url);
-    const path = endpoint === "authz" ? "/api/v1/authz/check" : `/api/v1/${endpoint}`;
     const script = wrkScript(
       dir,
       endpoint === "authz"
@@ -241,7 +248,13 @@ async function main() {
               permission: "members:read",
             }),
           }
-        : { method: "GET", headers: { cookie: session.cookie } },
+        : endpoint === "login"
+          ? {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ email: "bench@example.com", password: "orchid-Lantern-Harbor-1" }),
+            }
+          : { method: "GET", headers: { cookie: session.cookie } },
     );
     await wrk(`${server.url}${path}`, script, 1);
     window.from = monotonicMicros();
@@ -264,7 +277,7 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
 
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(wrkOut)?.[1] ?? "?";
-  const label = endpoint === "authz" ? "POST /api/v1/authz/check" : `GET /api/v1/${endpoint}`;
+  const label = endpoint === "authz" || endpoint === "login" ? `POST ${path}` : `GET ${path}`;
   const out = [
     `### ${label} on ${db === "sqlite" ? "SQLite" : "PostgreSQL"}`,
     "",

@@ -9,6 +9,7 @@
 //    address each request): against raw argon2id hashes.
 // Load: wrk (one thread) when on PATH, else autocannon in this process; servers in child processes.
 // Usage: npm run bench [-- --rounds 5 --seconds 5 --connections 10 --warmup 1 --write --label "…"]
+//   [--only "login|signup"] (a subset of the targets, for a quick look; never written to RESULTS.md)
 //        (PostgreSQL too when TEST_DATABASE_URL is set)
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     write: { type: "boolean" },
     /** The line above the table in bench/RESULTS.md; a table with the same label is replaced. */
     label: { type: "string", default: "run" },
+    /** Only the targets whose name matches this regular expression (e.g. "login|signup"); never --write. */
+    only: { type: "string" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -258,7 +261,9 @@ try {
   stops.push(stopper(bare.child));
   const bareTarget: LoadTarget = { url: `${bare.url}/bare` };
   const targets: Target[] = [];
-  for (const [name, url] of databases) targets.push(...(await prepare(name, url)));
+  const only = values.only === undefined ? undefined : new RegExp(values.only, "i");
+  for (const [name, url] of databases)
+    targets.push(...(await prepare(name, url)).filter((t) => !only || only.test(t.name)));
   for (const target of targets) await preflight(target);
 
   // A short warm-up per server and route (JIT, caches, connection pools) before round 1.
@@ -309,7 +314,7 @@ try {
   await stopAll();
 }
 console.log(report);
-if (values.write) writeResults(report);
+if (values.write && values.only === undefined) writeResults(report);
 process.exit(0);
 
 // ---- statistics and the table ----

@@ -1,4 +1,4 @@
-import { type TSchema, Type } from "@sinclair/typebox";
+import { type Static, type TNull, type TSchema, type TUnion, type TUnsafe, Type } from "@sinclair/typebox";
 
 /** Every string has a cap: nothing unbounded reaches the services or the database. */
 export const Str = (
@@ -6,7 +6,20 @@ export const Str = (
   options: { minLength?: number; pattern?: string; format?: string; description?: string } = {},
 ) => Type.String({ maxLength, ...options });
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const PRIMITIVE = new Set(["string", "integer", "number", "boolean"]);
+
+/**
+ * A value or null. A plain string, number or boolean schema becomes `type: [T, "null"]`, which
+ * fast-json-stringify serialises with a typeof check; an `anyOf` would run an Ajv validation of the
+ * value (with its format: a date-time regular expression) on every answer. Anything else (objects,
+ * enums, literals) stays a union.
+ */
+export const Nullable = <T extends TSchema>(schema: T): TUnsafe<Static<T> | null> | TUnion<[T, TNull]> => {
+  const { type } = schema as { type?: unknown };
+  if (typeof type === "string" && PRIMITIVE.has(type) && !("enum" in schema) && !("const" in schema))
+    return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, "null"] });
+  return Type.Union([schema, Type.Null()]);
+};
 
 export const Email = Type.String({
   format: "email",
