@@ -2,7 +2,7 @@
 // wrk runner (runLoad) of the request-path benchmark.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -44,7 +44,36 @@ export async function measure(
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
-export type PoolRate = { per_second: number; p50: number; p99: number };
+/** `cpu_us`: CPU time of the pool's process (its threads included) per operation. */
+export type PoolRate = { per_second: number; p50: number; p99: number; cpu_us?: number };
+
+let clockTicks: number | undefined;
+/** Linux: a process's CPU time so far (user + system, every thread), in µs; undefined elsewhere. */
+export function processCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    clockTicks ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux: the CPU time so far of every process of the `postgres` user (the local server), in µs. */
+export function postgresCpuMicros(): number | undefined {
+  const listed = spawnSync("ps", ["-u", "postgres", "-o", "pid="], { encoding: "utf8" });
+  if (listed.status !== 0) return undefined;
+  let total = 0;
+  for (const pid of listed.stdout
+    .split("\n")
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0))
+    total += processCpuMicros(pid) ?? 0;
+  return total;
+}
 
 /** Raw argon2id verifications per second with the server's parameters (the log-in baseline). */
 export function runArgon2(seconds: number): Promise<PoolRate> {

@@ -22,6 +22,8 @@ import {
   type Measured,
   NoRequestsError,
   type PoolRate,
+  postgresCpuMicros,
+  processCpuMicros,
   runArgon2,
   runArgon2Hash,
   runLoad,
@@ -57,8 +59,14 @@ type Target = {
   baseline: Baseline;
   /** Checks per request: the row reports µs per check instead of a ratio. */
   checksPerRequest?: number;
+  /** The server process, whose CPU time per request the table reports (Linux). */
+  pid: number | undefined;
+  /** Whether PostgreSQL serves it: the database server's CPU per request is reported too. */
+  postgres: boolean;
 };
-type Sample = Measured & { ratio: number; round: number };
+/** cpuUs: the server's CPU per request; dbUs: PostgreSQL's (all its processes), in µs. */
+type Cpu = { cpuUs?: number; dbUs?: number };
+type Sample = Measured & Cpu & { ratio: number; round: number };
 
 const json = { "content-type": "application/json" };
 
@@ -154,10 +162,20 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
   const check = (permission: string) => ({ account_id: g.accountId, user_id: g.userId, permission });
   const checks = Array.from({ length: 100 }, (_, i) => check(i % 2 ? "members:read" : "flows:deploy"));
   const at = (path: string) => `${gatehouse.url}${path}`;
+  const ours = { pid: gatehouse.child.pid, postgres: databaseUrl !== undefined };
   return [
+    {
+      name: "GET /healthz (no session: every request's fixed cost)",
+      database,
+      ...ours,
+      load: { url: at("/healthz") },
+      status: 200,
+      baseline: "bare",
+    },
     {
       name: "GET /api/v1/session (cookie)",
       database,
+      ...ours,
       load: { url: at("/api/v1/session"), headers: { cookie: g.cookie } },
       status: 200,
       baseline: "bare",
@@ -165,6 +183,8 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
     {
       name: "better-auth 1.7 GET /api/auth/get-session (cookie)",
       database,
+      pid: betterAuth.child.pid,
+      postgres: databaseUrl !== undefined,
       load: { url: `${betterAuth.url}/api/auth/get-session`, headers: { cookie: baCookie } },
       status: 200,
       baseline: "bare",
@@ -172,6 +192,7 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
     {
       name: "GET /api/v1/me (cookie)",
       database,
+      ...ours,
       load: { url: at("/api/v1/me"), headers: { cookie: g.cookie } },
       status: 200,
       baseline: "bare",
@@ -179,6 +200,7 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
     {
       name: "POST /api/v1/authz/check, one check",
       database,
+      ...ours,
       load: {
         url: at("/api/v1/authz/check"),
         method: "POST",
@@ -191,6 +213,7 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
     {
       name: "POST /api/v1/authz/check, batch of 100",
       database,
+      ...ours,
       load: {
         url: at("/api/v1/authz/check"),
         method: "POST",
@@ -204,6 +227,7 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
     {
       name: "POST /api/v1/auth/login",
       database,
+      ...ours,
       load: {
         url: at("/api/v1/auth/login"),
         method: "POST",
@@ -216,6 +240,7 @@ async function prepare(database: string, databaseUrl: string | undefined): Promi
     {
       name: "POST /api/v1/auth/signup (new address each)",
       database,
+      ...ours,
       load: {
         url: at("/api/v1/auth/signup"),
         method: "POST",
@@ -249,6 +274,22 @@ async function preflight(target: Target) {
 const load = (target: LoadTarget, seconds = SECONDS) =>
   runLoad(generator, target, { seconds, connections: CONNECTIONS, threads: 1 });
 
+/**
+ * A load run with the CPU time the server process (and PostgreSQL, for its targets) spent per answered
+ * request: unlike req/s, it does not depend on how the scheduler shares the cores with wrk.
+ */
+async function loadWithCpu(target: LoadTarget, pid: number | undefined, postgres: boolean) {
+  const cpu0 = processCpuMicros(pid);
+  const db0 = postgres ? postgresCpuMicros() : undefined;
+  const measured = await load(target);
+  const cpu1 = processCpuMicros(pid);
+  const db1 = postgres ? postgresCpuMicros() : undefined;
+  const requests = measured.rps * SECONDS;
+  const per = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || requests === 0 ? undefined : (b - a) / requests;
+  return { ...measured, cpuUs: per(cpu0, cpu1), dbUs: per(db0, db1) };
+}
+
 // ---- the run ----
 
 const started = Date.now();
@@ -275,14 +316,14 @@ try {
   await warm(bareTarget);
   for (const target of targets) await warm(target.load);
 
-  const bareRuns: Measured[] = [];
+  const bareRuns: Array<Measured & Cpu> = [];
   const verifyRuns: PoolRate[] = [];
   const hashRuns: PoolRate[] = [];
   const samples = new Map<Target, Sample[]>(targets.map((t) => [t, []]));
   /** The target's own baseline, measured just before it (the machine's load drifts within seconds). */
   const baseline = async (kind: Baseline): Promise<number> => {
     if (kind === "bare") {
-      const run = await load(bareTarget);
+      const run = await loadWithCpu(bareTarget, bare.child.pid, false);
       bareRuns.push(run);
       return run.rps;
     }
@@ -296,7 +337,7 @@ try {
       const base = await baseline(target.baseline);
       // On an overloaded machine a slow route can finish no request in a run: that round has no
       // sample for it (the table says how many rounds counted), rather than losing the whole run.
-      const m = await load(target.load).catch((error: unknown) => {
+      const m = await loadWithCpu(target.load, target.pid, target.postgres).catch((error: unknown) => {
         if (error instanceof NoRequestsError) return undefined;
         throw error;
       });
@@ -334,8 +375,17 @@ function spread(xs: number[], show: (n: number) => string): string {
   return `${show(Math.min(...xs))}–${show(Math.max(...xs))}`;
 }
 
+/** "63 µs" per request, with PostgreSQL's share when it served it: "410 µs + PG 380 µs". */
+function cpuCell(runs: Cpu[], perOp = false): string {
+  const show = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(0)} µs`);
+  const own = runs.map((r) => r.cpuUs).filter((x): x is number => x !== undefined);
+  if (own.length === 0) return "–";
+  const db = runs.map((r) => r.dbUs).filter((x): x is number => x !== undefined);
+  return `${show(median(own))}${db.length ? ` + PG ${show(median(db))}` : ""}${perOp ? " per op" : ""}`;
+}
+
 function render(
-  bareRuns: Measured[],
+  bareRuns: Array<Measured & Cpu>,
   verifyRuns: PoolRate[],
   hashRuns: PoolRate[],
   targets: Target[],
@@ -353,26 +403,36 @@ function render(
       num(median(bareRuns.map((r) => r.p99))),
       "100%",
       `${spread(rps(bareRuns), num)} req/s`,
-    ]),
-    row([
-      "raw argon2id verify (log-in baseline, 4 at a time)",
-      "–",
-      num(median(pool(verifyRuns))),
-      num(median(verifyRuns.map((r) => r.p50))),
-      num(median(verifyRuns.map((r) => r.p99))),
-      "100%",
-      `${spread(pool(verifyRuns), num)} /s`,
-    ]),
-    row([
-      "raw argon2id hash (sign-up baseline, 4 at a time)",
-      "–",
-      num(median(pool(hashRuns))),
-      num(median(hashRuns.map((r) => r.p50))),
-      num(median(hashRuns.map((r) => r.p99))),
-      "100%",
-      `${spread(pool(hashRuns), num)} /s`,
+      cpuCell(bareRuns),
     ]),
   ];
+  // A subset run (--only) may have measured no log-in or sign-up, hence no pool baseline.
+  if (verifyRuns.length > 0)
+    rows.push(
+      row([
+        "raw argon2id verify (log-in baseline, 4 at a time)",
+        "–",
+        num(median(pool(verifyRuns))),
+        num(median(verifyRuns.map((r) => r.p50))),
+        num(median(verifyRuns.map((r) => r.p99))),
+        "100%",
+        `${spread(pool(verifyRuns), num)} /s`,
+        cpuCell(verifyRuns.map((r) => ({ ...(r.cpu_us === undefined ? {} : { cpuUs: r.cpu_us }) }))),
+      ]),
+    );
+  if (hashRuns.length > 0)
+    rows.push(
+      row([
+        "raw argon2id hash (sign-up baseline, 4 at a time)",
+        "–",
+        num(median(pool(hashRuns))),
+        num(median(hashRuns.map((r) => r.p50))),
+        num(median(hashRuns.map((r) => r.p99))),
+        "100%",
+        `${spread(pool(hashRuns), num)} /s`,
+        cpuCell(hashRuns.map((r) => ({ ...(r.cpu_us === undefined ? {} : { cpuUs: r.cpu_us }) }))),
+      ]),
+    );
   const of: Record<Baseline, string> = {
     bare: "of bare",
     "argon2-verify": "of raw verify",
@@ -381,7 +441,7 @@ function render(
   for (const target of targets) {
     const s = samples.get(target) ?? [];
     if (s.length === 0) {
-      rows.push(row([target.name, target.database, "–", "–", "–", "no answer in any round", "–"]));
+      rows.push(row([target.name, target.database, "–", "–", "–", "no answer in any round", "–", "–"]));
       continue;
     }
     const counted = s.length < ROUNDS ? ` (${s.length} of ${ROUNDS} rounds)` : "";
@@ -402,6 +462,7 @@ function render(
         num(median(s.map((x) => x.p99))),
         ratioCell,
         spreadCell,
+        cpuCell(s),
       ]),
     );
   }
@@ -426,6 +487,7 @@ function render(
         "–",
         x(median(times)),
         spread(times, x),
+        "–",
       ]),
     );
   }
@@ -435,10 +497,19 @@ function render(
       ? "wrk 4.1 (one thread, in its own process)"
       : "autocannon (wrk not on PATH; in the parent Node process)";
   return [
-    `Run: ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (os.availableParallelism(); ${cpus()[0]?.model ?? "?"}), Node ${process.version}. Load generator: ${load}, ${CONNECTIONS} connections. ${ROUNDS} rounds of ${SECONDS} s per measurement, each target right after its own baseline (bare, target, bare, target…; the argon2id pool before log-ins and sign-ups), after a ${WARMUP} s warm-up per route; ratios against the same round's baseline, median over rounds, spread = min–max over rounds. Every server in its own child process; the load generator, the servers and PostgreSQL share the cores. Whole run ${minutes} min.`,
+    `Run: ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (os.availableParallelism(); ${cpus()[0]?.model ?? "?"}), Node ${process.version}. Load generator: ${load}, ${CONNECTIONS} connections. ${ROUNDS} rounds of ${SECONDS} s per measurement, each target right after its own baseline (bare, target, bare, target…; the argon2id pool before log-ins and sign-ups), after a ${WARMUP} s warm-up per route; ratios against the same round's baseline, median over rounds, spread = min–max over rounds. Every server in its own child process; the load generator, the servers and PostgreSQL share the cores. CPU per request: the server process's CPU time (all its threads, from /proc) over the requests it answered, plus every PostgreSQL process's for PostgreSQL rows; for the argon2id pools, the pool process's CPU per hash or verification. Whole run ${minutes} min.`,
     "",
-    row(["what", "database", "req/s (median)", "p50 ms", "p99 ms", "ratio (median)", "spread over rounds"]),
-    row(["---", "---", "---:", "---:", "---:", "---:", "---:"]),
+    row([
+      "what",
+      "database",
+      "req/s (median)",
+      "p50 ms",
+      "p99 ms",
+      "ratio (median)",
+      "spread over rounds",
+      "CPU per request (median)",
+    ]),
+    row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ...rows,
   ].join("\n");
 }
