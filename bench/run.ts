@@ -286,7 +286,8 @@ async function loadWithCpu(target: LoadTarget, pid: number | undefined, postgres
   const db1 = postgres ? postgresCpuMicros() : undefined;
   const requests = measured.rps * SECONDS;
   const per = (a: number | undefined, b: number | undefined) =>
-    a === undefined || b === undefined || requests === 0 ? undefined : (b - a) / requests;
+    // PostgreSQL's sum can drop when a backend process ends during the run: never below zero.
+    a === undefined || b === undefined || requests === 0 ? undefined : Math.max(0, b - a) / requests;
   return { ...measured, cpuUs: per(cpu0, cpu1), dbUs: per(db0, db1) };
 }
 
