@@ -28,6 +28,7 @@ import * as accountClosure from "./migrations/0027-account-closure.js";
 import * as overviewIndexes from "./migrations/0028-overview-indexes.js";
 import * as memberSearchTrigram from "./migrations/0029-member-search-trigram.js";
 import * as deviceRecognition from "./migrations/0030-device-recognition.js";
+import * as oidc from "./migrations/0031-oidc.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -59,6 +60,7 @@ const migrations: Record<string, Migration> = {
   "0028-overview-indexes": overviewIndexes,
   "0029-member-search-trigram": memberSearchTrigram,
   "0030-device-recognition": deviceRecognition,
+  "0031-oidc": oidc,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -741,7 +741,60 @@ export interface RetainedInvoicesTable {
   purge_after: string;
 }
 
+export interface OidcClientsTable {
+  client_id: string;
+  name: string;
+  secret_sealed: string | null;
+  party: "first" | "third";
+  /** JSON arrays */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  grant_types: string;
+  scopes: string;
+  backchannel_logout_uri: string | null;
+  logo_uri: string | null;
+  source: "cli" | "file";
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: string;
+  private_jwk_sealed: string;
+  created_at: string;
+  retired_at: string | null;
+  expires_at: string | null;
+}
+
+export interface OidcPayloadsTable {
+  kind: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: string | null;
+  consumed_at: string | null;
+}
+
+export interface OidcAuthorizationsTable {
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  account_id: string | null;
+  session_id: string | null;
+  sid: string | null;
+  scopes: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
+  oidc_clients: OidcClientsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_authorizations: OidcAuthorizationsTable;
   users: UsersTable;
   password_history: PasswordHistoryTable;
   accounts: AccountsTable;
