@@ -170,7 +170,7 @@ export function toFieldErrors(all: ErrorObject[], part: string): FieldError[] {
   const out: FieldError[] = [];
   // Paths whose value is missing or empty: a complaint about its form would say nothing more.
   const empty = new Set<string>();
-  for (const error of preferSpecific(all)) {
+  for (const error of preferSpecific(all.map(asUnion))) {
     let path = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
     const params = error.params as Record<string, unknown>;
     if (error.keyword === "required") path = [path, params.missingProperty].filter(Boolean).join(".");
@@ -186,6 +186,17 @@ export function toFieldErrors(all: ErrorObject[], part: string): FieldError[] {
   }
   // "Enter a time zone" says all there is to say about an empty one.
   return out.filter((e) => !(empty.has(e.path) && FORM_CODES.has(e.code)));
+}
+
+/**
+ * A nullable string, number or boolean is `type: [T, "null"]` (see Nullable in schemas.ts): a value of
+ * another type fails it as the union it stands for did, so the answer stays the same
+ * (`invalid_value`, "… is not one of the allowed values").
+ */
+function asUnion(error: ErrorObject): ErrorObject {
+  return error.keyword === "type" && Array.isArray((error.params as { type?: unknown }).type)
+    ? { ...error, keyword: "anyOf" }
+    : error;
 }
 
 /**
