@@ -51,6 +51,7 @@ import { registerMembersRoutes } from "./members/members.routes.js";
 import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
+import { registerConnectedAppsRoutes } from "./oidc/connected-apps.routes.js";
 import { registerOverviewRoutes } from "./overview/overview.routes.js";
 import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerAssignmentsRoutes } from "./roles/assignments.routes.js";
@@ -246,6 +247,7 @@ export async function buildApp(
   registerEventsRoutes(app);
   registerNotificationsRoutes(app, services);
   registerWebhooksRoutes(app, services);
+  registerConnectedAppsRoutes(app, services);
   registerDomainsRoutes(app, services);
   registerBrandingRoutes(app, services);
   await registerUploadsRoutes(app, services);

@@ -101,6 +101,8 @@ import { createNotificationConsumer } from "./notifications/notification-consume
 import { createNotificationHub } from "./notifications/notification-stream.js";
 import { createNotificationsRepository } from "./notifications/notifications.repository.js";
 import { createNotificationsService } from "./notifications/notifications.service.js";
+import { createConnectedAppsRepository } from "./oidc/connected-apps.repository.js";
+import { createConnectedAppsService } from "./oidc/connected-apps.service.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
 import { createOverviewService } from "./overview/overview.service.js";
 import { createRetentionRepository } from "./retention/retention.repository.js";
@@ -881,6 +883,13 @@ export async function createServices(deps: {
     notificationHub,
     webhooks,
     webhookDelivery,
+    /** Settings → Connected apps: third-party OIDC clients an account's members authorized (src/oidc). */
+    connectedApps: createConnectedAppsService({
+      db,
+      clock,
+      access,
+      repository: createConnectedAppsRepository(),
+    }),
     /** Custom domains; `accountForHost`, `passkeysOnHost` and `linkBaseFor` for the rest of the app. */
     domains,
     branding,

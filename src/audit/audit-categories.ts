@@ -43,6 +43,7 @@ const PREFIXES: ReadonlyArray<readonly [string, AuditCategory]> = [
   ["auth.", "security"],
   ["mfa.", "security"],
   ["session.", "security"],
+  ["oidc.", "security"],
   ["api_key.", "api_keys_webhooks"],
   ["webhook.", "api_keys_webhooks"],
   ["billing.", "billing"],

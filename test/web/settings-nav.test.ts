@@ -33,6 +33,7 @@ describe("the settings sidebar", () => {
           "User assignments",
           "API keys",
           "Webhooks",
+          "Connected apps",
           "Audit log",
           "Security policy",
           "Organization",
@@ -96,6 +97,7 @@ describe("the settings sidebar", () => {
     ["billing:read", "Billing"],
     ["api_keys:manage", "API keys"],
     ["webhooks:manage", "Webhooks"],
+    ["security:read", "Connected apps"],
   ] as const)("shows the page that needs %s only with it", (permission, label) => {
     const labels = (granted: Set<UiPermission>) => sidebar(granted).flatMap(([, pages]) => pages);
     expect(labels(new Set([permission]))).toContain(label);

@@ -1,6 +1,7 @@
 import { AuthSkeleton, ShellSkeleton } from "./components/page-skeletons";
 import { homePath } from "./overview";
 import { AcceptInvitationPage } from "./pages/AcceptInvitation";
+import { AuthorizePage } from "./pages/Authorize";
 import { CancelAccountClosurePage } from "./pages/CancelAccountClosure";
 import { ConfirmEmailChangePage } from "./pages/ConfirmEmailChange";
 import { ForgotPasswordPage } from "./pages/ForgotPassword";
@@ -89,6 +90,12 @@ export function App() {
       return <CancelAccountClosurePage />;
     case "/settings":
       return info ? <GoTo to={homeFor(info, permissions)} /> : <Redirect to="/login" />;
+  }
+
+  // Sign in with Gatehouse: the OpenID Connect provider's interaction page (signed in or not).
+  if (path.startsWith("/authorize/")) {
+    const uid = path.slice("/authorize/".length);
+    return /^[A-Za-z0-9_-]{1,200}$/.test(uid) ? <AuthorizePage uid={uid} /> : <NotFoundPage />;
   }
 
   if (path.startsWith("/settings/")) {

@@ -176,6 +176,10 @@ const SENTENCES: Record<string, Sentence> = {
   "session.revoked": (a) => `${a} signed out a session`,
   "session.revoked_others": (a) => `${a} signed out all their other sessions`,
   "account.security_updated": (a, e) => `${a} changed the security settings${fieldsChanged(e)}`,
+  "oidc.app_revoked": (a, e) => {
+    const name = text(asChanges(e.changes).name);
+    return `${a} revoked ${name ? `the connected app ${name}` : "a connected app"} for the account`;
+  },
   // API keys and webhooks
   "api_key.created": (a, e) => `${a} created the API key ${t(e, "an API key")}`,
   "api_key.updated": (a, e) => `${a} changed the API key ${t(e, "an API key")}${fieldsChanged(e)}`,

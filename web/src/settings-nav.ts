@@ -45,6 +45,7 @@ export const SETTINGS_PAGES = [
   { key: "assignments", group: "account", label: "User assignments", path: "/settings/assignments", permission: "members:read", width: "wide" },
   { key: "api-keys", group: "account", label: "API keys", path: "/settings/api-keys", permission: "api_keys:manage", width: "wide", itemPrefix: "" },
   { key: "webhooks", group: "account", label: "Webhooks", path: "/settings/webhooks", permission: "webhooks:manage", width: "wide", itemPrefix: "" },
+  { key: "connected-apps", group: "account", label: "Connected apps", path: "/settings/connected-apps", permission: "security:read", width: "wide" },
   { key: "audit-log", group: "account", label: "Audit log", path: "/settings/audit-log", permission: "audit:read", width: "wide" },
   { key: "security-policy", group: "account", label: "Security policy", path: "/settings/security-policy", permission: "security:read", width: "narrow" },
   { key: "organization", group: "account", label: "Organization", path: "/settings/organization", permission: "account:read", width: "narrow" },

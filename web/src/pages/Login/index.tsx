@@ -149,13 +149,21 @@ function PasswordStep({
   // Coming from an invitation link: say why, and keep the way back.
   const next = sameOriginPath(useSearchParam("next"), window.location.origin);
   const forInvitation = next?.startsWith("/accept-invitation") ?? false;
+  // Sent by an application signing in with Gatehouse (/authorize/{uid}): back there after logging in.
+  const forApplication = next?.startsWith("/authorize/") ?? false;
 
   return (
     <AuthLayout
       title="Log in"
       brand={brand}
       welcome={brand?.login_message}
-      intro={forInvitation ? "Log in to accept your invitation." : undefined}
+      intro={
+        forInvitation
+          ? "Log in to accept your invitation."
+          : forApplication
+            ? "Log in to continue to the application that sent you here."
+            : undefined
+      }
       footer={
         <>
           New to Gatehouse? <Link to="/signup">Create an account</Link>

@@ -7,6 +7,7 @@ import { AssignmentsTab } from "./assignments-tab";
 import { AuditTab } from "./audit-tab";
 import { BillingTab } from "./billing-tab";
 import { BrandingTab } from "./branding-tab";
+import { ConnectedAppsTab } from "./connected-apps-tab";
 import { DataTab } from "./data-tab";
 import { DomainsTab } from "./domains-tab";
 import { GeneralTab } from "./general-tab";
@@ -43,6 +44,7 @@ export const SETTINGS_PAGE_COMPONENTS = {
   assignments: AssignmentsTab,
   "api-keys": ApiKeysTab,
   webhooks: WebhooksTab,
+  "connected-apps": ConnectedAppsTab,
   "audit-log": AuditTab,
   "security-policy": SecurityPolicyPage,
   organization: AccountTab,
