@@ -101,6 +101,8 @@ import { createNotificationConsumer } from "./notifications/notification-consume
 import { createNotificationHub } from "./notifications/notification-stream.js";
 import { createNotificationsRepository } from "./notifications/notifications.repository.js";
 import { createNotificationsService } from "./notifications/notifications.service.js";
+import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
+import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
 import { createOverviewService } from "./overview/overview.service.js";
 import { createRetentionRepository } from "./retention/retention.repository.js";
@@ -234,6 +236,15 @@ export async function createServices(deps: {
     cache,
     invalidator,
     secretKey: config.secretKey,
+  });
+  // OpenID Connect provider (src/oidc): built once per process, issuer `${PUBLIC_URL}/oidc`.
+  const oidcClients = createOidcClientsRepository({ secretKey: config.secretKey, now: clock.now });
+  const oidcProvider = await createOidcProvider({
+    config,
+    db,
+    clients: oidcClients,
+    sessionUser: async (token) => (await sessions.authenticate(token))?.userId,
+    accessTokenTtl: config.oidc.accessTokenTtlSeconds,
   });
   const apiKeysRepository = createApiKeysRepository();
   const keyCache = createKeyCache({ db, keys: apiKeysRepository, invalidator });
@@ -904,6 +915,9 @@ export async function createServices(deps: {
     accountDeletion,
     /** DELETE /me. */
     selfDeletion,
+    /** OpenID Connect provider (src/oidc) and its operator-registered clients. */
+    oidcProvider,
+    oidcClients,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();
