@@ -138,7 +138,16 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<Provid
     },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      // A client introspects its own tokens; a host product's backend (a client allowed client
+      // credentials) also the tokens of the product's other clients.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (
+          _ctx: unknown,
+          client: { clientId: string; grantTypeAllowed(type: string): boolean },
+          token: { clientId: string },
+        ) => token.clientId === client.clientId || client.grantTypeAllowed("client_credentials"),
+      },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
