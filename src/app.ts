@@ -208,6 +208,7 @@ export async function buildApp(
     secret: config.secretKey,
     now: services.clock.now,
     ipAllowlist: services.ipAllowlist,
+    accessTokens: services.oidcAccessTokens,
   });
   registerKeyUsageHook(app, services);
   registerDeviceCookie(app, config);

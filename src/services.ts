@@ -239,7 +239,7 @@ export async function createServices(deps: {
   });
   // OpenID Connect provider (src/oidc): built once per process, issuer `${PUBLIC_URL}/oidc`.
   const oidcClients = createOidcClientsRepository({ secretKey: config.secretKey, now: clock.now });
-  const oidcProvider = await createOidcProvider({
+  const { provider: oidcProvider, accessTokens: oidcAccessTokens } = await createOidcProvider({
     config,
     db,
     clients: oidcClients,
@@ -918,6 +918,8 @@ export async function createServices(deps: {
     /** OpenID Connect provider (src/oidc) and its operator-registered clients. */
     oidcProvider,
     oidcClients,
+    /** Verifies `authorization: Bearer` access tokens (JWTs) against the provider's published keys. */
+    oidcAccessTokens,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

@@ -7,6 +7,7 @@ import Provider, {
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import { hmac } from "../lib/crypto.js";
+import { type AccessTokenVerifier, createAccessTokenVerifier } from "./oidc.access-tokens.js";
 import { createAdapterFactory } from "./oidc.adapter.js";
 import { loadClaims, SCOPE_CLAIMS } from "./oidc.claims.js";
 import { OIDC_SCOPES, type OidcClientsRepository } from "./oidc.clients.repository.js";
@@ -40,10 +41,17 @@ export type OidcProviderDeps = {
  * oidc-provider configured for Gatehouse: storage on the database, operator-registered clients, keys from
  * oidc_signing_keys, claims computed from the database at issue time, the web app as login UI.
  */
-export async function createOidcProvider(deps: OidcProviderDeps): Promise<Provider> {
+export async function createOidcProvider(
+  deps: OidcProviderDeps,
+): Promise<{ provider: Provider; accessTokens: AccessTokenVerifier }> {
   const { config, db } = deps;
   const audience = apiAudience(config.publicUrl);
   const keys = await loadSigningKeys(db, config.secretKey, new Date());
+  const accessTokens = createAccessTokenVerifier({
+    issuer: `${config.publicUrl}${OIDC_MOUNT}`,
+    audience,
+    keys,
+  });
 
   const policy = interactionPolicy.base() as Array<{
     name: string;
@@ -195,5 +203,5 @@ export async function createOidcProvider(deps: OidcProviderDeps): Promise<Provid
   // Fastify resolved under TRUST_PROXY, X-Forwarded-Proto PUBLIC_URL's scheme.
   provider.proxy = true;
   provider.maxIpsCount = 1;
-  return provider;
+  return { provider, accessTokens };
 }
