@@ -101,6 +101,7 @@ import { createNotificationConsumer } from "./notifications/notification-consume
 import { createNotificationHub } from "./notifications/notification-stream.js";
 import { createNotificationsRepository } from "./notifications/notifications.repository.js";
 import { createNotificationsService } from "./notifications/notifications.service.js";
+import { OIDC_PURGE_JOB, purgeExpiredPayloads } from "./oidc/oidc.adapter.js";
 import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
 import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
@@ -701,6 +702,13 @@ export async function createServices(deps: {
     everySeconds: 600,
     description: "deletes expired links, challenges, codes, idle throttle counters and old delivered mail",
     run: () => purgeExpired(db, clock.now()),
+  });
+  jobs.register({
+    name: OIDC_PURGE_JOB,
+    everySeconds: 600,
+    // oidc-provider dates its rows by the wall clock, not the injected one.
+    description: "deletes the OpenID Connect provider's expired sessions, codes, tokens and grants",
+    run: async () => ({ deleted: await purgeExpiredPayloads(db, new Date()) }),
   });
   jobs.register({
     name: "api-key-logs-purge",

@@ -116,6 +116,8 @@ export function createAdapterFactory(deps: { db: Db; clients: OidcClientsReposit
   };
 }
 
+export const OIDC_PURGE_JOB = "oidc-purge";
+
 /** Deletes oidc-provider rows past their expiry (the job loop's `oidc-purge` job). */
 export async function purgeExpiredPayloads(db: Db, now: Date): Promise<number> {
   const result = await db
