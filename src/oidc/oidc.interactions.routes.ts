@@ -155,7 +155,8 @@ export function registerOidcInteractionRoutes(fastify: FastifyInstance, services
           userId: session.userId,
           accountId: accountId ?? null,
           sessionId: session.id,
-          sid: interaction.session?.uid ?? null,
+          // Set when the provider completes the authorization (oidc.provider.ts).
+          sid: null,
           scopes,
         },
         services.clock.now(),

@@ -25,6 +25,8 @@ describe.each(testDialects())("OpenID Connect provider on %s", (dialect) => {
     });
   }
 
+  const sessionIdOf = async (cookie: string) => (await t.services.sessions.authenticate(cookie))?.id;
+
   it("publishes discovery (also at the root) and a JWKS of public keys only", async () => {
     const discovery = await t.app.inject({ method: "GET", url: "/oidc/.well-known/openid-configuration" });
     expect(discovery.statusCode).toBe(200);
@@ -144,7 +146,21 @@ describe.each(testDialects())("OpenID Connect provider on %s", (dialect) => {
       user_id: owner.userId,
       account_id: owner.accountId,
     });
-    expect(row.session_id).toBeTruthy();
+    expect(row.session_id).toBe(await sessionIdOf(owner.client.cookie as string));
+    // The provider's session id for this client (`sid` of logout tokens), as its session stores it.
+    const providerSessions = await t.services.db
+      .selectFrom("oidc_payloads")
+      .select("payload")
+      .where("kind", "=", "Session")
+      .execute();
+    const sids = providerSessions.map(
+      (s) =>
+        (JSON.parse(s.payload) as { authorizations?: Record<string, { sid?: string }> }).authorizations?.[
+          client.clientId
+        ]?.sid,
+    );
+    expect(row.sid).toBeTruthy();
+    expect(sids).toContain(row.sid);
 
     // Refresh rotates: a new refresh token, and the old one is refused (and revokes the chain).
     const first = tokens.refresh_token as string;

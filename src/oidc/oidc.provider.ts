@@ -203,5 +203,19 @@ export async function createOidcProvider(
   // Fastify resolved under TRUST_PROXY, X-Forwarded-Proto PUBLIC_URL's scheme.
   provider.proxy = true;
   provider.maxIpsCount = 1;
+  // The provider's session id for this client (`sid` of ID and logout tokens), known once the
+  // authorization succeeds: kept with the authorization for back-channel logout.
+  provider.on("authorization.success", (ctx: KoaContextWithOIDC) => {
+    const clientId = ctx.oidc.client?.clientId as string | undefined;
+    const session = ctx.oidc.session;
+    const grantId = clientId && session ? (session.grantIdFor(clientId) as string | undefined) : undefined;
+    const sid = clientId && session ? (session.sidFor(clientId) as string | undefined) : undefined;
+    if (!grantId || !sid) return;
+    db.updateTable("oidc_authorizations")
+      .set({ sid })
+      .where("grant_id", "=", grantId)
+      .execute()
+      .catch((error: unknown) => ctx.app?.emit?.("error", error));
+  });
   return { provider, accessTokens };
 }
