@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type Provider from "oidc-provider";
+import { AppError } from "../http/errors.js";
 import { OIDC_MOUNT } from "./oidc.provider.js";
 
 /**
@@ -15,6 +16,12 @@ export async function registerOidcMount(app: FastifyInstance, provider: Provider
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
     const handler = (request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply) => {
+      // Koa answers a URL it cannot decode with a bare 500: refuse it here as bad input.
+      try {
+        decodeURIComponent(request.raw.url ?? "");
+      } catch {
+        throw new AppError("invalid_url", "The URL is not validly percent-encoded");
+      }
       reply.hijack();
       const raw = request.raw as typeof request.raw & { originalUrl?: string };
       // The provider sees the request as addressed to PUBLIC_URL (its endpoints are the issuer's,
@@ -27,10 +34,12 @@ export async function registerOidcMount(app: FastifyInstance, provider: Provider
       raw.url = (raw.url ?? "").slice(OIDC_MOUNT.length) || "/";
       callback(raw, reply.raw);
     };
-    scope.all(OIDC_MOUNT, handler);
-    scope.all(`${OIDC_MOUNT}/*`, handler);
+    // The protocol's endpoints are described by discovery, not by /openapi.json.
+    const options = { schema: { hide: true } };
+    scope.all(OIDC_MOUNT, options, handler);
+    scope.all(`${OIDC_MOUNT}/*`, options, handler);
   });
-  app.get("/.well-known/openid-configuration", async (_request, reply) =>
+  app.get("/.well-known/openid-configuration", { schema: { hide: true } }, async (_request, reply) =>
     reply.redirect(`${provider.issuer}/.well-known/openid-configuration`, 308),
   );
 }

@@ -41,6 +41,10 @@ describe.each(testDialects())("OpenID Connect provider on %s", (dialect) => {
     expect(doc.revocation_endpoint).toBe(`${issuer}/token/revocation`);
     expect(doc.end_session_endpoint).toBe(`${issuer}/session/end`);
     expect(doc.backchannel_logout_supported).toBe(true);
+    // A URL the provider could not decode is bad input, not a 500.
+    const malformed = await t.app.inject({ method: "GET", url: "/oidc/auth?%zz=%" });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe("invalid_url");
     const root = await t.app.inject({ method: "GET", url: "/.well-known/openid-configuration" });
     expect(root.statusCode).toBe(308);
     expect(root.headers.location).toBe(`${issuer}/.well-known/openid-configuration`);
