@@ -103,6 +103,9 @@ import { createNotificationsRepository } from "./notifications/notifications.rep
 import { createNotificationsService } from "./notifications/notifications.service.js";
 import { createConnectedAppsRepository } from "./oidc/connected-apps.repository.js";
 import { createConnectedAppsService } from "./oidc/connected-apps.service.js";
+import { OIDC_PURGE_JOB, purgeExpiredPayloads } from "./oidc/oidc.adapter.js";
+import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
+import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
 import { createOverviewService } from "./overview/overview.service.js";
 import { createRetentionRepository } from "./retention/retention.repository.js";
@@ -236,6 +239,15 @@ export async function createServices(deps: {
     cache,
     invalidator,
     secretKey: config.secretKey,
+  });
+  // OpenID Connect provider (src/oidc): built once per process, issuer `${PUBLIC_URL}/oidc`.
+  const oidcClients = createOidcClientsRepository({ secretKey: config.secretKey, now: clock.now });
+  const { provider: oidcProvider, accessTokens: oidcAccessTokens } = await createOidcProvider({
+    config,
+    db,
+    clients: oidcClients,
+    sessionUser: async (token) => (await sessions.authenticate(token))?.userId,
+    accessTokenTtl: config.oidc.accessTokenTtlSeconds,
   });
   const apiKeysRepository = createApiKeysRepository();
   const keyCache = createKeyCache({ db, keys: apiKeysRepository, invalidator });
@@ -694,6 +706,13 @@ export async function createServices(deps: {
     run: () => purgeExpired(db, clock.now()),
   });
   jobs.register({
+    name: OIDC_PURGE_JOB,
+    everySeconds: 600,
+    // oidc-provider dates its rows by the wall clock, not the injected one.
+    description: "deletes the OpenID Connect provider's expired sessions, codes, tokens and grants",
+    run: async () => ({ deleted: await purgeExpiredPayloads(db, new Date()) }),
+  });
+  jobs.register({
     name: "api-key-logs-purge",
     everySeconds: 3600,
     description: "deletes API key request log entries older than 30 days",
@@ -913,6 +932,11 @@ export async function createServices(deps: {
     accountDeletion,
     /** DELETE /me. */
     selfDeletion,
+    /** OpenID Connect provider (src/oidc) and its operator-registered clients. */
+    oidcProvider,
+    oidcClients,
+    /** Verifies `authorization: Bearer` access tokens (JWTs) against the provider's published keys. */
+    oidcAccessTokens,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

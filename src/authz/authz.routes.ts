@@ -39,6 +39,10 @@ export function registerAuthzRoutes(app: FastifyInstance, services: Services) {
     },
     async (request) => {
       const body = request.body as AuthzCheck | { checks: AuthzCheck[] };
+      if (request.oidcClientId) {
+        const results = await services.authz.checkForClient("checks" in body ? body.checks : [body]);
+        return "checks" in body ? { results } : results[0];
+      }
       // The user asking, or the API key (which may ask about users of its own account only).
       const callerId = principalIdOf(request);
       if ("checks" in body) return { results: await services.authz.check(callerId, body.checks) };

@@ -30,6 +30,15 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
 
   return {
     /**
+     * A host product's backend (an OIDC client credentials token, docs/oidc.md) asks about any account:
+     * Gatehouse serves that one product's accounts.
+     */
+    async checkForClient(checks: AuthzCheck[]): Promise<AuthzResult[]> {
+      const results: AuthzResult[] = [];
+      for (const check of checks) results.push(await decide(check));
+      return results;
+    },
+    /**
      * A caller may ask about themselves, or about anyone in accounts where they can read members. An API
      * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
      */

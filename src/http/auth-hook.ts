@@ -2,13 +2,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { IpAllowlistGuard } from "../accounts/ip-allowlist.js";
 import type { KeyAuthentication } from "../api-keys/key-authentication.js";
 import { type KeyRateLimit, rateLimitedError, rateLimitHeaders } from "../api-keys/rate-limit.js";
+import { SECRET_PREFIX } from "../api-keys/secrets.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { hmac, safeEqual } from "../lib/crypto.js";
+import type { AccessTokenVerifier, VerifiedAccessToken } from "../oidc/oidc.access-tokens.js";
 import { sessionRequired } from "./context.js";
 import { AppError, notFound } from "./errors.js";
 
 export const SESSION_COOKIE = "gatehouse_session";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The OIDC client of a client credentials access token (POST /api/v1/authz/check only). */
+    oidcClientId: string | undefined;
+  }
+}
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** The CSRF token is derived from the session, so it needs no storage and dies with the session. */
@@ -37,6 +46,35 @@ function bearerCredential(header: string | undefined): string | undefined {
   return match ? (match[1] ?? "").trim() : undefined;
 }
 
+/** Routes outside accounts that take a user's access token too (account routes and authz/check do). */
+const ACCESS_TOKEN_ROUTES = new Set(["GET /api/v1/me"]);
+
+/**
+ * The request's session when it came with a user's access token: the user, acting in the token's
+ * account, for this request only (no CSRF token: a browser never attaches one on its own; never fresh
+ * enough for sensitive actions, which ask to confirm it's you).
+ */
+function accessTokenSession(token: Extract<VerifiedAccessToken, { kind: "user" }>, now: Date): Session {
+  const iso = now.toISOString();
+  return {
+    id: `oidc:${token.jti}`,
+    tokenHash: "",
+    userId: token.userId,
+    accountId: token.accountId,
+    createdAt: iso,
+    lastSeenAt: iso,
+    idleExpiresAt: iso,
+    expiresAt: iso,
+    idleMinutes: 0,
+    ip: null,
+    userAgent: null,
+    passwordChangeRequired: false,
+    reauthUntil: null,
+    mfaEnrollmentDueAt: null,
+    revokedAt: null,
+  };
+}
+
 /** An account route takes API keys unless it says otherwise; other routes only when they say so. */
 function acceptsApiKeys(request: FastifyRequest): boolean {
   return request.routeOptions.config.apiKeys ?? /\/:account_id(\/|$)/.test(request.routeOptions.url ?? "");
@@ -58,15 +96,46 @@ export function registerAuthHook(
     secret: Buffer;
     now: () => Date;
     ipAllowlist: IpAllowlistGuard;
+    /** Gatehouse access tokens (`authorization: Bearer` values that are not API keys); docs/oidc.md. */
+    accessTokens?: AccessTokenVerifier;
   },
 ) {
   app.decorateRequest("session", undefined);
   app.decorateRequest("apiKey", undefined);
+  app.decorateRequest("oidcClientId", undefined);
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     // Unknown routes fall through to the 404 handler whether or not the caller is logged in.
     if (!request.url.startsWith("/api/") || request.routeOptions.url === undefined) return;
     const config = request.routeOptions.config;
     const bearer = config.auth === "none" ? undefined : bearerCredential(request.headers.authorization);
+    if (bearer && deps.accessTokens && !bearer.startsWith(SECRET_PREFIX)) {
+      const token = await deps.accessTokens.verify(bearer);
+      if (token.kind === "client") {
+        if (request.routeOptions.url !== "/api/v1/authz/check" || request.method !== "POST")
+          throw new AppError(
+            "forbidden",
+            "A client credentials token is only accepted by POST /api/v1/authz/check",
+          );
+        request.oidcClientId = token.clientId;
+        return;
+      }
+      if (
+        !acceptsApiKeys(request) &&
+        !ACCESS_TOKEN_ROUTES.has(`${request.method} ${request.routeOptions.url}`)
+      )
+        throw new AppError("forbidden", "Access tokens cannot be used here: sign in to Gatehouse instead");
+      const pathAccountId = (request.params as { account_id?: string } | undefined)?.account_id;
+      if (pathAccountId !== undefined && pathAccountId !== token.accountId) throw notFound("Account");
+      request.session = accessTokenSession(token, deps.now());
+      await deps.ipAllowlist.assertRequest({
+        userId: token.userId,
+        activeAccountId: token.accountId,
+        pathAccountId,
+        ip: request.ip,
+        checkActive: true,
+      });
+      return;
+    }
     if (bearer !== undefined) {
       const key = await deps.apiKeys.authenticate(bearer, request.ip);
       // Counted before anything else is decided, so every answer to a key (errors too) says where it
