@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { createTestApp, type Dialect, type TestApp } from "../../../src/testing/harness.js";
 
 /** A real Gatehouse (createTestApp) listening on a free port of 127.0.0.1. */
