@@ -52,6 +52,8 @@ import { registerMfaRoutes } from "./mfa/mfa.routes.js";
 import { registerPasskeyRoutes } from "./mfa/passkeys.routes.js";
 import { registerNotificationsRoutes } from "./notifications/notifications.routes.js";
 import { registerConnectedAppsRoutes } from "./oidc/connected-apps.routes.js";
+import { registerOidcInteractionRoutes } from "./oidc/oidc.interactions.routes.js";
+import { registerOidcMount } from "./oidc/oidc.mount.js";
 import { registerOverviewRoutes } from "./overview/overview.routes.js";
 import { registerRetentionRoutes } from "./retention/retention.routes.js";
 import { registerAssignmentsRoutes } from "./roles/assignments.routes.js";
@@ -257,6 +259,8 @@ export async function buildApp(
   registerClosureRoutes(app, services);
   registerManagedMembersRoutes(app, services);
   registerMultiAccountInviteRoutes(app, services);
+  await registerOidcMount(app, services.oidcProvider, config.publicUrl);
+  registerOidcInteractionRoutes(app, services, config);
   if (!config.production) registerDevRoutes(app, services);
 
   const hasWeb = existsSync(WEB_DIST);

@@ -53,6 +53,8 @@ export type Config = Readonly<{
   pgBinDir: string | undefined;
   /** Server processes on one port (WORKERS; `auto` = the CPUs); more than 1 needs PostgreSQL. */
   workers: number;
+  /** OpenID Connect provider (docs/oidc.md): access-token lifetime and signing-key rotation period. */
+  oidc: { accessTokenTtlSeconds: number; keyRotationDays: number };
 }>;
 
 export type BackupsConfig = { dir: string; intervalSeconds: number; keep: number };
@@ -117,7 +119,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backups: parseBackups(env),
     pgBinDir: env.PG_BIN_DIR ? resolve(env.PG_BIN_DIR) : undefined,
     workers: parseWorkers(env.WORKERS || "1", databaseUrl),
+    oidc: {
+      accessTokenTtlSeconds: parseWholeNumber(
+        "OIDC_ACCESS_TOKEN_TTL",
+        env.OIDC_ACCESS_TOKEN_TTL || "300",
+        30,
+        86_400,
+      ),
+      keyRotationDays: parseWholeNumber(
+        "OIDC_KEY_ROTATION_DAYS",
+        env.OIDC_KEY_ROTATION_DAYS || "30",
+        1,
+        3650,
+      ),
+    },
   });
+}
+
+function parseWholeNumber(name: string, value: string, min: number, max: number): number {
+  const number = Number(value.trim());
+  if (!/^[0-9]+$/.test(value.trim()) || number < min || number > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}: ${value}`);
+  return number;
 }
 
 /**

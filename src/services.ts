@@ -103,6 +103,8 @@ import { createNotificationsRepository } from "./notifications/notifications.rep
 import { createNotificationsService } from "./notifications/notifications.service.js";
 import { createConnectedAppsRepository } from "./oidc/connected-apps.repository.js";
 import { createConnectedAppsService } from "./oidc/connected-apps.service.js";
+import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
+import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
 import { createOverviewService } from "./overview/overview.service.js";
 import { createRetentionRepository } from "./retention/retention.repository.js";
@@ -236,6 +238,15 @@ export async function createServices(deps: {
     cache,
     invalidator,
     secretKey: config.secretKey,
+  });
+  // OpenID Connect provider (src/oidc): built once per process, issuer `${PUBLIC_URL}/oidc`.
+  const oidcClients = createOidcClientsRepository({ secretKey: config.secretKey, now: clock.now });
+  const oidcProvider = await createOidcProvider({
+    config,
+    db,
+    clients: oidcClients,
+    sessionUser: async (token) => (await sessions.authenticate(token))?.userId,
+    accessTokenTtl: config.oidc.accessTokenTtlSeconds,
   });
   const apiKeysRepository = createApiKeysRepository();
   const keyCache = createKeyCache({ db, keys: apiKeysRepository, invalidator });
@@ -913,6 +924,9 @@ export async function createServices(deps: {
     accountDeletion,
     /** DELETE /me. */
     selfDeletion,
+    /** OpenID Connect provider (src/oidc) and its operator-registered clients. */
+    oidcProvider,
+    oidcClients,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

@@ -1,0 +1,190 @@
+import Provider, {
+  type Configuration,
+  errors,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from "oidc-provider";
+import type { Config } from "../config.js";
+import type { Db } from "../db/database.js";
+import { hmac } from "../lib/crypto.js";
+import { createAdapterFactory } from "./oidc.adapter.js";
+import { loadClaims, SCOPE_CLAIMS } from "./oidc.claims.js";
+import { OIDC_SCOPES, type OidcClientsRepository } from "./oidc.clients.repository.js";
+import { loadSigningKeys, SIGNING_ALG } from "./oidc.keys.js";
+
+/** The provider's path under PUBLIC_URL (the issuer is `${PUBLIC_URL}/oidc`). */
+export const OIDC_MOUNT = "/oidc";
+/** Binds an interaction to the browser that started it: the interaction API checks it on complete. */
+export const INTERACTION_COOKIE = "gatehouse_oidc_interaction";
+/** Scopes of the API resource (`${PUBLIC_URL}/api`): what an access token can carry. */
+export const API_SCOPES = ["gatehouse:account", "gatehouse:accounts", "gatehouse:authz"] as const;
+
+export function apiAudience(publicUrl: string): string {
+  return `${publicUrl}/api`;
+}
+
+export function interactionBinding(secretKey: Buffer, uid: string): string {
+  return hmac(secretKey, `oidc-interaction:${uid}`);
+}
+
+export type OidcProviderDeps = {
+  config: Config;
+  db: Db;
+  clients: OidcClientsRepository;
+  /** The user of the Gatehouse session cookie's value, when it is a live session. */
+  sessionUser: (cookie: string) => Promise<string | undefined>;
+  accessTokenTtl: number;
+};
+
+/**
+ * oidc-provider configured for Gatehouse: storage on the database, operator-registered clients, keys from
+ * oidc_signing_keys, claims computed from the database at issue time, the web app as login UI.
+ */
+export async function createOidcProvider(deps: OidcProviderDeps): Promise<Provider> {
+  const { config, db } = deps;
+  const audience = apiAudience(config.publicUrl);
+  const keys = await loadSigningKeys(db, config.secretKey, new Date());
+
+  const policy = interactionPolicy.base() as Array<{
+    name: string;
+    checks: { add(check: unknown): void };
+  }> & {
+    get(name: string): { checks: unknown[] };
+  };
+  const CheckClass = interactionPolicy.Check as new (
+    reason: string,
+    description: string,
+    check: (ctx: KoaContextWithOIDC) => Promise<boolean>,
+  ) => unknown;
+  // The provider's own session never outlives the Gatehouse one: no Gatehouse session, or another user's,
+  // sends the browser to the login UI again.
+  (policy.get("login").checks as unknown[]).push(
+    new CheckClass("gatehouse_session", "The Gatehouse session ended or changed", async (ctx) => {
+      const accountId = ctx.oidc.session.accountId as string | undefined;
+      if (!accountId) return true;
+      const cookie = ctx.cookies.get("gatehouse_session") as string | undefined;
+      const userId = cookie ? await deps.sessionUser(cookie) : undefined;
+      return userId !== accountId;
+    }),
+  );
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory({ db, clients: deps.clients }),
+    jwks: { keys },
+    cookies: {
+      keys: [hmac(config.secretKey, "oidc-cookies")],
+      long: { signed: true, secure: config.secureCookies },
+      short: { signed: true, secure: config.secureCookies },
+    },
+    scopes: [...OIDC_SCOPES],
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    // ID tokens of the code flow carry the scopes' claims too (clients read the account from them).
+    conformIdTokenClaims: false,
+    findAccount: async (ctx: KoaContextWithOIDC, sub: string, token?: { grantId?: string }) => {
+      const grantId = token?.grantId ?? ctx?.oidc?.entities?.Grant?.jti;
+      const claims = await loadClaims(db, config.publicUrl, sub, grantId);
+      if (!claims) return undefined;
+      return { accountId: sub, claims: async () => claims };
+    },
+    interactions: {
+      policy,
+      url: async (ctx: KoaContextWithOIDC, interaction: { uid: string }) => {
+        ctx.cookies.set(INTERACTION_COOKIE, interactionBinding(config.secretKey, interaction.uid), {
+          path: `/api/v1/oidc/interactions/${interaction.uid}`,
+          httpOnly: true,
+          sameSite: "lax",
+          signed: false,
+          secure: config.secureCookies,
+          maxAge: 3600 * 1000,
+        });
+        return `${config.publicUrl}/authorize/${interaction.uid}`;
+      },
+    },
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const grantId =
+        ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (!grantId) return undefined;
+      const grant = await ctx.oidc.provider.Grant.find(grantId);
+      if (!grant) return undefined;
+      // A first-party client never shows consent: what it asks for now is added to its grant.
+      const client = await deps.clients.find(db, ctx.oidc.client.clientId);
+      if (client?.party === "first" && ctx.oidc.params.scope) {
+        const requested = String(ctx.oidc.params.scope).split(" ");
+        grant.addOIDCScope(requested.filter((s) => (OIDC_SCOPES as readonly string[]).includes(s)).join(" "));
+        const api = requested.filter((s) => (API_SCOPES as readonly string[]).includes(s));
+        if (api.length) grant.addResourceScope(audience, api.join(" "));
+        await grant.save();
+      }
+      return grant;
+    },
+    pkce: {
+      required: (_ctx: unknown, client: { clientAuthMethod: string }) => client.clientAuthMethod === "none",
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (
+      _ctx: unknown,
+      client: { grantTypeAllowed(type: string): boolean },
+      code: { scopes: Set<string> },
+    ) => client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
+    ttl: {
+      AccessToken: deps.accessTokenTtl,
+      ClientCredentials: deps.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => audience,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
+          if (indicator !== audience) throw new errors.InvalidTarget();
+          return {
+            scope: API_SCOPES.join(" "),
+            audience,
+            accessTokenTTL: deps.accessTokenTtl,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: SIGNING_ALG } },
+          };
+        },
+      },
+    },
+    extraTokenClaims: async (_ctx: unknown, token: { kind: string; grantId?: string }) => {
+      if (token.kind !== "AccessToken" || !token.grantId) return undefined;
+      const row = await db
+        .selectFrom("oidc_authorizations")
+        .select("account_id")
+        .where("grant_id", "=", token.grantId)
+        .executeTakeFirst();
+      return row?.account_id ? { account_id: row.account_id } : undefined;
+    },
+    enabledJWA: { idTokenSigningAlgValues: [SIGNING_ALG] },
+    clientDefaults: {
+      grant_types: ["authorization_code"],
+      id_token_signed_response_alg: SIGNING_ALG,
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_basic",
+    },
+    renderError: async (ctx: KoaContextWithOIDC, out: Record<string, string>) => {
+      ctx.type = "json";
+      ctx.body = out;
+    },
+  };
+
+  const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT}`, configuration);
+  // The mount (oidc.mount.ts) replaces the forwarded headers: X-Forwarded-For is the client address
+  // Fastify resolved under TRUST_PROXY, X-Forwarded-Proto PUBLIC_URL's scheme.
+  provider.proxy = true;
+  provider.maxIpsCount = 1;
+  return provider;
+}
