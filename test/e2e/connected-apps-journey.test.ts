@@ -115,7 +115,8 @@ describe("Connected apps in a real browser", () => {
     const dialog = page.locator('[data-testid="connected-app-revoke-dialog"]');
     expect(await dialog.textContent()).toContain("Revoke Acme CRM?");
     // A destructive question starts on the button that keeps things as they are.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("dismiss");
+    const dismiss = dialog.locator('[data-testid="dismiss"]');
+    expect(await dismiss.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
     await expectAccessible(page, "Revoke a connected app");
     await dialog.locator('[data-testid="confirm"]').click();
 

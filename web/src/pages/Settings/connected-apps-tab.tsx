@@ -3,7 +3,7 @@ import { relativeTime } from "../../api-keys";
 import { ConfirmDialog } from "../../components/confirm-dialog";
 import { FormAlert } from "../../components/form-alert";
 import { LoadingBlock } from "../../components/skeleton";
-import { type ConnectedApp, safeLogo, scopeWords } from "../../oidc";
+import { type ConnectedApp, consentScopes, safeLogo, scopeWords } from "../../oidc";
 import { useApi } from "../../use-api";
 import { useFormatDate } from "../../use-format-date";
 import { usePermissions } from "../../use-permissions";
@@ -119,7 +119,7 @@ function ConnectedAppsTable({
                     {app.scopes.length} permission{app.scopes.length === 1 ? "" : "s"}
                   </summary>
                   <ul className="connected-app-scopes" data-testid="connected-app-scopes">
-                    {app.scopes.map((scope) => (
+                    {consentScopes(app.scopes).map((scope) => (
                       <li key={scope}>
                         {scopeWords(scope)} <code>{scope}</code>
                       </li>
