@@ -104,6 +104,7 @@ import { createNotificationsService } from "./notifications/notifications.servic
 import { createConnectedAppsRepository } from "./oidc/connected-apps.repository.js";
 import { createConnectedAppsService } from "./oidc/connected-apps.service.js";
 import { OIDC_PURGE_JOB, purgeExpiredPayloads } from "./oidc/oidc.adapter.js";
+import { createBackchannelLogout } from "./oidc/oidc.backchannel.js";
 import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
 import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
@@ -527,6 +528,16 @@ export async function createServices(deps: {
     requireHttps: config.production,
     ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
   });
+  // Clients that received tokens from a Gatehouse session are told when it ends (src/oidc).
+  const oidcBackchannel = createBackchannelLogout({
+    db,
+    secretKey: config.secretKey,
+    publicUrl: config.publicUrl,
+    outbound,
+    invalidator,
+    now: clock.now,
+    log,
+  });
   const webhookDelivery = createWebhookDelivery({
     database,
     clock,
@@ -935,6 +946,8 @@ export async function createServices(deps: {
     /** OpenID Connect provider (src/oidc) and its operator-registered clients. */
     oidcProvider,
     oidcClients,
+    /** Back-channel logout when a Gatehouse session ends (src/oidc/oidc.backchannel.ts). */
+    oidcBackchannel,
     /** Verifies `authorization: Bearer` access tokens (JWTs) against the provider's published keys. */
     oidcAccessTokens,
     async close() {

@@ -109,7 +109,11 @@ export function createSessionsService(deps: {
 
   async function publishRevocation(trx: Executor, effects: Effects, userId: string) {
     await invalidator.publish(trx, userId);
-    effects.afterCommit(() => cache.evictUser(userId));
+    effects.afterCommit(() => {
+      cache.evictUser(userId);
+      // This process's other listeners (back-channel logout) hear it too, on SQLite as on PostgreSQL.
+      invalidator.deliverLocally(userId);
+    });
   }
 
   return {

@@ -99,12 +99,12 @@ describe.each(testDialects())("Sign in with Gatehouse: the Notes example on %s",
       publicUrl: notesUrl,
       permission: "notes:publish",
     });
-    await notes.listen({ port: notesPort, host: "127.0.0.1" });
+    await notes.server.listen({ port: notesPort, host: "127.0.0.1" });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await notes?.close();
+    await notes?.server.close();
     await t?.close();
   });
 
@@ -134,7 +134,7 @@ describe.each(testDialects())("Sign in with Gatehouse: the Notes example on %s",
     expect(await page.textContent("#role")).toBe("Editor");
     await page.click("#publish");
     expect(await page.textContent("#result")).toBe("Published.");
-    expect(notes.notes.published).toHaveLength(1);
+    expect(notes.published).toHaveLength(1);
     await page.close();
   });
 
@@ -145,7 +145,7 @@ describe.each(testDialects())("Sign in with Gatehouse: the Notes example on %s",
     expect(await page.textContent("#role")).toBe("Monitor");
     await page.click("#publish");
     expect(await page.textContent("#result")).toContain("Refused");
-    expect(notes.notes.published).toHaveLength(1);
+    expect(notes.published).toHaveLength(1);
     await context.close();
   });
 
@@ -157,14 +157,14 @@ describe.each(testDialects())("Sign in with Gatehouse: the Notes example on %s",
       newTotp(totpSecret).generate({ timestamp: t.services.clock.now().getTime() }),
     );
     expect(await page.textContent("#role")).toBe("Editor");
-    const before = notes.notes.sessionCount();
+    const before = notes.sessionCount();
 
     const suspended = await owner.client.post(
       `/api/v1/accounts/${owner.accountId}/members/${editor.userId}/suspend`,
       {},
     );
     expect(suspended.statusCode, suspended.payload).toBe(200);
-    await expect.poll(() => notes.notes.sessionCount(), { timeout: 15_000 }).toBeLessThan(before);
+    await expect.poll(() => notes.sessionCount(), { timeout: 15_000 }).toBeLessThan(before);
     await page.reload();
     expect(await page.textContent("body")).toContain("You are not signed in.");
     await context.close();

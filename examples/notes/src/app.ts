@@ -257,8 +257,10 @@ ${others.length ? `<p><a id="switch-account" href="/switch-account">Switch accou
     }
   });
 
-  return Object.assign(app, {
+  return {
+    server: app,
     /** For tests: how many sessions this app holds, and what was published. */
-    notes: { sessionCount: () => sessions.size, published },
-  });
+    sessionCount: () => sessions.size,
+    published,
+  };
 }

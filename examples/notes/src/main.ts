@@ -7,12 +7,12 @@ const env = (name: string, fallback?: string) => {
 };
 
 const port = Number(env("PORT", "4000"));
-const app = await buildNotesApp({
+const notes = await buildNotesApp({
   issuer: env("GATEHOUSE_ISSUER", "http://localhost:3000/oidc"),
   clientId: env("NOTES_CLIENT_ID"),
   clientSecret: env("NOTES_CLIENT_SECRET"),
   publicUrl: env("NOTES_PUBLIC_URL", `http://localhost:${port}`),
   permission: env("NOTES_PERMISSION", "notes:publish"),
 });
-await app.listen({ port, host: "127.0.0.1" });
+await notes.server.listen({ port, host: "127.0.0.1" });
 console.log(`Notes on http://localhost:${port}`);
