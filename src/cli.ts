@@ -10,6 +10,7 @@ import { migrateToLatest } from "./db/migrate.js";
 import { AppError } from "./http/errors.js";
 import { runJobsCommand } from "./jobs/jobs-cli.js";
 import { createClock } from "./lib/clock.js";
+import { runOidcCommand } from "./oidc/oidc-clients-cli.js";
 import { createServices } from "./services.js";
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -35,6 +36,10 @@ Commands:
                                 the account's API keys (never their secrets)
   api-keys revoke --account acct_… key_…
                                 revoke an API key at once
+  oidc clients add --name N --redirect-uri URL [--party first|third] [--public] …
+                                register an OpenID Connect client (its secret is shown once)
+  oidc clients list | remove <client_id> | rotate-secret <client_id>
+                                the registered clients (see gatehouse oidc --help)
   backup --out <file>           a consistent snapshot of the database and the stored files, as one ZIP
                                 (safe while the server runs)
   restore <file> [--allow-other-secret-key]
@@ -70,6 +75,7 @@ async function run(argv: string[]): Promise<number> {
   if (command === "billing") return withServices((s) => runBillingCommand(rest, s));
   if (command === "jobs") return withServices((s) => runJobsCommand(rest, s));
   if (command === "api-keys") return withServices((s) => runApiKeysCommand(rest, s));
+  if (command === "oidc") return withServices((s) => runOidcCommand(rest, s));
   if (command === "backup" || command === "restore") return runBackupCommand(command, rest);
   const { values } = parseArgs({
     args: rest,

@@ -176,6 +176,10 @@ const SENTENCES: Record<string, Sentence> = {
   "session.revoked": (a) => `${a} signed out a session`,
   "session.revoked_others": (a) => `${a} signed out all their other sessions`,
   "account.security_updated": (a, e) => `${a} changed the security settings${fieldsChanged(e)}`,
+  "oidc.client_added": (a, e) => `${a} registered the OpenID Connect client ${t(e, "a client")}`,
+  "oidc.client_removed": (a, e) => `${a} removed the OpenID Connect client ${t(e, "a client")}`,
+  "oidc.client_secret_rotated": (a, e) =>
+    `${a} rotated the secret of the OpenID Connect client ${t(e, "a client")}`,
   "oidc.app_revoked": (a, e) => {
     const name = text(asChanges(e.changes).name);
     return `${a} revoked ${name ? `the connected app ${name}` : "a connected app"} for the account`;
