@@ -54,7 +54,12 @@ export type Config = Readonly<{
   /** Server processes on one port (WORKERS; `auto` = the CPUs); more than 1 needs PostgreSQL. */
   workers: number;
   /** OpenID Connect provider (docs/oidc.md): access-token lifetime and signing-key rotation period. */
-  oidc: { accessTokenTtlSeconds: number; keyRotationDays: number };
+  oidc: {
+    accessTokenTtlSeconds: number;
+    keyRotationDays: number;
+    /** OIDC_CLIENTS: a JSON file of clients applied at start-up (src/oidc/oidc.clients-file.ts). */
+    clientsFile: string | undefined;
+  };
 }>;
 
 export type BackupsConfig = { dir: string; intervalSeconds: number; keep: number };
@@ -132,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         1,
         3650,
       ),
+      clientsFile: env.OIDC_CLIENTS ? resolve(env.OIDC_CLIENTS) : undefined,
     },
   });
 }

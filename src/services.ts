@@ -106,6 +106,7 @@ import { createConnectedAppsService } from "./oidc/connected-apps.service.js";
 import { OIDC_PURGE_JOB, purgeExpiredPayloads } from "./oidc/oidc.adapter.js";
 import { createBackchannelLogout } from "./oidc/oidc.backchannel.js";
 import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
+import { applyClientsFile } from "./oidc/oidc.clients-file.js";
 import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
 import { createOverviewService } from "./overview/overview.service.js";
@@ -243,6 +244,15 @@ export async function createServices(deps: {
   });
   // OpenID Connect provider (src/oidc): built once per process, issuer `${PUBLIC_URL}/oidc`.
   const oidcClients = createOidcClientsRepository({ secretKey: config.secretKey, now: clock.now });
+  // OIDC_CLIENTS: declared clients applied at start-up; a bad file stops the start with its reason.
+  if (config.oidc.clientsFile) {
+    const applied = await applyClientsFile(
+      db,
+      { secretKey: config.secretKey, now: clock.now() },
+      config.oidc.clientsFile,
+    );
+    log.info(applied, "OIDC_CLIENTS applied");
+  }
   const { provider: oidcProvider, accessTokens: oidcAccessTokens } = await createOidcProvider({
     config,
     db,

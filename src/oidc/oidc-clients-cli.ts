@@ -21,10 +21,10 @@ export const OIDC_USAGE = `Usage: gatehouse oidc clients add --name NAME --redir
 
 type Out = { log(line: string): void; error(line: string): void };
 
-const GRANT_TYPES = new Set(["authorization_code", "refresh_token", "client_credentials"]);
+export const GRANT_TYPES = new Set(["authorization_code", "refresh_token", "client_credentials"]);
 
 /** An absolute http(s) URL without a fragment, or the reason it is not one. */
-function urlProblem(flag: string, value: string): string | undefined {
+export function urlProblem(flag: string, value: string): string | undefined {
   try {
     const url = new URL(value);
     if (url.protocol !== "https:" && url.protocol !== "http:")
