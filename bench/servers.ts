@@ -85,6 +85,8 @@ async function gatehouse() {
     // Uploaded files in a folder of their own (never the working tree), or STORAGE_URL's bucket.
     DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-bench-data-")),
     STORAGE_URL: process.env.STORAGE_URL ?? "",
+    // bench/oidc.ts registers its client through a clients file.
+    OIDC_CLIENTS: process.env.OIDC_CLIENTS ?? "",
     // bench/profile.ts sets info, so the cost of request logging shows; the other benchmarks stay at warn.
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   });
