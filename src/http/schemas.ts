@@ -12,11 +12,21 @@ const PRIMITIVE = new Set(["string", "integer", "number", "boolean"]);
  * A value or null. A plain string, number or boolean schema becomes `type: [T, "null"]`, which
  * fast-json-stringify serialises with a typeof check; an `anyOf` would run an Ajv validation of the
  * value (with its format: a date-time regular expression) on every answer. Anything else (objects,
- * enums, literals) stays a union.
+ * enums, literals, patterns and formats other than date-time) stays a union.
  */
 export const Nullable = <T extends TSchema>(schema: T): TUnsafe<Static<T> | null> | TUnion<[T, TNull]> => {
   const { type } = schema as { type?: unknown };
-  if (typeof type === "string" && PRIMITIVE.has(type) && !("enum" in schema) && !("const" in schema))
+  const { format } = schema as { format?: unknown };
+  // A pattern or a format other than a date-time stays in a union: with all errors collected, Ajv would
+  // otherwise run it on a string already too long (the uri format took 80 s on a hostile value).
+  const simple = !("pattern" in schema) && (format === undefined || format === "date-time");
+  if (
+    typeof type === "string" &&
+    PRIMITIVE.has(type) &&
+    simple &&
+    !("enum" in schema) &&
+    !("const" in schema)
+  )
     return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, "null"] });
   return Type.Union([schema, Type.Null()]);
 };
