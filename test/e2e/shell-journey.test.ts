@@ -99,6 +99,7 @@ describe("the web app's shell in a real browser", () => {
           "User assignments",
           "API keys",
           "Webhooks",
+          "Connected apps",
           "Audit log",
           "Security policy",
           "Organization",
