@@ -1,6 +1,6 @@
 import * as oc from "openid-client";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discover } from "../../src/oidc/oidc.testing.js";
 import { createTestApp, signUpAndLogin, type TestApp } from "../../src/testing/harness.js";
 import { expectAccessible } from "./a11y.js";
@@ -20,6 +20,7 @@ describe("Sign in with Gatehouse: the authorize page in a real browser", () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
+  let context: BrowserContext;
   let base: string;
 
   async function authorizationUrl(party: "first" | "third", scope: string) {
@@ -53,10 +54,15 @@ describe("Sign in with Gatehouse: the authorize page in a real browser", () => {
     base = await t.app.listen({ port: PORT, host: "127.0.0.1" });
     browser = await launchBrowser();
     await signUpAndLogin(t, { email: EMAIL, password: PASSWORD, account: "Try Co" });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await page.route("https://notes.example/**", (route) =>
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.route("https://notes.example/**", (route) =>
       route.fulfill({ status: 200, body: "back at the app" }),
     );
+  });
+  // A page of its own per test (same cookies): the previous test's last navigation cannot race this one's.
+  beforeEach(async () => {
+    await page?.close();
+    page = await context.newPage();
   });
   afterAll(async () => {
     await browser?.close();
