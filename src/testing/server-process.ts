@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,8 +52,12 @@ export function startServer(databaseUrl: string, env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
       NODE_ENV: "development",
       SMTP_URL: "",
-      // On SQLite a key is generated beside the database file; elsewhere it would land in ./data.
-      ...(databaseUrl.startsWith("sqlite:") ? {} : { SECRET_KEY: randomBytes(32).toString("hex") }),
+      // On SQLite a key is generated beside the database file; elsewhere it would land in ./data. Processes
+      // of one installation share its key (sealed secrets such as the OIDC signing keys), so it follows the
+      // database: one key per scratch database.
+      ...(databaseUrl.startsWith("sqlite:")
+        ? {}
+        : { SECRET_KEY: createHash("sha256").update(`gatehouse-test:${databaseUrl}`).digest("hex") }),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
