@@ -1104,10 +1104,6 @@ export interface paths {
                         username?: string | null;
                         first_name?: string;
                         last_name?: string;
-                        /**
-                         * Format: phone
-                         * @description With its country code; stored in E.164 form
-                         */
                         mobile?: string | null;
                         /**
                          * Format: timezone
@@ -2140,15 +2136,10 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         legal_name?: string | null;
-                        /** Format: uri */
                         website?: string | null;
                         industry?: ("software" | "fintech" | "healthcare" | "education" | "ecommerce" | "media" | "manufacturing" | "government" | "nonprofit" | "professional_services" | "other") | null;
                         /** @description Only with industry "other": what it is */
                         industry_other?: string | null;
-                        /**
-                         * Format: phone_number
-                         * @description With its country code; stored in E.164 form
-                         */
                         phone?: string | null;
                         address?: {
                             line1: string;
@@ -2160,13 +2151,8 @@ export interface paths {
                             country: string;
                         } | null;
                         tax_id?: string | null;
-                        /**
-                         * Format: email
-                         * @description Email address
-                         */
                         billing_email?: string | null;
                         certifications?: ("soc2" | "iso27001" | "hipaa" | "gdpr" | "pci_dss" | "other")[];
-                        /** Format: email */
                         contact_email?: string | null;
                         default_role_id?: string | null;
                     };
