@@ -24,7 +24,7 @@ const { values } = parseArgs({
     calls: { type: "string", default: "200" },
     database: { type: "string", default: "sqlite" },
     only: { type: "string", default: "" },
-    // Prints each variant's list statement; --keep leaves the PostgreSQL schema for EXPLAIN by hand.
+    // Prints each variant's list statement; --keep leaves the PostgreSQL schema or SQLite file for EXPLAIN.
     explain: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
@@ -195,6 +195,7 @@ try {
   await database.close();
   if (schema && values.keep) console.error(`kept schema ${schema}: drop it when done`);
   else if (schema) await admin(`drop schema ${schema} cascade`);
-  rmSync(dir, { recursive: true, force: true });
+  if (values.keep && !schema) console.error(`kept ${join(dir, "bench.db")}: delete it when done`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -221,7 +221,7 @@ export async function createServices(deps: {
   const changes = createChangeFeed(invalidator);
   const users = createUsersRepository({ fileUrl, changes });
   const accounts = createAccountsRepository({ fileUrl, changes });
-  const membersRepository = createMembersRepository({ fileUrl, changes });
+  const membersRepository = createMembersRepository({ fileUrl, changes, dialect: database.dialect });
   const brandingRepository = createBrandingRepository({ fileUrl });
   // What every mail about an account shows of it, and where its links point.
   const mailBranding = createMailBranding({

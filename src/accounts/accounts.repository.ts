@@ -4,6 +4,7 @@ import { prepared } from "../db/prepared.js";
 import { memberStatusSql } from "../members/members.repository.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
 import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
+import { memberSortName } from "../users/users.repository.js";
 import { type AccountSettings, parseAccountSettings } from "./account-settings.js";
 import { type PostalAddress, parseAddress } from "./organization.js";
 
@@ -78,9 +79,6 @@ export type LoginMembership = {
 };
 
 /** The member list's name order: the same text the 0004 migration computes in SQL. */
-export function memberSortName(firstName: string, lastName: string, emailNormalized: string): string {
-  return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
-}
 
 // GET /me and /session on a cold cache: compiled once (src/db/prepared.ts).
 const membershipsOfUserQuery = prepared(1, (db, userId: string) =>

@@ -2,7 +2,7 @@ import type { Executor } from "../db/database.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
 import { type ChangeFeed, NO_CHANGE_FEED } from "../users/me-cache.js";
-import { normalizeEmail } from "../users/users.repository.js";
+import { normalizeEmail, refreshMembershipCopies } from "../users/users.repository.js";
 
 export const EMAIL_CHANGE_SECONDS = 24 * 3600;
 
@@ -79,6 +79,7 @@ export function createEmailChangeRepository(options: { changes?: ChangeFeed } = 
         })
         .where("id", "=", userId)
         .execute();
+      await refreshMembershipCopies(db, userId);
       await feed.user(db, userId);
     },
 

@@ -23,6 +23,14 @@ const execFileAsync = promisify(execFile);
 /** Tables that hold no installation data: Kysely's bookkeeping and the job loop's state. */
 const BOOKKEEPING = new Set(["kysely_migration", "kysely_migration_lock", "jobs"]);
 
+/**
+ * The SQLite tables that hold data: not SQLite's own, and neither a virtual table nor its shadow
+ * tables (the member search index, migration 0032: its configuration rows exist in an empty database,
+ * and its content is derived from memberships).
+ */
+const SQLITE_TABLES =
+  "select name from pragma_table_list where schema = 'main' and type = 'table' and name not like 'sqlite_%' order by name";
+
 /** Whether anything is restored over: the tables with rows (bookkeeping aside). */
 export async function tablesWithRows(database: DatabaseHandle): Promise<Record<string, number>> {
   const counts = await countRows(database.db, await listTables(database), database.dialect);
@@ -31,9 +39,7 @@ export async function tablesWithRows(database: DatabaseHandle): Promise<Record<s
 
 async function listTables(database: DatabaseHandle): Promise<{ schema: string | null; names: string[] }> {
   if (database.dialect === "sqlite") {
-    const rows = await sql<{ name: string }>`
-      select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name
-    `.execute(database.db);
+    const rows = await sql<{ name: string }>`${sql.raw(SQLITE_TABLES)}`.execute(database.db);
     return { schema: null, names: rows.rows.map((r) => r.name) };
   }
   const schema = await postgresSchema(database);
@@ -136,9 +142,7 @@ export async function snapshotDatabase(
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: copy }) });
     try {
       const names = copy
-        .prepare(
-          "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name",
-        )
+        .prepare(SQLITE_TABLES)
         .pluck()
         .all() as string[];
       return await readFacts(db, { schema: null, names }, "sqlite");

@@ -29,6 +29,7 @@ import * as overviewIndexes from "./migrations/0028-overview-indexes.js";
 import * as memberSearchTrigram from "./migrations/0029-member-search-trigram.js";
 import * as deviceRecognition from "./migrations/0030-device-recognition.js";
 import * as oidc from "./migrations/0031-oidc.js";
+import * as memberSearchSqlite from "./migrations/0032-member-search-sqlite.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -61,6 +62,7 @@ const migrations: Record<string, Migration> = {
   "0029-member-search-trigram": memberSearchTrigram,
   "0030-device-recognition": deviceRecognition,
   "0031-oidc": oidc,
+  "0032-member-search-sqlite": memberSearchSqlite,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

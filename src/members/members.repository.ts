@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import { escapeLike } from "../lib/sql.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
@@ -77,9 +77,86 @@ function sortExpression(sort: MemberSort) {
   }
 }
 
-export function createMembersRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
+/**
+ * How many candidates a selective filter may have for the list to start from them (SQLite): looking up
+ * 2,000 memberships and sorting them costs a few milliseconds, about what walking 10,000 entries of the
+ * sort index costs; a filter that matches more also fills a page early in the walk.
+ */
+export const CANDIDATE_LIMIT = 2000;
+
+/** FTS5's trigram index finds terms of three characters or more; shorter ones walk. */
+const TRIGRAM = 3;
+
+/** `q` as an FTS5 phrase: the tokenizer turns it into consecutive trigrams, i.e. a literal substring. */
+function ftsPhrase(term: string): string {
+  return `"${term.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The filters of `query` that match a set SQLite can start from, each as the set (membership or user
+ * ids) and a bounded count of it. Without statistics SQLite cannot tell a rare filter from a common one
+ * and walks the account's sort index, testing each membership: one pass over all of them when the
+ * filter matches few or none (a team of 10, `q` with a rare term, no second factors). Counted first, the
+ * smallest set under CANDIDATE_LIMIT drives the query instead. The sets may reach past the account
+ * (factors and deactivations are the user's, search rows span accounts): the query's other conditions
+ * still apply, so a set only has to contain every match.
+ */
+function candidateSets(accountId: string, query: MemberQuery) {
+  const sets: Array<{ column: "m.id" | "m.user_id"; ids: RawBuilder<string>; count: RawBuilder<number> }> =
+    [];
+  const bounded = (ids: RawBuilder<unknown>) =>
+    sql<number>`(select count(*) from (${ids} limit ${CANDIDATE_LIMIT + 1}))`;
+  if (query.teamId) {
+    const ids = sql<string>`select tm.user_id as id from team_members tm where tm.team_id = ${query.teamId} and tm.account_id = ${accountId}`;
+    sets.push({ column: "m.user_id", ids, count: bounded(ids) });
+  }
+  if (query.mfa === "enabled") {
+    const ids = sql<string>`select distinct f.user_id as id from mfa_factors f where f.confirmed_at is not null`;
+    sets.push({ column: "m.user_id", ids, count: bounded(ids) });
+  }
+  if (query.status === "deactivated") {
+    const ids = sql<string>`select d.id from users d where d.deactivated_at is not null`;
+    sets.push({ column: "m.user_id", ids, count: bounded(ids) });
+  }
+  const term = query.q?.toLowerCase();
+  if (term && [...term].length >= TRIGRAM) {
+    const ids = sql<string>`select r.membership_id as id from member_search_rows r where r.id in (select s.rowid from member_search s where member_search match ${ftsPhrase(term)})`;
+    sets.push({
+      column: "m.id",
+      ids,
+      count: bounded(sql`select 1 from member_search s where member_search match ${ftsPhrase(term)}`),
+    });
+  }
+  return sets;
+}
+
+const plainFrom = (db: Executor) => db.selectFrom("memberships as m");
+
+export function createMembersRepository(
+  options: { fileUrl?: FileUrl; changes?: ChangeFeed; dialect?: "sqlite" | "postgres" } = {},
+) {
   const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
+  const sqlite = (options.dialect ?? "sqlite") === "sqlite";
+
+  /** The smallest candidate set of `query` under CANDIDATE_LIMIT (SQLite; PostgreSQL has statistics). */
+  async function driver(db: Executor, accountId: string, query: MemberQuery) {
+    if (!sqlite) return undefined;
+    const sets = candidateSets(accountId, query);
+    if (sets.length === 0) return undefined;
+    const counts = await sql<Record<string, number>>`select ${sql.join(
+      sets.map((set, i) => sql`${set.count} as ${sql.id(`n${i}`)}`),
+    )}`.execute(db);
+    const row = counts.rows[0] ?? {};
+    let best: (typeof sets)[number] | undefined;
+    let bestCount = CANDIDATE_LIMIT + 1;
+    sets.forEach((set, i) => {
+      const n = Number(row[`n${i}`]);
+      if (n < bestCount) [best, bestCount] = [set, n];
+    });
+    return best;
+  }
+
   return {
     async list(
       db: Executor,
@@ -87,8 +164,17 @@ export function createMembersRepository(options: { fileUrl?: FileUrl; changes?: 
       query: MemberQuery,
     ): Promise<Array<MemberRecord & { sortKey: string }>> {
       const key = sortExpression(query.sort);
-      let select = db
-        .selectFrom("memberships as m")
+      const drive = await driver(db, accountId, query);
+      // From a candidate set: `d CROSS JOIN m`, an order SQLite keeps (it would otherwise start from
+      // whichever index matches most of the other conditions), each membership then looked up by
+      // (account_id, user_id) or id. The type is the plain query's: `d` is referenced nowhere else.
+      const memberships = drive
+        ? (db
+            .selectFrom(sql<{ id: string }>`(${drive.ids})`.as("d"))
+            .crossJoin("memberships as m")
+            .whereRef(drive.column, "=", "d.id") as unknown as ReturnType<typeof plainFrom>)
+        : plainFrom(db);
+      let select = memberships
         .innerJoin("users as u", "u.id", "m.user_id")
         .select([
           "m.user_id",
@@ -149,8 +235,10 @@ export function createMembersRepository(options: { fileUrl?: FileUrl; changes?: 
           .where(key, from, afterKey)
           .where((eb) => eb.or([eb(key, op, afterKey), eb("m.user_id", op, afterId)]));
       }
+      // From a candidate set the page is a sort of the (few) matches: `+key` keeps SQLite off the sort
+      // index, which it would otherwise walk to avoid that sort.
       const rows = await select
-        .orderBy(key, query.order)
+        .orderBy(drive ? sql`+${key}` : key, query.order)
         .orderBy("m.user_id", query.order)
         .limit(query.limit)
         .execute();

@@ -1,7 +1,7 @@
 import type { Insertable } from "kysely";
-import { memberSortName } from "../accounts/accounts.repository.js";
 import type { Db } from "../db/database.js";
 import type { MembershipsTable, UsersTable } from "../db/tables.js";
+import { memberSortName } from "../users/users.repository.js";
 
 /**
  * Members made straight in the database (no invitations, no password hashing): 50,000 for the benchmark,

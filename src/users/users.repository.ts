@@ -99,6 +99,34 @@ export type UserChanges = Partial<{
   deactivatedAt: string | null;
 }>;
 
+/**
+ * Member lists sort and search by copies of the name and address on each membership (migrations 0004
+ * and 0032): after a rename or an address change they are written again, lower-cased in JavaScript as
+ * at insert. (SQL's lower() folds only ASCII on SQLite: a member renamed "Élodie" kept the capital in
+ * the copy and a search for "élodie" missed her.)
+ */
+export async function refreshMembershipCopies(db: Executor, userId: string): Promise<void> {
+  const user = await db
+    .selectFrom("users")
+    .select(["first_name", "last_name", "email_normalized"])
+    .where("id", "=", userId)
+    .executeTakeFirst();
+  if (!user) return;
+  await db
+    .updateTable("memberships")
+    .set({
+      sort_name: memberSortName(user.first_name, user.last_name, user.email_normalized),
+      email_normalized: user.email_normalized,
+    })
+    .where("user_id", "=", userId)
+    .execute();
+}
+
+/** The membership's sort and search key: "first last email", lower-cased. */
+export function memberSortName(firstName: string, lastName: string, emailNormalized: string): string {
+  return `${firstName} ${lastName} ${emailNormalized}`.toLowerCase();
+}
+
 const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
   username: "username",
   firstName: "first_name",
@@ -197,16 +225,8 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
         else values[COLUMN[key]] = value;
       }
       await db.updateTable("users").set(values).where("id", "=", id).execute();
-      if (changes.firstName !== undefined || changes.lastName !== undefined) {
-        // Member lists sort by a copy of the name on each membership (see migration 0004).
-        await db
-          .updateTable("memberships")
-          .set({
-            sort_name: sql<string>`(select lower(u.first_name || ' ' || u.last_name || ' ' || u.email_normalized) from users u where u.id = memberships.user_id)`,
-          })
-          .where("user_id", "=", id)
-          .execute();
-      }
+      if (changes.firstName !== undefined || changes.lastName !== undefined)
+        await refreshMembershipCopies(db, id);
       await feed.user(db, id);
     },
     /**
