@@ -554,7 +554,7 @@ export async function createServices(deps: {
   // Clients that received tokens from a Gatehouse session are told when it ends (src/oidc).
   const oidcBackchannel = createBackchannelLogout({
     db,
-    secretKey: config.secretKey,
+    signingKey: oidc.signingKey,
     publicUrl: config.publicUrl,
     outbound,
     invalidator,

@@ -49,6 +49,8 @@ type Built = {
   callback: ReturnType<Provider["callback"]>;
   accessTokens: AccessTokenVerifier;
   kids: string[];
+  /** The current key (private JWK): what the provider signs with. */
+  signingKey: JWK;
 };
 
 /**
@@ -60,8 +62,10 @@ type Built = {
 export async function createOidcProvider(deps: OidcProviderDeps) {
   const loadKeys = () => loadSigningKeys(deps.db, deps.config.secretKey, deps.now());
   const build = (keys: JWK[]): Built => {
+    const kids = keys.map((k) => k.kid ?? "");
+    const signingKey = { ...(keys[0] as JWK) };
     const { provider, accessTokens } = buildOidcProvider(deps, keys);
-    return { provider, callback: provider.callback(), accessTokens, kids: keys.map((k) => k.kid ?? "") };
+    return { provider, callback: provider.callback(), accessTokens, kids, signingKey };
   };
   let current = build(await loadKeys());
   // One reload at a time, in the order asked: the last one reads the keys after the last change.
@@ -72,6 +76,8 @@ export async function createOidcProvider(deps: OidcProviderDeps) {
     callback: () => current.callback,
     /** The kids of the published keys, current key first. */
     kids: () => current.kids,
+    /** The key this process's provider signs with, for tokens Gatehouse signs itself (logout tokens). */
+    signingKey: () => current.signingKey,
     accessTokens: {
       verify: (token: string) => current.accessTokens.verify(token),
     } satisfies AccessTokenVerifier,
