@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Invalidator } from "../auth/session-cache.js";
-import type { Db } from "../db/database.js";
+import type { Db, Trx } from "../db/database.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { type KeyRotation, rotateSigningKeys } from "./oidc.keys.js";
 import { ID_TOKEN_TTL_SECONDS, type OidcProvider } from "./oidc.provider.js";
@@ -10,8 +10,9 @@ export const OIDC_KEY_ROTATION_JOB = "oidc-key-rotation";
 export const OIDC_KEYS_MESSAGE = "oidc:keys";
 /**
  * Publication of a retired key beyond the longest lifetime of a token it signed: a process that had not
- * yet heard of the rotation kept signing with it for a moment (an hour covers a LISTEN connection that
- * was down and came back).
+ * yet heard of the rotation kept signing with it for a while. An hour covers a process whose LISTEN
+ * connection was down (it reloads when it listens again) and, on SQLite, a rotation made by the CLI
+ * (the server's hourly job run reloads the keys).
  */
 export const RETIRED_KEY_MARGIN_SECONDS = 3600;
 
@@ -47,26 +48,46 @@ export function createOidcKeyRotation(deps: {
     });
   });
 
-  async function rotate(now: Date, rotateBefore: Date): Promise<KeyRotation> {
+  const publishSeconds = retiredKeyPublishSeconds(deps.accessTokenTtl);
+
+  // This process swaps before the rotation returns; the others when the message reaches them.
+  async function rotate(
+    now: Date,
+    rotateBefore: Date,
+    record?: (trx: Trx, rotation: KeyRotation) => Promise<void>,
+  ): Promise<KeyRotation> {
     const outcome = await rotateSigningKeys(deps.db, deps.secretKey, now, {
       rotateBefore,
-      publishSeconds: retiredKeyPublishSeconds(deps.accessTokenTtl),
-      changed: (trx) => deps.invalidator.publish(trx, OIDC_KEYS_MESSAGE),
+      publishSeconds,
+      changed: async (trx, rotation) => {
+        await deps.invalidator.publish(trx, OIDC_KEYS_MESSAGE);
+        await record?.(trx, rotation);
+      },
     });
-    if (outcome.rotated || outcome.deleted > 0) await deps.oidc.reload();
+    await deps.oidc.reload();
     return outcome;
   }
 
   return {
-    /** The job: a new key when the current one is old enough; retired keys past their publication go. */
+    /** How long a retired key stays published. */
+    publishSeconds,
+    /**
+     * The job: a new key when the current one is old enough; retired keys past their publication go.
+     * It reloads the keys whatever it did: on SQLite nothing carries a rotation made by the CLI (a
+     * process of its own) to the server, so the server's next run (within the hour, which the margin
+     * covers) picks it up.
+     */
     rotateDue(): Promise<KeyRotation> {
       const now = deps.clock.now();
       return rotate(now, addSeconds(now, -deps.rotationDays * 86_400));
     },
-    /** An operator's rotation (`gatehouse oidc keys rotate`): a new current key now, whatever its age. */
-    rotateNow(): Promise<KeyRotation> {
+    /**
+     * An operator's rotation (`gatehouse oidc keys rotate`): a new current key now, whatever its age;
+     * `record` runs in its transaction (the audit event).
+     */
+    rotateNow(record: (trx: Trx, rotation: KeyRotation) => Promise<void>): Promise<KeyRotation> {
       const now = deps.clock.now();
-      return rotate(now, now);
+      return rotate(now, now, record);
     },
   };
 }

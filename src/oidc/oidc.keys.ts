@@ -76,7 +76,11 @@ export async function rotateSigningKeys(
   db: Db,
   secretKey: Buffer,
   now: Date,
-  options: { rotateBefore: Date; publishSeconds: number; changed: (trx: Trx) => Promise<void> },
+  options: {
+    rotateBefore: Date;
+    publishSeconds: number;
+    changed: (trx: Trx, rotation: KeyRotation) => Promise<void>;
+  },
 ): Promise<KeyRotation> {
   // Generated before the transaction: no lock is held while the key pair is made.
   const next = await generateSigningKey(secretKey);
@@ -98,8 +102,8 @@ export async function rotateSigningKeys(
       .where("expires_at", "is not", null)
       .where("expires_at", "<=", iso)
       .executeTakeFirst();
-    const removed = Number(deleted.numDeletedRows);
-    if (rotated || removed > 0) await options.changed(trx);
-    return { rotated: rotated ? next.kid : null, deleted: removed };
+    const outcome = { rotated: rotated ? next.kid : null, deleted: Number(deleted.numDeletedRows) };
+    if (outcome.rotated || outcome.deleted > 0) await options.changed(trx, outcome);
+    return outcome;
   });
 }
