@@ -14,7 +14,7 @@ export const OIDC_KEYS_MESSAGE = "oidc:keys";
  * connection was down (it reloads when it listens again) and, on SQLite, a rotation made by the CLI
  * (the server's hourly job run reloads the keys).
  */
-export const RETIRED_KEY_MARGIN_SECONDS = 3600;
+const RETIRED_KEY_MARGIN_SECONDS = 3600;
 
 /** How long a retired key stays published: until every ID and access token it signed has expired. */
 export function retiredKeyPublishSeconds(accessTokenTtl: number): number {
