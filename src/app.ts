@@ -260,7 +260,7 @@ export async function buildApp(
   registerClosureRoutes(app, services);
   registerManagedMembersRoutes(app, services);
   registerMultiAccountInviteRoutes(app, services);
-  await registerOidcMount(app, services.oidcProvider, config.publicUrl);
+  await registerOidcMount(app, services.oidc, config.publicUrl);
   registerOidcInteractionRoutes(app, services, config);
   if (!config.production) registerDevRoutes(app, services);
 

@@ -40,6 +40,8 @@ Commands:
                                 register an OpenID Connect client (its secret is shown once)
   oidc clients list | remove <client_id> | rotate-secret <client_id>
                                 the registered clients (see gatehouse oidc --help)
+  oidc keys rotate              a new OpenID Connect signing key now (the job makes one every
+                                OIDC_KEY_ROTATION_DAYS)
   backup --out <file>           a consistent snapshot of the database and the stored files, as one ZIP
                                 (safe while the server runs)
   restore <file> [--allow-other-secret-key]

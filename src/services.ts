@@ -107,6 +107,7 @@ import { OIDC_PURGE_JOB, purgeExpiredPayloads } from "./oidc/oidc.adapter.js";
 import { createBackchannelLogout } from "./oidc/oidc.backchannel.js";
 import { createOidcClientsRepository } from "./oidc/oidc.clients.repository.js";
 import { applyClientsFile } from "./oidc/oidc.clients-file.js";
+import { createOidcKeyRotation, OIDC_KEY_ROTATION_JOB } from "./oidc/oidc.key-rotation.js";
 import { createOidcProvider } from "./oidc/oidc.provider.js";
 import { createOverviewRepository } from "./overview/overview.repository.js";
 import { createOverviewService } from "./overview/overview.service.js";
@@ -242,7 +243,8 @@ export async function createServices(deps: {
     invalidator,
     secretKey: config.secretKey,
   });
-  // OpenID Connect provider (src/oidc): built once per process, issuer `${PUBLIC_URL}/oidc`.
+  // OpenID Connect provider (src/oidc), issuer `${PUBLIC_URL}/oidc`: rebuilt in every process when the
+  // signing keys rotate (`oidcKeyRotation`).
   const oidcClients = createOidcClientsRepository({ secretKey: config.secretKey, now: clock.now });
   // OIDC_CLIENTS: declared clients applied at start-up; a bad file stops the start with its reason.
   if (config.oidc.clientsFile) {
@@ -253,12 +255,23 @@ export async function createServices(deps: {
     );
     log.info(applied, "OIDC_CLIENTS applied");
   }
-  const { provider: oidcProvider, accessTokens: oidcAccessTokens } = await createOidcProvider({
+  const oidc = await createOidcProvider({
     config,
     db,
     clients: oidcClients,
     sessionUser: async (token) => (await sessions.authenticate(token))?.userId,
     accessTokenTtl: config.oidc.accessTokenTtlSeconds,
+    now: clock.now,
+  });
+  const oidcKeyRotation = createOidcKeyRotation({
+    db,
+    secretKey: config.secretKey,
+    clock,
+    rotationDays: config.oidc.keyRotationDays,
+    accessTokenTtl: config.oidc.accessTokenTtlSeconds,
+    invalidator,
+    oidc,
+    log,
   });
   const apiKeysRepository = createApiKeysRepository();
   const keyCache = createKeyCache({ db, keys: apiKeysRepository, invalidator });
@@ -541,7 +554,7 @@ export async function createServices(deps: {
   // Clients that received tokens from a Gatehouse session are told when it ends (src/oidc).
   const oidcBackchannel = createBackchannelLogout({
     db,
-    secretKey: config.secretKey,
+    signingKey: oidc.signingKey,
     publicUrl: config.publicUrl,
     outbound,
     invalidator,
@@ -732,6 +745,12 @@ export async function createServices(deps: {
     // oidc-provider dates its rows by the wall clock, not the injected one.
     description: "deletes the OpenID Connect provider's expired sessions, codes, tokens and grants",
     run: async () => ({ deleted: await purgeExpiredPayloads(db, new Date()) }),
+  });
+  jobs.register({
+    name: OIDC_KEY_ROTATION_JOB,
+    everySeconds: 3600,
+    description: `makes a new OpenID Connect signing key every ${config.oidc.keyRotationDays} days (OIDC_KEY_ROTATION_DAYS); deletes retired keys once every token they signed has expired`,
+    run: oidcKeyRotation.rotateDue,
   });
   jobs.register({
     name: "api-key-logs-purge",
@@ -953,13 +972,15 @@ export async function createServices(deps: {
     accountDeletion,
     /** DELETE /me. */
     selfDeletion,
-    /** OpenID Connect provider (src/oidc) and its operator-registered clients. */
-    oidcProvider,
+    /** OpenID Connect provider (src/oidc): `oidc.provider()` is the current one; its registered clients. */
+    oidc,
     oidcClients,
+    /** Signing-key rotation (the job, `gatehouse oidc keys rotate`). */
+    oidcKeyRotation,
     /** Back-channel logout when a Gatehouse session ends (src/oidc/oidc.backchannel.ts). */
     oidcBackchannel,
     /** Verifies `authorization: Bearer` access tokens (JWTs) against the provider's published keys. */
-    oidcAccessTokens,
+    oidcAccessTokens: oidc.accessTokens,
     async close() {
       notificationHub.closeAll();
       await writeBehind.stop();

@@ -116,4 +116,25 @@ describe.each(testDialects())("gatehouse oidc clients on %s", (dialect) => {
     expect(await t.services.oidcClients.list(t.services.db)).toHaveLength(before);
     expect((await run("clients", "rotate-secret", "no-such-client")).code).toBe(1);
   });
+
+  it("rotates the signing key at once: the server publishes the new key first and the old one too, audited", async () => {
+    const jwks = async () =>
+      ((await t.app.inject({ method: "GET", url: "/oidc/jwks" })).json().keys as Array<{ kid: string }>).map(
+        (k) => k.kid,
+      );
+    const [before] = await jwks();
+    const rotated = await run("keys", "rotate");
+    expect(rotated.code, rotated.err).toBe(0);
+    const kid = /New signing key (\S+);/.exec(rotated.out)?.[1];
+    expect(kid).toBeTruthy();
+    expect(rotated.out).toContain("stays published 120 minutes");
+    expect(await jwks()).toEqual([kid, before]);
+    expect(await auditActions(kid as string)).toEqual(["oidc.signing_key_rotated"]);
+    for (const args of [["keys"], ["keys", "rotate", "now"]]) {
+      const result = await run(...args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.err).toContain("gatehouse oidc keys rotate");
+    }
+    expect(await jwks()).toEqual([kid, before]);
+  });
 });

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { recordAudit, SYSTEM_ACTOR } from "../audit/audit.repository.js";
 import type { Db } from "../db/database.js";
 import type { OidcClient, OidcClientsRepository } from "./oidc.clients.repository.js";
+import type { OidcKeyRotation } from "./oidc.key-rotation.js";
 
 export const OIDC_USAGE = `Usage: gatehouse oidc clients add --name NAME --redirect-uri URL [--redirect-uri URL…]
            [--party first|third] [--public] [--post-logout-redirect-uri URL…]
@@ -9,6 +10,7 @@ export const OIDC_USAGE = `Usage: gatehouse oidc clients add --name NAME --redir
        gatehouse oidc clients list [--json]
        gatehouse oidc clients remove CLIENT_ID
        gatehouse oidc clients rotate-secret CLIENT_ID
+       gatehouse oidc keys rotate
 
   add            register a relying party; a confidential client's secret is printed once
                  (--public: no secret, PKCE only). First-party clients skip the consent screen;
@@ -17,7 +19,10 @@ export const OIDC_USAGE = `Usage: gatehouse oidc clients add --name NAME --redir
                  for a backend that introspects tokens and calls POST /api/v1/authz/check.
   list           every client (never secrets)
   remove         delete a client with its grants and tokens
-  rotate-secret  a new secret, printed once; the old one stops working at once`;
+  rotate-secret  a new secret, printed once; the old one stops working at once
+  keys rotate    a new signing key now (the oidc-key-rotation job makes one every
+                 OIDC_KEY_ROTATION_DAYS); the old key stays published until every token it
+                 signed has expired`;
 
 type Out = { log(line: string): void; error(line: string): void };
 
@@ -51,10 +56,15 @@ function view(client: OidcClient) {
   };
 }
 
-/** `gatehouse oidc clients …`; returns the exit code (0 done, 1 not found, 2 bad usage). */
+/** `gatehouse oidc clients …`, `gatehouse oidc keys rotate`; returns the exit code (0 done, 1 not found, 2 bad usage). */
 export async function runOidcCommand(
   args: string[],
-  services: { db: Db; oidcClients: OidcClientsRepository; clock: { now(): Date } },
+  services: {
+    db: Db;
+    oidcClients: OidcClientsRepository;
+    oidcKeyRotation: OidcKeyRotation;
+    clock: { now(): Date };
+  },
   out: Out = console,
 ): Promise<number> {
   const usage = (problem: string) => {
@@ -68,6 +78,7 @@ export async function runOidcCommand(
     return usage(error instanceof Error ? error.message : String(error));
   }
   const [group, command, ...rest] = parsed.positionals;
+  if (group === "keys") return rotateKeys(command, rest, services, out, usage);
   if (group !== "clients") return usage(group ? `Unknown oidc command: ${group}` : "Missing oidc command");
   const v = parsed.values;
   const { db, oidcClients } = services;
@@ -186,6 +197,43 @@ export async function runOidcCommand(
     default:
       return usage(command ? `Unknown oidc clients command: ${command}` : "Missing oidc clients command");
   }
+}
+
+/** `gatehouse oidc keys rotate`: the rotation and its audit event in one transaction. */
+async function rotateKeys(
+  command: string | undefined,
+  rest: string[],
+  services: Parameters<typeof runOidcCommand>[1],
+  out: Out,
+  usage: (problem: string) => number,
+): Promise<number> {
+  if (command !== "rotate")
+    return usage(command ? `Unknown oidc keys command: ${command}` : "Missing oidc keys command");
+  if (rest.length) return usage(`Unexpected argument: ${rest.join(" ")}`);
+  const { rotated } = await services.oidcKeyRotation.rotateNow(async (trx, rotation) => {
+    if (!rotation.rotated) return;
+    await recordAudit(
+      trx,
+      SYSTEM_ACTOR,
+      {
+        accountId: null,
+        action: "oidc.signing_key_rotated",
+        targetType: "oidc_signing_key",
+        targetId: rotation.rotated,
+      },
+      services.clock.now(),
+    );
+  });
+  if (!rotated) {
+    // Another rotation made a key in this very moment; it is the current one.
+    out.error("No key was rotated: another rotation ran at the same moment.");
+    return 1;
+  }
+  const minutes = Math.ceil(services.oidcKeyRotation.publishSeconds / 60);
+  out.log(
+    `New signing key ${rotated}; the previous one stays published ${minutes} minutes (until every token it signed has expired).`,
+  );
+  return 0;
 }
 
 function parse(args: string[]) {

@@ -4,7 +4,7 @@ import { importJWK, type JWK, SignJWT } from "jose";
 import type { Invalidator } from "../auth/session-cache.js";
 import type { Db } from "../db/database.js";
 import type { OutboundHttp } from "../lib/outbound-http.js";
-import { loadSigningKeys, SIGNING_ALG } from "./oidc.keys.js";
+import { SIGNING_ALG } from "./oidc.keys.js";
 import { OIDC_MOUNT } from "./oidc.provider.js";
 
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -22,7 +22,11 @@ export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backcha
  */
 export function createBackchannelLogout(deps: {
   db: Db;
-  secretKey: Buffer;
+  /**
+   * The key this process's provider signs ID tokens with, which its JWKS publishes (the database's
+   * newest key may not be published everywhere yet, in the moment after a rotation).
+   */
+  signingKey: () => JWK;
   publicUrl: string;
   outbound: OutboundHttp;
   invalidator: Invalidator;
@@ -57,9 +61,8 @@ export function createBackchannelLogout(deps: {
   }
 
   async function logoutToken(clientId: string, userId: string, sid: string | null): Promise<string> {
-    const [current] = await loadSigningKeys(deps.db, deps.secretKey, deps.now());
-    if (!current) throw new Error("no OIDC signing key");
-    const key = await importJWK(current as JWK, SIGNING_ALG);
+    const current = deps.signingKey();
+    const key = await importJWK(current, SIGNING_ALG);
     return new SignJWT({
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
       ...(sid ? { sid } : {}),

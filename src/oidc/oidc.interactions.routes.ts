@@ -60,7 +60,7 @@ const requestedScopes = (interaction: InteractionModel) =>
 export function registerOidcInteractionRoutes(fastify: FastifyInstance, services: Services, config: Config) {
   const { secretKey } = config;
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { oidcProvider: provider, oidcClients: clients, db } = services;
+  const { oidc, oidcClients: clients, db } = services;
 
   app.get(
     "/api/v1/oidc/interactions/:uid",
@@ -75,7 +75,7 @@ export function registerOidcInteractionRoutes(fastify: FastifyInstance, services
     },
     async (request, reply) => {
       reply.header("cache-control", "no-store");
-      const interaction = await findInteraction(provider, request.params.uid);
+      const interaction = await findInteraction(oidc.provider(), request.params.uid);
       const client = await clients.find(db, interaction.params.client_id);
       if (!client) throw new AppError("interaction_not_found", "The application is no longer registered");
       const scopes = requestedScopes(interaction);
@@ -115,6 +115,8 @@ export function registerOidcInteractionRoutes(fastify: FastifyInstance, services
       reply.header("cache-control", "no-store");
       const session = sessionOf(request);
       assertCsrf(request, secretKey);
+      // The provider of this request throughout, even if a key rotation replaces it meanwhile.
+      const provider = oidc.provider();
       const interaction = await findInteraction(provider, request.params.uid);
       // Only the browser that started the request may finish it (its cookie, set when it was sent here).
       const binding = request.cookies[INTERACTION_COOKIE];

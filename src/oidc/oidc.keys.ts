@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
-import type { Db } from "../db/database.js";
+import type { Db, Trx } from "../db/database.js";
 import { decryptSecret, encryptSecret } from "../lib/crypto.js";
 
 export const SIGNING_ALG = "ES256";
@@ -27,34 +27,84 @@ export async function loadSigningKeys(db: Db, secretKey: Buffer, now: Date): Pro
   );
 }
 
-/** A new current key; the previous current key is retired and published `publishSeconds` longer. */
-export async function createSigningKey(
-  db: Db,
-  secretKey: Buffer,
-  now: Date,
-  publishSeconds = 0,
-): Promise<string> {
+/** A new key pair, its private JWK sealed with `secretKey`. */
+async function generateSigningKey(secretKey: Buffer): Promise<{ kid: string; sealed: string }> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const kid = randomBytes(12).toString("base64url");
   const jwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG, use: "sig" };
+  return { kid, sealed: encryptSecret(secretKey, JSON.stringify(jwk)) };
+}
+
+async function insertCurrentKey(executor: Db | Trx, key: { kid: string; sealed: string }, now: Date) {
+  await executor
+    .insertInto("oidc_signing_keys")
+    .values({
+      kid: key.kid,
+      alg: SIGNING_ALG,
+      private_jwk_sealed: key.sealed,
+      created_at: now.toISOString(),
+      retired_at: null,
+      expires_at: null,
+    })
+    .execute();
+}
+
+/** The first current key (there is none yet). */
+export async function createSigningKey(db: Db, secretKey: Buffer, now: Date): Promise<string> {
+  const key = await generateSigningKey(secretKey);
+  await insertCurrentKey(db, key, now);
+  return key.kid;
+}
+
+export type KeyRotation = {
+  /** The new current key's kid; null when no current key was created at or before `rotateBefore`. */
+  rotated: string | null;
+  /** Retired keys deleted because their `expires_at` passed. */
+  deleted: number;
+};
+
+/**
+ * In one transaction: retires the current key when it was created at or before `rotateBefore` (it stays
+ * published `publishSeconds` longer) and makes a new one current, and deletes retired keys whose
+ * publication is over (nothing can verify with them any more, so their sealed private halves go too).
+ * `changed` runs in that transaction when the key set changed (to tell every process).
+ *
+ * The retirement is a conditional update, so of two rotations running at once only the one that
+ * retired the key creates its successor: the other finds no current key old enough and does nothing.
+ */
+export async function rotateSigningKeys(
+  db: Db,
+  secretKey: Buffer,
+  now: Date,
+  options: {
+    rotateBefore: Date;
+    publishSeconds: number;
+    changed: (trx: Trx, rotation: KeyRotation) => Promise<void>;
+  },
+): Promise<KeyRotation> {
+  // Generated before the transaction, so no lock is held while it is made (also when no rotation is due:
+  // a P-256 key pair costs well under a millisecond).
+  const next = await generateSigningKey(secretKey);
   const iso = now.toISOString();
-  await db.transaction().execute(async (trx) => {
-    await trx
+  return db.transaction().execute(async (trx) => {
+    const retired = await trx
       .updateTable("oidc_signing_keys")
-      .set({ retired_at: iso, expires_at: new Date(now.getTime() + publishSeconds * 1000).toISOString() })
-      .where("retired_at", "is", null)
-      .execute();
-    await trx
-      .insertInto("oidc_signing_keys")
-      .values({
-        kid,
-        alg: SIGNING_ALG,
-        private_jwk_sealed: encryptSecret(secretKey, JSON.stringify(jwk)),
-        created_at: iso,
-        retired_at: null,
-        expires_at: null,
+      .set({
+        retired_at: iso,
+        expires_at: new Date(now.getTime() + options.publishSeconds * 1000).toISOString(),
       })
-      .execute();
+      .where("retired_at", "is", null)
+      .where("created_at", "<=", options.rotateBefore.toISOString())
+      .executeTakeFirst();
+    const rotated = Number(retired.numUpdatedRows) > 0;
+    if (rotated) await insertCurrentKey(trx, next, now);
+    const deleted = await trx
+      .deleteFrom("oidc_signing_keys")
+      .where("expires_at", "is not", null)
+      .where("expires_at", "<=", iso)
+      .executeTakeFirst();
+    const outcome = { rotated: rotated ? next.kid : null, deleted: Number(deleted.numDeletedRows) };
+    if (outcome.rotated || outcome.deleted > 0) await options.changed(trx, outcome);
+    return outcome;
   });
-  return kid;
 }

@@ -1,16 +1,15 @@
 import type { FastifyInstance } from "fastify";
-import type Provider from "oidc-provider";
 import { AppError } from "../http/errors.js";
-import { OIDC_MOUNT } from "./oidc.provider.js";
+import { OIDC_MOUNT, type OidcProvider } from "./oidc.provider.js";
 
 /**
  * oidc-provider (a Koa app) behind one raw Fastify route: Fastify neither parses the body (the provider
  * reads the stream) nor answers (the reply is hijacked). The provider trusts the forwarded headers that
  * this route sets itself (oidc.provider.ts: `proxy`). `/.well-known/openid-configuration` at the
- * root redirects to the issuer's discovery document.
+ * root redirects to the issuer's discovery document. Each request goes to the provider current when it
+ * arrives (a key rotation replaces it).
  */
-export async function registerOidcMount(app: FastifyInstance, provider: Provider, publicUrl: string) {
-  const callback = provider.callback();
+export async function registerOidcMount(app: FastifyInstance, oidc: OidcProvider, publicUrl: string) {
   const pub = new URL(publicUrl);
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -32,7 +31,7 @@ export async function registerOidcMount(app: FastifyInstance, provider: Provider
       delete raw.headers["x-forwarded-host"];
       raw.originalUrl = raw.url;
       raw.url = (raw.url ?? "").slice(OIDC_MOUNT.length) || "/";
-      callback(raw, reply.raw);
+      oidc.callback()(raw, reply.raw);
     };
     // The protocol's endpoints are described by discovery, not by /openapi.json.
     const options = { schema: { hide: true } };
@@ -40,6 +39,6 @@ export async function registerOidcMount(app: FastifyInstance, provider: Provider
     scope.all(`${OIDC_MOUNT}/*`, options, handler);
   });
   app.get("/.well-known/openid-configuration", { schema: { hide: true } }, async (_request, reply) =>
-    reply.redirect(`${provider.issuer}/.well-known/openid-configuration`, 308),
+    reply.redirect(`${oidc.provider().issuer}/.well-known/openid-configuration`, 308),
   );
 }

@@ -1,3 +1,4 @@
+import type { JWK } from "jose";
 import Provider, {
   type Configuration,
   errors,
@@ -19,6 +20,8 @@ export const OIDC_MOUNT = "/oidc";
 export const INTERACTION_COOKIE = "gatehouse_oidc_interaction";
 /** Scopes of the API resource (`${PUBLIC_URL}/api`): what an access token can carry. */
 export const API_SCOPES = ["gatehouse:account", "gatehouse:accounts", "gatehouse:authz"] as const;
+/** ID-token lifetime: with the access-token lifetime, how long a retired signing key stays published. */
+export const ID_TOKEN_TTL_SECONDS = 3600;
 
 export function apiAudience(publicUrl: string): string {
   return `${publicUrl}/api`;
@@ -35,18 +38,74 @@ export type OidcProviderDeps = {
   /** The user of the Gatehouse session cookie's value, when it is a live session. */
   sessionUser: (cookie: string) => Promise<string | undefined>;
   accessTokenTtl: number;
+  /** The instant keys are loaded at (keys whose publication ended are left out). */
+  now: () => Date;
 };
+
+/** A provider for one set of signing keys, with the access-token verifier for the same keys. */
+type Built = {
+  provider: Provider;
+  /** The provider's Node request handler (made once: it composes the middleware). */
+  callback: ReturnType<Provider["callback"]>;
+  accessTokens: AccessTokenVerifier;
+  kids: string[];
+  /** The current key (private JWK): what the provider signs with. */
+  signingKey: JWK;
+};
+
+/**
+ * This process's OpenID Connect provider for the signing keys in force. oidc-provider takes its keys at
+ * construction, so when the keys change (a rotation, oidc.key-rotation.ts) `reload` builds a new provider
+ * and access-token verifier. Every user (the mount, the interaction routes, the Bearer hook) asks for
+ * the current one on each request; a request in flight finishes on the one it started with.
+ */
+export async function createOidcProvider(deps: OidcProviderDeps) {
+  const loadKeys = () => loadSigningKeys(deps.db, deps.config.secretKey, deps.now());
+  const build = (keys: JWK[]): Built => {
+    const kids = keys.map((k) => k.kid ?? "");
+    const signingKey = { ...(keys[0] as JWK) };
+    const { provider, accessTokens } = buildOidcProvider(deps, keys);
+    return { provider, callback: provider.callback(), accessTokens, kids, signingKey };
+  };
+  let current = build(await loadKeys());
+  // One reload at a time, in the order asked: the last one reads the keys after the last change.
+  let reloading: Promise<void> = Promise.resolve();
+
+  return {
+    provider: () => current.provider,
+    callback: () => current.callback,
+    /** The kids of the published keys, current key first. */
+    kids: () => current.kids,
+    /** The key this process's provider signs with, for tokens Gatehouse signs itself (logout tokens). */
+    signingKey: () => current.signingKey,
+    accessTokens: {
+      verify: (token: string) => current.accessTokens.verify(token),
+    } satisfies AccessTokenVerifier,
+    /** Loads the keys again; builds a new provider only when they differ from the ones in use. */
+    reload(): Promise<void> {
+      reloading = reloading
+        .catch(() => {})
+        .then(async () => {
+          const keys = await loadKeys();
+          if (keys.map((k) => k.kid ?? "").join(" ") !== current.kids.join(" ")) current = build(keys);
+        });
+      return reloading;
+    },
+  };
+}
+
+export type OidcProvider = Awaited<ReturnType<typeof createOidcProvider>>;
 
 /**
  * oidc-provider configured for Gatehouse: storage on the database, operator-registered clients, keys from
  * oidc_signing_keys, claims computed from the database at issue time, the web app as login UI.
  */
-export async function createOidcProvider(
+function buildOidcProvider(
   deps: OidcProviderDeps,
-): Promise<{ provider: Provider; accessTokens: AccessTokenVerifier }> {
+  keys: JWK[],
+): { provider: Provider; accessTokens: AccessTokenVerifier } {
   const { config, db } = deps;
   const audience = apiAudience(config.publicUrl);
-  const keys = await loadSigningKeys(db, config.secretKey, new Date());
   const accessTokens = createAccessTokenVerifier({
     issuer: `${config.publicUrl}${OIDC_MOUNT}`,
     audience,
@@ -138,7 +197,7 @@ export async function createOidcProvider(
       AccessToken: deps.accessTokenTtl,
       ClientCredentials: deps.accessTokenTtl,
       AuthorizationCode: 60,
-      IdToken: 3600,
+      IdToken: ID_TOKEN_TTL_SECONDS,
       RefreshToken: 14 * 24 * 3600,
       Interaction: 3600,
       Session: 14 * 24 * 3600,

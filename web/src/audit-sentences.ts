@@ -180,6 +180,7 @@ const SENTENCES: Record<string, Sentence> = {
   "oidc.client_removed": (a, e) => `${a} removed the OpenID Connect client ${t(e, "a client")}`,
   "oidc.client_secret_rotated": (a, e) =>
     `${a} rotated the secret of the OpenID Connect client ${t(e, "a client")}`,
+  "oidc.signing_key_rotated": (a) => `${a} rotated the OpenID Connect signing key`,
   "oidc.app_revoked": (a, e) => {
     const name = text(asChanges(e.changes).name);
     return `${a} revoked ${name ? `the connected app ${name}` : "a connected app"} for the account`;
