@@ -262,6 +262,7 @@ export async function createServices(deps: {
     sessionUser: async (token) => (await sessions.authenticate(token))?.userId,
     accessTokenTtl: config.oidc.accessTokenTtlSeconds,
     now: clock.now,
+    log,
   });
   const oidcKeyRotation = createOidcKeyRotation({
     db,

@@ -184,9 +184,33 @@ describe.runIf(postgres)("a server process losing its PostgreSQL connections (po
       const refused = await signup(9, 1);
       expect(unexpected([refused])).toEqual([]);
       expect(refused.status).toBe(503);
+      // The OpenID Connect provider (a Koa app behind one route) reads its clients from the database too:
+      // the OAuth error shape, with the same 503 and retry-after.
+      const token = async () => {
+        const response = await fetch(`${base}/oidc/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            grant_type: "client_credentials",
+            client_id: "no-such-client",
+            client_secret: "wrong",
+          }),
+        });
+        return {
+          status: response.status,
+          retryAfter: response.headers.get("retry-after"),
+          body: (await response.json()) as { error?: string },
+        };
+      };
+      expect(await token()).toMatchObject({
+        status: 503,
+        retryAfter: "2",
+        body: { error: "temporarily_unavailable" },
+      });
       proxy.restore();
       await expect.poll(async () => (await ready()).status, { timeout: 10_000 }).toBe(200);
       expect((await signup(9, 2)).status).toBe(201);
+      expect(await token()).toMatchObject({ status: 401, body: { error: "invalid_client" } });
       expect(server.child.exitCode).toBeNull();
     },
     PROCESS_TEST_TIMEOUT,

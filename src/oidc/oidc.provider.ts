@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from "fastify";
 import type { JWK } from "jose";
 import Provider, {
   type Configuration,
@@ -13,6 +14,7 @@ import { createAdapterFactory } from "./oidc.adapter.js";
 import { loadClaims, SCOPE_CLAIMS } from "./oidc.claims.js";
 import { OIDC_SCOPES, type OidcClientsRepository } from "./oidc.clients.repository.js";
 import { loadSigningKeys, SIGNING_ALG } from "./oidc.keys.js";
+import { answerServerErrors } from "./oidc.server-errors.js";
 
 /** The provider's path under PUBLIC_URL (the issuer is `${PUBLIC_URL}/oidc`). */
 export const OIDC_MOUNT = "/oidc";
@@ -40,6 +42,7 @@ export type OidcProviderDeps = {
   accessTokenTtl: number;
   /** The instant keys are loaded at (keys whose publication ended are left out). */
   now: () => Date;
+  log: FastifyBaseLogger;
 };
 
 /** A provider for one set of signing keys, with the access-token verifier for the same keys. */
@@ -262,6 +265,7 @@ function buildOidcProvider(
   // Fastify resolved under TRUST_PROXY, X-Forwarded-Proto PUBLIC_URL's scheme.
   provider.proxy = true;
   provider.maxIpsCount = 1;
+  answerServerErrors(provider, deps.log);
   // The provider's session id for this client (`sid` of ID and logout tokens), known once the
   // authorization succeeds: kept with the authorization for back-channel logout.
   provider.on("authorization.success", (ctx: KoaContextWithOIDC) => {
