@@ -141,10 +141,7 @@ export async function snapshotDatabase(
     copy.pragma("journal_mode = DELETE");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: copy }) });
     try {
-      const names = copy
-        .prepare(SQLITE_TABLES)
-        .pluck()
-        .all() as string[];
+      const names = copy.prepare(SQLITE_TABLES).pluck().all() as string[];
       return await readFacts(db, { schema: null, names }, "sqlite");
     } finally {
       await db.destroy();

@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Selectable, sql } from "kysely";
+import { PostgresAdapter, type Selectable } from "kysely";
 import type { Executor } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import type { UsersTable } from "../db/tables.js";
