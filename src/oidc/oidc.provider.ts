@@ -3,6 +3,7 @@ import type { JWK } from "jose";
 import Provider, {
   type Configuration,
   errors,
+  type GrantModel,
   interactionPolicy,
   type KoaContextWithOIDC,
 } from "oidc-provider";
@@ -238,14 +239,36 @@ function buildOidcProvider(
         },
       },
     },
-    extraTokenClaims: async (_ctx: unknown, token: { kind: string; grantId?: string }) => {
-      if (token.kind !== "AccessToken" || !token.grantId) return undefined;
-      const row = await db
-        .selectFrom("oidc_authorizations")
-        .select("account_id")
-        .where("grant_id", "=", token.grantId)
-        .executeTakeFirst();
-      return row?.account_id ? { account_id: row.account_id } : undefined;
+    // A user's access token carries the claims its grant's scopes release (computed now, like the ID
+    // token's): resource servers (the SDK's middleware) answer from the token alone, and a role change
+    // shows in the token of the next refresh. `account_id` always: the API scopes the token to it.
+    extraTokenClaims: async (
+      ctx: KoaContextWithOIDC,
+      token: { kind: string; grantId?: string; accountId?: string; scope?: string },
+    ) => {
+      if (token.kind !== "AccessToken" || !token.grantId || !token.accountId) return undefined;
+      // The token endpoint has loaded the account (findAccount) and the grant already: no second query.
+      const account = ctx.oidc.account as
+        | { accountId: string; claims(): Promise<Record<string, unknown>> }
+        | undefined;
+      const claims =
+        account?.accountId === token.accountId
+          ? await account.claims()
+          : await loadClaims(db, config.publicUrl, token.accountId, token.grantId);
+      if (!claims) return undefined;
+      const found = ctx.oidc.entities.Grant as GrantModel | undefined;
+      const grant =
+        found?.jti === token.grantId
+          ? found
+          : await (ctx.oidc.provider as Provider).Grant.find(token.grantId);
+      const scopes = new Set(`${grant?.getOIDCScope() ?? ""} ${token.scope ?? ""}`.split(" "));
+      const released = Object.entries(SCOPE_CLAIMS)
+        .filter(([scope]) => scopes.has(scope))
+        .flatMap(([, names]) => names.filter((name) => name !== "sub"));
+      const extra: Record<string, unknown> = {};
+      for (const name of ["account_id", ...released])
+        if (claims[name] !== undefined) extra[name] = claims[name];
+      return extra;
     },
     enabledJWA: { idTokenSigningAlgValues: [SIGNING_ALG] },
     clientDefaults: {

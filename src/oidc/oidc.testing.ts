@@ -88,17 +88,19 @@ export type Browser = ReturnType<typeof createBrowser>;
 /**
  * Follows an authorization URL to the login UI (`/authorize/{uid}`), answers through the interaction
  * API and follows the provider back to the client's redirect URI. Returns that callback URL.
+ * `publicUrl`: the test app's PUBLIC_URL (where the provider's redirects stay inside Gatehouse).
  */
 export async function authorize(
   browser: Browser,
   url: URL,
   answer: { approve: boolean; account_id?: string } | undefined,
+  publicUrl = "http://gatehouse.test",
 ): Promise<{ callback: URL; uid: string | undefined; interaction: Record<string, unknown> | undefined }> {
   let location = url.href;
   let uid: string | undefined;
   let interaction: Record<string, unknown> | undefined;
   for (let hop = 0; hop < 10; hop++) {
-    const here = new URL(location, "http://gatehouse.test");
+    const here = new URL(location, publicUrl);
     const page = /^\/authorize\/([^/]+)$/.exec(here.pathname);
     if (page?.[1]) {
       uid = page[1];
@@ -111,7 +113,7 @@ export async function authorize(
       location = done.json().redirect_to as string;
       continue;
     }
-    if (here.origin !== "http://gatehouse.test") return { callback: here, uid, interaction };
+    if (here.origin !== new URL(publicUrl).origin) return { callback: here, uid, interaction };
     const response = await browser.request("GET", here.href);
     const next = response.headers.location;
     if (response.statusCode < 300 || response.statusCode >= 400 || typeof next !== "string") {

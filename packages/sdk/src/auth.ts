@@ -2,7 +2,10 @@ import { type GatehouseClaims, type VerifyOptions, verifyAccessToken } from "./t
 
 /** Who is calling: what the middleware puts on the request. */
 export type GatehouseIdentity = {
-  user: { id: string; email: string; name: string };
+  /** null for a backend's client credentials token: it acts for no user. */
+  user: { id: string; email: string; name: string } | null;
+  /** The OAuth client the access token was issued to; null for a session cookie. */
+  client: { id: string } | null;
   account: { id: string; name: string } | null;
   role: { key: string; name: string } | null;
   /** Effective permissions carried by the access token; [] for a session cookie (asked of Gatehouse instead). */
@@ -41,8 +44,14 @@ export class GatehouseError extends Error {}
 
 /** `{user, account, role, permissions}` from an access token's claims. */
 export function identityFromClaims(claims: GatehouseClaims): GatehouseIdentity {
+  const client = claims.client_id ? { id: claims.client_id } : null;
+  // Client credentials: the subject is the client itself (Gatehouse's own rule, docs/oidc.md).
+  if (client && claims.sub === client.id) {
+    return { user: null, client, account: null, role: null, permissions: [] };
+  }
   return {
     user: { id: claims.sub, email: claims.email ?? "", name: claims.name ?? "" },
+    client,
     account: claims.account_id ? { id: claims.account_id, name: claims.account_name ?? "" } : null,
     role: claims.role ? { key: claims.role.key, name: claims.role.name } : null,
     permissions: Array.isArray(claims.permissions) ? [...claims.permissions] : [],
@@ -101,6 +110,7 @@ export function createGatehouseAuth(options: GatehouseAuthOptions) {
       credentials: { cookie: `${cookieName}=${cookie}`, csrfToken: body.csrf_token },
       identity: {
         user: { id: body.user.id, email: body.user.email, name: body.user.full_name },
+        client: null,
         account: membership ? { id: membership.account_id, name: membership.account_name } : null,
         role: membership ? { key: membership.role.key, name: membership.role.name } : null,
         permissions: [],
@@ -108,9 +118,13 @@ export function createGatehouseAuth(options: GatehouseAuthOptions) {
     };
   }
 
-  async function askGatehouse(identity: GatehouseIdentity, credentials: Credentials, permission: string) {
-    const account = identity.account as { id: string };
-    const key = `${account.id} ${identity.user.id} ${permission}`;
+  async function askGatehouse(
+    user: { id: string },
+    account: { id: string },
+    credentials: Credentials,
+    permission: string,
+  ) {
+    const key = `${account.id} ${user.id} ${permission}`;
     const now = Date.now();
     const cached = decisions.get(key);
     if (cached && cached.until > now) return cached.allowed;
@@ -124,7 +138,7 @@ export function createGatehouseAuth(options: GatehouseAuthOptions) {
     const response = await doFetch(`${base}/api/v1/authz/check`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ account_id: account.id, user_id: identity.user.id, permission }),
+      body: JSON.stringify({ account_id: account.id, user_id: user.id, permission }),
     });
     if (!response.ok) throw new GatehouseError(`POST /api/v1/authz/check answered ${response.status}`);
     const { allowed } = (await response.json()) as { allowed: boolean };
@@ -162,10 +176,10 @@ export function createGatehouseAuth(options: GatehouseAuthOptions) {
      * account scope, and permissions granted since the token was issued.
      */
     async can(authentication: Extract<Authentication, { kind: "ok" }>, permission: string): Promise<boolean> {
-      const { identity } = authentication;
-      if (!identity.account) return false;
-      if (identity.permissions.includes(permission)) return true;
-      return askGatehouse(identity, authentication.credentials, permission);
+      const { user, account, permissions } = authentication.identity;
+      if (!user || !account) return false;
+      if (permissions.includes(permission)) return true;
+      return askGatehouse(user, account, authentication.credentials, permission);
     },
   };
 }
