@@ -72,5 +72,6 @@ declare module "oidc-provider" {
   export const interactionPolicy: {
     base(): unknown;
     Check: unknown;
+    Prompt: unknown;
   };
 }

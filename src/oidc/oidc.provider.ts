@@ -20,6 +20,8 @@ export const OIDC_MOUNT = "/oidc";
 export const INTERACTION_COOKIE = "gatehouse_oidc_interaction";
 /** Scopes of the API resource (`${PUBLIC_URL}/api`): what an access token can carry. */
 export const API_SCOPES = ["gatehouse:account", "gatehouse:accounts", "gatehouse:authz"] as const;
+/** The prompt a client sends to have the user choose the account again (answered on /authorize/{uid}). */
+export const SELECT_ACCOUNT_PROMPT = "select_account";
 /** ID-token lifetime: with the access-token lifetime, how long a retired signing key stays published. */
 export const ID_TOKEN_TTL_SECONDS = 3600;
 
@@ -117,7 +119,12 @@ function buildOidcProvider(
     checks: { add(check: unknown): void };
   }> & {
     get(name: string): { checks: unknown[] };
+    add(prompt: unknown, index?: number): void;
   };
+  const PromptClass = interactionPolicy.Prompt as new (options: {
+    name: string;
+    requestable: boolean;
+  }) => unknown;
   const CheckClass = interactionPolicy.Check as new (
     reason: string,
     description: string,
@@ -134,6 +141,10 @@ function buildOidcProvider(
       return userId !== accountId;
     }),
   );
+
+  // `prompt=select_account` (a client's "switch account"): the user chooses the account to act in again,
+  // on the same page as the sign-in; the interaction routes resolve it with the choice.
+  policy.add(new PromptClass({ name: SELECT_ACCOUNT_PROMPT, requestable: true }), 1);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory({ db, clients: deps.clients }),
