@@ -255,6 +255,7 @@ export async function createServices(deps: {
     );
     log.info(applied, "OIDC_CLIENTS applied");
   }
+  const throttle = createLoginThrottle({ db, clock });
   const oidc = await createOidcProvider({
     config,
     db,
@@ -262,6 +263,7 @@ export async function createServices(deps: {
     sessionUser: async (token) => (await sessions.authenticate(token))?.userId,
     accessTokenTtl: config.oidc.accessTokenTtlSeconds,
     now: clock.now,
+    throttle,
   });
   const oidcKeyRotation = createOidcKeyRotation({
     db,
@@ -307,7 +309,6 @@ export async function createServices(deps: {
       ? createFallbackStore(createRedisStore(redis, config.redisKeyPrefix), localRateStore, log)
       : localRateStore,
   });
-  const throttle = createLoginThrottle({ db, clock });
   const factorThrottle = createFactorThrottle({ db, clock, throttle, users, mailQueue, sessions });
   const mfaEvents = createMfaEvents({ accounts, members: membersRepository, events });
   const mfa = createMfaService({

@@ -54,6 +54,8 @@ declare module "oidc-provider" {
     issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    /** Koa middleware around every endpoint (before the route's own, and after it answered). */
+    use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>): this;
     Interaction: { find(uid: string): Promise<InteractionModel | undefined> };
     Grant: (new (init: {
       accountId: string;

@@ -5,6 +5,7 @@ import Provider, {
   interactionPolicy,
   type KoaContextWithOIDC,
 } from "oidc-provider";
+import type { LoginThrottle } from "../auth/login-throttle.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import { hmac } from "../lib/crypto.js";
@@ -13,6 +14,7 @@ import { createAdapterFactory } from "./oidc.adapter.js";
 import { loadClaims, SCOPE_CLAIMS } from "./oidc.claims.js";
 import { OIDC_SCOPES, type OidcClientsRepository } from "./oidc.clients.repository.js";
 import { loadSigningKeys, SIGNING_ALG } from "./oidc.keys.js";
+import { createTokenThrottle } from "./oidc.token-throttle.js";
 
 /** The provider's path under PUBLIC_URL (the issuer is `${PUBLIC_URL}/oidc`). */
 export const OIDC_MOUNT = "/oidc";
@@ -42,6 +44,8 @@ export type OidcProviderDeps = {
   accessTokenTtl: number;
   /** The instant keys are loaded at (keys whose publication ended are left out). */
   now: () => Date;
+  /** Counts failed client authentication and invalid codes at the token endpoints (oidc.token-throttle.ts). */
+  throttle: LoginThrottle;
 };
 
 /** A provider for one set of signing keys, with the access-token verifier for the same keys. */
@@ -273,6 +277,7 @@ function buildOidcProvider(
   // Fastify resolved under TRUST_PROXY, X-Forwarded-Proto PUBLIC_URL's scheme.
   provider.proxy = true;
   provider.maxIpsCount = 1;
+  provider.use(createTokenThrottle(deps.throttle));
   // The provider's session id for this client (`sid` of ID and logout tokens), known once the
   // authorization succeeds: kept with the authorization for back-channel logout.
   provider.on("authorization.success", (ctx: KoaContextWithOIDC) => {
