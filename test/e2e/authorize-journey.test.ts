@@ -166,7 +166,12 @@ describe("Sign in with Gatehouse: the authorize page in a real browser", () => {
     expect(forced.statusCode).toBe(204);
 
     await logInFromApplication("expired@authorize.example", member.password);
+    // Opening the application's request again (signed in, password still due) comes back here.
+    const pending = new URL(page.url()).searchParams.get("next") as string;
+    await page.goto(`${base}${pending}`);
+    await page.waitForURL(/\/settings\/security\?next=%2Fauthorize%2F[A-Za-z0-9_-]+$/);
     await page.locator('[data-testid="password-change-required"]').waitFor();
+    await expectAccessible(page, "security tab with a pending sign-in");
     await page.fill('input[name="current_password"]', member.password);
     await page.fill('input[name="new_password"]', "amber-Lantern-meadow-77");
     await page.fill('input[name="confirm_password"]', "amber-Lantern-meadow-77");

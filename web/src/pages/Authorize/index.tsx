@@ -89,11 +89,12 @@ export function AuthorizePage({ uid }: { uid: string }) {
 
   // Signed out: log in first, then the login page sends the browser back here. Signed in with a
   // password change or a second factor due: the Security tab, which offers the way back here once done.
+  const stepKind = step?.kind;
   useEffect(() => {
-    if (step?.kind === "sign-in") navigate(loginPathFor(uid, account), { replace: true });
-    else if (step && securityFirst)
+    if (stepKind === "sign-in") navigate(loginPathFor(uid, account), { replace: true });
+    else if (stepKind && securityFirst)
       navigate(securityFirstPath(`/authorize/${encodeURIComponent(uid)}`), { replace: true });
-  }, [step, securityFirst, uid, account]);
+  }, [stepKind, securityFirst, uid, account]);
 
   // A first-party application with nothing to choose: no question to ask, back to it at once.
   const completedAtOnce = useRef(false);
