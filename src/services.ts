@@ -255,6 +255,7 @@ export async function createServices(deps: {
     );
     log.info(applied, "OIDC_CLIENTS applied");
   }
+  const throttle = createLoginThrottle({ db, clock });
   const oidc = await createOidcProvider({
     config,
     db,
@@ -263,6 +264,7 @@ export async function createServices(deps: {
     accessTokenTtl: config.oidc.accessTokenTtlSeconds,
     now: clock.now,
     log,
+    throttle,
   });
   const oidcKeyRotation = createOidcKeyRotation({
     db,
@@ -308,7 +310,6 @@ export async function createServices(deps: {
       ? createFallbackStore(createRedisStore(redis, config.redisKeyPrefix), localRateStore, log)
       : localRateStore,
   });
-  const throttle = createLoginThrottle({ db, clock });
   const factorThrottle = createFactorThrottle({ db, clock, throttle, users, mailQueue, sessions });
   const mfaEvents = createMfaEvents({ accounts, members: membersRepository, events });
   const mfa = createMfaService({

@@ -25,6 +25,13 @@ type Rule = {
  *   password or a session, so the lock holds for everyone (1, 2, 4 … 60 min);
  * - IP: one address guessing for many users.
  * A correct password clears neither.
+ *
+ * OpenID Connect clients at the token, introspection and revocation endpoints (src/oidc/oidc.token-throttle.ts),
+ * three counters per failure:
+ * - client across IPs: wrong secrets for one client, a distributed attack on it; like the email lane it
+ *   locks only strangers — an address the client authenticated from before is let through;
+ * - client+IP: wrong secrets, and invalid codes or refresh tokens of a public client, from one address;
+ * - IP: one address failing for many clients.
  */
 export const THROTTLE_RULES = {
   emailIp: { threshold: 5, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 900 },
@@ -32,13 +39,23 @@ export const THROTTLE_RULES = {
   email: { threshold: 20, windowSeconds: 900, lockSeconds: 900, maxLockSeconds: 900 },
   factorUser: { threshold: 10, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 3600 },
   factorIp: { threshold: 50, windowSeconds: 900, lockSeconds: 900, maxLockSeconds: 3600 },
+  oidcClient: { threshold: 50, windowSeconds: 900, lockSeconds: 300, maxLockSeconds: 3600 },
+  oidcClientIp: { threshold: 20, windowSeconds: 900, lockSeconds: 60, maxLockSeconds: 900 },
+  oidcIp: { threshold: 100, windowSeconds: 900, lockSeconds: 900, maxLockSeconds: 3600 },
 } as const satisfies Record<string, Rule>;
+
+/** How often a client's known address is marked again, so that the purge never forgets one in use. */
+const KNOWN_CLIENT_REFRESH_SECONDS = 3600;
 
 type Scope = keyof typeof THROTTLE_RULES;
 type Lane = { scope: Scope; key: string };
 
 export type AttemptKeys = { email: string; ip: string };
 export type FactorKeys = { userId: string; ip: string };
+/** The client a request names (Basic credentials or the body's `client_id`), if any, and its address. */
+export type ClientKeys = { clientId: string | undefined; ip: string };
+/** What a client failure counts against: a wrong secret, or an invalid code or refresh token. */
+export type ClientFailure = "secret" | "grant";
 /** A lock in force: the lane that holds it and the seconds left. */
 export type Lock = { scope: Scope; retryAfter: number };
 /** What a password attempt's check found: the counters that exist for it, locked or not. */
@@ -54,6 +71,21 @@ const factorLanes = (who: FactorKeys): Lane[] => [
   { scope: "factorUser", key: `factor:user:${who.userId}` },
   { scope: "factorIp", key: `factor:ip:${who.ip}` },
 ];
+
+const clientLanes = (who: ClientKeys, failure?: ClientFailure): Lane[] => [
+  // Invalid codes and refresh tokens stay off the client-wide lane: anyone can send them in a public
+  // client's name, and its users at every other address must not be locked out for it.
+  ...(who.clientId !== undefined && failure !== "grant"
+    ? [{ scope: "oidcClient" as const, key: `oidc:client:${who.clientId}` }]
+    : []),
+  ...(who.clientId !== undefined
+    ? [{ scope: "oidcClientIp" as const, key: `oidc:client_ip:${who.clientId}|${who.ip}` }]
+    : []),
+  { scope: "oidcIp", key: `oidc:ip:${who.ip}` },
+];
+
+/** A row (never locked, no failures) saying that the client authenticated from this address. */
+const knownClientKey = (who: ClientKeys) => `oidc:client_known:${who.clientId}|${who.ip}`;
 
 /** The 429 every throttled attempt gets. */
 export function rateLimited(lock: Lock, what = "failed attempts", then = "Try again"): AppError {
@@ -204,6 +236,49 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock }) {
     /** Counts a wrong second factor; returns the locks it started (`factorUser` first). */
     failFactor(who: FactorKeys): Promise<Lock[]> {
       return count(factorLanes(who));
+    },
+
+    /**
+     * The lock in force on a client's lanes at this address (the client-wide one spares addresses the
+     * client authenticated from), and whether such an address is marked recently enough.
+     */
+    async clientLock(who: ClientKeys): Promise<{ lock: Lock | undefined; known: boolean }> {
+      const lanes = clientLanes(who);
+      const knownKey = knownClientKey(who);
+      const rows = await db
+        .selectFrom("throttles")
+        .select(["key", "locked_until", "updated_at"])
+        .where("key", "in", [...lanes.map((l) => l.key), ...(who.clientId === undefined ? [] : [knownKey])])
+        .execute();
+      const known = rows.find((r) => r.key === knownKey);
+      const lock = longestLock(
+        lanes.filter((l) => !(known && l.scope === "oidcClient")),
+        rows,
+      );
+      const fresh = addSeconds(clock.now(), -KNOWN_CLIENT_REFRESH_SECONDS).toISOString();
+      return { lock, known: known !== undefined && known.updated_at > fresh };
+    },
+
+    /** Counts a client's failure on its lanes. */
+    async failClient(who: ClientKeys, failure: ClientFailure): Promise<void> {
+      await count(clientLanes(who, failure));
+    },
+
+    /** The client authenticated from this address: its client-wide lane no longer locks it here. */
+    async knownClient(who: ClientKeys & { clientId: string }): Promise<void> {
+      const iso = clock.now().toISOString();
+      await db
+        .insertInto("throttles")
+        .values({
+          key: knownClientKey(who),
+          failures: 0,
+          window_started_at: iso,
+          locked_until: null,
+          lock_level: 0,
+          updated_at: iso,
+        })
+        .onConflict((oc) => oc.column("key").doUpdateSet({ updated_at: iso }))
+        .execute();
     },
 
     /** A right second factor (or re-authentication) clears the user's counter, not the IP's. */

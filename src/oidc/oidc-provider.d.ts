@@ -54,7 +54,7 @@ declare module "oidc-provider" {
     issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
-    /** Koa middleware around every endpoint (the provider is a Koa application). */
+    /** Koa middleware around every endpoint (before the route's own, and after it answered). */
     use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>): this;
     Interaction: { find(uid: string): Promise<InteractionModel | undefined> };
     Grant: (new (init: {
@@ -74,5 +74,6 @@ declare module "oidc-provider" {
   export const interactionPolicy: {
     base(): unknown;
     Check: unknown;
+    Prompt: unknown;
   };
 }

@@ -130,6 +130,55 @@ describe.each(testDialects())("OpenID Connect flows on %s", (dialect) => {
     });
   });
 
+  it("prompt=select_account: the user chooses the account again, and the tokens follow the choice", async () => {
+    const owner = await signUpAndLogin(t, { email: "choose-owner@example.com", account: "Chosen First" });
+    const member = await addMember(t, owner, { email: "choose-member@example.com", roleKey: "monitor" });
+    const own = await member.client.post("/api/v1/accounts", { name: "Chosen Second" });
+    expect(own.statusCode).toBe(201);
+    const second = own.body.id as string;
+    const { config } = await addClient("first");
+    const browser = createBrowser(t.app, member.client);
+    const signIn = async (prompt: string | undefined, account: string) => {
+      const verifier = oc.randomPKCECodeVerifier();
+      const url = oc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: "openid gatehouse:account",
+        code_challenge: await oc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: "S256",
+        state: "st",
+        ...(prompt ? { prompt } : {}),
+      });
+      const { callback, uid, interaction } = await authorize(browser, url, {
+        approve: true,
+        account_id: account,
+      });
+      const tokens = await oc.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: "st",
+      });
+      const access = JSON.parse(
+        Buffer.from(tokens.access_token.split(".")[1] as string, "base64url").toString(),
+      );
+      return { uid, interaction, claims: tokens.claims(), access };
+    };
+
+    const first = await signIn(undefined, owner.accountId);
+    expect(first.interaction?.accounts).toHaveLength(2);
+    expect(first.claims).toMatchObject({ account_id: owner.accountId, role: { key: "monitor" } });
+    expect(first.access.account_id).toBe(owner.accountId);
+
+    // Signed in and authorized already: without a prompt the application gets the same account at once.
+    const again = await signIn(undefined, second);
+    expect(again.uid).toBeUndefined();
+    expect(again.claims).toMatchObject({ account_id: owner.accountId });
+
+    // "Switch account": the chooser again, and the chosen account (with its role) in the new tokens.
+    const switched = await signIn("select_account", second);
+    expect(switched.uid).toBeTruthy();
+    expect(switched.claims).toMatchObject({ account_id: second, role: { key: "root" } });
+    expect(switched.access.account_id).toBe(second);
+  });
+
   it("introspects and revokes tokens (RFC 7662, RFC 7009) and builds the RP-initiated logout URL", async () => {
     const owner = await signUpAndLogin(t, { email: "introspect@example.com", account: "Introspected" });
     const { client, config } = await addClient("first");

@@ -12,7 +12,13 @@ import { safeEqual } from "../lib/crypto.js";
 import type { Services } from "../services.js";
 import { activeMemberships, saveAuthorization } from "./oidc.claims.js";
 import { OIDC_SCOPES } from "./oidc.clients.repository.js";
-import { API_SCOPES, apiAudience, INTERACTION_COOKIE, interactionBinding } from "./oidc.provider.js";
+import {
+  API_SCOPES,
+  apiAudience,
+  INTERACTION_COOKIE,
+  interactionBinding,
+  SELECT_ACCOUNT_PROMPT,
+} from "./oidc.provider.js";
 
 const ACCOUNT_SCOPE = "gatehouse:account";
 
@@ -166,6 +172,8 @@ export function registerOidcInteractionRoutes(fastify: FastifyInstance, services
       interaction.result = {
         login: { accountId: session.userId },
         consent: { grantId },
+        // The account was chosen (or the only one confirmed) here: a `prompt=select_account` is answered.
+        [SELECT_ACCOUNT_PROMPT]: {},
       };
       await interaction.save(ttl);
       return { redirect_to: interaction.returnTo };

@@ -7,6 +7,7 @@ import Provider, {
   interactionPolicy,
   type KoaContextWithOIDC,
 } from "oidc-provider";
+import type { LoginThrottle } from "../auth/login-throttle.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import { hmac } from "../lib/crypto.js";
@@ -16,6 +17,7 @@ import { loadClaims, SCOPE_CLAIMS } from "./oidc.claims.js";
 import { OIDC_SCOPES, type OidcClientsRepository } from "./oidc.clients.repository.js";
 import { loadSigningKeys, SIGNING_ALG } from "./oidc.keys.js";
 import { answerServerErrors } from "./oidc.server-errors.js";
+import { createTokenThrottle } from "./oidc.token-throttle.js";
 
 /** The provider's path under PUBLIC_URL (the issuer is `${PUBLIC_URL}/oidc`). */
 export const OIDC_MOUNT = "/oidc";
@@ -23,6 +25,8 @@ export const OIDC_MOUNT = "/oidc";
 export const INTERACTION_COOKIE = "gatehouse_oidc_interaction";
 /** Scopes of the API resource (`${PUBLIC_URL}/api`): what an access token can carry. */
 export const API_SCOPES = ["gatehouse:account", "gatehouse:accounts", "gatehouse:authz"] as const;
+/** The prompt a client sends to have the user choose the account again (answered on /authorize/{uid}). */
+export const SELECT_ACCOUNT_PROMPT = "select_account";
 /** ID-token lifetime: with the access-token lifetime, how long a retired signing key stays published. */
 export const ID_TOKEN_TTL_SECONDS = 3600;
 
@@ -44,6 +48,8 @@ export type OidcProviderDeps = {
   /** The instant keys are loaded at (keys whose publication ended are left out). */
   now: () => Date;
   log: FastifyBaseLogger;
+  /** Counts failed client authentication and invalid codes at the token endpoints (oidc.token-throttle.ts). */
+  throttle: LoginThrottle;
 };
 
 /** A provider for one set of signing keys, with the access-token verifier for the same keys. */
@@ -121,7 +127,12 @@ function buildOidcProvider(
     checks: { add(check: unknown): void };
   }> & {
     get(name: string): { checks: unknown[] };
+    add(prompt: unknown, index?: number): void;
   };
+  const PromptClass = interactionPolicy.Prompt as new (options: {
+    name: string;
+    requestable: boolean;
+  }) => unknown;
   const CheckClass = interactionPolicy.Check as new (
     reason: string,
     description: string,
@@ -138,6 +149,10 @@ function buildOidcProvider(
       return userId !== accountId;
     }),
   );
+
+  // `prompt=select_account` (a client's "switch account"): the user chooses the account to act in again,
+  // on the same page as the sign-in; the interaction routes resolve it with the choice.
+  policy.add(new PromptClass({ name: SELECT_ACCOUNT_PROMPT, requestable: true }), 1);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory({ db, clients: deps.clients }),
@@ -289,6 +304,7 @@ function buildOidcProvider(
   provider.proxy = true;
   provider.maxIpsCount = 1;
   answerServerErrors(provider, deps.log);
+  provider.use(createTokenThrottle(deps.throttle));
   // The provider's session id for this client (`sid` of ID and logout tokens), known once the
   // authorization succeeds: kept with the authorization for back-channel logout.
   provider.on("authorization.success", (ctx: KoaContextWithOIDC) => {

@@ -28,7 +28,7 @@ function freePort(): Promise<number> {
  * The example host product (examples/notes) signs in with Gatehouse in a real browser: redirected to
  * Gatehouse, password + TOTP, back in Notes as the right account and role; the host permission guards
  * Publish (allowed for an Editor, refused for a Monitor); an admin suspends the user in Gatehouse and the
- * Notes session ends through back-channel logout.
+ * Notes session ends through back-channel logout; a user with two accounts switches between them.
  */
 describe.each(testDialects())("Sign in with Gatehouse: the Notes example on %s", (dialect) => {
   let t: TestApp;
@@ -167,6 +167,42 @@ describe.each(testDialects())("Sign in with Gatehouse: the Notes example on %s",
     await expect.poll(() => notes.sessionCount(), { timeout: 15_000 }).toBeLessThan(before);
     await page.reload();
     expect(await page.textContent("body")).toContain("You are not signed in.");
+    await context.close();
+  });
+
+  it("switches account: Gatehouse's chooser again (prompt=select_account), then Notes acts in the new one", async () => {
+    const login = await monitor.client.post("/api/v1/auth/login", {
+      email: "max@northwind.example",
+      password: monitor.password,
+    });
+    expect(login.statusCode, login.payload).toBe(200);
+    const lab = await monitor.client.post("/api/v1/accounts", { name: "Max Lab" });
+    expect(lab.statusCode, lab.payload).toBe(201);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(notesUrl);
+    await page.click("#sign-in");
+    await page.waitForURL(/\/login\?next=/);
+    await page.fill('input[name="email"]', "max@northwind.example");
+    await page.fill('input[name="password"]', monitor.password);
+    await page.click('button[type="submit"]');
+    // Two accounts now: Gatehouse asks which one.
+    const chooser = page.locator('[data-testid="authorize-accounts"]');
+    await chooser.waitFor();
+    await chooser.locator(`input[name="account_id"][value="${owner.accountId}"]`).check();
+    await page.click('[data-testid="authorize-account-continue"]');
+    await page.waitForURL(`${notesUrl}/`);
+    expect(await page.textContent("#account")).toBe("Northwind");
+    expect(await page.textContent("#role")).toBe("Monitor");
+
+    await page.click("#switch-account");
+    await chooser.waitFor();
+    await chooser.locator(`input[name="account_id"][value="${lab.body.id}"]`).check();
+    await page.click('[data-testid="authorize-account-continue"]');
+    await page.waitForURL(`${notesUrl}/`);
+    await expect.poll(() => page.textContent("#account")).toBe("Max Lab");
+    expect(await page.textContent("#role")).toBe("Root");
     await context.close();
   });
 });

@@ -17,7 +17,7 @@ import { sameOriginPath } from "./same-origin-path";
 import { resolveSettingsPath, SECURITY_ONLY_PAGE, settingsPage } from "./settings-nav";
 import type { SessionInfo } from "./types";
 import { type PermissionsContextValue, usePermissions } from "./use-permissions";
-import { isSecurityOnly, useSession } from "./use-session";
+import { isSecurityOnly, securityFirstPath, useSession } from "./use-session";
 
 /** Where a signed-in user belongs when a page is not for them (/, /login); null while permissions load. */
 function homeFor(info: SessionInfo, permissions: PermissionsContextValue): string | null {
@@ -27,13 +27,14 @@ function homeFor(info: SessionInfo, permissions: PermissionsContextValue): strin
 
 const NO_ACCOUNT = { status: "ready", can: () => false } as const;
 
-/** After log-in: back to where the user was sent from (`?next=`, same origin only), else home. */
+/**
+ * After log-in: back to where the user was sent from (`?next=`, same origin only), else home. A password
+ * change or a second factor that is due comes first, and `next` waits on the Security tab meanwhile.
+ */
 function afterLogin(info: SessionInfo, search: string, permissions: PermissionsContextValue): string | null {
-  if (isSecurityOnly(info)) return homeFor(info, permissions);
-  return (
-    sameOriginPath(new URLSearchParams(search).get("next"), window.location.origin) ??
-    homeFor(info, permissions)
-  );
+  const next = sameOriginPath(new URLSearchParams(search).get("next"), window.location.origin);
+  if (isSecurityOnly(info)) return securityFirstPath(next);
+  return next ?? homeFor(info, permissions);
 }
 
 /** A redirect to the signed-in user's home, once it is known (the shell's skeleton meanwhile). */

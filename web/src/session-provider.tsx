@@ -8,6 +8,7 @@ import {
   SessionContext,
   type SessionContextValue,
   type SessionState,
+  securityFirstPath,
 } from "./use-session";
 
 type SessionStatus = ({ authenticated: true } & SessionInfo) | { authenticated: false };
@@ -77,7 +78,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
               }
             : current,
         );
-        if (window.location.pathname !== "/settings/security") navigate("/settings/security");
+        // An application's pending sign-in (/authorize/{uid}) is resumed from there once a factor is set up.
+        const { pathname } = window.location;
+        if (pathname.startsWith("/authorize/")) navigate(securityFirstPath(pathname));
+        else if (pathname !== "/settings/security") navigate("/settings/security");
       }),
     [api],
   );

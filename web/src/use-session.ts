@@ -45,3 +45,11 @@ export function isMfaEnrollmentOverdue(info: SessionInfo, now = Date.now()): boo
 export function isSecurityOnly(info: SessionInfo): boolean {
   return info.password_change_required || isMfaEnrollmentOverdue(info);
 }
+
+/**
+ * Where a security-only user goes: the Security tab, keeping where they were headed (a same-origin
+ * `next`, such as an application's pending /authorize/{uid}) so that it offers the way back once done.
+ */
+export function securityFirstPath(next: string | null): string {
+  return next ? `/settings/security?next=${encodeURIComponent(next)}` : "/settings/security";
+}

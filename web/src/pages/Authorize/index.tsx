@@ -16,6 +16,7 @@ import { Link, navigate, useSearchParam } from "../../router";
 import { useApi } from "../../use-api";
 import { useBrandColour } from "../../use-brand-colour";
 import { brandedOrNull, usePublicBranding } from "../../use-public-branding";
+import { isSecurityOnly, securityFirstPath, useSession } from "../../use-session";
 
 type Load =
   | { status: "loading" }
@@ -32,6 +33,9 @@ const interactionPath = (uid: string) => `/oidc/interactions/${encodeURIComponen
  */
 export function AuthorizePage({ uid }: { uid: string }) {
   const api = useApi();
+  const { state } = useSession();
+  // A password change or a second factor is due first: the server refuses to complete until then.
+  const securityFirst = state.status === "authenticated" && isSecurityOnly(state.info);
   const account = useSearchParam("account");
   const branding = usePublicBranding();
   const brand = brandedOrNull(branding);
@@ -83,18 +87,22 @@ export function AuthorizePage({ uid }: { uid: string }) {
       : authorizeStep(interaction, chosenAccount)
     : null;
 
-  // Signed out: log in first, then the login page sends the browser back here.
+  // Signed out: log in first, then the login page sends the browser back here. Signed in with a
+  // password change or a second factor due: the Security tab, which offers the way back here once done.
+  const stepKind = step?.kind;
   useEffect(() => {
-    if (step?.kind === "sign-in") navigate(loginPathFor(uid, account), { replace: true });
-  }, [step?.kind, uid, account]);
+    if (stepKind === "sign-in") navigate(loginPathFor(uid, account), { replace: true });
+    else if (stepKind && securityFirst)
+      navigate(securityFirstPath(`/authorize/${encodeURIComponent(uid)}`), { replace: true });
+  }, [stepKind, securityFirst, uid, account]);
 
   // A first-party application with nothing to choose: no question to ask, back to it at once.
   const completedAtOnce = useRef(false);
   useEffect(() => {
-    if (step?.kind !== "complete" || completedAtOnce.current) return;
+    if (step?.kind !== "complete" || securityFirst || completedAtOnce.current) return;
     completedAtOnce.current = true;
     void complete(true, step.accountId);
-  }, [step, complete]);
+  }, [step, securityFirst, complete]);
 
   if (load.status === "expired") return <Expired brand={brand} />;
   if (load.status === "error")
@@ -106,7 +114,13 @@ export function AuthorizePage({ uid }: { uid: string }) {
         </button>
       </AuthLayout>
     );
-  if (!interaction || !step || step.kind === "sign-in" || (step.kind === "complete" && !failure))
+  if (
+    !interaction ||
+    !step ||
+    step.kind === "sign-in" ||
+    securityFirst ||
+    (step.kind === "complete" && !failure)
+  )
     return (
       <AuthLayout title="Signing you in" brand={brand}>
         <LoadingBlock label="Signing you in…" />

@@ -7,6 +7,8 @@ import { NewPasswordFields } from "../../components/new-password-fields";
 import { LoadingBlock } from "../../components/skeleton";
 import { PASSWORD_REFUSED, passwordFailureFrom } from "../../form-errors";
 import { hasLocalFailure, type ServerPasswordFailure } from "../../password-rules";
+import { navigate, useSearchParam } from "../../router";
+import { sameOriginPath } from "../../same-origin-path";
 import type { DeviceSession } from "../../types";
 import { useApi } from "../../use-api";
 import { useFormErrors } from "../../use-form-errors";
@@ -29,6 +31,7 @@ export function SecurityTab() {
   const [factorsVersion, setFactorsVersion] = useState(0);
   return (
     <div className="stack">
+      <ContinueNotice locked={locked} />
       {password_change_required ? (
         <FormAlert testId="password-change-required">
           Your password has expired or an administrator asked you to change it. Choose a new password to
@@ -46,6 +49,32 @@ export function SecurityTab() {
       <DeactivateLoginCard locked={locked} />
       <DeleteLoginCard locked={locked} />
     </div>
+  );
+}
+
+/**
+ * Sent here from somewhere else (`?next=`, same origin only: an application's pending sign-in, an
+ * invitation) because a password change or a second factor came first: the way back, once done.
+ */
+function ContinueNotice({ locked }: { locked: boolean }) {
+  const next = sameOriginPath(useSearchParam("next"), window.location.origin);
+  if (!next) return null;
+  const forApplication = next.startsWith("/authorize/");
+  if (locked)
+    return (
+      <FormAlert tone="info" testId="continue-after-security">
+        {forApplication
+          ? "Then you can continue signing in to the application that sent you here."
+          : "Then you can continue where you were going."}
+      </FormAlert>
+    );
+  return (
+    <FormAlert tone="success" testId="continue-after-security">
+      <p>You're all set.</p>
+      <button type="button" className="button" onClick={() => navigate(next)} data-testid="security-continue">
+        {forApplication ? "Continue to the application" : "Continue"}
+      </button>
+    </FormAlert>
   );
 }
 
