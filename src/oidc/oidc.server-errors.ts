@@ -18,9 +18,23 @@ export function answerServerErrors(provider: Provider, log: FastifyBaseLogger) {
     } else log.error({ err: error, path: ctx.path }, "unhandled error (OpenID Connect provider)");
   });
   // Around every endpoint: the provider's own error handling has already answered by the time `next`
-  // returns, and only that answer is replaced.
+  // returns, and only that answer is replaced. Middleware added after this one (the token throttle) runs
+  // outside that handling: what it throws is answered here, in the same shapes.
   provider.use(async (ctx, next) => {
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      if (isConnectionLoss(error)) {
+        log.warn({ err: error, path: ctx.path }, "database connection lost (OpenID Connect provider)");
+        ctx.state.databaseUnavailable = true;
+      } else {
+        log.error({ err: error, path: ctx.path }, "unhandled error (OpenID Connect provider)");
+        ctx.status = 500;
+        ctx.type = "json";
+        ctx.body = { error: "server_error", error_description: "Something went wrong on our side." };
+        return;
+      }
+    }
     if (!ctx.state.databaseUnavailable) return;
     ctx.status = 503;
     ctx.set("retry-after", String(RETRY_AFTER_CONNECTION_LOSS_SECONDS));
