@@ -8,6 +8,9 @@ export default defineConfig({
     // Argon2 and the browser are CPU-bound; two workers match the two cores.
     maxWorkers: 2,
     hookTimeout: 60_000,
+    // expect.poll waits for something to happen (a page to load, a job to run): 1 s by default, which a
+    // browser on two loaded cores can miss. A bound, not a timed assertion: a poll returns as soon as it holds.
+    expect: { poll: { timeout: 15_000 } },
     projects: [
       {
         extends: true,
