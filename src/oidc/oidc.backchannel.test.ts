@@ -14,7 +14,7 @@ import {
   tokenOf,
 } from "../testing/harness.js";
 import { BACKCHANNEL_LOGOUT_EVENT } from "./oidc.backchannel.js";
-import { authorize, createBrowser, discover } from "./oidc.testing.js";
+import { discover, signInWithCode } from "./oidc.testing.js";
 
 const REDIRECT = "https://notes.example/callback";
 
@@ -69,23 +69,7 @@ describe.each(testDialects())("back-channel logout on %s", (dialect) => {
 
   /** Signs `user` in to the client with code + PKCE in `accountId`; its tokens and session id (`sid`). */
   async function signIn(user: Client, accountId: string) {
-    const verifier = oc.randomPKCECodeVerifier();
-    const url = oc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: "openid offline_access gatehouse:account",
-      code_challenge: await oc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
-      state: "st",
-      prompt: "consent",
-    });
-    const { callback } = await authorize(createBrowser(t.app, user), url, {
-      approve: true,
-      account_id: accountId,
-    });
-    const tokens = await oc.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: verifier,
-      expectedState: "st",
-    });
+    const tokens = await signInWithCode(t.app, config, user, { accountId, redirectUri: REDIRECT });
     return { tokens, sid: tokens.claims()?.sid as string };
   }
 

@@ -123,3 +123,29 @@ export async function authorize(
   }
   throw new Error("too many redirects");
 }
+
+/**
+ * A user's sign-in to a client through code + PKCE (openid-client), consenting in `accountId`: the
+ * token endpoint's answer (ID token, access token, refresh token when `offline_access` is asked).
+ */
+export async function signInWithCode(
+  app: FastifyInstance,
+  config: oc.Configuration,
+  user: Client,
+  options: { accountId: string; redirectUri: string; scope?: string },
+) {
+  const verifier = oc.randomPKCECodeVerifier();
+  const url = oc.buildAuthorizationUrl(config, {
+    redirect_uri: options.redirectUri,
+    scope: options.scope ?? "openid offline_access gatehouse:account",
+    code_challenge: await oc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: "S256",
+    state: "st",
+    prompt: "consent",
+  });
+  const { callback } = await authorize(createBrowser(app, user), url, {
+    approve: true,
+    account_id: options.accountId,
+  });
+  return oc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: "st" });
+}

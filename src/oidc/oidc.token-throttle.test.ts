@@ -2,7 +2,7 @@ import * as oc from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { THROTTLE_RULES } from "../auth/login-throttle.js";
 import { createTestApp, signUpAndLogin, type TestApp, testDialects } from "../testing/harness.js";
-import { authorize, createBrowser, discover } from "./oidc.testing.js";
+import { discover, signInWithCode } from "./oidc.testing.js";
 
 const REDIRECT = "https://partner.example/callback";
 const PER_CLIENT_IP = THROTTLE_RULES.oidcClientIp.threshold;
@@ -125,22 +125,9 @@ describe.each(testDialects())("secret guessing at the OpenID Connect token endpo
     expect((await bogus("198.51.100.31", 0)).statusCode).toBe(400);
     // and a real sign-in (code + PKCE, client_id in the body) and a refresh complete.
     const config = await discover(t.app, `${t.config.publicUrl}/oidc`, clientId, null);
-    const verifier = oc.randomPKCECodeVerifier();
-    const url = oc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: "openid offline_access gatehouse:account",
-      code_challenge: await oc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
-      state: "st",
-      prompt: "consent",
-    });
-    const { callback } = await authorize(createBrowser(t.app, owner.client), url, {
-      approve: true,
-      account_id: owner.accountId,
-    });
-    const tokens = await oc.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: verifier,
-      expectedState: "st",
+    const tokens = await signInWithCode(t.app, config, owner.client, {
+      accountId: owner.accountId,
+      redirectUri: REDIRECT,
     });
     expect(tokens.claims()?.account_id).toBe(owner.accountId);
     const refreshed = await oc.refreshTokenGrant(config, tokens.refresh_token as string);
