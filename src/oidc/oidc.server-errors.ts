@@ -11,11 +11,18 @@ import { RETRY_AFTER_CONNECTION_LOSS_SECONDS } from "../http/error-handler.js";
  * provider itself only emits an event).
  */
 export function answerServerErrors(provider: Provider, log: FastifyBaseLogger) {
+  /** Logs `error` and marks a lost connection on the request; answers whether it was one. */
+  const classify = (ctx: KoaContextWithOIDC, error: unknown): boolean => {
+    if (!isConnectionLoss(error)) {
+      log.error({ err: error, path: ctx.path }, "unhandled error (OpenID Connect provider)");
+      return false;
+    }
+    log.warn({ err: error, path: ctx.path }, "database connection lost (OpenID Connect provider)");
+    ctx.state.databaseUnavailable = true;
+    return true;
+  };
   provider.on("server_error", (ctx: KoaContextWithOIDC, error: unknown) => {
-    if (isConnectionLoss(error)) {
-      log.warn({ err: error, path: ctx.path }, "database connection lost (OpenID Connect provider)");
-      ctx.state.databaseUnavailable = true;
-    } else log.error({ err: error, path: ctx.path }, "unhandled error (OpenID Connect provider)");
+    classify(ctx, error);
   });
   // Around every endpoint: the provider's own error handling has already answered by the time `next`
   // returns, and only that answer is replaced. Middleware added after this one (the token throttle) runs
@@ -24,11 +31,7 @@ export function answerServerErrors(provider: Provider, log: FastifyBaseLogger) {
     try {
       await next();
     } catch (error) {
-      if (isConnectionLoss(error)) {
-        log.warn({ err: error, path: ctx.path }, "database connection lost (OpenID Connect provider)");
-        ctx.state.databaseUnavailable = true;
-      } else {
-        log.error({ err: error, path: ctx.path }, "unhandled error (OpenID Connect provider)");
+      if (!classify(ctx, error)) {
         ctx.status = 500;
         ctx.type = "json";
         ctx.body = { error: "server_error", error_description: "Something went wrong on our side." };
