@@ -2,7 +2,8 @@
 // Gatehouse's per-request parts added one at a time (the logger and request id, the x-request-id
 // header, the security headers, the control-character guard, @fastify/cookie, the auth hook's early
 // return, the key-usage onResponse hook), then Gatehouse itself (GET /healthz, and GET /api/v1/session
-// with a cookie). Every variant listens in this process; wrk (its own process) loads one at a time, in
+// with a cookie), and last the floor of GET /session: the same hooks with a handler that finds the
+// cookie in a Map and answers Gatehouse's own body through the same response schema. Every variant listens in this process; wrk (its own process) loads one at a time, in
 // rounds (every variant once per round), and the CPU this process spent over the requests it answered
 // is each variant's cost. Usage: npx tsx bench/hooks-ablation.ts [--rounds 3 --seconds 3]
 import { randomBytes, randomUUID } from "node:crypto";
@@ -11,12 +12,17 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import fastifyCookie from "@fastify/cookie";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import pino from "pino";
 import { buildApp, loggerOptions } from "../src/app.js";
+import { sessionStateFor } from "../src/auth/session-response.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrate.js";
+import { registerAuthHook } from "../src/http/auth-hook.js";
+import { sessionOf } from "../src/http/context.js";
+import { lazyChildLoggerFactory } from "../src/http/request-logger.js";
+import { MeSchema, SessionStateSchema } from "../src/http/schemas.js";
 import { registerSecurityHeaders, securityHeaderSets } from "../src/http/security-headers.js";
 import { registerControlCharacterGuard } from "../src/http/validation.js";
 import { createClock } from "../src/lib/clock.js";
@@ -29,12 +35,22 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 
-type Step = { label: string; add: (app: FastifyInstance) => void | Promise<void> };
+type Step = {
+  label: string;
+  add: (app: FastifyInstance) => void | Promise<void>;
+  /** Server options from this step on. */
+  options?: Partial<FastifyServerOptions>;
+};
 const log = pino({ level: "warn" });
 const steps: Step[] = [
   {
-    label: "+ pino logger at warn, request ids (a child logger per request)",
+    label: "+ pino logger at warn, request ids (Fastify's child logger per request)",
     add: () => {},
+  },
+  {
+    label: "… the request logger made only when written (Gatehouse's childLoggerFactory)",
+    add: () => {},
+    options: { childLoggerFactory: lazyChildLoggerFactory },
   },
   {
     label: "+ x-request-id on every answer (onSend)",
@@ -77,7 +93,9 @@ const targets: Array<{ label: string; target: LoadTarget }> = [];
 const bare = Fastify({ logger: false });
 bare.get("/healthz", async () => ({ status: "ok" }));
 targets.push({ label: "bare Fastify route", target: { url: `${await listen(bare)}/healthz` } });
-for (let n = 1; n <= steps.length; n++) {
+/** Every step up to the n-th (1-based), on a new server. */
+async function withSteps(n: number): Promise<FastifyInstance> {
+  const options = Object.assign({}, ...steps.slice(0, n).map((step) => step.options ?? {}));
   const app = Fastify({
     loggerInstance: log,
     genReqId: (req) => {
@@ -85,8 +103,13 @@ for (let n = 1; n <= steps.length; n++) {
       return typeof header === "string" && /^[\w.:-]{1,64}$/.test(header) ? header : randomUUID();
     },
     disableRequestLogging: true,
+    ...options,
   }) as unknown as FastifyInstance;
   for (const step of steps.slice(0, n)) await step.add(app);
+  return app;
+}
+for (let n = 1; n <= steps.length; n++) {
+  const app = await withSteps(n);
   app.get("/healthz", async () => ({ status: "ok" }));
   targets.push({ label: (steps[n - 1] as Step).label, target: { url: `${await listen(app)}/healthz` } });
 }
@@ -132,6 +155,52 @@ targets.push({
   target: { url: `${base}/api/v1/session`, headers: { cookie } },
 });
 
+// The floor of GET /session: every step's hook, the cookie looked up in a Map, Gatehouse's own answer
+// (the same bytes) serialised through the same response schema.
+const state = await (await fetch(`${base}/api/v1/session`, { headers: { cookie } })).json();
+const floor = await withSteps(steps.length);
+floor.addSchema(MeSchema);
+const sessionsByToken = new Map([[cookie.split("=")[1] as string, state]]);
+floor.get("/api/v1/session", { schema: { response: { 200: SessionStateSchema } } }, async (request) => {
+  const found = sessionsByToken.get(request.cookies.gatehouse_session ?? "");
+  if (!found) throw new Error("the benchmark's cookie is unknown");
+  return found;
+});
+targets.push({
+  label: "floor: the same hooks, a Map lookup and the same answer through its schema",
+  target: { url: `${await listen(floor)}/api/v1/session`, headers: { cookie } },
+});
+
+// Between the floor and Gatehouse: the floor's server with Gatehouse's own auth hook and handler
+// (the session cache, the state built from the cached profile), without Gatehouse's other routes.
+const withAuth = await withSteps(steps.length);
+withAuth.addSchema(MeSchema);
+registerAuthHook(withAuth, {
+  sessions: services.sessions,
+  apiKeys: services.keyAuthentication,
+  keyRateLimit: services.keyRateLimit,
+  secret: config.secretKey,
+  now: services.clock.now,
+  ipAllowlist: services.ipAllowlist,
+  accessTokens: services.oidcAccessTokens,
+});
+withAuth.get(
+  "/api/v1/session",
+  {
+    config: {
+      allowDuringPasswordChange: true,
+      allowDuringMfaEnrollment: true,
+      allowOutsideIpAllowlist: true,
+    },
+    schema: { response: { 200: SessionStateSchema } },
+  },
+  async (request) => sessionStateFor(services, config, sessionOf(request)),
+);
+targets.push({
+  label: "… with Gatehouse's auth hook and GET /session handler instead (no other route)",
+  target: { url: `${await listen(withAuth)}/api/v1/session`, headers: { cookie } },
+});
+
 const generator = loadGenerator();
 const results = new Map<string, Array<{ rps: number; cpu: number }>>();
 for (const { target } of targets)
@@ -171,7 +240,7 @@ console.log(
     ...rows,
   ].join("\n"),
 );
-await Promise.all([bare.close(), gatehouse.close(), services.jobs.stop()]);
+await Promise.all([bare.close(), floor.close(), withAuth.close(), gatehouse.close(), services.jobs.stop()]);
 await services.close();
 await database.close();
 process.exit(0);

@@ -48,7 +48,7 @@ function startProfiledServer(profileDir: string): Promise<Started> {
   ];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "production" },
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", NODE_ENV: "production" },
   });
   return new Promise((resolve, reject) => {
     let buffer = "";

@@ -39,6 +39,7 @@ import {
   sendProblem,
 } from "./http/error-handler.js";
 import { recordRoutes, registerNotFoundHandler } from "./http/not-found.js";
+import { lazyChildLoggerFactory } from "./http/request-logger.js";
 import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js";
 import { registerSecurityHeaders, securityHeaderSets } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
@@ -93,8 +94,11 @@ function registerAccessLog(app: FastifyInstance) {
   app.addHook("onResponse", (request, reply, done) => {
     const url = request.url;
     const query = url.indexOf("?");
-    request.log.info(
+    // Through the server's logger with the id as a field (the same line a request child writes):
+    // request.log is made only when something else logs (see request-logger.ts).
+    app.log.info(
       {
+        reqId: request.id,
         method: request.method,
         url: query === -1 ? url : url.slice(0, query),
         status: reply.statusCode,
@@ -135,6 +139,7 @@ export async function buildApp(
         ? { loggerInstance: options.logger }
         : { logger: loggerOptions(config) }),
     genReqId: (req) => requestId(req.headers["x-request-id"]),
+    childLoggerFactory: lazyChildLoggerFactory,
     // The access log below writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // A hop count N trusts the N nearest hops (proxy-addr's rule; Fastify's types only take it as a function).

@@ -333,6 +333,28 @@ describe.each(testDialects())("IP allowlist (%s)", (dialect) => {
     expect((await member.get("/api/v1/session")).statusCode).toBe(401);
   });
 
+  it("decides a request from the cache alone only when the lists it needs are cached (the warm path)", async () => {
+    const root = await signUpAndLogin(t, { email: "ipa-cached@example.com" });
+    const guard = t.services.ipAllowlist;
+    const check = (ip: string) => ({
+      activeAccountId: root.accountId,
+      pathAccountId: root.accountId,
+      ip,
+      checkActive: true,
+    });
+    await root.client.patch(security(root.accountId), { ip_allowlist: ["127.0.0.1"] });
+    // Saving dropped the cached list: only assertRequest (the database) can tell now.
+    expect(guard.checkCached(check("127.0.0.1"))).toBe(false);
+    await guard.assertRequest({ userId: root.userId, ...check("127.0.0.1") });
+    expect(guard.checkCached(check("127.0.0.1"))).toBe(true);
+    expect(() => guard.checkCached(check("198.51.100.99"))).toThrow(/not allowed/);
+    // Another account in the path with a list of its own depends on the caller's membership: not decided.
+    const other = await signUpAndLogin(t, { email: "ipa-cached-other@example.com" });
+    await other.client.patch(security(other.accountId), { ip_allowlist: ["127.0.0.1"] });
+    await guard.allows(other.accountId, "127.0.0.1");
+    expect(guard.checkCached({ ...check("127.0.0.1"), pathAccountId: other.accountId })).toBe(false);
+  });
+
   it("with several accounts: starts in one that allows the IP, refuses a requested blocked one and switching to it", async () => {
     const blocked = await signUpAndLogin(t, { email: "ipa-multi-owner@example.com", account: "Strict Co" });
     const user = await signUpAndLogin(t, { email: "ipa-multi@example.com", account: "Own Co" });

@@ -188,6 +188,26 @@ export function createIpAllowlistGuard(deps: {
       const member = await deps.access.get(deps.db, pathAccountId, input.userId);
       if (member?.status === "active" && !(await allows(pathAccountId, ip))) throw new IpNotAllowedError(ip);
     },
+    /**
+     * `assertRequest` from the caches alone, for the warm path of every request: true when it passed,
+     * IpNotAllowedError when it did not, false when only `assertRequest` can tell (an allowlist not
+     * cached, or a path account whose list depends on the caller's membership).
+     */
+    checkCached(input: {
+      activeAccountId: string | null;
+      pathAccountId: string | undefined;
+      ip: string | null | undefined;
+      checkActive: boolean;
+    }): boolean {
+      const { activeAccountId, pathAccountId, ip } = input;
+      if (input.checkActive && activeAccountId) {
+        const list = cache.peek(activeAccountId);
+        if (!list) return false;
+        if (!list.allows(ip)) throw new IpNotAllowedError(ip);
+      }
+      if (!pathAccountId || (input.checkActive && pathAccountId === activeAccountId)) return true;
+      return cache.peek(pathAccountId)?.empty === true;
+    },
     /** Read through `executor` (inside a transaction: what it sees), never cached. */
     async allowsFresh(executor: Executor, accountId: string, ip: string | null | undefined) {
       return (await load(executor, accountId)).allows(ip);

@@ -379,7 +379,8 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         response: { 200: SessionStateSchema, ...errorResponses(401) },
       },
     },
-    async (request) => sessionState(sessionOf(request)),
+    // Not async: a warm session answers without waiting (sessionStateFor).
+    (request) => sessionState(sessionOf(request)),
   );
 
   // For the web app's first look: a signed-out visitor is an answer, not an error, so browsers log

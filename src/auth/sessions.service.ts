@@ -62,14 +62,44 @@ export function createSessionsService(deps: {
   // Visits waiting for the next write-behind flush, by session id (the latest wins).
   const pendingTouches = new Map<string, Touch>();
 
+  /**
+   * A session's instants in milliseconds, parsed once per session object (a cached entry is never
+   * changed: a visit or a policy change makes a new one), so a warm request formats and parses no date.
+   */
+  const instants = new WeakMap<Session, { expires: number; idleExpires: number; lastSeen: number }>();
+  function instantsOf(session: Session) {
+    let found = instants.get(session);
+    if (!found) {
+      found = {
+        expires: Date.parse(session.expiresAt),
+        idleExpires: Date.parse(session.idleExpiresAt),
+        lastSeen: Date.parse(session.lastSeenAt),
+      };
+      instants.set(session, found);
+    }
+    return found;
+  }
+
   /** `idleGraceMs`: for a copy just read from the database, whose idle deadline may lag (see above). */
   function isLive(session: Session, now: Date, idleGraceMs = 0): boolean {
-    const iso = now.toISOString();
-    const idleEnd =
-      idleGraceMs === 0
-        ? session.idleExpiresAt
-        : new Date(Date.parse(session.idleExpiresAt) + idleGraceMs).toISOString();
-    return session.revokedAt === null && iso < session.expiresAt && iso < idleEnd;
+    const at = now.getTime();
+    const { expires, idleExpires } = instantsOf(session);
+    return session.revokedAt === null && at < expires && at < idleExpires + idleGraceMs;
+  }
+
+  /**
+   * `authenticate`'s warm path, without waiting: the live session cached under this cookie value, null
+   * when the token is refused, undefined when only the database can tell. Records a visit alike.
+   */
+  function authenticateCached(token: string): Session | null | undefined {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+    const session = cache.getByToken(token);
+    if (!session) return undefined;
+    const now = clock.now();
+    if (!isLive(session, now)) return null;
+    if (now.getTime() - instantsOf(session).lastSeen >= TOUCH_INTERVAL_MS)
+      return touch(session, now, cache.generation(), token);
+    return session;
   }
 
   const withCsrf = (session: Session): Session => ({
@@ -153,30 +183,30 @@ export function createSessionsService(deps: {
       return { token, session };
     },
 
+    authenticateCached,
+
     /**
      * Token → live session: from the cache by the raw cookie value (no hashing), else one indexed query.
      * A visit a minute is recorded in the cached entry at once and written behind (flushTouches).
      */
     async authenticate(token: string): Promise<Session | undefined> {
-      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+      const cached = authenticateCached(token);
+      if (cached !== undefined) return cached ?? undefined;
       const now = clock.now();
       let startedAt = cache.generation();
-      let session = cache.getByToken(token);
-      if (!session) {
-        const tokenHash = hashToken(token);
-        session = cache.get(tokenHash);
-        if (session) cache.set(session, startedAt, token);
-        else {
-          const stored = await sessions.findActiveByTokenHash(db, tokenHash);
-          if (!stored || !isLive(stored, now, STORED_IDLE_GRACE_MS)) return undefined;
-          session = withCsrf(stored);
-          cache.set(session, startedAt, token);
-          // Judged with the grace once; from here on the entry's own deadline counts.
-          if (now.toISOString() >= session.idleExpiresAt) return touch(session, now, startedAt, token);
-        }
+      const tokenHash = hashToken(token);
+      let session = cache.get(tokenHash);
+      if (session) cache.set(session, startedAt, token);
+      else {
+        const stored = await sessions.findActiveByTokenHash(db, tokenHash);
+        if (!stored || !isLive(stored, now, STORED_IDLE_GRACE_MS)) return undefined;
+        session = withCsrf(stored);
+        cache.set(session, startedAt, token);
+        // Judged with the grace once; from here on the entry's own deadline counts.
+        if (now.toISOString() >= session.idleExpiresAt) return touch(session, now, startedAt, token);
       }
       if (!isLive(session, now)) return undefined;
-      if (now.getTime() - Date.parse(session.lastSeenAt) >= TOUCH_INTERVAL_MS) {
+      if (now.getTime() - instantsOf(session).lastSeen >= TOUCH_INTERVAL_MS) {
         startedAt = cache.generation();
         return touch(session, now, startedAt, token);
       }

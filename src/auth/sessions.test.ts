@@ -213,6 +213,28 @@ describe.each(testDialects())("sessions on %s", (dialect) => {
     ).toBe(12);
   });
 
+  it("answers a cached cookie without waiting; anything else waits for the database", async () => {
+    const { client } = await signUpAndLogin(t, { email: "warm@example.com" });
+    const login = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      payload: { email: "warm@example.com", password: STRONG_PASSWORD },
+    });
+    const token = login.cookies.find((c) => c.name === "gatehouse_session")?.value as string;
+    const sessions = t.services.sessions;
+    expect(sessions.authenticateCached("")).toBeNull();
+    expect(sessions.authenticateCached("x".repeat(129))).toBeNull();
+    expect(sessions.authenticateCached("not-a-session-token-anyone-was-given")).toBeUndefined();
+    const session = await sessions.authenticate(token);
+    expect(session?.userId).toBe(login.json().user.id);
+    // Now cached by its cookie value: the same session, not a promise.
+    expect(sessions.authenticateCached(token)).toMatchObject({ id: session?.id, userId: session?.userId });
+    expect(await client.delete(`/api/v1/me/sessions/${session?.id}`)).toMatchObject({ statusCode: 204 });
+    // Revoked: no longer in the cache, and the database refuses it.
+    expect(sessions.authenticateCached(token)).toBeUndefined();
+    expect(await sessions.authenticate(token)).toBeUndefined();
+  });
+
   it("never serves a revoked session from the cache", async () => {
     const { client } = await signUpAndLogin(t, { email: "cache@example.com" });
     const second = createClient(t.app);

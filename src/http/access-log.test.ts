@@ -9,6 +9,10 @@ async function appLoggingTo(t: TestApp, level: string, lines: Array<Record<strin
   const stream = { write: (line: string) => lines.push(JSON.parse(line)) };
   const log = pino({ ...(loggerOptions(t.config) as pino.LoggerOptions), level }, stream);
   const app = await buildApp(t.config, t.services, { logger: log });
+  // A route whose failure Gatehouse logs through request.log (the error handler's "unhandled error").
+  app.get("/api/v1/test-failure", { config: { auth: "none" } }, async () => {
+    throw new Error("a bug");
+  });
   await app.ready();
   return app;
 }
@@ -70,5 +74,23 @@ describe.each(testDialects())("the access log on %s", (dialect) => {
     await quiet.inject({ url: "/healthz" });
     await quiet.inject({ url: "/api/v1/session" });
     expect(quietLines).toEqual([]);
+  });
+
+  it("writes an error at warn, with the request's id (request.log is made when a line is written)", async () => {
+    const before = quietLines.length;
+    const response = await quiet.inject({ url: "/api/v1/test-failure" });
+    expect(response.statusCode).toBe(500);
+    const written = quietLines.slice(before);
+    expect(written.map((l) => [l.level, l.msg])).toEqual([[50, "unhandled error"]]);
+    expect(written[0]?.reqId).toBe(response.headers["x-request-id"]);
+    expect((written[0]?.err as { message?: string } | undefined)?.message).toBe("a bug");
+  });
+
+  it("gives a request's own lines and its access line the same id", async () => {
+    const before = lines.length;
+    const response = await app.inject({ url: "/api/v1/test-failure" });
+    const written = lines.slice(before);
+    expect(written.map((l) => l.msg)).toEqual(["unhandled error", "request completed"]);
+    for (const line of written) expect(line.reqId).toBe(response.headers["x-request-id"]);
   });
 });

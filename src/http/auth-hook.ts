@@ -76,8 +76,8 @@ function accessTokenSession(token: Extract<VerifiedAccessToken, { kind: "user" }
 }
 
 /** An account route takes API keys unless it says otherwise; other routes only when they say so. */
-function acceptsApiKeys(request: FastifyRequest): boolean {
-  return request.routeOptions.config.apiKeys ?? /\/:account_id(\/|$)/.test(request.routeOptions.url ?? "");
+function acceptsApiKeys(route: FastifyRequest["routeOptions"]): boolean {
+  return route.config.apiKeys ?? /\/:account_id(\/|$)/.test(route.url ?? "");
 }
 
 /**
@@ -103,15 +103,14 @@ export function registerAuthHook(
   app.decorateRequest("session", undefined);
   app.decorateRequest("apiKey", undefined);
   app.decorateRequest("oidcClientId", undefined);
-  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
-    // Unknown routes fall through to the 404 handler whether or not the caller is logged in.
-    if (!request.url.startsWith("/api/") || request.routeOptions.url === undefined) return;
-    const config = request.routeOptions.config;
-    const bearer = config.auth === "none" ? undefined : bearerCredential(request.headers.authorization);
+
+  type Route = FastifyRequest["routeOptions"];
+
+  async function bearerRequest(request: FastifyRequest, reply: FastifyReply, route: Route, bearer: string) {
     if (bearer && deps.accessTokens && !bearer.startsWith(SECRET_PREFIX)) {
       const token = await deps.accessTokens.verify(bearer);
       if (token.kind === "client") {
-        if (request.routeOptions.url !== "/api/v1/authz/check" || request.method !== "POST")
+        if (route.url !== "/api/v1/authz/check" || request.method !== "POST")
           throw new AppError(
             "forbidden",
             "A client credentials token is only accepted by POST /api/v1/authz/check",
@@ -119,10 +118,7 @@ export function registerAuthHook(
         request.oidcClientId = token.clientId;
         return;
       }
-      if (
-        !acceptsApiKeys(request) &&
-        !ACCESS_TOKEN_ROUTES.has(`${request.method} ${request.routeOptions.url}`)
-      )
+      if (!acceptsApiKeys(route) && !ACCESS_TOKEN_ROUTES.has(`${request.method} ${route.url}`))
         throw new AppError("forbidden", "Access tokens cannot be used here: sign in to Gatehouse instead");
       const pathAccountId = (request.params as { account_id?: string } | undefined)?.account_id;
       if (pathAccountId !== undefined && pathAccountId !== token.accountId) throw notFound("Account");
@@ -136,33 +132,21 @@ export function registerAuthHook(
       });
       return;
     }
-    if (bearer !== undefined) {
-      const key = await deps.apiKeys.authenticate(bearer, request.ip);
-      // Counted before anything else is decided, so every answer to a key (errors too) says where it
-      // stands; over the limit nothing else runs.
-      const rate = await deps.keyRateLimit.hit(key);
-      reply.headers(rateLimitHeaders(rate));
-      if (!rate.allowed) throw rateLimitedError(rate);
-      if (!acceptsApiKeys(request)) throw sessionRequired();
-      const pathAccountId = (request.params as { account_id?: string } | undefined)?.account_id;
-      // Another account's id looks exactly like one that does not exist.
-      if (pathAccountId !== undefined && pathAccountId !== key.accountId) throw notFound("Account");
-      request.apiKey = key;
-      return;
-    }
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) request.session = await deps.sessions.authenticate(token);
-    if (config.auth === "none") return;
-    const session = request.session;
-    if (!session) throw new AppError("unauthenticated", "Log in to continue");
-    if (UNSAFE.has(request.method)) assertCsrf(request, deps.secret);
-    await deps.ipAllowlist.assertRequest({
-      userId: session.userId,
-      activeAccountId: session.accountId,
-      pathAccountId: (request.params as { account_id?: string } | undefined)?.account_id,
-      ip: request.ip,
-      checkActive: !config.allowOutsideIpAllowlist,
-    });
+    const key = await deps.apiKeys.authenticate(bearer, request.ip);
+    // Counted before anything else is decided, so every answer to a key (errors too) says where it
+    // stands; over the limit nothing else runs.
+    const rate = await deps.keyRateLimit.hit(key);
+    reply.headers(rateLimitHeaders(rate));
+    if (!rate.allowed) throw rateLimitedError(rate);
+    if (!acceptsApiKeys(route)) throw sessionRequired();
+    const pathAccountId = (request.params as { account_id?: string } | undefined)?.account_id;
+    // Another account's id looks exactly like one that does not exist.
+    if (pathAccountId !== undefined && pathAccountId !== key.accountId) throw notFound("Account");
+    request.apiKey = key;
+  }
+
+  /** What a session request must pass after its IP allowlists: enrollment and password deadlines. */
+  function sessionDeadlines(session: Session, config: Route["config"]) {
     if (
       session.mfaEnrollmentDueAt &&
       session.mfaEnrollmentDueAt <= deps.now().toISOString() &&
@@ -179,5 +163,61 @@ export function registerAuthHook(
         "Your password has expired or was reset: choose a new one first",
       );
     }
+  }
+
+  /** The session's checks; waits only when an allowlist is not cached. */
+  function sessionChecks(request: FastifyRequest, config: Route["config"]): void | Promise<void> {
+    if (config.auth === "none") return;
+    const session = request.session;
+    if (!session) throw new AppError("unauthenticated", "Log in to continue");
+    if (UNSAFE.has(request.method)) assertCsrf(request, deps.secret);
+    const allowlistCheck = {
+      userId: session.userId,
+      activeAccountId: session.accountId,
+      pathAccountId: (request.params as { account_id?: string } | undefined)?.account_id,
+      ip: request.ip,
+      checkActive: !config.allowOutsideIpAllowlist,
+    };
+    if (deps.ipAllowlist.checkCached(allowlistCheck)) return sessionDeadlines(session, config);
+    return deps.ipAllowlist.assertRequest(allowlistCheck).then(() => sessionDeadlines(session, config));
+  }
+
+  /**
+   * Undefined when the request was decided without waiting — the warm path of every cookie request:
+   * session and allowlists cached — else a promise. Throws (or rejects) with the refusal.
+   */
+  function authenticateRequest(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
+    // Unknown routes fall through to the 404 handler whether or not the caller is logged in.
+    if (!request.url.startsWith("/api/")) return;
+    // Read once: Fastify builds this object anew on every read.
+    const route = request.routeOptions;
+    if (route.url === undefined) return;
+    const config = route.config;
+    const bearer = config.auth === "none" ? undefined : bearerCredential(request.headers.authorization);
+    if (bearer !== undefined) return bearerRequest(request, reply, route, bearer);
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) {
+      const cached = deps.sessions.authenticateCached(token);
+      if (cached === undefined)
+        return deps.sessions.authenticate(token).then((session) => {
+          request.session = session;
+          return sessionChecks(request, config);
+        });
+      request.session = cached ?? undefined;
+    }
+    return sessionChecks(request, config);
+  }
+
+  // A callback hook: a request decided from the caches passes without a promise or a microtask.
+  app.addHook("onRequest", (request, reply, done) => {
+    let pending: void | Promise<void>;
+    try {
+      pending = authenticateRequest(request, reply);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (pending) pending.then(() => done(), done);
+    else done();
   });
 }

@@ -13,10 +13,16 @@ export function createAccountCache<T>(invalidator: Invalidator, ttlMs = 30_000) 
     if (message === "*") entries.clear();
     else if (message.startsWith("acct:")) entries.delete(message.slice(5));
   });
+  const peek = (accountId: string): T | undefined => {
+    const hit = invalidator.healthy() ? entries.get(accountId) : undefined;
+    return hit && Date.now() - hit.at <= ttlMs ? hit.value : undefined;
+  };
   return {
+    /** The cached value without waiting; undefined when only a load can tell. */
+    peek,
     async get(accountId: string, load: () => Promise<T>): Promise<T> {
-      const hit = invalidator.healthy() ? entries.get(accountId) : undefined;
-      if (hit && Date.now() - hit.at <= ttlMs) return hit.value;
+      const hit = peek(accountId);
+      if (hit !== undefined) return hit;
       const startedAt = generation;
       const value = await load();
       if (invalidator.healthy() && startedAt === generation)

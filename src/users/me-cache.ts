@@ -81,10 +81,23 @@ export function createMeCache(invalidator: Invalidator, options = { maxEntries: 
 
   const fresh = (cachedAt: number) => Date.now() - cachedAt <= options.ttlMs;
 
+  const cachedMe = (userId: string): Me | undefined => {
+    const hit = invalidator.healthy() ? views.get(userId) : undefined;
+    return hit && fresh(hit.cachedAt) ? hit.me : undefined;
+  };
+  const cachedClosure = (accountId: string): ClosureEntry | undefined => {
+    const hit = invalidator.healthy() ? closures.get(accountId) : undefined;
+    return hit && fresh(hit.cachedAt) ? hit : undefined;
+  };
+
   return {
+    /** The cached view without waiting; undefined when only a load can tell. */
+    cachedMe,
+    /** The cached closure date (`deleteAt`, null for none) without waiting; undefined when not cached. */
+    cachedClosure,
     async me(userId: string, load: () => Promise<Me>): Promise<Me> {
-      const hit = invalidator.healthy() ? views.get(userId) : undefined;
-      if (hit && fresh(hit.cachedAt)) return hit.me;
+      const hit = cachedMe(userId);
+      if (hit) return hit;
       const startedAt = generation;
       const me = await load();
       if (!invalidator.healthy() || startedAt !== generation) return me;
@@ -103,8 +116,8 @@ export function createMeCache(invalidator: Invalidator, options = { maxEntries: 
     },
 
     async closureDeleteAt(accountId: string, load: () => Promise<string | null>): Promise<string | null> {
-      const hit = invalidator.healthy() ? closures.get(accountId) : undefined;
-      if (hit && fresh(hit.cachedAt)) return hit.deleteAt;
+      const hit = cachedClosure(accountId);
+      if (hit) return hit.deleteAt;
       const startedAt = generation;
       const deleteAt = await load();
       if (!invalidator.healthy() || startedAt !== generation) return deleteAt;

@@ -51,7 +51,12 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
       config: duringPasswordChange,
       schema: { tags: ["me"], summary: "Your profile", response: { 200: Type.Ref("Me") } },
     },
-    async (request) => meView(await users.getMe(sessionOf(request).userId)),
+    // Not async: a cached profile answers without waiting.
+    (request) => {
+      const userId = sessionOf(request).userId;
+      const cached = users.cachedMe(userId);
+      return cached ? meView(cached) : users.getMe(userId).then(meView);
+    },
   );
 
   app.patch(

@@ -60,6 +60,8 @@ export function createUsersService(deps: {
 
   return {
     getMe,
+    /** The cached view of `getMe` without waiting (the warm path of GET /me and /session); else undefined. */
+    cachedMe: (userId: string): Me | undefined => cache?.cachedMe(userId),
 
     async updateProfile(
       actor: Actor & { id: string },
