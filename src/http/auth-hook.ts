@@ -171,12 +171,16 @@ export function registerAuthHook(
     const session = request.session;
     if (!session) throw new AppError("unauthenticated", "Log in to continue");
     if (UNSAFE.has(request.method)) assertCsrf(request, deps.secret);
+    const pathAccountId = (request.params as { account_id?: string } | undefined)?.account_id;
+    const checkActive = !config.allowOutsideIpAllowlist;
+    // No list applies (GET /session, the account list…): the client's address is not even worked out.
+    if (!pathAccountId && !(checkActive && session.accountId)) return sessionDeadlines(session, config);
     const allowlistCheck = {
       userId: session.userId,
       activeAccountId: session.accountId,
-      pathAccountId: (request.params as { account_id?: string } | undefined)?.account_id,
+      pathAccountId,
       ip: request.ip,
-      checkActive: !config.allowOutsideIpAllowlist,
+      checkActive,
     };
     if (deps.ipAllowlist.checkCached(allowlistCheck)) return sessionDeadlines(session, config);
     return deps.ipAllowlist.assertRequest(allowlistCheck).then(() => sessionDeadlines(session, config));
