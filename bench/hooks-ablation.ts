@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import fastifyCookie from "@fastify/cookie";
+import { Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import pino from "pino";
 import { buildApp, loggerOptions } from "../src/app.js";
@@ -157,7 +158,11 @@ targets.push({
 
 // The floor of GET /session: every step's hook, the cookie looked up in a Map, Gatehouse's own answer
 // (the same bytes) serialised through the same response schema.
-const state = await (await fetch(`${base}/api/v1/session`, { headers: { cookie } })).json();
+const state = (await (await fetch(`${base}/api/v1/session`, { headers: { cookie } })).json()) as {
+  account_id: string;
+  csrf_token: string;
+  user: { id: string };
+};
 const floor = await withSteps(steps.length);
 floor.addSchema(MeSchema);
 const sessionsByToken = new Map([[cookie.split("=")[1] as string, state]]);
@@ -201,6 +206,51 @@ targets.push({
   target: { url: `${await listen(withAuth)}/api/v1/session`, headers: { cookie } },
 });
 
+// POST /api/v1/authz/check (one check, about the caller) in Gatehouse, and its floor: the same hooks,
+// the same JSON body through the same body schema, the CSRF header compared, a fixed answer.
+const check = JSON.stringify({
+  account_id: state.account_id,
+  user_id: state.user.id,
+  permission: "members:read",
+});
+const postHeaders = { cookie, "x-csrf-token": state.csrf_token, "content-type": "application/json" };
+targets.push({
+  label: "Gatehouse POST /api/v1/authz/check, one check (cookie)",
+  target: { url: `${base}/api/v1/authz/check`, method: "POST", headers: postHeaders, body: check },
+});
+const postFloor = await withSteps(steps.length);
+const CheckBody = Type.Object(
+  {
+    account_id: Type.String({ minLength: 1, maxLength: 64 }),
+    user_id: Type.String({ minLength: 1, maxLength: 64 }),
+    permission: Type.String({ minLength: 1, maxLength: 80 }),
+  },
+  { additionalProperties: false },
+);
+postFloor.post(
+  "/api/v1/authz/check",
+  {
+    schema: {
+      body: CheckBody,
+      response: { 200: Type.Object({ allowed: Type.Boolean(), reason: Type.String() }) },
+    },
+  },
+  async (request) => {
+    if (!sessionsByToken.has(request.cookies.gatehouse_session ?? "")) throw new Error("unknown cookie");
+    if (request.headers["x-csrf-token"] !== state.csrf_token) throw new Error("wrong CSRF token");
+    return { allowed: true, reason: "granted" };
+  },
+);
+targets.push({
+  label: "floor of the check: the same hooks, the body through its schema, a fixed answer",
+  target: {
+    url: `${await listen(postFloor)}/api/v1/authz/check`,
+    method: "POST",
+    headers: postHeaders,
+    body: check,
+  },
+});
+
 const generator = loadGenerator();
 const results = new Map<string, Array<{ rps: number; cpu: number }>>();
 for (const { target } of targets)
@@ -240,7 +290,14 @@ console.log(
     ...rows,
   ].join("\n"),
 );
-await Promise.all([bare.close(), floor.close(), withAuth.close(), gatehouse.close(), services.jobs.stop()]);
+await Promise.all([
+  bare.close(),
+  floor.close(),
+  withAuth.close(),
+  postFloor.close(),
+  gatehouse.close(),
+  services.jobs.stop(),
+]);
 await services.close();
 await database.close();
 process.exit(0);

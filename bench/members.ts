@@ -1,5 +1,5 @@
 // Member list with 50,000 members in one account, against a bare Fastify route measured in the same run.
-// Usage: npm run bench:members [-- --seconds 5 --members 50000 --only q]   (PostgreSQL too when TEST_DATABASE_URL is set)
+// Usage: npm run bench:members [-- --seconds 5 --members 50000 --connections 4 --only q]   (PostgreSQL too when TEST_DATABASE_URL is set)
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { measure as load, startServer } from "./lib.js";
@@ -8,6 +8,8 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
     members: { type: "string", default: "50000" },
+    // Requests in flight at once: 1 gives each page's own latency; 4 (the default) adds queueing.
+    connections: { type: "string", default: "4" },
     // A substring of the variant labels to run (while working on one of them).
     only: { type: "string", default: "" },
     // sqlite | postgres: one database only.
@@ -17,7 +19,9 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const memberCount = Number(values.members);
 
-const measure = (url: string, headers: Record<string, string> = {}) => load({ url, headers }, seconds, 4);
+const connections = Number(values.connections);
+const measure = (url: string, headers: Record<string, string> = {}) =>
+  load({ url, headers }, seconds, connections);
 
 /** The user id seedMembers gives member `i`. */
 const seededId = (i: number) => `usr_bench${String(i).padStart(17, "0")}`;
@@ -138,7 +142,7 @@ for (const [name, extra] of databases) {
 
 console.log(
   [
-    `Run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ${memberCount} members in one account, ${seconds} s per row after a 1 s warm-up, autocannon with 4 connections; load average at the end ${loadavg()
+    `Run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ${memberCount} members in one account, ${seconds} s per row after a 1 s warm-up, autocannon with ${connections} connection${connections === 1 ? "" : "s"}; load average at the end ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}.`,
     "",
