@@ -1,6 +1,6 @@
 import type { Db } from "../db/database.js";
 import { isApiKeyId } from "../lib/ids.js";
-import { type AccessCache, holds } from "../roles/access.js";
+import { type Access, type AccessCache, holds } from "../roles/access.js";
 
 export type AuthzCheck = { account_id: string; user_id: string; permission: string };
 export type AuthzResult = {
@@ -16,16 +16,26 @@ export type AuthzResult = {
 export function createAuthzService(deps: { db: Db; access: AccessCache }) {
   const { db, access } = deps;
 
-  async function decide(check: AuthzCheck): Promise<AuthzResult> {
-    // The question is about people; an API key is not a member of anything.
-    if (isApiKeyId(check.user_id)) return { allowed: false, reason: "not_member" };
-    const found = await access.get(db, check.account_id, check.user_id);
+  function verdict(found: Access | undefined, permission: string): AuthzResult {
     if (!found) return { allowed: false, reason: "not_member" };
     // Suspended by the account, or deactivated: the user turned their own login off.
     if (found.status !== "active") return { allowed: false, reason: found.status };
-    return holds(found, check.permission)
+    return holds(found, permission)
       ? { allowed: true, reason: "granted" }
       : { allowed: false, reason: "missing_permission" };
+  }
+
+  async function decide(check: AuthzCheck): Promise<AuthzResult> {
+    // The question is about people; an API key is not a member of anything.
+    if (isApiKeyId(check.user_id)) return { allowed: false, reason: "not_member" };
+    return verdict(await access.get(db, check.account_id, check.user_id), check.permission);
+  }
+
+  /** `decide` from the cache alone; undefined when only the database can tell. */
+  function decideCached(check: AuthzCheck): AuthzResult | undefined {
+    if (isApiKeyId(check.user_id)) return { allowed: false, reason: "not_member" };
+    const found = access.cachedUser(check.account_id, check.user_id);
+    return found === undefined ? undefined : verdict(found ?? undefined, check.permission);
   }
 
   return {
@@ -42,6 +52,30 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
      * A caller may ask about themselves, or about anyone in accounts where they can read members. An API
      * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
      */
+    /**
+     * `check` from the caches alone, without waiting (a warm check costs no promise); undefined when any
+     * answer needs the database — then `check` decides them all. Only for a user asking (an API key's
+     * grant is cached elsewhere).
+     */
+    checkCached(callerId: string, checks: AuthzCheck[]): AuthzResult[] | undefined {
+      if (isApiKeyId(callerId)) return undefined;
+      const results: AuthzResult[] = [];
+      for (const check of checks) {
+        if (check.user_id !== callerId) {
+          const caller = access.cachedUser(check.account_id, callerId);
+          if (caller === undefined) return undefined;
+          if (!(caller?.status === "active" && holds(caller, "members:read"))) {
+            results.push({ allowed: false, reason: "not_member" });
+            continue;
+          }
+        }
+        const result = decideCached(check);
+        if (!result) return undefined;
+        results.push(result);
+      }
+      return results;
+    },
+
     async check(callerId: string, checks: AuthzCheck[]): Promise<AuthzResult[]> {
       const visible = new Map<string, boolean>();
       const results: AuthzResult[] = [];

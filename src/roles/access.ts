@@ -170,6 +170,15 @@ export function createAccessCache(
   return {
     /** A user's (`usr_…`) or an API key's (`key_…`) access to the account; undefined: none. */
     get,
+    /**
+     * A user's access from the cache alone, without waiting: null when cached as none, undefined when
+     * only `get` can tell (not cached, or an API key, whose grant has a cache of its own).
+     */
+    cachedUser(accountId: string, userId: string): Access | null | undefined {
+      if (isApiKeyId(userId)) return undefined;
+      const hit = invalidator.healthy() ? entries.get(`${accountId}|${userId}`) : undefined;
+      return hit && Date.now() - hit.cachedAt <= options.ttlMs ? hit.access : undefined;
+    },
     /** Inside the changing transaction: other processes hear it at commit; this one drops it after. */
     async publishAccountChange(
       trx: Executor,

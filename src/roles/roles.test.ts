@@ -163,6 +163,40 @@ describe.each(testDialects())("roles, teams and authz on %s", (dialect) => {
     expect((await root.client.post("/api/v1/authz/check", { checks: [] })).statusCode).toBe(400);
   });
 
+  it("answers a warm check from the access cache alone, and waits for the database again after a change", async () => {
+    const root = await signUpAndLogin(t, { email: "warm-authz@example.com" });
+    const member = await addMember(t, root, { email: "warm-authz-member@example.com", roleKey: "developer" });
+    const checks = [
+      { account_id: root.accountId, user_id: member.userId, permission: "members:read" },
+      { account_id: root.accountId, user_id: root.userId, permission: "account:close" },
+    ];
+    const authz = t.services.authz;
+    // Cold (the member's addition dropped the account's entries): only the database can tell.
+    expect(authz.checkCached(root.userId, checks)).toBeUndefined();
+    const answered = await authz.check(root.userId, checks);
+    expect(authz.checkCached(root.userId, checks)).toEqual(answered);
+    expect(answered).toEqual([
+      { allowed: true, reason: "granted" },
+      { allowed: true, reason: "granted" },
+    ]);
+    // Suspending the member drops the account's entries: no stale answer from the cache.
+    const suspended = await root.client.post(
+      `/api/v1/accounts/${root.accountId}/members/${member.userId}/suspend`,
+      {},
+    );
+    expect(suspended.statusCode).toBe(200);
+    expect(authz.checkCached(root.userId, checks)).toBeUndefined();
+    expect((await root.client.post("/api/v1/authz/check", { checks })).body.results).toEqual([
+      { allowed: false, reason: "suspended" },
+      { allowed: true, reason: "granted" },
+    ]);
+    // Warm again: the same answer without waiting.
+    expect(authz.checkCached(root.userId, checks)).toEqual([
+      { allowed: false, reason: "suspended" },
+      { allowed: true, reason: "granted" },
+    ]);
+  });
+
   it("gives team members the union of their role and the team's role; deletes a team with reassignment", async () => {
     const root = await signUpAndLogin(t, { email: "teams@example.com" });
     const roles = Object.fromEntries(
