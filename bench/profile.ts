@@ -1,7 +1,7 @@
 // A CPU profile of one hot endpoint under load, summed by where the time goes.
 // Usage: npx tsx bench/profile.ts -- --endpoint session|me|authz|healthz|login --db sqlite|postgres --seconds 10
 //   [--connections 10] [--top 15]
-// The server is bench/servers.ts `gatehouse` (production mode, LOG_LEVEL=info so request logging is
+// The server is bench/servers.ts `gatehouse` (production mode, LOG_LEVEL=info unless set, so request logging is
 // counted) in a child process under `node --cpu-prof`; the load generator is wrk (/usr/bin/wrk).
 // PostgreSQL: PROFILE_DATABASE_URL, else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
 // the server's schema is dropped at the end.
