@@ -15,7 +15,7 @@ import fastifyCookie from "@fastify/cookie";
 import { Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import pino from "pino";
-import { buildApp, loggerOptions } from "../src/app.js";
+import { authHookDependencies, buildApp, loggerOptions } from "../src/app.js";
 import { sessionStateFor } from "../src/auth/session-response.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
@@ -180,15 +180,7 @@ targets.push({
 // (the session cache, the state built from the cached profile), without Gatehouse's other routes.
 const withAuth = await withSteps(steps.length);
 withAuth.addSchema(MeSchema);
-registerAuthHook(withAuth, {
-  sessions: services.sessions,
-  apiKeys: services.keyAuthentication,
-  keyRateLimit: services.keyRateLimit,
-  secret: config.secretKey,
-  now: services.clock.now,
-  ipAllowlist: services.ipAllowlist,
-  accessTokens: services.oidcAccessTokens,
-});
+registerAuthHook(withAuth, authHookDependencies(config, services));
 withAuth.get(
   "/api/v1/session",
   {

@@ -121,6 +121,19 @@ function registerAccessLog(app: FastifyInstance) {
     });
 }
 
+/** What the auth hook reads, from the composition root (the benchmarks build the hook the same way). */
+export function authHookDependencies(config: Config, services: Services) {
+  return {
+    sessions: services.sessions,
+    apiKeys: services.keyAuthentication,
+    keyRateLimit: services.keyRateLimit,
+    secret: config.secretKey,
+    now: services.clock.now,
+    ipAllowlist: services.ipAllowlist,
+    accessTokens: services.oidcAccessTokens,
+  };
+}
+
 /** Accepts a caller's request id when it is a sane token, so ids can be followed across services. */
 function requestId(header: string | string[] | undefined): string {
   return typeof header === "string" && /^[\w.:-]{1,64}$/.test(header) ? header : randomUUID();
@@ -207,15 +220,7 @@ export async function buildApp(
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
 
-  registerAuthHook(app, {
-    sessions: services.sessions,
-    apiKeys: services.keyAuthentication,
-    keyRateLimit: services.keyRateLimit,
-    secret: config.secretKey,
-    now: services.clock.now,
-    ipAllowlist: services.ipAllowlist,
-    accessTokens: services.oidcAccessTokens,
-  });
+  registerAuthHook(app, authHookDependencies(config, services));
   registerKeyUsageHook(app, services);
   registerDeviceCookie(app, config);
   registerAnonymousWriteLimits(app, services.rateLimiter);
