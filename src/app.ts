@@ -92,7 +92,8 @@ function levelEnabled(log: FastifyBaseLogger, level: "info" | "debug"): boolean 
 function registerAccessLog(app: FastifyInstance) {
   if (!levelEnabled(app.log, "info")) return;
   app.addHook("onResponse", (request, reply, done) => {
-    const url = request.url;
+    // The URL as it arrived: the OIDC mount rewrites the raw request's URL for the provider.
+    const url = request.originalUrl;
     const query = url.indexOf("?");
     // Through the server's logger with the id as a field (the same line a request child writes):
     // request.log is made only when something else logs (see request-logger.ts).

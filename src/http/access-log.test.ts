@@ -36,12 +36,15 @@ describe.each(testDialects())("the access log on %s", (dialect) => {
 
   it("writes one line per request with its id, method, path, status, time and address", async () => {
     const before = lines.length;
-    for (const url of ["/healthz", "/api/v1/session", "/api/v1/no-such-thing?x=1"]) await app.inject({ url });
+    for (const url of ["/healthz", "/api/v1/session", "/api/v1/no-such-thing?x=1", "/oidc/jwks"])
+      await app.inject({ url });
     const written = lines.slice(before);
     expect(written.map((l) => [l.msg, l.method, l.url, l.status])).toEqual([
       ["request completed", "GET", "/healthz", 200],
       ["request completed", "GET", "/api/v1/session", 401],
       ["request completed", "GET", "/api/v1/no-such-thing", 404],
+      // As it arrived, though the OIDC mount hands the provider "/jwks".
+      ["request completed", "GET", "/oidc/jwks", 200],
     ]);
     for (const line of written) {
       expect(line.reqId).toEqual(expect.any(String));

@@ -47,7 +47,8 @@ describe.each(testDialects())("middleware with Gatehouse's own tokens on %s", (d
   beforeAll(async () => {
     ({ t, url } = await startGatehouse(dialect, { PERMISSIONS: "flows:deploy=Deploy flows" }));
     // The SDK fetches the JWKS itself (jose), past `fetch`: count what reaches Gatehouse's own /oidc/jwks.
-    t.app.server.on("request", (request: IncomingMessage) => {
+    // Before Fastify's own listener: the OIDC mount rewrites the URL it hands the provider.
+    t.app.server.prependListener("request", (request: IncomingMessage) => {
       if (request.url?.startsWith("/oidc/jwks")) jwksFetches++;
     });
     owner = await signUpAndLogin(t, { email: "tokens-owner@example.com", account: "Flows Co" });
