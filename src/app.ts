@@ -39,7 +39,7 @@ import {
   sendProblem,
 } from "./http/error-handler.js";
 import { recordRoutes, registerNotFoundHandler } from "./http/not-found.js";
-import { lazyChildLoggerFactory } from "./http/request-logger.js";
+import { lazyChildLoggerFactory, levelEnabled } from "./http/request-logger.js";
 import { MeSchema, PasswordPolicySchema, ProblemSchema } from "./http/schemas.js";
 import { registerSecurityHeaders, securityHeaderSets } from "./http/security-headers.js";
 import { createValidatorCompiler, registerControlCharacterGuard } from "./http/validation.js";
@@ -79,17 +79,12 @@ export function loggerOptions(config: Config): FastifyServerOptions["logger"] {
   };
 }
 
-/** pino's check; a disabled logger (logger: false) has none. */
-function levelEnabled(log: FastifyBaseLogger, level: "info" | "debug"): boolean {
-  const check = (log as Partial<{ isLevelEnabled(level: string): boolean }>).isLevelEnabled;
-  return typeof check === "function" && check.call(log, level);
-}
-
 /**
  * One access-log line per request, at its answer; none when the level is above info. Plain fields,
  * never the request object: no header and no query string (tokens in mailed links) can reach the log.
  */
 function registerAccessLog(app: FastifyInstance) {
+  // No access log without a logger (logger: false) or above info.
   if (!levelEnabled(app.log, "info")) return;
   app.addHook("onResponse", (request, reply, done) => {
     // The URL as it arrived: the OIDC mount rewrites the raw request's URL for the provider.

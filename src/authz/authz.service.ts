@@ -16,6 +16,11 @@ export type AuthzResult = {
 export function createAuthzService(deps: { db: Db; access: AccessCache }) {
   const { db, access } = deps;
 
+  /** Whether a caller may ask about other users of the account: an active member who can read members. */
+  function mayAskAboutOthers(caller: Access | undefined): boolean {
+    return caller?.status === "active" && holds(caller, "members:read");
+  }
+
   function verdict(found: Access | undefined, permission: string): AuthzResult {
     if (!found) return { allowed: false, reason: "not_member" };
     // Suspended by the account, or deactivated: the user turned their own login off.
@@ -49,10 +54,6 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
       return results;
     },
     /**
-     * A caller may ask about themselves, or about anyone in accounts where they can read members. An API
-     * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
-     */
-    /**
      * `check` from the caches alone, without waiting (a warm check costs no promise); undefined when any
      * answer needs the database — then `check` decides them all. Only for a user asking (an API key's
      * grant is cached elsewhere).
@@ -64,7 +65,7 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
         if (check.user_id !== callerId) {
           const caller = access.cachedUser(check.account_id, callerId);
           if (caller === undefined) return undefined;
-          if (!(caller?.status === "active" && holds(caller, "members:read"))) {
+          if (!mayAskAboutOthers(caller ?? undefined)) {
             results.push({ allowed: false, reason: "not_member" });
             continue;
           }
@@ -76,6 +77,10 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
       return results;
     },
 
+    /**
+     * A caller may ask about themselves, or about anyone in accounts where they can read members. An API
+     * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
+     */
     async check(callerId: string, checks: AuthzCheck[]): Promise<AuthzResult[]> {
       const visible = new Map<string, boolean>();
       const results: AuthzResult[] = [];
@@ -83,8 +88,7 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
         if (check.user_id !== callerId) {
           let may = visible.get(check.account_id);
           if (may === undefined) {
-            const caller = await access.get(db, check.account_id, callerId);
-            may = caller?.status === "active" && holds(caller, "members:read");
+            may = mayAskAboutOthers(await access.get(db, check.account_id, callerId));
             visible.set(check.account_id, may);
           }
           if (!may) {

@@ -4,11 +4,14 @@ type Bindings = Record<string, unknown>;
 type ChildOptions = { level?: string };
 type LevelName = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 
-/** pino's check; a logger without one (a test double) counts every level as enabled. */
-function enabled(log: FastifyBaseLogger, level: LevelName): boolean {
+/** pino's check; undefined for a logger without one (Fastify's null logger, a test double). */
+export function levelEnabled(log: FastifyBaseLogger, level: LevelName): boolean | undefined {
   const check = (log as Partial<{ isLevelEnabled(level: string): boolean }>).isLevelEnabled;
-  return typeof check !== "function" || check.call(log, level);
+  return typeof check === "function" ? check.call(log, level) : undefined;
 }
+
+/** For writing: a logger that cannot tell is written to. */
+const enabled = (log: FastifyBaseLogger, level: LevelName) => levelEnabled(log, level) ?? true;
 
 /**
  * `request.log`, made into a pino child (with the request id) only when a line at an enabled level is
