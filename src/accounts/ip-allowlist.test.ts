@@ -337,22 +337,27 @@ describe.each(testDialects())("IP allowlist (%s)", (dialect) => {
     const root = await signUpAndLogin(t, { email: "ipa-cached@example.com" });
     const guard = t.services.ipAllowlist;
     const check = (ip: string) => ({
+      userId: root.userId,
       activeAccountId: root.accountId,
       pathAccountId: root.accountId,
       ip,
       checkActive: true,
     });
     await root.client.patch(security(root.accountId), { ip_allowlist: ["127.0.0.1"] });
-    // Saving dropped the cached list: only assertRequest (the database) can tell now.
-    expect(guard.checkCached(check("127.0.0.1"))).toBe(false);
-    await guard.assertRequest({ userId: root.userId, ...check("127.0.0.1") });
-    expect(guard.checkCached(check("127.0.0.1"))).toBe(true);
-    expect(() => guard.checkCached(check("198.51.100.99"))).toThrow(/not allowed/);
+    // Saving dropped the cached list: only the database can tell now.
+    const loading = guard.assertRequest(check("127.0.0.1"));
+    expect(loading).toBeInstanceOf(Promise);
+    await loading;
+    // Cached: decided at once, a pass returning nothing and a refusal thrown, neither a promise.
+    expect(guard.assertRequest(check("127.0.0.1"))).toBeUndefined();
+    expect(() => guard.assertRequest(check("198.51.100.99"))).toThrow(/not allowed/);
     // Another account in the path with a list of its own depends on the caller's membership: not decided.
     const other = await signUpAndLogin(t, { email: "ipa-cached-other@example.com" });
     await other.client.patch(security(other.accountId), { ip_allowlist: ["127.0.0.1"] });
     await guard.allows(other.accountId, "127.0.0.1");
-    expect(guard.checkCached({ ...check("127.0.0.1"), pathAccountId: other.accountId })).toBe(false);
+    const elsewhere = guard.assertRequest({ ...check("127.0.0.1"), pathAccountId: other.accountId });
+    expect(elsewhere).toBeInstanceOf(Promise);
+    await elsewhere;
   });
 
   it("with several accounts: starts in one that allows the IP, refuses a requested blocked one and switching to it", async () => {

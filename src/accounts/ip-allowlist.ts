@@ -3,6 +3,7 @@ import type { Invalidator } from "../auth/session-cache.js";
 import type { Executor } from "../db/database.js";
 import { AppError, type FieldError } from "../http/errors.js";
 import { createAccountCache } from "../lib/account-cache.js";
+import { andThen, type MaybePromise } from "../lib/maybe-async.js";
 import type { AccessCache } from "../roles/access.js";
 import type { AccountsRepository } from "./accounts.repository.js";
 
@@ -163,50 +164,41 @@ export function createIpAllowlistGuard(deps: {
     const account = await deps.accounts.findById(executor, accountId);
     return compileAllowlist(account?.settings.ip_allowlist ?? []);
   };
-  const allows = async (accountId: string, ip: string | null | undefined): Promise<boolean> =>
-    (await cache.get(accountId, () => load(deps.db, accountId))).allows(ip);
+  const listOf = (accountId: string) => cache.get(accountId, () => load(deps.db, accountId));
   return {
     /** Cached; for the per-request check. */
-    allows,
+    async allows(accountId: string, ip: string | null | undefined): Promise<boolean> {
+      return (await listOf(accountId)).allows(ip);
+    },
     /**
      * Every session request: the session's active account (unless `checkActive` is off: logout, the
      * account list, switching away) and the account in the path must allow the IP. The path account
-     * counts only for its active members: everyone else gets the route's usual 404.
+     * counts only for its active members: everyone else gets the route's usual 404. Decided at once when
+     * the lists it needs are cached (the warm path of every request: returns or throws without a
+     * promise), else a promise; refuses with IpNotAllowedError.
      */
-    async assertRequest(input: {
+    assertRequest(input: {
       userId: string;
       activeAccountId: string | null;
       pathAccountId: string | undefined;
       ip: string | null | undefined;
       checkActive: boolean;
-    }): Promise<void> {
+    }): MaybePromise<void> {
       const { activeAccountId, pathAccountId, ip } = input;
-      if (input.checkActive && activeAccountId && !(await allows(activeAccountId, ip)))
-        throw new IpNotAllowedError(ip);
-      if (!pathAccountId || (input.checkActive && pathAccountId === activeAccountId)) return;
-      if ((await cache.get(pathAccountId, () => load(deps.db, pathAccountId))).empty) return;
-      const member = await deps.access.get(deps.db, pathAccountId, input.userId);
-      if (member?.status === "active" && !(await allows(pathAccountId, ip))) throw new IpNotAllowedError(ip);
-    },
-    /**
-     * `assertRequest` from the caches alone, for the warm path of every request: true when it passed,
-     * IpNotAllowedError when it did not, false when only `assertRequest` can tell (an allowlist not
-     * cached, or a path account whose list depends on the caller's membership).
-     */
-    checkCached(input: {
-      activeAccountId: string | null;
-      pathAccountId: string | undefined;
-      ip: string | null | undefined;
-      checkActive: boolean;
-    }): boolean {
-      const { activeAccountId, pathAccountId, ip } = input;
-      if (input.checkActive && activeAccountId) {
-        const list = cache.peek(activeAccountId);
-        if (!list) return false;
+      const pathAccount = (): MaybePromise<void> => {
+        if (!pathAccountId || (input.checkActive && pathAccountId === activeAccountId)) return;
+        return andThen(listOf(pathAccountId), (list) => {
+          if (list.empty) return;
+          return andThen(deps.access.get(deps.db, pathAccountId, input.userId), (member) => {
+            if (member?.status === "active" && !list.allows(ip)) throw new IpNotAllowedError(ip);
+          });
+        });
+      };
+      if (!(input.checkActive && activeAccountId)) return pathAccount();
+      return andThen(listOf(activeAccountId), (list) => {
         if (!list.allows(ip)) throw new IpNotAllowedError(ip);
-      }
-      if (!pathAccountId || (input.checkActive && pathAccountId === activeAccountId)) return true;
-      return cache.peek(pathAccountId)?.empty === true;
+        return pathAccount();
+      });
     },
     /** Read through `executor` (inside a transaction: what it sees), never cached. */
     async allowsFresh(executor: Executor, accountId: string, ip: string | null | undefined) {

@@ -3,6 +3,7 @@ import { closureDeleteAt } from "../closure/closure-guard.js";
 import type { Config } from "../config.js";
 import { csrfTokenOf, SESSION_COOKIE } from "../http/auth-hook.js";
 import { meView, sessionInfoView } from "../http/views.js";
+import { andThen, type MaybePromise } from "../lib/maybe-async.js";
 import type { Services } from "../services.js";
 import type { Me } from "../users/users.service.js";
 import type { Session } from "./sessions.repository.js";
@@ -29,21 +30,17 @@ export function sessionStateFor(
   services: Services,
   config: Config,
   session: Session,
-): SessionState | Promise<SessionState> {
-  const me = services.users.cachedMe(session.userId);
-  const closure = session.accountId ? services.meCache.cachedClosure(session.accountId) : { deleteAt: null };
-  if (me && closure) return sessionState(config, session, me, closure.deleteAt);
-  return (async () =>
-    sessionState(
-      config,
-      session,
-      await services.users.getMe(session.userId),
-      session.accountId ? await closureDeleteAtCached(services, session.accountId) : null,
-    ))();
-}
-
-function closureDeleteAtCached(services: Services, accountId: string) {
-  return services.meCache.closureDeleteAt(accountId, () => closureDeleteAt(services.db, accountId));
+): MaybePromise<SessionState> {
+  const { accountId } = session;
+  // One after the other: a second load started alongside would reject unobserved if the first failed.
+  return andThen(services.users.getMe(session.userId), (me) =>
+    andThen(
+      accountId
+        ? services.meCache.closureDeleteAt(accountId, () => closureDeleteAt(services.db, accountId))
+        : null,
+      (deleteAt) => sessionState(config, session, me, deleteAt),
+    ),
+  );
 }
 
 export function setSessionCookie(reply: FastifyReply, config: Config, token: string, session: Session) {

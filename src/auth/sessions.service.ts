@@ -6,6 +6,7 @@ import { AppError } from "../http/errors.js";
 import { addSeconds, type Clock } from "../lib/clock.js";
 import { hashToken, newSecretToken } from "../lib/crypto.js";
 import { newId } from "../lib/ids.js";
+import type { MaybePromise } from "../lib/maybe-async.js";
 import type { Invalidator, SessionCache } from "./session-cache.js";
 import type { Session, SessionsRepository } from "./sessions.repository.js";
 
@@ -88,10 +89,10 @@ export function createSessionsService(deps: {
   }
 
   /**
-   * `authenticate`'s warm path, without waiting: the live session cached under this cookie value, null
-   * when the token is refused, undefined when only the database can tell. Records a visit alike.
+   * `authenticate`'s warm path: the live session cached under this cookie value, null when the token is
+   * refused, undefined when only the database can tell. Records a visit alike.
    */
-  function authenticateCached(token: string): Session | null | undefined {
+  function fromCache(token: string): Session | null | undefined {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     const session = cache.getByToken(token);
     if (!session) return undefined;
@@ -146,6 +147,29 @@ export function createSessionsService(deps: {
     });
   }
 
+  /** `authenticate` when the cache cannot tell: by the token's hash, from the cache or one indexed query. */
+  async function load(token: string): Promise<Session | undefined> {
+    const now = clock.now();
+    let startedAt = cache.generation();
+    const tokenHash = hashToken(token);
+    let session = cache.get(tokenHash);
+    if (session) cache.set(session, startedAt, token);
+    else {
+      const stored = await sessions.findActiveByTokenHash(db, tokenHash);
+      if (!stored || !isLive(stored, now, STORED_IDLE_GRACE_MS)) return undefined;
+      session = withCsrf(stored);
+      cache.set(session, startedAt, token);
+      // Judged with the grace once; from here on the entry's own deadline counts.
+      if (now.toISOString() >= session.idleExpiresAt) return touch(session, now, startedAt, token);
+    }
+    if (!isLive(session, now)) return undefined;
+    if (now.getTime() - instantsOf(session).lastSeen >= TOUCH_INTERVAL_MS) {
+      startedAt = cache.generation();
+      return touch(session, now, startedAt, token);
+    }
+    return session;
+  }
+
   return {
     async create(
       trx: Executor,
@@ -183,34 +207,14 @@ export function createSessionsService(deps: {
       return { token, session };
     },
 
-    authenticateCached,
-
     /**
-     * Token → live session: from the cache by the raw cookie value (no hashing), else one indexed query.
-     * A visit a minute is recorded in the cached entry at once and written behind (flushTouches).
+     * Token → live session: from the cache by the raw cookie value (no hashing, no promise: the warm path
+     * of every cookie request), else one indexed query. A visit a minute is recorded in the cached entry
+     * at once and written behind (flushTouches).
      */
-    async authenticate(token: string): Promise<Session | undefined> {
-      const cached = authenticateCached(token);
-      if (cached !== undefined) return cached ?? undefined;
-      const now = clock.now();
-      let startedAt = cache.generation();
-      const tokenHash = hashToken(token);
-      let session = cache.get(tokenHash);
-      if (session) cache.set(session, startedAt, token);
-      else {
-        const stored = await sessions.findActiveByTokenHash(db, tokenHash);
-        if (!stored || !isLive(stored, now, STORED_IDLE_GRACE_MS)) return undefined;
-        session = withCsrf(stored);
-        cache.set(session, startedAt, token);
-        // Judged with the grace once; from here on the entry's own deadline counts.
-        if (now.toISOString() >= session.idleExpiresAt) return touch(session, now, startedAt, token);
-      }
-      if (!isLive(session, now)) return undefined;
-      if (now.getTime() - instantsOf(session).lastSeen >= TOUCH_INTERVAL_MS) {
-        startedAt = cache.generation();
-        return touch(session, now, startedAt, token);
-      }
-      return session;
+    authenticate(token: string): MaybePromise<Session | undefined> {
+      const cached = fromCache(token);
+      return cached === undefined ? load(token) : (cached ?? undefined);
     },
 
     flushTouches,

@@ -5,6 +5,7 @@ import { type Db, type Effects, type Executor, type Trx, transact } from "../db/
 import { AppError, type FieldError, invalidFields } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
 import { newId } from "../lib/ids.js";
+import type { MaybePromise } from "../lib/maybe-async.js";
 import type { MailLimits } from "../mail/mail-limits.js";
 import type { MailQueue } from "../mail/mail-queue.js";
 import { mails } from "../mail/templates.js";
@@ -34,7 +35,7 @@ export function createSignupService(deps: {
   mailLimits: MailLimits;
   users: UsersRepository;
   /** The profile as `GET /me` shows it, read through `executor`. */
-  me: (userId: string, executor?: Executor) => Promise<Me>;
+  me: (userId: string, executor?: Executor) => MaybePromise<Me>;
   accountsService: AccountsService;
   emailTokens: EmailTokensRepository;
 }) {

@@ -1,5 +1,6 @@
 import type { Db } from "../db/database.js";
 import { isApiKeyId } from "../lib/ids.js";
+import { andThen, type MaybePromise } from "../lib/maybe-async.js";
 import { type Access, type AccessCache, holds } from "../roles/access.js";
 
 export type AuthzCheck = { account_id: string; user_id: string; permission: string };
@@ -21,8 +22,10 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
     return caller?.status === "active" && holds(caller, "members:read");
   }
 
+  const notMember = (): AuthzResult => ({ allowed: false, reason: "not_member" });
+
   function verdict(found: Access | undefined, permission: string): AuthzResult {
-    if (!found) return { allowed: false, reason: "not_member" };
+    if (!found) return notMember();
     // Suspended by the account, or deactivated: the user turned their own login off.
     if (found.status !== "active") return { allowed: false, reason: found.status };
     return holds(found, permission)
@@ -30,17 +33,31 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
       : { allowed: false, reason: "missing_permission" };
   }
 
-  async function decide(check: AuthzCheck): Promise<AuthzResult> {
+  function decide(check: AuthzCheck): MaybePromise<AuthzResult> {
     // The question is about people; an API key is not a member of anything.
-    if (isApiKeyId(check.user_id)) return { allowed: false, reason: "not_member" };
-    return verdict(await access.get(db, check.account_id, check.user_id), check.permission);
+    if (isApiKeyId(check.user_id)) return notMember();
+    return andThen(access.get(db, check.account_id, check.user_id), (found) =>
+      verdict(found, check.permission),
+    );
   }
 
-  /** `decide` from the cache alone; undefined when only the database can tell. */
-  function decideCached(check: AuthzCheck): AuthzResult | undefined {
-    if (isApiKeyId(check.user_id)) return { allowed: false, reason: "not_member" };
-    const found = access.cachedUser(check.account_id, check.user_id);
-    return found === undefined ? undefined : verdict(found ?? undefined, check.permission);
+  /**
+   * The answers in order: at once when the caches hold every one (a warm check costs no promise), else a
+   * promise, the rest decided one after the other.
+   */
+  function each(checks: AuthzCheck[], answer: (check: AuthzCheck) => MaybePromise<AuthzResult>) {
+    const results: AuthzResult[] = [];
+    for (const [i, check] of checks.entries()) {
+      const result = answer(check);
+      if (result instanceof Promise)
+        return (async () => {
+          results.push(await result);
+          for (const later of checks.slice(i + 1)) results.push(await answer(later));
+          return results;
+        })();
+      results.push(result);
+    }
+    return results;
   }
 
   return {
@@ -48,57 +65,28 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
      * A host product's backend (an OIDC client credentials token, docs/oidc.md) asks about any account:
      * Gatehouse serves that one product's accounts.
      */
-    async checkForClient(checks: AuthzCheck[]): Promise<AuthzResult[]> {
-      const results: AuthzResult[] = [];
-      for (const check of checks) results.push(await decide(check));
-      return results;
-    },
-    /**
-     * `check` from the caches alone, without waiting (a warm check costs no promise); undefined when any
-     * answer needs the database — then `check` decides them all. Only for a user asking (an API key's
-     * grant is cached elsewhere).
-     */
-    checkCached(callerId: string, checks: AuthzCheck[]): AuthzResult[] | undefined {
-      if (isApiKeyId(callerId)) return undefined;
-      const results: AuthzResult[] = [];
-      for (const check of checks) {
-        if (check.user_id !== callerId) {
-          const caller = access.cachedUser(check.account_id, callerId);
-          if (caller === undefined) return undefined;
-          if (!mayAskAboutOthers(caller ?? undefined)) {
-            results.push({ allowed: false, reason: "not_member" });
-            continue;
-          }
-        }
-        const result = decideCached(check);
-        if (!result) return undefined;
-        results.push(result);
-      }
-      return results;
+    checkForClient(checks: AuthzCheck[]): MaybePromise<AuthzResult[]> {
+      return each(checks, decide);
     },
 
     /**
      * A caller may ask about themselves, or about anyone in accounts where they can read members. An API
      * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
      */
-    async check(callerId: string, checks: AuthzCheck[]): Promise<AuthzResult[]> {
-      const visible = new Map<string, boolean>();
-      const results: AuthzResult[] = [];
-      for (const check of checks) {
-        if (check.user_id !== callerId) {
-          let may = visible.get(check.account_id);
-          if (may === undefined) {
-            may = mayAskAboutOthers(await access.get(db, check.account_id, callerId));
-            visible.set(check.account_id, may);
-          }
-          if (!may) {
-            results.push({ allowed: false, reason: "not_member" });
-            continue;
-          }
-        }
-        results.push(await decide(check));
-      }
-      return results;
+    check(callerId: string, checks: AuthzCheck[]): MaybePromise<AuthzResult[]> {
+      // The caller's own access, once per account in the batch.
+      const callers = new Map<string, MaybePromise<Access | undefined>>();
+      const callerIn = (accountId: string) => {
+        if (!callers.has(accountId)) callers.set(accountId, access.get(db, accountId, callerId));
+        return callers.get(accountId);
+      };
+      return each(checks, (check) =>
+        check.user_id === callerId
+          ? decide(check)
+          : andThen(callerIn(check.account_id), (caller) =>
+              mayAskAboutOthers(caller) ? decide(check) : notMember(),
+            ),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@ import { SECRET_PREFIX } from "../api-keys/secrets.js";
 import type { Session } from "../auth/sessions.repository.js";
 import type { SessionsService } from "../auth/sessions.service.js";
 import { hmac, safeEqual } from "../lib/crypto.js";
+import { andThen, type MaybePromise } from "../lib/maybe-async.js";
 import type { AccessTokenVerifier, VerifiedAccessToken } from "../oidc/oidc.access-tokens.js";
 import { sessionRequired } from "./context.js";
 import { AppError, notFound } from "./errors.js";
@@ -166,7 +167,7 @@ export function registerAuthHook(
   }
 
   /** The session's checks; waits only when an allowlist is not cached. */
-  function sessionChecks(request: FastifyRequest, config: Route["config"]): void | Promise<void> {
+  function sessionChecks(request: FastifyRequest, config: Route["config"]): MaybePromise<void> {
     if (config.auth === "none") return;
     const session = request.session;
     if (!session) throw new AppError("unauthenticated", "Log in to continue");
@@ -175,15 +176,14 @@ export function registerAuthHook(
     const checkActive = !config.allowOutsideIpAllowlist;
     // No list applies (GET /session, the account list…): the client's address is not even worked out.
     if (!pathAccountId && !(checkActive && session.accountId)) return sessionDeadlines(session, config);
-    const allowlistCheck = {
+    const allowed = deps.ipAllowlist.assertRequest({
       userId: session.userId,
       activeAccountId: session.accountId,
       pathAccountId,
       ip: request.ip,
       checkActive,
-    };
-    if (deps.ipAllowlist.checkCached(allowlistCheck)) return sessionDeadlines(session, config);
-    return deps.ipAllowlist.assertRequest(allowlistCheck).then(() => sessionDeadlines(session, config));
+    });
+    return andThen(allowed, () => sessionDeadlines(session, config));
   }
 
   /**
@@ -200,16 +200,11 @@ export function registerAuthHook(
     const bearer = config.auth === "none" ? undefined : bearerCredential(request.headers.authorization);
     if (bearer !== undefined) return bearerRequest(request, reply, route, bearer);
     const token = request.cookies[SESSION_COOKIE];
-    if (token) {
-      const cached = deps.sessions.authenticateCached(token);
-      if (cached === undefined)
-        return deps.sessions.authenticate(token).then((session) => {
-          request.session = session;
-          return sessionChecks(request, config);
-        });
-      request.session = cached ?? undefined;
-    }
-    return sessionChecks(request, config);
+    if (!token) return sessionChecks(request, config);
+    return andThen(deps.sessions.authenticate(token), (session) => {
+      request.session = session;
+      return sessionChecks(request, config);
+    });
   }
 
   // A callback hook: a request decided from the caches passes without a promise or a microtask.

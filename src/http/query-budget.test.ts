@@ -48,10 +48,14 @@ describe.each(testDialects())("query budgets on %s", (dialect) => {
   }
 
   it("GET /session and GET /me cost no statement on a warm cache", async () => {
-    const { client } = await owner();
+    const { client, userId } = await owner();
     for (const url of ["/api/v1/session", "/api/v1/me"]) {
       expect(await warmStatements(() => client.get(url)), url).toEqual([]);
     }
+    // Warm, the profile comes at once: the handlers answer without a promise.
+    const me = t.services.users.getMe(userId);
+    expect(me).not.toBeInstanceOf(Promise);
+    expect(me).toMatchObject({ user: { id: userId } });
   });
 
   it("an authorization check costs no statement on a warm cache", async () => {

@@ -1,4 +1,5 @@
 import type { Invalidator } from "../auth/session-cache.js";
+import type { MaybePromise } from "./maybe-async.js";
 
 /**
  * A per-account value (member counts…) cached until anything in the account changes: the same
@@ -13,21 +14,17 @@ export function createAccountCache<T>(invalidator: Invalidator, ttlMs = 30_000) 
     if (message === "*") entries.clear();
     else if (message.startsWith("acct:")) entries.delete(message.slice(5));
   });
-  const peek = (accountId: string): T | undefined => {
-    const hit = invalidator.healthy() ? entries.get(accountId) : undefined;
-    return hit && Date.now() - hit.at <= ttlMs ? hit.value : undefined;
-  };
   return {
-    /** The cached value without waiting; undefined when only a load can tell. */
-    peek,
-    async get(accountId: string, load: () => Promise<T>): Promise<T> {
-      const hit = peek(accountId);
-      if (hit !== undefined) return hit;
+    /** The cached value at once (no promise), else a promise of the loaded one. */
+    get(accountId: string, load: () => Promise<T>): MaybePromise<T> {
+      const hit = invalidator.healthy() ? entries.get(accountId) : undefined;
+      if (hit && Date.now() - hit.at <= ttlMs) return hit.value;
       const startedAt = generation;
-      const value = await load();
-      if (invalidator.healthy() && startedAt === generation)
-        entries.set(accountId, { value, at: Date.now() });
-      return value;
+      return load().then((value) => {
+        if (invalidator.healthy() && startedAt === generation)
+          entries.set(accountId, { value, at: Date.now() });
+        return value;
+      });
     },
     drop(accountId: string) {
       generation++;

@@ -5,6 +5,7 @@ import type { Executor } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import { AppError, notFound } from "../http/errors.js";
 import { isApiKeyId } from "../lib/ids.js";
+import type { MaybePromise } from "../lib/maybe-async.js";
 import { type MemberStatus, memberStatusSql } from "../members/members.repository.js";
 
 /**
@@ -146,39 +147,34 @@ export function createAccessCache(
     } else if (message.startsWith("acct:")) dropAccount(message.slice(5));
   });
 
-  async function get(db: Executor, accountId: string, principalId: string): Promise<Access | undefined> {
-    if (isApiKeyId(principalId)) {
-      const grant = await keys.find(db, accountId, principalId);
-      return grant && keyAccess(grant, await get(db, accountId, grant.createdBy));
-    }
+  /** A user's access at once when cached (no promise), else a load's; an API key's always a promise. */
+  function get(db: Executor, accountId: string, principalId: string): MaybePromise<Access | undefined> {
+    if (isApiKeyId(principalId)) return keyGet(db, accountId, principalId);
     const userId = principalId;
     const key = `${accountId}|${userId}`;
     const hit = invalidator.healthy() ? entries.get(key) : undefined;
     if (hit && Date.now() - hit.cachedAt <= options.ttlMs) return hit.access ?? undefined;
     const startedAt = generation;
-    const access = await loadUserAccess(db, accountId, userId);
-    if (invalidator.healthy() && generation === startedAt) {
-      if (entries.size >= options.maxEntries) entries.clear();
-      entries.set(key, { access: access ?? null, cachedAt: Date.now() });
-      const cached = keysByAccount.get(accountId) ?? new Set<string>();
-      cached.add(key);
-      keysByAccount.set(accountId, cached);
-    }
-    return access;
+    return loadUserAccess(db, accountId, userId).then((access) => {
+      if (invalidator.healthy() && generation === startedAt) {
+        if (entries.size >= options.maxEntries) entries.clear();
+        entries.set(key, { access: access ?? null, cachedAt: Date.now() });
+        const cached = keysByAccount.get(accountId) ?? new Set<string>();
+        cached.add(key);
+        keysByAccount.set(accountId, cached);
+      }
+      return access;
+    });
+  }
+
+  async function keyGet(db: Executor, accountId: string, keyId: string): Promise<Access | undefined> {
+    const grant = await keys.find(db, accountId, keyId);
+    return grant && keyAccess(grant, await get(db, accountId, grant.createdBy));
   }
 
   return {
     /** A user's (`usr_…`) or an API key's (`key_…`) access to the account; undefined: none. */
     get,
-    /**
-     * A user's access from the cache alone, without waiting: null when cached as none, undefined when
-     * only `get` can tell (not cached, or an API key, whose grant has a cache of its own).
-     */
-    cachedUser(accountId: string, userId: string): Access | null | undefined {
-      if (isApiKeyId(userId)) return undefined;
-      const hit = invalidator.healthy() ? entries.get(`${accountId}|${userId}`) : undefined;
-      return hit && Date.now() - hit.cachedAt <= options.ttlMs ? hit.access : undefined;
-    },
     /** Inside the changing transaction: other processes hear it at commit; this one drops it after. */
     async publishAccountChange(
       trx: Executor,

@@ -1,5 +1,6 @@
 import type { Invalidator } from "../auth/session-cache.js";
 import { afterCommitOf, type Executor } from "../db/database.js";
+import type { MaybePromise } from "../lib/maybe-async.js";
 import type { Me } from "./users.service.js";
 
 /**
@@ -81,49 +82,40 @@ export function createMeCache(invalidator: Invalidator, options = { maxEntries: 
 
   const fresh = (cachedAt: number) => Date.now() - cachedAt <= options.ttlMs;
 
-  const cachedMe = (userId: string): Me | undefined => {
-    const hit = invalidator.healthy() ? views.get(userId) : undefined;
-    return hit && fresh(hit.cachedAt) ? hit.me : undefined;
-  };
-  const cachedClosure = (accountId: string): ClosureEntry | undefined => {
-    const hit = invalidator.healthy() ? closures.get(accountId) : undefined;
-    return hit && fresh(hit.cachedAt) ? hit : undefined;
-  };
-
   return {
-    /** The cached view without waiting; undefined when only a load can tell. */
-    cachedMe,
-    /** The cached closure date (`deleteAt`, null for none) without waiting; undefined when not cached. */
-    cachedClosure,
-    async me(userId: string, load: () => Promise<Me>): Promise<Me> {
-      const hit = cachedMe(userId);
-      if (hit) return hit;
+    /** The cached view at once (no promise: the warm path of GET /me and /session), else a load's. */
+    me(userId: string, load: () => Promise<Me>): MaybePromise<Me> {
+      const hit = invalidator.healthy() ? views.get(userId) : undefined;
+      if (hit && fresh(hit.cachedAt)) return hit.me;
       const startedAt = generation;
-      const me = await load();
-      if (!invalidator.healthy() || startedAt !== generation) return me;
-      forgetUser(userId);
-      if (views.size >= options.maxEntries) {
-        const oldest = views.keys().next().value;
-        if (oldest !== undefined) forgetUser(oldest);
-      }
-      views.set(userId, { me, cachedAt: Date.now() });
-      for (const m of me.memberships) {
-        const users = usersByAccount.get(m.accountId) ?? new Set<string>();
-        users.add(userId);
-        usersByAccount.set(m.accountId, users);
-      }
-      return me;
+      return load().then((me) => {
+        if (!invalidator.healthy() || startedAt !== generation) return me;
+        forgetUser(userId);
+        if (views.size >= options.maxEntries) {
+          const oldest = views.keys().next().value;
+          if (oldest !== undefined) forgetUser(oldest);
+        }
+        views.set(userId, { me, cachedAt: Date.now() });
+        for (const m of me.memberships) {
+          const users = usersByAccount.get(m.accountId) ?? new Set<string>();
+          users.add(userId);
+          usersByAccount.set(m.accountId, users);
+        }
+        return me;
+      });
     },
 
-    async closureDeleteAt(accountId: string, load: () => Promise<string | null>): Promise<string | null> {
-      const hit = cachedClosure(accountId);
-      if (hit) return hit.deleteAt;
+    /** The account's closure date (null: none), at once when cached, else a load's. */
+    closureDeleteAt(accountId: string, load: () => Promise<string | null>): MaybePromise<string | null> {
+      const hit = invalidator.healthy() ? closures.get(accountId) : undefined;
+      if (hit && fresh(hit.cachedAt)) return hit.deleteAt;
       const startedAt = generation;
-      const deleteAt = await load();
-      if (!invalidator.healthy() || startedAt !== generation) return deleteAt;
-      if (closures.size >= options.maxEntries) closures.clear();
-      closures.set(accountId, { deleteAt, cachedAt: Date.now() });
-      return deleteAt;
+      return load().then((deleteAt) => {
+        if (!invalidator.healthy() || startedAt !== generation) return deleteAt;
+        if (closures.size >= options.maxEntries) closures.clear();
+        closures.set(accountId, { deleteAt, cachedAt: Date.now() });
+        return deleteAt;
+      });
     },
 
     size: () => ({ views: views.size, closures: closures.size }),

@@ -14,6 +14,7 @@ import {
   Timestamp,
 } from "../http/schemas.js";
 import { meView, sessionExpiry } from "../http/views.js";
+import { andThen } from "../lib/maybe-async.js";
 import type { Services } from "../services.js";
 import { type PreferencesInput, PreferencesInputSchema, PreferencesSchema } from "./preferences.js";
 import { parseUserAgent } from "./user-agent.js";
@@ -52,11 +53,7 @@ export function registerUsersRoutes(app: FastifyInstance, services: Services) {
       schema: { tags: ["me"], summary: "Your profile", response: { 200: Type.Ref("Me") } },
     },
     // Not async: a cached profile answers without waiting.
-    (request) => {
-      const userId = sessionOf(request).userId;
-      const cached = users.cachedMe(userId);
-      return cached ? meView(cached) : users.getMe(userId).then(meView);
-    },
+    (request) => andThen(users.getMe(sessionOf(request).userId), meView),
   );
 
   app.patch(

@@ -4,6 +4,7 @@ import { type Db, type Executor, transact } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import { AppError, type FieldError, invalidFields, notFound } from "../http/errors.js";
 import type { Clock } from "../lib/clock.js";
+import type { MaybePromise } from "../lib/maybe-async.js";
 import { normalizePhone, PHONE_MESSAGE } from "../lib/phone.js";
 import { isTimezone, TIMEZONE_MESSAGE } from "../lib/time-zones.js";
 import type { MeCache } from "./me-cache.js";
@@ -41,9 +42,10 @@ export function createUsersService(deps: {
 
   /**
    * `executor`: a transaction that has just made the user (sign-up) reads them before committing; such
-   * reads bypass the cache. The answer is a shared, cached object: read it, never change it.
+   * reads bypass the cache. A cached view comes at once (no promise). The answer is a shared, cached
+   * object: read it, never change it.
    */
-  async function getMe(userId: string, executor: Executor = db): Promise<Me> {
+  function getMe(userId: string, executor: Executor = db): MaybePromise<Me> {
     if (cache && executor === db) return cache.me(userId, () => loadMe(userId, db));
     return loadMe(userId, executor);
   }
@@ -60,8 +62,6 @@ export function createUsersService(deps: {
 
   return {
     getMe,
-    /** The cached view of `getMe` without waiting (the warm path of GET /me and /session); else undefined. */
-    cachedMe: (userId: string): Me | undefined => cache?.cachedMe(userId),
 
     async updateProfile(
       actor: Actor & { id: string },
