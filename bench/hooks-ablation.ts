@@ -12,11 +12,11 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import fastifyCookie from "@fastify/cookie";
-import { Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import pino from "pino";
 import { authHookDependencies, buildApp, loggerOptions } from "../src/app.js";
 import { sessionStateFor } from "../src/auth/session-response.js";
+import { AuthzAnswer, AuthzCheckBody } from "../src/authz/authz.routes.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrate.js";
@@ -199,7 +199,8 @@ targets.push({
 });
 
 // POST /api/v1/authz/check (one check, about the caller) in Gatehouse, and its floor: the same hooks,
-// the same JSON body through the same body schema, the CSRF header compared, a fixed answer.
+// the same JSON body through the route's own body and answer schemas, the CSRF header compared, a
+// fixed answer.
 const check = JSON.stringify({
   account_id: state.account_id,
   user_id: state.user.id,
@@ -211,22 +212,9 @@ targets.push({
   target: { url: `${base}/api/v1/authz/check`, method: "POST", headers: postHeaders, body: check },
 });
 const postFloor = await withSteps(steps.length);
-const CheckBody = Type.Object(
-  {
-    account_id: Type.String({ minLength: 1, maxLength: 64 }),
-    user_id: Type.String({ minLength: 1, maxLength: 64 }),
-    permission: Type.String({ minLength: 1, maxLength: 80 }),
-  },
-  { additionalProperties: false },
-);
 postFloor.post(
   "/api/v1/authz/check",
-  {
-    schema: {
-      body: CheckBody,
-      response: { 200: Type.Object({ allowed: Type.Boolean(), reason: Type.String() }) },
-    },
-  },
+  { schema: { body: AuthzCheckBody, response: { 200: AuthzAnswer } } },
   async (request) => {
     if (!sessionsByToken.has(request.cookies.gatehouse_session ?? "")) throw new Error("unknown cookie");
     if (request.headers["x-csrf-token"] !== state.csrf_token) throw new Error("wrong CSRF token");
