@@ -7,6 +7,10 @@ export default defineConfig({
     pool: "forks",
     // Argon2 and the browser are CPU-bound; two workers match the two cores.
     maxWorkers: 2,
+    // Each worker imports the app once for all the files it runs: isolated, every file re-imported the
+    // whole module graph (about 2 s of a core per file, a quarter of the suite's time). Tests share no
+    // module state: each builds its own app, database, SMTP sink and browser, and closes them.
+    isolate: false,
     hookTimeout: 60_000,
     // expect.poll waits for something to happen (a page to load, a job to run): 1 s by default, which a
     // browser on two loaded cores can miss. A bound, not a timed assertion: a poll returns as soon as it holds.
