@@ -8,6 +8,14 @@ import { expect } from "vitest";
  * rule and the elements it found. Moderate and minor findings are returned for the caller to look at.
  */
 export async function expectAccessible(page: Page, what: string) {
+  // Colours still fading (a theme switched without a reload, a dialog opening: 150 ms transitions) would
+  // be judged half-way, a contrast neither theme has: wait for every animation that ends to end.
+  await page.evaluate(`Promise.all(
+    document
+      .getAnimations()
+      .filter((a) => Number.isFinite(a.effect?.getComputedTiming().endTime ?? Infinity))
+      .map((a) => a.finished.catch(() => undefined)),
+  ).then(() => true)`);
   // @axe-core/playwright is typed against the `playwright` package; playwright-core's Page is the same object.
   const result = await new AxeBuilder({ page: page as never })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
