@@ -1,4 +1,3 @@
-import PDFDocument from "pdfkit";
 import type { PostalAddress } from "../accounts/organization.js";
 import type { InvoiceLine, InvoiceRecord } from "./invoices.repository.js";
 
@@ -57,7 +56,9 @@ export function addressLines(address: PostalAddress): string[] {
  * The invoice as a PDF (A4, the built-in Helvetica: no font files needed). The billed-to block is the
  * invoice's own snapshot, so a PDF printed later says what it said when the invoice was issued.
  */
-export function invoicePdf(invoice: InvoiceRecord, lines: readonly InvoiceLine[]): Promise<Buffer> {
+export async function invoicePdf(invoice: InvoiceRecord, lines: readonly InvoiceLine[]): Promise<Buffer> {
+  // Loaded with the first PDF, not when a process starts: most never print an invoice.
+  const { default: PDFDocument } = await import("pdfkit");
   const billTo = invoice.billTo;
   const doc = new PDFDocument({
     size: "A4",

@@ -137,7 +137,7 @@ export function createExportRunner(deps: {
         ? createCsvWriter(out, source.columns, timeZone)
         : format === "json"
           ? createJsonLinesWriter(out, source.columns)
-          : createPdfWriter(out, source.columns, { ...report(), rows: total });
+          : await createPdfWriter(out, source.columns, { ...report(), rows: total });
     let rows = 0;
     let batches = 0;
     try {

@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import PDFDocument from "pdfkit";
 import { csvCell, formatAmount } from "../billing/invoice-documents.js";
 import type { Column, ExportRow } from "./export-data.repository.js";
 
@@ -158,7 +157,13 @@ export type PdfReport = {
  * per record (landscape A4, built-in Helvetica). Pages are written out as they fill, so a long report
  * holds one page in memory, not the document.
  */
-export function createPdfWriter(out: Writable, allColumns: readonly Column[], report: PdfReport): RowWriter {
+export async function createPdfWriter(
+  out: Writable,
+  allColumns: readonly Column[],
+  report: PdfReport,
+): Promise<RowWriter> {
+  // Loaded with the first PDF, not when a process starts: most never write one.
+  const { default: PDFDocument } = await import("pdfkit");
   const columns = allColumns.filter((c) => c.pdf !== undefined);
   const doc = new PDFDocument({
     size: "A4",

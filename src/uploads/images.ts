@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import sharp, { type Metadata, type OutputInfo } from "sharp";
+import type { Metadata, OutputInfo } from "sharp";
 import { AppError } from "../http/errors.js";
 
 export type ImageFormat = "png" | "jpeg" | "webp";
@@ -85,6 +85,9 @@ export function invalidImage(detail = "The image could not be read: it is damage
 export async function processImage(bytes: Buffer, kind: ImageKind, salt: string): Promise<ImageVariant[]> {
   const sniffed = sniffImage(bytes);
   if (!sniffed) throw unsupportedImage();
+  // libvips is loaded with the first upload, not when a process starts (the CLI, a worker): most never
+  // decode an image, and loading it takes a tenth of a second.
+  const { default: sharp } = await import("sharp");
   const options = { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" as const, sequentialRead: true };
   let metadata: Metadata;
   try {
