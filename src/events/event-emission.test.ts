@@ -137,11 +137,17 @@ describe.each(testDialects())("events recorded by the changes that make them, on
     const [revoked] = await ofType("invitation.revoked");
     expect(revoked?.data).toMatchObject({ id: ids.cyInvitation, status: "revoked" });
     // Sending an invitation again is not a new invitation.
+    // Not Cy's: that one is revoked (and the three share an instant, so no position says which is which).
+    const pending = (await ofType("member.invited")).find((e) => e.data.id !== ids.cyInvitation)?.data
+      .id as string;
     const resendAt = t.services.clock.now();
     t.services.clock.freeze(new Date(resendAt.getTime() + 120_000));
-    const pending = (await ofType("member.invited"))[0]?.data.id as string;
-    ok(await root.client.post(api(`/invitations/${pending}/resend`)));
-    t.services.clock.reset();
+    try {
+      ok(await root.client.post(api(`/invitations/${pending}/resend`)));
+    } finally {
+      // A frozen clock would give every later test's events one instant (and no order).
+      t.services.clock.reset();
+    }
     expect(await ofType("member.invited")).toHaveLength(3);
   });
 
