@@ -89,6 +89,8 @@ try {
   }
   const bigTeam = await team("Big team", 1000);
   const smallTeam = await team("Small team", 10);
+  // Again with the teams in (autovacuum would have analysed them by now in a running system).
+  if (postgres) await sql`analyze`.execute(services.db);
   const roles = await services.db
     .selectFrom("roles")
     .select(["id", "key"])
