@@ -149,6 +149,15 @@ export class IpNotAllowedError extends AppError {
   }
 }
 
+/** A session request as the allowlists see it (see `assertRequest`). */
+type AllowlistRequest = {
+  userId: string;
+  activeAccountId: string | null;
+  pathAccountId: string | undefined;
+  ip: string | null | undefined;
+  checkActive: boolean;
+};
+
 /**
  * Each account's allowlist, compiled, for the check on every request: cached per account and dropped in
  * every process by the same `acct:<id>` message a settings change publishes.
@@ -165,6 +174,17 @@ export function createIpAllowlistGuard(deps: {
     return compileAllowlist(account?.settings.ip_allowlist ?? []);
   };
   const listOf = (accountId: string) => cache.get(accountId, () => load(deps.db, accountId));
+  /** `assertRequest`'s second half: the account in the path, for its active members. */
+  function assertPathAccount(input: AllowlistRequest): MaybePromise<void> {
+    const { pathAccountId, ip } = input;
+    if (!pathAccountId || (input.checkActive && pathAccountId === input.activeAccountId)) return;
+    return andThen(listOf(pathAccountId), (list) => {
+      if (list.empty) return;
+      return andThen(deps.access.get(deps.db, pathAccountId, input.userId), (member) => {
+        if (member?.status === "active" && !list.allows(ip)) throw new IpNotAllowedError(ip);
+      });
+    });
+  }
   return {
     /** Cached; for the per-request check. */
     async allows(accountId: string, ip: string | null | undefined): Promise<boolean> {
@@ -177,27 +197,12 @@ export function createIpAllowlistGuard(deps: {
      * the lists it needs are cached (the warm path of every request: returns or throws without a
      * promise), else a promise; refuses with IpNotAllowedError.
      */
-    assertRequest(input: {
-      userId: string;
-      activeAccountId: string | null;
-      pathAccountId: string | undefined;
-      ip: string | null | undefined;
-      checkActive: boolean;
-    }): MaybePromise<void> {
-      const { activeAccountId, pathAccountId, ip } = input;
-      const pathAccount = (): MaybePromise<void> => {
-        if (!pathAccountId || (input.checkActive && pathAccountId === activeAccountId)) return;
-        return andThen(listOf(pathAccountId), (list) => {
-          if (list.empty) return;
-          return andThen(deps.access.get(deps.db, pathAccountId, input.userId), (member) => {
-            if (member?.status === "active" && !list.allows(ip)) throw new IpNotAllowedError(ip);
-          });
-        });
-      };
-      if (!(input.checkActive && activeAccountId)) return pathAccount();
+    assertRequest(input: AllowlistRequest): MaybePromise<void> {
+      const { activeAccountId, ip } = input;
+      if (!(input.checkActive && activeAccountId)) return assertPathAccount(input);
       return andThen(listOf(activeAccountId), (list) => {
         if (!list.allows(ip)) throw new IpNotAllowedError(ip);
-        return pathAccount();
+        return assertPathAccount(input);
       });
     },
     /** Read through `executor` (inside a transaction: what it sees), never cached. */

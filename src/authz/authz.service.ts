@@ -74,19 +74,18 @@ export function createAuthzService(deps: { db: Db; access: AccessCache }) {
      * key (`key_…` caller) asks about the users of its own account only, with the scope members:read.
      */
     check(callerId: string, checks: AuthzCheck[]): MaybePromise<AuthzResult[]> {
-      // The caller's own access, once per account in the batch.
-      const callers = new Map<string, MaybePromise<Access | undefined>>();
-      const callerIn = (accountId: string) => {
-        if (!callers.has(accountId)) callers.set(accountId, access.get(db, accountId, callerId));
-        return callers.get(accountId);
-      };
-      return each(checks, (check) =>
-        check.user_id === callerId
-          ? decide(check)
-          : andThen(callerIn(check.account_id), (caller) =>
-              mayAskAboutOthers(caller) ? decide(check) : notMember(),
-            ),
-      );
+      // The caller's own access, once per account in the batch; made only for questions about others
+      // (no map, and no named closure to define, on the common check about oneself).
+      let callers: Map<string, MaybePromise<Access | undefined>> | undefined;
+      return each(checks, (check) => {
+        if (check.user_id === callerId) return decide(check);
+        callers ??= new Map();
+        if (!callers.has(check.account_id))
+          callers.set(check.account_id, access.get(db, check.account_id, callerId));
+        return andThen(callers.get(check.account_id), (caller) =>
+          mayAskAboutOthers(caller) ? decide(check) : notMember(),
+        );
+      });
     },
   };
 }
