@@ -14,7 +14,7 @@ export function startServer(
   args: string[],
   env: Record<string, string> = {},
   script = "bench/servers.ts",
-): Promise<{ url: string; accountId: string; child: ChildProcess }> {
+): Promise<{ url: string; accountId: string; schema?: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
@@ -25,8 +25,15 @@ export function startServer(
       buffer += chunk.toString();
       const line = buffer.split("\n").find((l) => l.startsWith("{"));
       if (!line) return;
-      const { address } = JSON.parse(line) as { address: { port: number; account_id: string } };
-      resolve({ url: `http://127.0.0.1:${address.port}`, accountId: address.account_id, child });
+      const { address } = JSON.parse(line) as {
+        address: { port: number; account_id: string; schema?: string };
+      };
+      resolve({
+        url: `http://127.0.0.1:${address.port}`,
+        accountId: address.account_id,
+        ...(address.schema ? { schema: address.schema } : {}),
+        child,
+      });
     });
     child.on("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
   });

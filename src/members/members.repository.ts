@@ -92,42 +92,118 @@ function ftsPhrase(term: string): string {
   return `"${term.replaceAll('"', '""')}"`;
 }
 
+/** Which of the list's filters a candidate set stands for. */
+type Filter = "team" | "mfa" | "deactivated" | "q";
+
+type CandidateSet = {
+  filter: Filter;
+  column: "m.id" | "m.user_id";
+  ids: RawBuilder<string>;
+  count: RawBuilder<number>;
+};
+
 /**
- * The filters of `query` that match a set SQLite can start from, each as the set (membership or user
+ * The filters of `query` that match a set the list can start from, each as the set (membership or user
  * ids) and a bounded count of it. Without statistics SQLite cannot tell a rare filter from a common one
  * and walks the account's sort index, testing each membership: one pass over all of them when the
- * filter matches few or none (a team of 10, `q` with a rare term, no second factors). Counted first, the
+ * filter matches few or none (a team of 10, `q` with a rare term, no second factors). PostgreSQL has
+ * statistics but not of the order: when a team's members sort late (or early, descending) it walks the
+ * name index too, 32,000 memberships for a team of 1,000 among 50,000 (150 ms). Counted first, the
  * smallest set under CANDIDATE_LIMIT drives the query instead. The sets may reach past the account
- * (factors and deactivations are the user's, search rows span accounts): the query's other conditions
- * still apply, so a set only has to contain every match.
+ * (factors and deactivations are the user's, search rows span accounts): the query's account still
+ * applies. `q`'s set is SQLite's FTS5 index (PostgreSQL's trigram index already starts from the term).
  */
-function candidateSets(accountId: string, query: MemberQuery) {
-  const sets: Array<{ column: "m.id" | "m.user_id"; ids: RawBuilder<string>; count: RawBuilder<number> }> =
-    [];
+function candidateSets(accountId: string, query: MemberQuery, sqlite: boolean) {
+  const sets: CandidateSet[] = [];
   const bounded = (ids: RawBuilder<unknown>) =>
-    sql<number>`(select count(*) from (${ids} limit ${CANDIDATE_LIMIT + 1}))`;
+    sql<number>`(select count(*) from (${ids} limit ${CANDIDATE_LIMIT + 1}) c)`;
   if (query.teamId) {
     const ids = sql<string>`select tm.user_id as id from team_members tm where tm.team_id = ${query.teamId} and tm.account_id = ${accountId}`;
-    sets.push({ column: "m.user_id", ids, count: bounded(ids) });
+    sets.push({ filter: "team", column: "m.user_id", ids, count: bounded(ids) });
   }
   if (query.mfa === "enabled") {
     const ids = sql<string>`select distinct f.user_id as id from mfa_factors f where f.confirmed_at is not null`;
-    sets.push({ column: "m.user_id", ids, count: bounded(ids) });
+    sets.push({ filter: "mfa", column: "m.user_id", ids, count: bounded(ids) });
   }
   if (query.status === "deactivated") {
-    const ids = sql<string>`select d.id from users d where d.deactivated_at is not null`;
-    sets.push({ column: "m.user_id", ids, count: bounded(ids) });
+    sets.push({
+      filter: "deactivated",
+      column: "m.user_id",
+      ids: deactivatedIds,
+      count: bounded(deactivatedIds),
+    });
   }
   const term = query.q?.toLowerCase();
-  if (term && [...term].length >= TRIGRAM) {
+  if (sqlite && term && [...term].length >= TRIGRAM) {
     const ids = sql<string>`select r.membership_id as id from member_search_rows r where r.id in (select s.rowid from member_search s where member_search match ${ftsPhrase(term)})`;
     sets.push({
+      filter: "q",
       column: "m.id",
       ids,
       count: bounded(sql`select 1 from member_search s where member_search match ${ftsPhrase(term)}`),
     });
   }
   return sets;
+}
+
+/** Users who turned their own login off: few, so a set (users_deactivated_idx) rather than a join. */
+const deactivatedIds = sql<string>`select d.id from users d where d.deactivated_at is not null`;
+
+/**
+ * The list's conditions over `memberships as m` (and `users as u` when `users` is "joined"; as "sets"
+ * they test `m.user_id` against sets of users, for a query without the join), leaving out the one the
+ * candidate set `covered` already is.
+ */
+function conditions(
+  accountId: string,
+  query: MemberQuery,
+  key: RawBuilder<string>,
+  options: { users: "joined" | "sets"; covered?: Filter },
+) {
+  const where: RawBuilder<boolean>[] = [];
+  if (query.status === "suspended") where.push(sql`m.status = ${"suspended"}`);
+  else if (query.status === "deactivated") {
+    // Few logins are turned off: as a set (users_deactivated_idx) PostgreSQL can start from them and
+    // SQLite checks each membership against an in-memory list instead of looking its user up
+    // (1.3 s to 0.1 s for none among 50,000).
+    where.push(sql`m.status = ${"active"}`);
+    if (options.covered !== "deactivated") where.push(sql`m.user_id in (${deactivatedIds})`);
+  } else if (query.status) {
+    where.push(sql`m.status = ${"active"}`);
+    where.push(
+      options.users === "joined" ? sql`u.deactivated_at is null` : sql`m.user_id not in (${deactivatedIds})`,
+    );
+  }
+  if (query.roleId) where.push(sql`m.role_id = ${query.roleId}`);
+  if (query.teamId && options.covered !== "team") where.push(inTeamSql(accountId, query.teamId));
+  if (query.mfa === "disabled") where.push(sql`not ${hasSecondFactorSql()}`);
+  else if (query.mfa && options.covered !== "mfa") where.push(hasSecondFactorSql());
+  if (query.q) {
+    const pattern = `%${escapeLike(query.q.toLowerCase())}%`;
+    // sort_name holds "first last email", lower-cased: one column answers name and email searches.
+    where.push(sql`m.sort_name like ${pattern} escape '\\'`);
+  }
+  if (query.inactiveSince) {
+    // One comparison ('' for never) instead of an OR. Sorted by last log-in it is the sort index's own
+    // expression (a range). In any other order `|| ''` keeps it off that index: without statistics
+    // SQLite would take the range and sort every inactive member (all 50,000 in the benchmark, 300 ms)
+    // instead of walking the sort index and stopping at a full page.
+    const lastLogin =
+      query.sort === "last_login_at"
+        ? sql<string>`coalesce(m.last_login_at, '')`
+        : sql<string>`(coalesce(m.last_login_at, '') || '')`;
+    where.push(sql`${lastLogin} < ${query.inactiveSince}`);
+  }
+  if (query.after) {
+    const { key: afterKey, id: afterId } = query.after;
+    const op = sql.raw(query.order === "asc" ? ">" : "<");
+    const bound = sql.raw(query.order === "asc" ? ">=" : "<=");
+    // `key >= k` first: a range both planners seek to in the sort index (an OR alone is not one, and
+    // deep pages walked every earlier entry).
+    where.push(sql`${key} ${bound} ${afterKey}`);
+    where.push(sql`(${key} ${op} ${afterKey} or m.user_id ${op} ${afterId})`);
+  }
+  return where;
 }
 
 const plainFrom = (db: Executor) => db.selectFrom("memberships as m");
@@ -139,22 +215,69 @@ export function createMembersRepository(
   const fileUrl = options.fileUrl ?? relativeFileUrl;
   const sqlite = (options.dialect ?? "sqlite") === "sqlite";
 
-  /** The smallest candidate set of `query` under CANDIDATE_LIMIT (SQLite; PostgreSQL has statistics). */
+  /** The smallest candidate set of `query` under CANDIDATE_LIMIT, if any. */
   async function driver(db: Executor, accountId: string, query: MemberQuery) {
-    if (!sqlite) return undefined;
-    const sets = candidateSets(accountId, query);
+    const sets = candidateSets(accountId, query, sqlite);
     if (sets.length === 0) return undefined;
     const counts = await sql<Record<string, number>>`select ${sql.join(
       sets.map((set, i) => sql`${set.count} as ${sql.id(`n${i}`)}`),
     )}`.execute(db);
     const row = counts.rows[0] ?? {};
-    let best: (typeof sets)[number] | undefined;
+    let best: CandidateSet | undefined;
     let bestCount = CANDIDATE_LIMIT + 1;
     sets.forEach((set, i) => {
       const n = Number(row[`n${i}`]);
       if (n < bestCount) [best, bestCount] = [set, n];
     });
     return best;
+  }
+
+  /**
+   * PostgreSQL's page from a candidate set, as a subquery of the page's memberships (`m.*`, in order):
+   * looked up by `= any(array(…))`, which the planner takes for a handful of ids whatever the set's size
+   * (never a walk of the sort index or a seq scan), with the user-level conditions as sets. Its LIMIT
+   * keeps it a subquery, so only the page's users are looked up after it (joining users to all 1,000
+   * of a team's memberships took 15 ms instead of 6).
+   */
+  function pageFromSet(
+    db: Executor,
+    accountId: string,
+    query: MemberQuery,
+    key: RawBuilder<string>,
+    drive: CandidateSet,
+  ) {
+    let select = db
+      .selectFrom("memberships as m")
+      .selectAll("m")
+      .where("m.account_id", "=", accountId)
+      .where(sql<boolean>`${sql.raw(drive.column)} = any(array(${drive.ids}))`);
+    for (const condition of conditions(accountId, query, key, { users: "sets", covered: drive.filter }))
+      select = select.where(condition);
+    return select.orderBy(key, query.order).orderBy("m.user_id", query.order).limit(query.limit);
+  }
+
+  /**
+   * Where the list starts: every membership, or a candidate set's. On SQLite `d CROSS JOIN m`, an order
+   * SQLite keeps (it would otherwise start from whichever index matches most of the other conditions),
+   * each membership then looked up by (account_id, user_id) or id. On PostgreSQL the page's memberships,
+   * already filtered, as `m`. The type is the plain query's: `d` is referenced nowhere else, and `m` has
+   * the table's columns.
+   */
+  function from(
+    db: Executor,
+    accountId: string,
+    query: MemberQuery,
+    key: RawBuilder<string>,
+    drive: CandidateSet | undefined,
+  ) {
+    if (!drive) return plainFrom(db);
+    const start = sqlite
+      ? db
+          .selectFrom(sql<{ id: string }>`(${drive.ids})`.as("d"))
+          .crossJoin("memberships as m")
+          .whereRef(drive.column, "=", "d.id")
+      : db.selectFrom(pageFromSet(db, accountId, query, key, drive).as("m"));
+    return start as unknown as ReturnType<typeof plainFrom>;
   }
 
   return {
@@ -165,15 +288,7 @@ export function createMembersRepository(
     ): Promise<Array<MemberRecord & { sortKey: string }>> {
       const key = sortExpression(query.sort);
       const drive = await driver(db, accountId, query);
-      // From a candidate set: `d CROSS JOIN m`, an order SQLite keeps (it would otherwise start from
-      // whichever index matches most of the other conditions), each membership then looked up by
-      // (account_id, user_id) or id. The type is the plain query's: `d` is referenced nowhere else.
-      const memberships = drive
-        ? (db
-            .selectFrom(sql<{ id: string }>`(${drive.ids})`.as("d"))
-            .crossJoin("memberships as m")
-            .whereRef(drive.column, "=", "d.id") as unknown as ReturnType<typeof plainFrom>)
-        : plainFrom(db);
+      const memberships = from(db, accountId, query, key, drive);
       let select = memberships
         .innerJoin("users as u", "u.id", "m.user_id")
         .select([
@@ -191,54 +306,17 @@ export function createMembersRepository(
           key.as("sort_key"),
         ])
         .where("m.account_id", "=", accountId);
-      if (query.status === "suspended") select = select.where("m.status", "=", "suspended");
-      else if (query.status === "deactivated") {
-        // Few logins are turned off: as a set (users_deactivated_idx) PostgreSQL can start from them and
-        // SQLite checks each membership against an in-memory list instead of looking its user up
-        // (1.3 s to 0.1 s for none among 50,000).
-        select = select
-          .where("m.status", "=", "active")
-          .where(sql<boolean>`m.user_id in (select d.id from users d where d.deactivated_at is not null)`);
-      } else if (query.status) {
-        select = select.where("m.status", "=", "active").where("u.deactivated_at", "is", null);
-      }
-      if (query.roleId) select = select.where("m.role_id", "=", query.roleId);
-      if (query.teamId) select = select.where(inTeamSql(accountId, query.teamId));
-      if (query.mfa) {
-        const wanted = query.mfa === "enabled";
-        select = select.where(wanted ? hasSecondFactorSql() : sql<boolean>`not ${hasSecondFactorSql()}`);
-      }
-      if (query.q) {
-        const pattern = `%${escapeLike(query.q.toLowerCase())}%`;
-        // sort_name holds "first last email", lower-cased: one column answers name and email searches.
-        select = select.where(sql<boolean>`m.sort_name like ${pattern} escape '\\'`);
-      }
-      if (query.inactiveSince) {
-        const since = query.inactiveSince;
-        // One comparison ('' for never) instead of an OR. Sorted by last log-in it is the sort index's own
-        // expression (a range). In any other order `|| ''` keeps it off that index: without statistics
-        // SQLite would take the range and sort every inactive member (all 50,000 in the benchmark, 300 ms)
-        // instead of walking the sort index and stopping at a full page.
-        const lastLogin =
-          query.sort === "last_login_at"
-            ? sql<string>`coalesce(m.last_login_at, '')`
-            : sql<string>`(coalesce(m.last_login_at, '') || '')`;
-        select = select.where(sql<boolean>`${lastLogin} < ${since}`);
-      }
-      if (query.after) {
-        const { key: afterKey, id: afterId } = query.after;
-        const op = query.order === "asc" ? ">" : "<";
-        const from = query.order === "asc" ? ">=" : "<=";
-        // `key >= k` first: a range both planners seek to in the sort index (an OR alone is not one, and
-        // deep pages walked every earlier entry).
-        select = select
-          .where(key, from, afterKey)
-          .where((eb) => eb.or([eb(key, op, afterKey), eb("m.user_id", op, afterId)]));
-      }
+      // PostgreSQL's page from a set is filtered already.
+      if (!drive || sqlite)
+        for (const condition of conditions(accountId, query, key, {
+          users: "joined",
+          covered: drive?.filter,
+        }))
+          select = select.where(condition);
       // From a candidate set the page is a sort of the (few) matches: `+key` keeps SQLite off the sort
       // index, which it would otherwise walk to avoid that sort.
       const rows = await select
-        .orderBy(drive ? sql`+${key}` : key, query.order)
+        .orderBy(drive && sqlite ? sql`+${key}` : key, query.order)
         .orderBy("m.user_id", query.order)
         .limit(query.limit)
         .execute();
