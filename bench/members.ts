@@ -136,6 +136,9 @@ for (const [name, extra] of databases) {
     ["search q=member4711 (1 match)", "?limit=50&q=member4711"],
     ["search q=nobody (no match)", "?limit=50&q=nobody"],
     ["search q=ab (2 characters)", "?limit=50&q=ab"],
+    ["search q=ho (2 characters, 10,000 match)", "?limit=50&q=ho"],
+    ["search q=a (1 character, all match)", "?limit=50&q=a"],
+    ["search q=z (1 character, no match)", "?limit=50&q=z"],
     ["search q=hopper, by email", "?limit=50&q=hopper&sort=email"],
     ["search q=turing 1234 (name + number)", "?limit=50&q=turing%201234"],
   ];

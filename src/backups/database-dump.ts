@@ -233,6 +233,8 @@ export async function restoreDatabase(
     await database.db.transaction().execute(async (trx) => {
       for (const name of tables.names)
         await sql`drop table if exists ${sql.id(schema, name)} cascade`.execute(trx);
+      // The migrations' own function (0033) too: the dump creates it again, or a migration does.
+      await sql`drop function if exists ${sql.id(schema, "member_grams")}(text)`.execute(trx);
     });
   const schemaExists = await sql<{ n: number }>`
     select count(*)::int as n from information_schema.schemata where schema_name = ${schema}

@@ -30,6 +30,7 @@ import * as memberSearchTrigram from "./migrations/0029-member-search-trigram.js
 import * as deviceRecognition from "./migrations/0030-device-recognition.js";
 import * as oidc from "./migrations/0031-oidc.js";
 import * as memberSearchSqlite from "./migrations/0032-member-search-sqlite.js";
+import * as memberSearchShortTerms from "./migrations/0033-member-search-short-terms.js";
 
 // Listed here rather than read from a folder so the compiled build and tsx behave the same.
 const migrations: Record<string, Migration> = {
@@ -63,6 +64,7 @@ const migrations: Record<string, Migration> = {
   "0030-device-recognition": deviceRecognition,
   "0031-oidc": oidc,
   "0032-member-search-sqlite": memberSearchSqlite,
+  "0033-member-search-short-terms": memberSearchShortTerms,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

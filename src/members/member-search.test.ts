@@ -20,7 +20,7 @@ describe.each(testDialects())("member search on %s", (dialect) => {
   });
   afterAll(() => t?.close());
 
-  it("has the index q uses after migrating: pg_trgm on PostgreSQL (0029), FTS5 trigram on SQLite (0032)", async () => {
+  it("has the indexes q uses after migrating: pg_trgm and characters/pairs on PostgreSQL (0029, 0033), FTS5 trigram on SQLite (0032)", async () => {
     if (dialect === "postgres") {
       const { rows } = await sql<{ indexdef: string }>`
       select indexdef from pg_indexes
@@ -29,6 +29,16 @@ describe.each(testDialects())("member search on %s", (dialect) => {
       );
       expect(rows).toHaveLength(1);
       expect(rows[0]?.indexdef).toMatch(/USING gin \(sort_name public\.gin_trgm_ops\)/);
+      // Terms of one or two characters (0033): the list's condition is the index's expression.
+      const plan = await t.services.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const explained = await sql<{ "QUERY PLAN": string }>`
+          explain select m.id from memberships m where member_grams(m.sort_name) @> array[${"ab"}::text]`.execute(
+          trx,
+        );
+        return explained.rows.map((r) => r["QUERY PLAN"]).join("\n");
+      });
+      expect(plan).toMatch(/Bitmap Index Scan on memberships_sort_name_grams_idx/);
     } else {
       const { rows } = await sql<{ name: string; sql: string }>`
       select name, sql from sqlite_master where name in ('member_search', 'member_search_rows')
@@ -69,6 +79,19 @@ describe.each(testDialects())("member search on %s", (dialect) => {
     expect(await search("_")).toEqual(["snake_case"]);
     expect(await search("snake_")).toEqual(["snake_case"]);
     expect(await search("\\")).toEqual(["back\\slash"]);
+    // One and two characters (PostgreSQL looks them up by characters and pairs, not trigrams).
+    expect(await search("Ë")).toEqual(["Zoë"]);
+    expect(await search("oË")).toEqual(["Zoë"]);
+    expect(await search("%ü")).toEqual(["Hundred%Ünïcode"]);
+    expect(await search("_c")).toEqual(["snake_case"]);
+    expect(await search("\\s")).toEqual(["back\\slash"]);
+    expect(await search("xc")).toEqual(["Snakexcase"]);
+    if (dialect === "postgres") {
+      const statements = await statementsDuring(t, () => search("xc"));
+      expect(statements.filter((s) => s.includes("member_grams(m.sort_name) @> array["))).toHaveLength(1);
+      const longer = await statementsDuring(t, () => search("xca"));
+      expect(longer.filter((s) => s.includes("member_grams"))).toEqual([]);
+    }
     expect(await search("k\\s")).toEqual(["back\\slash"]);
     expect(await search("-search@exam")).toHaveLength(6);
     expect(await search("zoe-search")).toEqual(["Zoë"]);
@@ -92,6 +115,7 @@ describe.each(testDialects())("member search on %s", (dialect) => {
     expect(await search("élodie ärger")).toEqual([member.userId]);
     expect(await search("ÉLODIE")).toEqual([member.userId]);
     expect(await search("plain pers")).toEqual([]);
+    expect(await search("är")).toEqual([member.userId]);
 
     const reauth = await member.client.post("/api/v1/auth/reauth", { password: member.password });
     expect(reauth.statusCode, reauth.payload).toBe(200);
@@ -114,6 +138,7 @@ describe.each(testDialects())("member search on %s", (dialect) => {
     const removed = await root.client.delete(`/api/v1/accounts/${root.accountId}/members/${member.userId}`);
     expect(removed.statusCode, removed.payload).toBe(204);
     expect(await search("élodie")).toEqual([]);
+    expect(await search("är")).toEqual([]);
     if (dialect === "sqlite") {
       // The search index holds exactly one row per membership.
       const counts = await sql<{ memberships: number; rows: number; indexed: number }>`

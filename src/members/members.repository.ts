@@ -84,7 +84,7 @@ function sortExpression(sort: MemberSort) {
  */
 export const CANDIDATE_LIMIT = 2000;
 
-/** FTS5's trigram index finds terms of three characters or more; shorter ones walk. */
+/** Trigram indexes (FTS5's, pg_trgm) find terms of three characters or more. */
 const TRIGRAM = 3;
 
 /** `q` as an FTS5 phrase: the tokenizer turns it into consecutive trigrams, i.e. a literal substring. */
@@ -158,7 +158,7 @@ function conditions(
   accountId: string,
   query: MemberQuery,
   key: RawBuilder<string>,
-  options: { users: "joined" | "sets"; covered?: Filter },
+  options: { dialect: "sqlite" | "postgres"; users: "joined" | "sets"; covered?: Filter },
 ) {
   const where: RawBuilder<boolean>[] = [];
   if (query.status === "suspended") where.push(sql`m.status = ${"suspended"}`);
@@ -179,9 +179,13 @@ function conditions(
   if (query.mfa === "disabled") where.push(sql`not ${hasSecondFactorSql()}`);
   else if (query.mfa && options.covered !== "mfa") where.push(hasSecondFactorSql());
   if (query.q) {
-    const pattern = `%${escapeLike(query.q.toLowerCase())}%`;
+    const term = query.q.toLowerCase();
     // sort_name holds "first last email", lower-cased: one column answers name and email searches.
-    where.push(sql`m.sort_name like ${pattern} escape '\\'`);
+    where.push(sql`m.sort_name like ${`%${escapeLike(term)}%`} escape '\\'`);
+    // PostgreSQL finds a term of three characters or more by its trigrams (0029), a shorter one by its
+    // characters and pairs (0033); the planner walks the name index instead when the term is common.
+    if (options.dialect === "postgres" && [...term].length < TRIGRAM)
+      where.push(sql`member_grams(m.sort_name) @> array[${term}::text]`);
   }
   if (query.inactiveSince) {
     // One comparison ('' for never) instead of an OR. Sorted by last log-in it is the sort index's own
@@ -213,7 +217,8 @@ export function createMembersRepository(
 ) {
   const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
-  const sqlite = (options.dialect ?? "sqlite") === "sqlite";
+  const dialect = options.dialect ?? "sqlite";
+  const sqlite = dialect === "sqlite";
 
   /** The smallest candidate set of `query` under CANDIDATE_LIMIT, if any. */
   async function driver(db: Executor, accountId: string, query: MemberQuery) {
@@ -251,7 +256,11 @@ export function createMembersRepository(
       .selectAll("m")
       .where("m.account_id", "=", accountId)
       .where(sql<boolean>`${sql.raw(drive.column)} = any(array(${drive.ids}))`);
-    for (const condition of conditions(accountId, query, key, { users: "sets", covered: drive.filter }))
+    for (const condition of conditions(accountId, query, key, {
+      dialect,
+      users: "sets",
+      covered: drive.filter,
+    }))
       select = select.where(condition);
     return select.orderBy(key, query.order).orderBy("m.user_id", query.order).limit(query.limit);
   }
@@ -309,6 +318,7 @@ export function createMembersRepository(
       // PostgreSQL's page from a set is filtered already.
       if (!drive || sqlite)
         for (const condition of conditions(accountId, query, key, {
+          dialect,
           users: "joined",
           covered: drive?.filter,
         }))
