@@ -2,6 +2,7 @@ import type { Invalidator } from "../auth/session-cache.js";
 import type { Db } from "../db/database.js";
 import { ANONYMOUS_WRITE_LIMITS } from "../http/anonymous-writes.js";
 import { AppError } from "../http/errors.js";
+import { createGuardedCache } from "../lib/guarded-cache.js";
 import { ipSubject, type RateLimiter } from "../lib/rate-limit.js";
 import type { BrandedAccount, BrandingRepository } from "./branding.repository.js";
 import { colorsOf } from "./mail-branding.js";
@@ -95,36 +96,20 @@ export function createPublicBranding(deps: {
 }) {
   const { ttlMs, maxEntries } = deps.options ?? PUBLIC_BRANDING_CACHE;
   const byHost = deps.accountForHost !== undefined || deps.passkeysOnHost !== undefined;
-  const entries = new Map<string, { json: string; accountId: string | null; at: number }>();
-  const keysByAccount = new Map<string, Set<string>>();
-  let generation = 0;
-
-  const forget = (key: string) => {
-    const entry = entries.get(key);
-    if (!entry) return;
-    entries.delete(key);
-    if (entry.accountId) keysByAccount.get(entry.accountId)?.delete(key);
-  };
-  const dropAccount = (accountId: string) => {
-    generation++;
-    for (const key of keysByAccount.get(accountId) ?? []) entries.delete(key);
-    keysByAccount.delete(accountId);
-  };
-  // A custom domain verified, failed or removed: answers for that host (any port) change account.
-  const dropHost = (hostname: string) => {
-    generation++;
-    for (const key of [...entries.keys()])
-      if (key.slice(0, key.indexOf("\n")).replace(/:\d+$/, "") === hostname) forget(key);
-  };
-  // Only messages about branding or an account count (not sessions, keys, notifications).
+  // Keys are `<host>\n<slug>`. An entry belongs to its account and to its host (any port): a custom
+  // domain verified, failed or removed moves that host's answers to another account.
+  const hostGroup = (key: string) => `host ${key.slice(0, key.indexOf("\n")).replace(/:\d+$/, "")}`;
+  const answers = createGuardedCache<{ json: string; accountId: string | null }>(deps.invalidator, {
+    ttlMs,
+    maxEntries,
+    groupsOf: (key, answer) => (answer.accountId ? [answer.accountId, hostGroup(key)] : [hostGroup(key)]),
+  });
+  // Only messages about branding, an account or a domain count (not sessions, keys, notifications).
   deps.invalidator.onInvalidate((message) => {
-    if (message === "*") {
-      generation++;
-      entries.clear();
-      keysByAccount.clear();
-    } else if (message.startsWith("brand:")) dropAccount(message.slice(6));
-    else if (message.startsWith("acct:")) dropAccount(message.slice(5));
-    else if (message.startsWith("domain:")) dropHost(message.slice(7));
+    if (message === "*") answers.clear();
+    else if (message.startsWith("brand:")) answers.forgetGroup(message.slice(6));
+    else if (message.startsWith("acct:")) answers.forgetGroup(message.slice(5));
+    else if (message.startsWith("domain:")) answers.forgetGroup(`host ${message.slice(7)}`);
   });
 
   async function resolve(host: string, slug: string | undefined): Promise<BrandedAccount | undefined> {
@@ -138,33 +123,24 @@ export function createPublicBranding(deps: {
     async lookup(input: { host: string; slug: string | undefined; ip: string | null }): Promise<string> {
       const host = input.host.toLowerCase();
       const key = `${byHost ? host : ""}\n${input.slug ?? ""}`;
-      const hit = deps.invalidator.healthy() ? entries.get(key) : undefined;
-      if (hit && Date.now() - hit.at <= ttlMs) return hit.json;
-      const rule = ANONYMOUS_WRITE_LIMITS.branding_lookup;
-      const decision = await deps.limiter.hit(`anon:branding_lookup:${ipSubject(input.ip)}`, rule);
-      if (!decision.allowed)
-        throw new AppError(
-          "rate_limited",
-          `Too many requests from your network. Try again in ${decision.retryAfterSeconds} seconds.`,
-          { headers: { "retry-after": String(decision.retryAfterSeconds) } },
-        );
-      const startedAt = generation;
-      const account = await resolve(host, input.slug);
-      const passkeys = deps.passkeysOnHost ? deps.passkeysOnHost(host) : true;
-      const json = JSON.stringify(publicBrandingOf(account, passkeys));
-      if (deps.invalidator.healthy() && startedAt === generation) {
-        forget(key);
-        if (entries.size >= maxEntries) {
-          const oldest = entries.keys().next().value;
-          if (oldest !== undefined) forget(oldest);
-        }
-        const accountId = account?.accountId ?? null;
-        entries.set(key, { json, accountId, at: Date.now() });
-        if (accountId) keysByAccount.set(accountId, (keysByAccount.get(accountId) ?? new Set()).add(key));
-      }
-      return json;
+      const answer = await answers.get(key, async () => {
+        const rule = ANONYMOUS_WRITE_LIMITS.branding_lookup;
+        const decision = await deps.limiter.hit(`anon:branding_lookup:${ipSubject(input.ip)}`, rule);
+        if (!decision.allowed)
+          throw new AppError(
+            "rate_limited",
+            `Too many requests from your network. Try again in ${decision.retryAfterSeconds} seconds.`,
+            { headers: { "retry-after": String(decision.retryAfterSeconds) } },
+          );
+        const account = await resolve(host, input.slug);
+        const passkeys = deps.passkeysOnHost ? deps.passkeysOnHost(host) : true;
+        return {
+          json: JSON.stringify(publicBrandingOf(account, passkeys)),
+          accountId: account?.accountId ?? null,
+        };
+      });
+      return answer.json;
     },
-    size: () => entries.size,
   };
 }
 

@@ -1,9 +1,8 @@
 import type { Invalidator } from "../auth/session-cache.js";
 import type { Db, Executor } from "../db/database.js";
+import { createGuardedCache } from "../lib/guarded-cache.js";
 import type { DomainsRepository } from "./domains.repository.js";
 import { hostOfHeader } from "./hostnames.js";
-
-type Entry = { accountId: string | null; cachedAt: number };
 
 /** The message that drops a host name from every process's cache. */
 const messageOf = (hostname: string) => `domain:${hostname}`;
@@ -19,17 +18,11 @@ export function createDomainHosts(
   options = { maxEntries: 10_000, ttlMs: 60_000 },
 ) {
   const { invalidator } = deps;
-  const entries = new Map<string, Entry>();
-  // Bumped by every invalidation about domains: a lookup that started before one is not cached.
-  let generation = 0;
+  // Unknown names are cached as null.
+  const hosts = createGuardedCache<string | null>(invalidator, options);
   invalidator.onInvalidate((message) => {
-    if (message === "*") {
-      generation++;
-      entries.clear();
-    } else if (message.startsWith("domain:")) {
-      generation++;
-      entries.delete(message.slice("domain:".length));
-    }
+    if (message === "*") hosts.clear();
+    else if (message.startsWith("domain:")) hosts.forget(message.slice("domain:".length));
   });
 
   return {
@@ -37,14 +30,10 @@ export function createDomainHosts(
     async accountForHost(host: string | undefined): Promise<string | undefined> {
       const hostname = hostOfHeader(host);
       if (!hostname || deps.ownHosts.includes(hostname)) return undefined;
-      const hit = invalidator.healthy() ? entries.get(hostname) : undefined;
-      if (hit && Date.now() - hit.cachedAt <= options.ttlMs) return hit.accountId ?? undefined;
-      const startedAt = generation;
-      const accountId = (await deps.repository.findVerified(deps.db, hostname))?.accountId ?? null;
-      if (invalidator.healthy() && startedAt === generation) {
-        if (entries.size >= options.maxEntries) entries.clear();
-        entries.set(hostname, { accountId, cachedAt: Date.now() });
-      }
+      const accountId = await hosts.get(
+        hostname,
+        async () => (await deps.repository.findVerified(deps.db, hostname))?.accountId ?? null,
+      );
       return accountId ?? undefined;
     },
     /** Inside the changing transaction: other processes hear it at commit; this one drops it after. */
@@ -52,7 +41,6 @@ export function createDomainHosts(
       await invalidator.publish(trx, messageOf(hostname));
       afterCommit(() => invalidator.deliverLocally(messageOf(hostname)));
     },
-    size: () => entries.size,
   };
 }
 

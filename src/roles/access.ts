@@ -4,6 +4,7 @@ import type { Invalidator } from "../auth/session-cache.js";
 import type { Executor } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import { AppError, notFound } from "../http/errors.js";
+import { createGuardedCache } from "../lib/guarded-cache.js";
 import { isApiKeyId } from "../lib/ids.js";
 import type { MaybePromise } from "../lib/maybe-async.js";
 import { type MemberStatus, memberStatusSql } from "../members/members.repository.js";
@@ -111,8 +112,6 @@ export function composeGrants(roles: readonly Grant[]): { isRoot: boolean; permi
   return { isRoot: roles.some((r) => r.key === "root"), permissions };
 }
 
-type Entry = { access: Access | null; cachedAt: number };
-
 /** Where the access cache finds an account's unrevoked API keys (cached by the API keys module). */
 export type KeyGrants = {
   find(db: Executor, accountId: string, keyId: string): Promise<KeyGrant | undefined>;
@@ -129,42 +128,20 @@ export function createAccessCache(
   keys: KeyGrants,
   options = { maxEntries: 100_000, ttlMs: 30_000 },
 ) {
-  const entries = new Map<string, Entry>();
-  const keysByAccount = new Map<string, Set<string>>();
-  // Bumped on every invalidation: a load that started before one must not be cached after it.
-  let generation = 0;
-
-  const dropAccount = (accountId: string) => {
-    generation++;
-    for (const key of keysByAccount.get(accountId) ?? []) entries.delete(key);
-    keysByAccount.delete(accountId);
-  };
+  const users = createGuardedCache<Access | undefined>(invalidator, {
+    ...options,
+    // Keys are `<accountId>|<userId>`: an account's change drops all of its users' entries.
+    groupsOf: (key) => [key.slice(0, key.indexOf("|"))],
+  });
   invalidator.onInvalidate((message) => {
-    if (message === "*") {
-      generation++;
-      entries.clear();
-      keysByAccount.clear();
-    } else if (message.startsWith("acct:")) dropAccount(message.slice(5));
+    if (message === "*") users.clear();
+    else if (message.startsWith("acct:")) users.forgetGroup(message.slice(5));
   });
 
   /** A user's access at once when cached (no promise), else a load's; an API key's always a promise. */
   function get(db: Executor, accountId: string, principalId: string): MaybePromise<Access | undefined> {
     if (isApiKeyId(principalId)) return keyGet(db, accountId, principalId);
-    const userId = principalId;
-    const key = `${accountId}|${userId}`;
-    const hit = invalidator.healthy() ? entries.get(key) : undefined;
-    if (hit && Date.now() - hit.cachedAt <= options.ttlMs) return hit.access ?? undefined;
-    const startedAt = generation;
-    return loadUserAccess(db, accountId, userId).then((access) => {
-      if (invalidator.healthy() && generation === startedAt) {
-        if (entries.size >= options.maxEntries) entries.clear();
-        entries.set(key, { access: access ?? null, cachedAt: Date.now() });
-        const cached = keysByAccount.get(accountId) ?? new Set<string>();
-        cached.add(key);
-        keysByAccount.set(accountId, cached);
-      }
-      return access;
-    });
+    return users.get(`${accountId}|${principalId}`, () => loadUserAccess(db, accountId, principalId));
   }
 
   async function keyGet(db: Executor, accountId: string, keyId: string): Promise<Access | undefined> {

@@ -1,5 +1,7 @@
 import type { Invalidator } from "../auth/session-cache.js";
 import { afterCommitOf, type Executor } from "../db/database.js";
+import { createAccountCache } from "../lib/account-cache.js";
+import { createGuardedCache } from "../lib/guarded-cache.js";
 import type { MaybePromise } from "../lib/maybe-async.js";
 import type { Me } from "./users.service.js";
 
@@ -29,96 +31,35 @@ export function createChangeFeed(invalidator: Invalidator): ChangeFeed {
 /** For repositories made outside the composition root (scripts, tests): changes go nowhere. */
 export const NO_CHANGE_FEED: ChangeFeed = { user: async () => {}, account: async () => {} };
 
-type MeEntry = { me: Me; cachedAt: number };
-type ClosureEntry = { deleteAt: string | null; cachedAt: number };
-
 /**
  * What GET /me and GET /session show beyond the session — the user, their memberships (with account and
  * role names), whether MFA is on, and the active account's closure date — so a warm read costs no
  * query. Entries live at most `ttlMs` and are dropped in every process when a change commits:
  * `me:<userId>` or a bare user id (sessions revoked) drops that user's view, `acct:<id>` every view that
  * lists a membership in that account and its closure date, `*` everything. Nothing is trusted while the
- * invalidation channel is down, and a load that started before an invalidation is not kept after it.
- * Only views read from this: decisions (passwords, MFA, access) read the database or their own caches.
+ * invalidation channel is down, and a load that started before an invalidation is not kept after it
+ * (src/lib/guarded-cache.ts). Only views read from this: decisions (passwords, MFA, access) read the
+ * database or their own caches.
  */
 export function createMeCache(invalidator: Invalidator, options = { maxEntries: 50_000, ttlMs: 30_000 }) {
-  const views = new Map<string, MeEntry>();
-  const usersByAccount = new Map<string, Set<string>>();
-  const closures = new Map<string, ClosureEntry>();
-  let generation = 0;
-
-  const forgetUser = (userId: string) => {
-    const entry = views.get(userId);
-    if (!entry) return;
-    views.delete(userId);
-    for (const m of entry.me.memberships) {
-      const users = usersByAccount.get(m.accountId);
-      users?.delete(userId);
-      if (users?.size === 0) usersByAccount.delete(m.accountId);
-    }
-  };
-  const forgetAccount = (accountId: string) => {
-    for (const userId of [...(usersByAccount.get(accountId) ?? [])]) forgetUser(userId);
-    usersByAccount.delete(accountId);
-    closures.delete(accountId);
-  };
-  invalidator.onInvalidate((message) => {
-    if (message === "*") {
-      generation++;
-      views.clear();
-      usersByAccount.clear();
-      closures.clear();
-    } else if (message.startsWith("acct:")) {
-      generation++;
-      forgetAccount(message.slice(5));
-    } else if (message.startsWith("me:")) {
-      generation++;
-      forgetUser(message.slice(3));
-    } else if (!message.includes(":")) {
-      generation++;
-      forgetUser(message);
-    }
+  const views = createGuardedCache<Me>(invalidator, {
+    ...options,
+    groupsOf: (_userId, me) => me.memberships.map((m) => m.accountId),
   });
-
-  const fresh = (cachedAt: number) => Date.now() - cachedAt <= options.ttlMs;
+  const closures = createAccountCache<string | null>(invalidator, options);
+  invalidator.onInvalidate((message) => {
+    if (message === "*") views.clear();
+    else if (message.startsWith("acct:")) views.forgetGroup(message.slice(5));
+    else if (message.startsWith("me:")) views.forget(message.slice(3));
+    else if (!message.includes(":")) views.forget(message);
+  });
 
   return {
     /** The cached view at once (no promise: the warm path of GET /me and /session), else a load's. */
-    me(userId: string, load: () => Promise<Me>): MaybePromise<Me> {
-      const hit = invalidator.healthy() ? views.get(userId) : undefined;
-      if (hit && fresh(hit.cachedAt)) return hit.me;
-      const startedAt = generation;
-      return load().then((me) => {
-        if (!invalidator.healthy() || startedAt !== generation) return me;
-        forgetUser(userId);
-        if (views.size >= options.maxEntries) {
-          const oldest = views.keys().next().value;
-          if (oldest !== undefined) forgetUser(oldest);
-        }
-        views.set(userId, { me, cachedAt: Date.now() });
-        for (const m of me.memberships) {
-          const users = usersByAccount.get(m.accountId) ?? new Set<string>();
-          users.add(userId);
-          usersByAccount.set(m.accountId, users);
-        }
-        return me;
-      });
-    },
-
+    me: (userId: string, load: () => Promise<Me>): MaybePromise<Me> => views.get(userId, load),
     /** The account's closure date (null: none), at once when cached, else a load's. */
-    closureDeleteAt(accountId: string, load: () => Promise<string | null>): MaybePromise<string | null> {
-      const hit = invalidator.healthy() ? closures.get(accountId) : undefined;
-      if (hit && fresh(hit.cachedAt)) return hit.deleteAt;
-      const startedAt = generation;
-      return load().then((deleteAt) => {
-        if (!invalidator.healthy() || startedAt !== generation) return deleteAt;
-        if (closures.size >= options.maxEntries) closures.clear();
-        closures.set(accountId, { deleteAt, cachedAt: Date.now() });
-        return deleteAt;
-      });
-    },
-
-    size: () => ({ views: views.size, closures: closures.size }),
+    closureDeleteAt: (accountId: string, load: () => Promise<string | null>): MaybePromise<string | null> =>
+      closures.get(accountId, load),
   };
 }
 
