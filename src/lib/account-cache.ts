@@ -19,6 +19,5 @@ export function createAccountCache<T>(
   return {
     /** The cached value at once (no promise), else a promise of the loaded one. */
     get: (accountId: string, load: () => Promise<T>): MaybePromise<T> => cache.get(accountId, load),
-    size: cache.size,
   };
 }
