@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Executor } from "../db/database.js";
+import type { Db, Executor } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import { memberStatusSql } from "../members/members.repository.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
@@ -76,13 +76,18 @@ export type LoginMembership = {
   status: string;
   roleId: string;
   settings: AccountSettings;
+  /** The membership as GET /me lists it, so a log-in's answer reads nothing more. */
+  view: Membership;
 };
 
 /** The member list's name order: the same text the 0004 migration computes in SQL. */
 
 // GET /me and /session on a cold cache: compiled once (src/db/prepared.ts).
-const membershipsOfUserQuery = prepared(1, (db, userId: string) =>
-  db
+const membershipsOfUserQuery = prepared(1, (db, userId: string) => membershipsOf(db, userId));
+
+/** A user's memberships with account and role, in the order every list of them keeps. */
+function membershipsOf(db: Db, userId: string) {
+  return db
     .selectFrom("memberships as m")
     .innerJoin("accounts as a", "a.id", "m.account_id")
     .innerJoin("roles as r", (join) =>
@@ -103,8 +108,33 @@ const membershipsOfUserQuery = prepared(1, (db, userId: string) =>
     ])
     .where("m.user_id", "=", userId)
     .orderBy("m.created_at")
-    .orderBy("m.id"),
+    .orderBy("m.id");
+}
+
+// Every log-in: what it decides from (status, role, the account's settings) and what its answer shows.
+const loginMembershipsQuery = prepared(1, (db, userId: string) =>
+  membershipsOf(db, userId).select("a.settings as settings"),
 );
+
+type MembershipRow = Awaited<ReturnType<typeof membershipsOfUserQuery.all>>[number];
+
+function membershipOf(r: MembershipRow): Membership {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    accountName: r.account_name,
+    accountSlug: r.account_slug,
+    status: r.status,
+    role: {
+      id: r.role_id,
+      key: r.role_key,
+      name: r.role_name,
+      description: r.role_description,
+      permissions: JSON.parse(r.role_permissions) as string[],
+      builtin: r.role_builtin === 1,
+    },
+  };
+}
 
 /** A role as its `roles` row. */
 function roleRow(accountId: string, role: Role, now: string) {
@@ -314,42 +344,21 @@ export function createAccountsRepository(options: { fileUrl?: FileUrl; changes?:
     },
     /** The user's memberships with account name and role, in one query. */
     async membershipsOfUser(db: Executor, userId: string): Promise<Membership[]> {
-      const rows = await membershipsOfUserQuery.all(db, userId);
-      return rows.map((r) => ({
-        id: r.id,
-        accountId: r.account_id,
-        accountName: r.account_name,
-        accountSlug: r.account_slug,
-        status: r.status,
-        role: {
-          id: r.role_id,
-          key: r.role_key,
-          name: r.role_name,
-          description: r.role_description,
-          permissions: JSON.parse(r.role_permissions) as string[],
-          builtin: r.role_builtin === 1,
-        },
-      }));
+      return (await membershipsOfUserQuery.all(db, userId)).map(membershipOf);
     },
     /**
      * Everything a log-in decides from the user's memberships, in one read: which are active, the role,
      * and each account's settings (IP allowlist, session and password policy, required second factor).
-     * In the order of `membershipsOfUser`.
+     * In the order of `membershipsOfUser`, each with its view there.
      */
     async loginMembershipsOfUser(db: Executor, userId: string): Promise<LoginMembership[]> {
-      const rows = await db
-        .selectFrom("memberships as m")
-        .innerJoin("accounts as a", "a.id", "m.account_id")
-        .select(["m.account_id", "m.status", "m.role_id", "a.settings"])
-        .where("m.user_id", "=", userId)
-        .orderBy("m.created_at")
-        .orderBy("m.id")
-        .execute();
+      const rows = await loginMembershipsQuery.all(db, userId);
       return rows.map((r) => ({
         accountId: r.account_id,
         status: r.status,
         roleId: r.role_id,
         settings: parseAccountSettings(r.settings),
+        view: membershipOf(r),
       }));
     },
     async settingsOfUserAccounts(db: Executor, userId: string): Promise<AccountSettings[]> {

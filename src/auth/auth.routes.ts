@@ -20,12 +20,13 @@ import type { Services } from "../services.js";
 import { policyView, strictestPolicy } from "./password-policy.js";
 import { sessionStateFor, setSessionCookie } from "./session-response.js";
 import type { Session } from "./sessions.repository.js";
+import type { Me } from "../users/users.service.js";
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services, config: Config) {
   const { auth } = services;
   const publicRoute = { auth: "none" as const };
 
-  const sessionState = (session: Session) => sessionStateFor(services, config, session);
+  const sessionState = (session: Session, me?: Me) => sessionStateFor(services, config, session, me);
   const setCookie = (reply: FastifyReply, token: string, session: Session) =>
     setSessionCookie(reply, config, token, session);
 
@@ -144,7 +145,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
       if ("mfaRequired" in result)
         return { mfa_required: true, mfa_token: result.mfaToken, methods: result.methods };
       setCookie(reply, result.token, result.session);
-      return sessionState(result.session);
+      return sessionState(result.session, result.me);
     },
   );
 
@@ -184,7 +185,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, con
         actorOf(request),
       );
       setCookie(reply, result.token, result.session);
-      return sessionState(result.session);
+      return sessionState(result.session, result.me);
     },
   );
 

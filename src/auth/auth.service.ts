@@ -26,6 +26,7 @@ import {
   type SecondFactorMethod,
 } from "../mfa/mfa.service.js";
 import { normalizeEmail, type User, type UsersRepository } from "../users/users.repository.js";
+import type { Me } from "../users/users.service.js";
 import { recognizeDevice } from "./devices.js";
 import type { DevicesRepository } from "./devices.repository.js";
 import type { EmailChangeRepository } from "./email-change.repository.js";
@@ -43,7 +44,8 @@ import type { PasswordHasher } from "./passwords.js";
 import type { Session } from "./sessions.repository.js";
 import type { SessionsService } from "./sessions.service.js";
 
-export type LoginResult = { user: User; accountId: string | null; token: string; session: Session };
+/** `me`: what GET /me shows right after the log-in, from what the log-in read (its answer reads nothing more). */
+export type LoginResult = { user: User; accountId: string | null; token: string; session: Session; me: Me };
 export type MfaRequired = { mfaRequired: true; mfaToken: string; methods: SecondFactorMethod[] };
 
 /**
@@ -56,6 +58,8 @@ type LoginSubject = {
   mfaRequiredSince: string | null;
   memberships: LoginMembership[];
   noFactors: boolean;
+  /** A confirmed second factor, as read with the user (a password log-in that needed none: false). */
+  hasFactor: boolean;
 };
 
 export type AuthDeps = {
@@ -355,7 +359,8 @@ export function createAuthService(deps: AuthDeps) {
       lastAccountId: accountId,
       ...(how.rehash ? { passwordHash: how.rehash } : {}),
     };
-    return { user: fresh, accountId, token, session };
+    const me = { user: fresh, memberships: subject.memberships.map((m) => m.view), mfaEnabled: subject.hasFactor };
+    return { user: fresh, accountId, token, session, me };
   }
 
   /** A login proven by password or passkey may still be turned off or have no active membership. */
@@ -447,7 +452,8 @@ export function createAuthService(deps: AuthDeps) {
           "Your access to this account has been suspended. Contact its administrator.",
         );
       const accountId = input.hostAccountId ?? input.accountId;
-      const methods = await deps.mfa.methodsFor(user.id);
+      // Read with the user (exists), so a log-in without second factors reads them no further.
+      const methods = found.hasFactor ? await deps.mfa.methodsFor(user.id) : [];
       if (methods.length > 0) {
         if (rehash) await users.recordRehash(db, user.id, rehash);
         return {
@@ -456,7 +462,7 @@ export function createAuthService(deps: AuthDeps) {
           methods,
         };
       }
-      const subject = { ...found, memberships, noFactors: true };
+      const subject = { ...found, memberships, noFactors: true, hasFactor: false };
       return finishLogin((trx, effects) =>
         startSession(trx, effects, subject, accountId, actor, { method: "password", rehash }),
       );

@@ -25,15 +25,17 @@ export type SessionState = ReturnType<typeof sessionState>;
 /**
  * The body of log-in, GET /session, account switch and invitation acceptance: at once when the profile
  * and the account's closure date are cached (a warm GET /session waits for nothing), else a promise.
+ * `known`: the profile as the caller just read it (a log-in), instead of the cache or the database.
  */
 export function sessionStateFor(
   services: Services,
   config: Config,
   session: Session,
+  known?: Me,
 ): MaybePromise<SessionState> {
   const { accountId } = session;
   // One after the other: a second load started alongside would reject unobserved if the first failed.
-  return andThen(services.users.getMe(session.userId), (me) =>
+  return andThen(known ?? services.users.getMe(session.userId), (me) =>
     andThen(
       accountId
         ? services.meCache.closureDeleteAt(accountId, () => closureDeleteAt(services.db, accountId))

@@ -241,7 +241,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, services: Services, 
         actorOf(request),
       );
       setSessionCookie(reply, config, result.token, result.session);
-      return sessionStateFor(services, config, result.session);
+      return sessionStateFor(services, config, result.session, result.me);
     },
   );
 }

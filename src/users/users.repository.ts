@@ -1,5 +1,5 @@
 import { PostgresAdapter, type Selectable } from "kysely";
-import type { Executor } from "../db/database.js";
+import type { Db, Executor } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
 import type { UsersTable } from "../db/tables.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
@@ -151,6 +151,26 @@ const COLUMN: Record<keyof UserChanges, keyof UsersTable> = {
 // GET /me and /session on a cold cache: compiled once (src/db/prepared.ts).
 const userById = prepared(1, (db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
 
+/** Every log-in's first read: the user, and whether they have a confirmed second factor (1 or true). */
+function forLogin(db: Db) {
+  return db
+    .selectFrom("users")
+    .selectAll()
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom("mfa_factors as f")
+            .select("f.id")
+            .whereRef("f.user_id", "=", "users.id")
+            .where("f.confirmed_at", "is not", null),
+        )
+        .as("has_factor"),
+    );
+}
+const forLoginByEmail = prepared(1, (db, email: string) => forLogin(db).where("email_normalized", "=", email));
+const forLoginById = prepared(1, (db, id: string) => forLogin(db).where("id", "=", id));
+
 export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
   const feed = options.changes ?? NO_CHANGE_FEED;
   const fileUrl = options.fileUrl ?? relativeFileUrl;
@@ -171,13 +191,17 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
     async findForLogin(
       db: Executor,
       by: { email: string } | { id: string },
-    ): Promise<{ user: User; mfaRequiredSince: string | null } | undefined> {
-      const query = db.selectFrom("users").selectAll();
+    ): Promise<{ user: User; mfaRequiredSince: string | null; hasFactor: boolean } | undefined> {
       const row = await ("email" in by
-        ? query.where("email_normalized", "=", normalizeEmail(by.email))
-        : query.where("id", "=", by.id)
-      ).executeTakeFirst();
-      return row && { user: toUser(row, fileUrl), mfaRequiredSince: row.mfa_required_since };
+        ? forLoginByEmail.first(db, normalizeEmail(by.email))
+        : forLoginById.first(db, by.id));
+      return (
+        row && {
+          user: toUser(row, fileUrl),
+          mfaRequiredSince: row.mfa_required_since,
+          hasFactor: Number(row.has_factor) === 1,
+        }
+      );
     },
     async findByUsername(db: Executor, username: string): Promise<User | undefined> {
       const row = await db
