@@ -17,10 +17,10 @@ import {
 import { attachedValidation } from "../http/validation.js";
 import { meView } from "../http/views.js";
 import type { Services } from "../services.js";
+import type { Me } from "../users/users.service.js";
 import { policyView, strictestPolicy } from "./password-policy.js";
 import { sessionStateFor, setSessionCookie } from "./session-response.js";
 import type { Session } from "./sessions.repository.js";
-import type { Me } from "../users/users.service.js";
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services, config: Config) {
   const { auth } = services;

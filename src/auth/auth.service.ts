@@ -359,7 +359,11 @@ export function createAuthService(deps: AuthDeps) {
       lastAccountId: accountId,
       ...(how.rehash ? { passwordHash: how.rehash } : {}),
     };
-    const me = { user: fresh, memberships: subject.memberships.map((m) => m.view), mfaEnabled: subject.hasFactor };
+    const me = {
+      user: fresh,
+      memberships: subject.memberships.map((m) => m.view),
+      mfaEnabled: subject.hasFactor,
+    };
     return { user: fresh, accountId, token, session, me };
   }
 

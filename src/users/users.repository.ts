@@ -168,7 +168,9 @@ function forLogin(db: Db) {
         .as("has_factor"),
     );
 }
-const forLoginByEmail = prepared(1, (db, email: string) => forLogin(db).where("email_normalized", "=", email));
+const forLoginByEmail = prepared(1, (db, email: string) =>
+  forLogin(db).where("email_normalized", "=", email),
+);
 const forLoginById = prepared(1, (db, id: string) => forLogin(db).where("id", "=", id));
 
 export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: ChangeFeed } = {}) {
