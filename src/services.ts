@@ -205,11 +205,18 @@ export async function createServices(deps: {
 
   const invalidator: Invalidator =
     database.dialect === "postgres" && database.pgConfig
-      ? await createPostgresInvalidator(database.pgConfig, {
-          error: (error) =>
-            log.warn({ err: error }, "cache invalidation channel (LISTEN) lost; caches off until it is back"),
-          restored: () => log.info("cache invalidation channel (LISTEN) restored; caches emptied"),
-        })
+      ? await createPostgresInvalidator(
+          database.pgConfig,
+          {
+            error: (error) =>
+              log.warn(
+                { err: error },
+                "cache invalidation channel (LISTEN) lost; caches off until it is back",
+              ),
+            restored: () => log.info("cache invalidation channel (LISTEN) restored; caches emptied"),
+          },
+          database.schema,
+        )
       : createLocalInvalidator();
 
   // Small files read recently are served from memory (content-addressed keys never go stale).

@@ -1,5 +1,5 @@
 import { type Expression, type ExpressionBuilder, PostgresAdapter, type SqlBool } from "kysely";
-import type { Executor } from "../db/database.js";
+import { type Executor, notesAlong } from "../db/database.js";
 import type { Database } from "../db/tables.js";
 import { newId } from "../lib/ids.js";
 import { AUDIT_CATEGORIES, type CategoryRule, categoryRule } from "./audit-categories.js";
@@ -81,9 +81,19 @@ export async function recordAudit(db: Executor, actor: Actor, event: AuditEvent,
   }
   const chainKey = chainKeyOf(event.accountId);
   const { hashed, personal } = splitPersonal(event.changes);
-  const head = await db
-    .insertInto("audit_chain_heads")
-    .values({ chain_key: chainKey, seq: 1, hash: GENESIS_HASH })
+  // The transaction's held-back cache notifications go with the upsert (PostgreSQL: `notesAlong`).
+  const along = notesAlong(db);
+  const heads = (along?.creator ?? db).insertInto("audit_chain_heads");
+  const head = await (along
+    ? heads
+        .columns(["chain_key", "seq", "hash"])
+        .expression((eb) =>
+          eb
+            .selectFrom(along.source)
+            .select([eb.val(chainKey).as("chain_key"), eb.lit(1).as("seq"), eb.val(GENESIS_HASH).as("hash")]),
+        )
+    : heads.values({ chain_key: chainKey, seq: 1, hash: GENESIS_HASH })
+  )
     .onConflict((oc) =>
       oc.column("chain_key").doUpdateSet((eb) => ({ seq: eb("audit_chain_heads.seq", "+", 1) })),
     )

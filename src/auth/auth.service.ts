@@ -308,7 +308,7 @@ export function createAuthService(deps: AuthDeps) {
     const policy = strictestPolicy(subject.memberships.map((m) => m.settings.password_policy));
     const enrollment = await enrollmentDue(trx, subject, active);
     const now = clock.now().toISOString();
-    const { token, session } = await sessions.create(trx, {
+    const { token, session, insert } = sessions.open(trx, {
       userId: user.id,
       accountId,
       policy: sessionPolicyOf(account?.settings),
@@ -317,11 +317,13 @@ export function createAuthService(deps: AuthDeps) {
       passwordChangeRequired: passwordExpired(user, policy),
       mfaEnrollmentDueAt: enrollment.dueAt,
     });
+    // The session is stored with the login bookkeeping (one statement on PostgreSQL).
     await users.recordLoginOf(
       trx,
       user.id,
       { at: now, ip: actor.ip, accountId },
       { passwordHash: how.rehash, mfaRequiredSince: enrollment.since },
+      insert,
     );
     const sighting = await recognizeDevice(trx, deps.devices, user.id, actor, clock.now());
     const changes = {

@@ -1,5 +1,12 @@
+import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { createLocalInvalidator, createSessionCache, reconnectDelayMs } from "./session-cache.js";
+import {
+  createLocalInvalidator,
+  createPostgresInvalidator,
+  createSessionCache,
+  invalidationChannel,
+  reconnectDelayMs,
+} from "./session-cache.js";
 import type { Session } from "./sessions.repository.js";
 
 const session = (n: number, userId = `usr_${n}`): Session => ({
@@ -85,4 +92,42 @@ describe("reconnecting the invalidation channel", () => {
     expect([0, 1, 6, 50].map(lowest)).toEqual([125, 250, 5000, 5000]);
     expect(reconnectDelayMs(3, () => 0.5)).toBe(1500);
   });
+});
+
+describe("the invalidation channel on PostgreSQL", () => {
+  it("is one per schema, within PostgreSQL's 63 bytes", () => {
+    expect(invalidationChannel()).toBe("gatehouse_sessions");
+    expect(invalidationChannel("tenant_a")).toBe("gatehouse_sessions.tenant_a");
+    const long = invalidationChannel("s".repeat(63));
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(63);
+    expect(long).not.toBe(invalidationChannel(`${"s".repeat(62)}t`));
+  });
+
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    "is not heard by processes working in another schema of the same database",
+    async () => {
+      const config = { connectionString: process.env.TEST_DATABASE_URL };
+      const events = { error: () => {}, restored: () => {} };
+      const heard = { a: [] as string[], b: [] as string[] };
+      const a = await createPostgresInvalidator(config, events, "channel_test_a");
+      const b = await createPostgresInvalidator(config, events, "channel_test_b");
+      a.onInvalidate((m) => heard.a.push(m));
+      b.onInvalidate((m) => heard.b.push(m));
+      const sender = new pg.Client(config);
+      await sender.connect();
+      try {
+        // One sender, two commits in order: by the time B hears the second, it would have heard the first.
+        await sender.query("select pg_notify($1, 'usr_for_a')", [invalidationChannel("channel_test_a")]);
+        await sender.query("select pg_notify($1, 'usr_for_b')", [invalidationChannel("channel_test_b")]);
+        await expect.poll(() => heard.b.includes("usr_for_b")).toBe(true);
+        await expect.poll(() => heard.a.includes("usr_for_a")).toBe(true);
+        expect(heard.b).not.toContain("usr_for_a");
+        expect(heard.a).not.toContain("usr_for_b");
+      } finally {
+        await sender.end();
+        await a.close();
+        await b.close();
+      }
+    },
+  );
 });

@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import pg from "pg";
-import type { Executor } from "../db/database.js";
+import { type Executor, notifyAlong } from "../db/database.js";
 import type { Session } from "./sessions.repository.js";
 
 /**
@@ -33,7 +34,17 @@ export function createLocalInvalidator(): Invalidator {
   };
 }
 
-const CHANNEL = "gatehouse_sessions";
+/**
+ * The NOTIFY channel of the processes sharing one schema: installations (or test workers) in other
+ * schemas of the same database have their own, so they do not hear each other's changes. A channel name
+ * is at most 63 bytes; a longer schema name is stood in for by its hash.
+ */
+export function invalidationChannel(schema?: string): string {
+  if (!schema) return "gatehouse_sessions";
+  const channel = `gatehouse_sessions.${schema}`;
+  if (Buffer.byteLength(channel) <= 63) return channel;
+  return `gatehouse_sessions.${createHash("sha256").update(schema).digest("hex").slice(0, 40)}`;
+}
 
 /** Reconnection of the LISTEN connection: 0.25 s doubling to 10 s, each delay jittered. */
 export const LISTEN_RECONNECT = { initialMs: 250, maxMs: 10_000 };
@@ -59,7 +70,12 @@ export type InvalidatorEvents = {
  * (caches are bypassed) and it reconnects with backoff. Every cache is emptied when the connection is
  * lost and again once it listens again: a value loaded while deaf may predate an invalidation it missed.
  */
-export async function createPostgresInvalidator(config: pg.ClientConfig, events: InvalidatorEvents) {
+export async function createPostgresInvalidator(
+  config: pg.ClientConfig,
+  events: InvalidatorEvents,
+  schema?: string,
+) {
+  const channel = invalidationChannel(schema);
   const listeners: Array<(userId: string) => void> = [];
   let client: pg.Client | undefined;
   let closed = false;
@@ -97,7 +113,7 @@ export async function createPostgresInvalidator(config: pg.ClientConfig, events:
   const listen = async () => {
     const next = new pg.Client({ ...config, keepAlive: true });
     next.on("notification", (message) => {
-      if (message.channel === CHANNEL && message.payload) for (const l of listeners) l(message.payload);
+      if (message.channel === channel && message.payload) for (const l of listeners) l(message.payload);
     });
     next.on("error", (error) => {
       if (next === client) events.error(error);
@@ -106,7 +122,7 @@ export async function createPostgresInvalidator(config: pg.ClientConfig, events:
     next.on("end", () => lost(next));
     try {
       await next.connect();
-      await next.query(`LISTEN ${CHANNEL}`);
+      await next.query(`LISTEN ${next.escapeIdentifier(channel)}`);
     } catch (error) {
       lost(next);
       throw error;
@@ -123,7 +139,8 @@ export async function createPostgresInvalidator(config: pg.ClientConfig, events:
 
   const invalidator: Invalidator = {
     publish: async (trx, userId) => {
-      await sql`select pg_notify(${CHANNEL}, ${userId})`.execute(trx);
+      // With the transaction's audit event, or just before its commit (src/db/database.ts).
+      await notifyAlong(trx, channel, userId);
     },
     onInvalidate: (listener) => {
       listeners.push(listener);

@@ -55,7 +55,11 @@ const sessionByTokenHash = prepared(1, (db, tokenHash: string) =>
 export function createSessionsRepository() {
   return {
     async insert(db: Executor, s: Session): Promise<void> {
-      await db
+      await this.insertion(db, s).execute();
+    },
+    /** The statement that stores `s`, not yet run (a log-in runs it with its bookkeeping). */
+    insertion(db: Executor, s: Session) {
+      return db
         .insertInto("sessions")
         .values({
           id: s.id,
@@ -74,7 +78,7 @@ export function createSessionsRepository() {
           mfa_enrollment_due_at: s.mfaEnrollmentDueAt,
           revoked_at: null,
         })
-        .execute();
+        .returning("id");
     },
     /** The hot path: one lookup on a unique index. */
     async findActiveByTokenHash(db: Executor, tokenHash: string): Promise<Session | undefined> {

@@ -39,6 +39,16 @@ function limitsUnder(session: Session, policy: SessionPolicy) {
   };
 }
 
+type NewSession = {
+  userId: string;
+  accountId: string | null;
+  policy: SessionPolicy;
+  ip: string | null;
+  userAgent: string | null;
+  passwordChangeRequired: boolean;
+  mfaEnrollmentDueAt?: string | null;
+};
+
 /** The session after a visit now: idle time counted again from now. */
 function visited(session: Session, now: Date): Session {
   return {
@@ -170,40 +180,38 @@ export function createSessionsService(deps: {
     return session;
   }
 
+  /** A new session for `input` and the statement that stores it (not yet run). */
+  function open(trx: Executor, input: NewSession) {
+    const now = clock.now();
+    const token = newSecretToken();
+    const session: Session = withCsrf({
+      id: newId("session"),
+      tokenHash: hashToken(token),
+      userId: input.userId,
+      accountId: input.accountId,
+      createdAt: now.toISOString(),
+      lastSeenAt: now.toISOString(),
+      idleExpiresAt: addSeconds(now, input.policy.idle_minutes * 60).toISOString(),
+      expiresAt: addSeconds(now, input.policy.absolute_hours * 3600).toISOString(),
+      idleMinutes: input.policy.idle_minutes,
+      ip: input.ip,
+      userAgent: input.userAgent?.slice(0, 512) ?? null,
+      passwordChangeRequired: input.passwordChangeRequired,
+      // Logging in is itself a fresh authentication (for ten minutes).
+      reauthUntil: addSeconds(now, REAUTH_SECONDS).toISOString(),
+      mfaEnrollmentDueAt: input.mfaEnrollmentDueAt ?? null,
+      revokedAt: null,
+    });
+    return { token, session, insert: sessions.insertion(trx, session) };
+  }
+
   return {
-    async create(
-      trx: Executor,
-      input: {
-        userId: string;
-        accountId: string | null;
-        policy: SessionPolicy;
-        ip: string | null;
-        userAgent: string | null;
-        passwordChangeRequired: boolean;
-        mfaEnrollmentDueAt?: string | null;
-      },
-    ): Promise<{ token: string; session: Session }> {
-      const now = clock.now();
-      const token = newSecretToken();
-      const session: Session = withCsrf({
-        id: newId("session"),
-        tokenHash: hashToken(token),
-        userId: input.userId,
-        accountId: input.accountId,
-        createdAt: now.toISOString(),
-        lastSeenAt: now.toISOString(),
-        idleExpiresAt: addSeconds(now, input.policy.idle_minutes * 60).toISOString(),
-        expiresAt: addSeconds(now, input.policy.absolute_hours * 3600).toISOString(),
-        idleMinutes: input.policy.idle_minutes,
-        ip: input.ip,
-        userAgent: input.userAgent?.slice(0, 512) ?? null,
-        passwordChangeRequired: input.passwordChangeRequired,
-        // Logging in is itself a fresh authentication (for ten minutes).
-        reauthUntil: addSeconds(now, REAUTH_SECONDS).toISOString(),
-        mfaEnrollmentDueAt: input.mfaEnrollmentDueAt ?? null,
-        revokedAt: null,
-      });
-      await sessions.insert(trx, session);
+    /** See `open`: for a log-in, which stores the session with its own bookkeeping. */
+    open,
+
+    async create(trx: Executor, input: NewSession): Promise<{ token: string; session: Session }> {
+      const { token, session, insert } = open(trx, input);
+      await insert.execute();
       return { token, session };
     },
 

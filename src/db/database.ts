@@ -1,7 +1,18 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, type LogEvent, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
+import {
+  type AliasedRawBuilder,
+  Kysely,
+  type LogEvent,
+  type OperationNodeSource,
+  PostgresAdapter,
+  PostgresDialect,
+  type QueryCreator,
+  SqliteDialect,
+  sql,
+  type Transaction,
+} from "kysely";
 import pg from "pg";
 import type { Database } from "./tables.js";
 
@@ -175,20 +186,61 @@ export type Effects = {
   afterCommit(effect: () => unknown): void;
 };
 
+/** Notifications a transact() transaction on PostgreSQL holds back to send with a later statement. */
+type Notes = Array<{ channel: string; message: string }>;
+
 // The effects of each open transact() transaction, so code that only has the executor (a repository
-// announcing a change to the caches) can still act after the commit.
-const openTransactions = new WeakMap<Trx, Effects>();
+// announcing a change to the caches) can still act after the commit; on PostgreSQL, its held-back notes.
+const openTransactions = new WeakMap<Trx, { effects: Effects; notes?: Notes }>();
 
 /** One user action = one transaction; side effects wait for the commit. */
 export async function transact<T>(db: Db, work: (trx: Trx, effects: Effects) => Promise<T>): Promise<T> {
   const pending: Array<() => unknown> = [];
   const effects: Effects = { afterCommit: (e) => pending.push(e) };
-  const result = await db.transaction().execute((trx) => {
-    openTransactions.set(trx, effects);
-    return work(trx, effects);
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const result = await db.transaction().execute(async (trx) => {
+    openTransactions.set(trx, postgres ? { effects, notes: [] } : { effects });
+    const done = await work(trx, effects);
+    // Notifications no statement took along: in one statement before the commit.
+    const rest = notesAlong(trx);
+    if (rest) await rest.creator.selectFrom(rest.source).selectAll().execute();
+    return done;
   });
   for (const effect of pending) await effect();
   return result;
+}
+
+/**
+ * `pg_notify(channel, message)`, inside transact() held back to go with the transaction's next
+ * statement that takes notes along (`notesAlong`: the audit chain head's upsert, the log-in's
+ * bookkeeping) or, when none comes, sent in one statement before the commit: a notification is
+ * delivered at the commit whenever it was issued, and takes no row lock, so only a round trip changes.
+ * At once outside transact().
+ */
+export async function notifyAlong(executor: Executor, channel: string, message: string): Promise<void> {
+  const notes = executor.isTransaction ? openTransactions.get(executor as Trx)?.notes : undefined;
+  if (notes) notes.push({ channel, message });
+  else await sql`select pg_notify(${channel}, ${message})`.execute(executor);
+}
+
+/**
+ * For a statement that takes the held-back notifications along: `creator` (the executor with them as a
+ * WITH query) to build the statement on, and `source`, a one-row subquery over that WITH query that the
+ * statement must read (its FROM) — a WITH query that only selects runs only when read. Empties the
+ * transaction's list; undefined when nothing is held back.
+ */
+export function notesAlong(
+  executor: Executor,
+): { creator: QueryCreator<Database>; source: AliasedRawBuilder<{ notified: number }, "along"> } | undefined {
+  const open = executor.isTransaction ? openTransactions.get(executor as Trx) : undefined;
+  if (!open?.notes || open.notes.length === 0) return undefined;
+  const calls = sql.join(open.notes.map((n) => sql`pg_notify(${n.channel}, ${n.message})`));
+  open.notes = [];
+  const creator = executor.with("along_notes", () => sql`(select ${calls})` as never) as unknown;
+  return {
+    creator: creator as QueryCreator<Database>,
+    source: sql<{ notified: number }>`(select count(*) as notified from along_notes)`.as("along"),
+  };
 }
 
 /**
@@ -197,7 +249,7 @@ export async function transact<T>(db: Db, work: (trx: Trx, effects: Effects) => 
  * way also runs it at once (before its commit: a reload in between may see the old data).
  */
 export function afterCommitOf(executor: Executor, effect: () => unknown): void {
-  const effects = executor.isTransaction ? openTransactions.get(executor as Trx) : undefined;
+  const effects = executor.isTransaction ? openTransactions.get(executor as Trx)?.effects : undefined;
   if (effects) effects.afterCommit(effect);
   else effect();
 }

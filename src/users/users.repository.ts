@@ -1,7 +1,7 @@
-import { PostgresAdapter, type Selectable } from "kysely";
-import type { Db, Executor } from "../db/database.js";
+import { type InsertQueryBuilder, PostgresAdapter, type Selectable, sql } from "kysely";
+import { type Db, type Executor, notesAlong } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
-import type { UsersTable } from "../db/tables.js";
+import type { Database, UsersTable } from "../db/tables.js";
 import { type FileUrl, relativeFileUrl, urlOrNull } from "../storage/file-urls.js";
 import { type ChangeFeed, NO_CHANGE_FEED } from "./me-cache.js";
 
@@ -276,45 +276,55 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
     },
     /**
      * Login bookkeeping (see `recordLogin`) in the log-in's transaction, with a rehashed password and the
-     * first time a second factor was required when those change too: one statement for the user's row.
+     * first time a second factor was required when those change too. `opened`: the statement storing
+     * the log-in's session, run first. On PostgreSQL all of it — the session, the user's row, the
+     * membership's, and the transaction's held-back cache notifications — is one statement, whose parts
+     * run in that order (each read by the next, so the rows are locked in the order SQLite writes them).
      */
     async recordLoginOf(
       db: Executor,
       id: string,
       login: { at: string; ip: string | null; accountId: string | null },
       also: { passwordHash?: string | undefined; mfaRequiredSince?: string | undefined } = {},
+      opened?: InsertQueryBuilder<Database, "sessions", { id: string }>,
     ) {
-      const user = db
-        .updateTable("users")
-        .set({
-          last_login_at: login.at,
-          last_login_ip: login.ip,
-          last_account_id: login.accountId,
-          ...(also.passwordHash !== undefined ? { password_hash: also.passwordHash } : {}),
-          ...(also.mfaRequiredSince !== undefined ? { mfa_required_since: also.mfaRequiredSince } : {}),
-        })
-        .where("id", "=", id);
       // /me shows the last log-in: other sessions' cached views of this user must not keep the old one.
       await feed.user(db, id);
-      const accountId = login.accountId;
+      const changes = {
+        last_login_at: login.at,
+        last_login_ip: login.ip,
+        last_account_id: login.accountId,
+        ...(also.passwordHash !== undefined ? { password_hash: also.passwordHash } : {}),
+        ...(also.mfaRequiredSince !== undefined ? { mfa_required_since: also.mfaRequiredSince } : {}),
+      };
+      const { accountId } = login;
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+        await opened?.execute();
+        await db.updateTable("users").set(changes).where("id", "=", id).execute();
+        if (accountId !== null)
+          await db
+            .updateTable("memberships")
+            .set({ last_login_at: login.at })
+            .where("account_id", "=", accountId)
+            .where("user_id", "=", id)
+            .execute();
+        return;
+      }
+      const along = notesAlong(db);
+      const creator = (along?.creator ?? db).with("opened", (w) =>
+        opened ? opened : w.selectNoFrom(sql<string>`null`.as("id")),
+      );
+      const first = [sql`(select count(*) from opened)`.as("o"), ...(along ? [along.source] : [])];
       if (accountId === null) {
-        await user.execute();
+        await creator.updateTable("users").from(first).set(changes).where("users.id", "=", id).execute();
         return;
       }
-      if (db.getExecutor().adapter instanceof PostgresAdapter) {
-        // Both rows in one round trip.
-        await db
-          .with("login_user", () => user)
-          .updateTable("memberships")
-          .set({ last_login_at: login.at })
-          .where("account_id", "=", accountId)
-          .where("user_id", "=", id)
-          .execute();
-        return;
-      }
-      await user.execute();
-      await db
+      await creator
+        .with("login_user", (w) =>
+          w.updateTable("users").from(first).set(changes).where("users.id", "=", id).returning("users.id"),
+        )
         .updateTable("memberships")
+        .from(sql`(select count(*) from login_user)`.as("u"))
         .set({ last_login_at: login.at })
         .where("account_id", "=", accountId)
         .where("user_id", "=", id)
