@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { sql } from "kysely";
 import pg from "pg";
 import { type Executor, notifyAlong } from "../db/database.js";
 import type { Session } from "./sessions.repository.js";

@@ -5,7 +5,6 @@ import {
   type AliasedRawBuilder,
   Kysely,
   type LogEvent,
-  type OperationNodeSource,
   PostgresAdapter,
   PostgresDialect,
   type QueryCreator,
