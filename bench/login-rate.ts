@@ -1,11 +1,14 @@
 // Log-ins and sign-ups per second against the raw argon2id rate, in interleaved rounds
 // (raw, log-in, raw, sign-up, …; ratios within a round), with wrk as the load generator.
-// Usage: tsx bench/login-rate.ts [--seconds 5] [--rounds 3] [--connections 8] [database-url]
+// Usage: tsx bench/login-rate.ts [--seconds 5] [--rounds 3] [--connections 8] [--cpu] [database-url]
+// --cpu: also the CPU time each log-in and sign-up costs this process (the server, argon2's threads
+// included) and the PostgreSQL server's processes on this machine (from /proc; a backend that ends
+// within a phase is not counted), next to one raw verification's.
 // The server runs in this process (production config, TRUST_PROXY so each sign-up comes from its own
 // X-Forwarded-For address under the per-address limits); wrk runs in its own process.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,12 +28,45 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "8" },
+    cpu: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const databaseUrl = positionals[0];
 const PASSWORD = "orchid-Lantern-Harbor-1";
+
+/** CPU time of every PostgreSQL server process on this machine, in ms, by pid (Linux /proc). */
+function postgresCpu(): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      found.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/** `work`'s result with the CPU ms this process and the PostgreSQL processes spent meanwhile. */
+async function withCpu<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; selfMs: number; systemMs: number; postgresMs: number }> {
+  const pgBefore = postgresCpu();
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  let postgresMs = 0;
+  // A backend started meanwhile counts whole (connecting is part of the cost).
+  for (const [pid, ms] of postgresCpu()) postgresMs += ms - (pgBefore.get(pid) ?? 0);
+  return { result, selfMs: (used.user + used.system) / 1000, systemMs: used.system / 1000, postgresMs };
+}
 
 /** Raw verifications per second, as many at a time as the server would run (the connections). */
 async function rawArgon2(): Promise<number> {
@@ -138,22 +174,34 @@ async function main() {
     console.log(
       `${schema ? "PostgreSQL" : "SQLite"}, ${availableParallelism()} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "(default 4)"}, ${connections} connections, ${seconds} s each`,
     );
-    console.log("round | raw/s | login/s | login % | raw/s | signup/s | signup %");
+    const cpuColumns = values.cpu
+      ? " | CPU ms per verify | per log-in: server (kernel) / PostgreSQL | per sign-up: server (kernel) / PostgreSQL"
+      : "";
+    console.log(`round | raw/s | login/s | login % | raw/s | signup/s | signup %${cpuColumns}`);
     for (let round = 1; round <= Number(values.rounds); round++) {
-      const raw1 = await rawArgon2();
-      const login = await wrk(`${base}/api/v1/auth/login`, LOGIN, { DEVICE: device });
-      const raw2 = await rawArgon2();
-      const signup = await wrk(`${base}/api/v1/auth/signup`, SIGNUP, { RUN: `r${round}` });
+      const raw1 = await withCpu(rawArgon2);
+      const login = await withCpu(() => wrk(`${base}/api/v1/auth/login`, LOGIN, { DEVICE: device }));
+      const raw2 = await withCpu(rawArgon2);
+      const signup = await withCpu(() => wrk(`${base}/api/v1/auth/signup`, SIGNUP, { RUN: `r${round}` }));
       const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
+      const per = (ms: number, rate: number) => (ms / (rate * seconds)).toFixed(1);
+      const cpu = values.cpu
+        ? [
+            per(raw1.selfMs + raw2.selfMs, raw1.result + raw2.result),
+            `${per(login.selfMs, login.result)} (${per(login.systemMs, login.result)}) / ${per(login.postgresMs, login.result)}`,
+            `${per(signup.selfMs, signup.result)} (${per(signup.systemMs, signup.result)}) / ${per(signup.postgresMs, signup.result)}`,
+          ]
+        : [];
       console.log(
         [
           round,
-          raw1.toFixed(0),
-          login.toFixed(0),
-          pct(login, raw1),
-          raw2.toFixed(0),
-          signup.toFixed(0),
-          pct(signup, raw2),
+          raw1.result.toFixed(0),
+          login.result.toFixed(0),
+          pct(login.result, raw1.result),
+          raw2.result.toFixed(0),
+          signup.result.toFixed(0),
+          pct(signup.result, raw2.result),
+          ...cpu,
         ].join(" | "),
       );
     }
