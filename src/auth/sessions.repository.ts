@@ -54,9 +54,6 @@ const sessionByTokenHash = prepared(1, (db, tokenHash: string) =>
 
 export function createSessionsRepository() {
   return {
-    async insert(db: Executor, s: Session): Promise<void> {
-      await this.insertion(db, s).execute();
-    },
     /** The statement that stores `s`, not yet run (a log-in runs it with its bookkeeping). */
     insertion(db: Executor, s: Session) {
       return db

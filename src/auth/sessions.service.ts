@@ -206,14 +206,8 @@ export function createSessionsService(deps: {
   }
 
   return {
-    /** See `open`: for a log-in, which stores the session with its own bookkeeping. */
+    /** See `open`: a log-in stores the session with its own bookkeeping (users.recordLoginOf). */
     open,
-
-    async create(trx: Executor, input: NewSession): Promise<{ token: string; session: Session }> {
-      const { token, session, insert } = open(trx, input);
-      await insert.execute();
-      return { token, session };
-    },
 
     /**
      * Token → live session: from the cache by the raw cookie value (no hashing, no promise: the warm path

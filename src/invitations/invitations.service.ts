@@ -598,7 +598,11 @@ export function createInvitationsService(deps: {
           return { userId, accountId: invitation.accountId };
         }
         const account = await deps.accounts.findById(trx, invitation.accountId);
-        const created = await deps.sessions.create(trx, {
+        const {
+          token,
+          session: opened,
+          insert,
+        } = deps.sessions.open(trx, {
           userId,
           accountId: invitation.accountId,
           policy: account?.settings.session ?? { idle_minutes: 30, absolute_hours: 24 },
@@ -606,8 +610,15 @@ export function createInvitationsService(deps: {
           userAgent: actor.userAgent,
           passwordChangeRequired: false,
         });
-        await deps.users.recordLogin(trx, userId, at, actor.ip, invitation.accountId);
-        return { userId, accountId: invitation.accountId, newSession: created };
+        // The session is stored with the login bookkeeping, as a log-in stores it.
+        await deps.users.recordLoginOf(
+          trx,
+          userId,
+          { at, ip: actor.ip, accountId: invitation.accountId },
+          {},
+          insert,
+        );
+        return { userId, accountId: invitation.accountId, newSession: { token, session: opened } };
       });
     },
   };

@@ -256,28 +256,10 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
       await feed.user(db, id);
     },
     /**
-     * Login bookkeeping does not count as a profile change, so updated_at stays. The user's last log-in
-     * is anywhere; the membership's is to the account logged in to (the member list's).
-     */
-    async recordLogin(db: Executor, id: string, at: string, ip: string | null, accountId: string | null) {
-      await db
-        .updateTable("users")
-        .set({ last_login_at: at, last_login_ip: ip, last_account_id: accountId })
-        .where("id", "=", id)
-        .execute();
-      await feed.user(db, id);
-      if (accountId === null) return;
-      await db
-        .updateTable("memberships")
-        .set({ last_login_at: at })
-        .where("account_id", "=", accountId)
-        .where("user_id", "=", id)
-        .execute();
-    },
-    /**
-     * Login bookkeeping (see `recordLogin`) in the log-in's transaction, with a rehashed password and the
-     * first time a second factor was required when those change too. `opened`: the statement storing
-     * the log-in's session, run first. On PostgreSQL all of it — the session, the user's row, the
+     * Login bookkeeping in the log-in's transaction (it does not count as a profile change, so updated_at
+     * stays; the user's last log-in is anywhere, the membership's is to the account logged in to, the
+     * member list's), with a rehashed password and the first time a second factor was required when
+     * those change too. `opened`: the statement storing the log-in's session, run first. On PostgreSQL all of it — the session, the user's row, the
      * membership's, and the transaction's held-back cache notifications — is one statement, whose parts
      * run in that order (each read by the next, so the rows are locked in the order SQLite writes them).
      */
@@ -286,7 +268,7 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
       id: string,
       login: { at: string; ip: string | null; accountId: string | null },
       also: { passwordHash?: string | undefined; mfaRequiredSince?: string | undefined } = {},
-      opened?: InsertQueryBuilder<Database, "sessions", { id: string }>,
+      opened: InsertQueryBuilder<Database, "sessions", { id: string }>,
     ) {
       // /me shows the last log-in: other sessions' cached views of this user must not keep the old one.
       await feed.user(db, id);
@@ -299,7 +281,7 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
       };
       const { accountId } = login;
       if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
-        await opened?.execute();
+        await opened.execute();
         await db.updateTable("users").set(changes).where("id", "=", id).execute();
         if (accountId !== null)
           await db
@@ -311,9 +293,7 @@ export function createUsersRepository(options: { fileUrl?: FileUrl; changes?: Ch
         return;
       }
       const along = notesAlong(db);
-      const creator = (along?.creator ?? db).with("opened", (w) =>
-        opened ? opened : w.selectNoFrom(sql<string>`null`.as("id")),
-      );
+      const creator = (along?.creator ?? db).with("opened", () => opened);
       const first = [sql`(select count(*) from opened)`.as("o"), ...(along ? [along.source] : [])];
       if (accountId === null) {
         await creator.updateTable("users").from(first).set(changes).where("users.id", "=", id).execute();
